@@ -1,0 +1,149 @@
+// fastchat::client::Client: the client core shared by the terminal client, the
+// desktop client and the load tester. It owns one connection to a server, the
+// local user's identity (keystore), session token and local history, and does all
+// end-to-end encryption: callers deal in usernames and plaintext only.
+//
+// Thread safety: a Client belongs to the executor it was created with; call every
+// method from a coroutine running on that executor. Many Clients may share one
+// executor (the load tester runs thousands on a few threads).
+#pragma once
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/message_id.h"
+#include "common/status.h"
+
+namespace fastchat::client {
+
+struct Endpoint {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 7600;
+  std::string to_string() const;
+};
+// "HOST:PORT", "HOST" (port 7600) or "[v6]:PORT".
+Result<Endpoint> parse_endpoint(std::string_view text);
+
+struct ClientConfig {
+  Endpoint server;
+  // Holds keystores, the session file and local history (see docs/security.md).
+  std::string home_dir;
+  std::string client_name = "fastchat";
+  // Persist history and session to home_dir (off for the load tester's throwaway users).
+  bool persist = true;
+};
+
+// A message as the user sees it: decrypted and checked.
+struct ChatMessage {
+  MessageId id;
+  std::uint64_t seq = 0;  // inbox sequence number; 0 for messages this user sent
+  std::string sender;
+  std::string peer;       // direct: the other user; group: empty
+  GroupId group_id = 0;   // 0 for a direct message
+  std::string text;
+  std::int64_t sent_at_ms = 0;
+  std::int64_t server_time_ms = 0;
+  bool outgoing = false;
+  // For a file or image: set when the last chunk arrived and it was saved.
+  std::string file_name;
+  std::string file_path;
+  std::uint64_t file_size = 0;
+};
+
+struct UserInfo {
+  std::string username;
+  bool online = false;
+};
+
+struct GroupMemberInfo {
+  std::string username;
+  bool admin = false;
+};
+
+struct GroupInfo {
+  GroupId id = 0;
+  std::string name;
+  std::vector<GroupMemberInfo> members;
+};
+
+struct ClientEvents {
+  std::function<void(const ChatMessage&)> on_message;  // each new message, once
+  std::function<void(const UserInfo&)> on_presence;    // watched user went on/offline
+  std::function<void(std::string_view username, std::string_view fingerprint)>
+      on_identity_changed;                             // a contact's keys changed: warn loudly
+  std::function<void(bool connected)> on_connection;   // connection lost / restored
+};
+
+class Client {
+ public:
+  Client(asio::any_io_executor executor, ClientConfig config);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  void set_events(ClientEvents events);
+
+  // --- account. Each connects if needed. Argon2id runs here (~100 ms), off the
+  // caller's loop when the executor allows it.
+  asio::awaitable<Status> register_account(std::string_view username, std::string_view password);
+  asio::awaitable<Status> login(std::string_view username, std::string_view password);
+  // Logs in with the session saved by an earlier register/login (no password).
+  asio::awaitable<Status> resume();
+  // Revokes the token on the server and forgets the local session.
+  asio::awaitable<Status> logout();
+  // The logged-in user, or empty.
+  const std::string& username() const;
+  // The saved session's user, without connecting (empty if none).
+  static std::string saved_user(const std::string& home_dir);
+
+  // --- directory and presence
+  asio::awaitable<Result<std::vector<UserInfo>>> list_users(std::string_view pattern);
+  asio::awaitable<Result<std::vector<UserInfo>>> watch_presence(std::vector<std::string> users);
+  // The contact's verified safety fingerprint.
+  asio::awaitable<Result<std::string>> fingerprint(std::string_view username);
+
+  // --- messages. Each returns once the server durably committed the message. On a
+  // broken connection the same message id is retried after reconnecting.
+  asio::awaitable<Result<ChatMessage>> send_text(std::string_view to_user, std::string_view text);
+  asio::awaitable<Result<ChatMessage>> send_group_text(GroupId group, std::string_view text);
+  asio::awaitable<Result<ChatMessage>> send_file(std::string_view to_user, const std::string& path);
+  // Fetches everything not yet seen (pages, oldest first), decrypts, stores it in the
+  // local history, reports each new message through on_message, and acks it.
+  // Returns the number of new messages.
+  asio::awaitable<Result<std::size_t>> sync();
+  // The local history with a user or a group, oldest first.
+  Result<std::vector<ChatMessage>> history(std::string_view peer, GroupId group,
+                                           std::size_t limit) const;
+
+  // --- groups
+  asio::awaitable<Result<GroupInfo>> create_group(std::string_view name,
+                                                  std::vector<std::string> members);
+  asio::awaitable<Result<GroupInfo>> add_member(GroupId group, std::string_view user);
+  asio::awaitable<Result<GroupInfo>> remove_member(GroupId group, std::string_view user);
+  asio::awaitable<Status> leave_group(GroupId group);
+  asio::awaitable<Result<std::vector<GroupInfo>>> list_groups();
+  asio::awaitable<Result<GroupInfo>> get_group(GroupId group);
+  // A group id from "123" or from a group name that is unique among the user's groups.
+  asio::awaitable<Result<GroupId>> resolve_group(std::string_view name_or_id);
+
+  // --- staying connected
+  // Keeps the session alive until stop(): pushes are received and handled as they
+  // arrive; on a broken connection it reconnects with exponential backoff, resumes
+  // the session and syncs, so nothing is lost and nothing shown twice.
+  asio::awaitable<void> run();
+  void stop();
+  bool connected() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fastchat::client

@@ -1,0 +1,58 @@
+// Bus: how servers tell each other about deliveries and presence (DESIGN §1).
+// LocalBus serves a single node in-process; RedisBus (cluster) carries the same
+// events between servers over Redis pub/sub. The Bus is a notification channel,
+// never the source of truth: a lost delivery is still in the recipient's inbox.
+//
+// Thread safety: every method may be called from any thread. Handlers may run on
+// any thread (the caller's, for LocalBus); they must not block: post work instead.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/message_id.h"
+
+namespace fastchat::cluster {
+
+struct PresenceChange {
+  UserId user = 0;
+  std::string username;
+  bool online = false;
+};
+
+struct BusHandlers {
+  // An encoded push frame (length prefix included) for every session of `recipient`
+  // connected to this server.
+  std::function<void(UserId recipient, std::shared_ptr<const std::string> frame)> on_delivery;
+  // A user came online (first session anywhere) or went offline (last session gone).
+  std::function<void(const PresenceChange&)> on_presence;
+  // The bus lost and regained its connection: deliveries may have been missed, so
+  // sessions should re-read their inboxes.
+  std::function<void()> on_reconnected;
+};
+
+class Bus {
+ public:
+  virtual ~Bus() = default;
+
+  // Installs the handlers and starts delivering to them. Called once.
+  virtual void start(BusHandlers handlers) = 0;
+  virtual void stop() = 0;
+
+  // Sends `frame` to every session of `recipient`, on whichever server it is.
+  virtual void publish_delivery(UserId recipient, std::shared_ptr<const std::string> frame) = 0;
+
+  // A session of `user` opened / closed on this server. Presence changes are
+  // published when the user's first session opens or last one closes, cluster-wide.
+  virtual void session_opened(UserId user, std::string_view username) = 0;
+  virtual void session_closed(UserId user, std::string_view username) = 0;
+
+  // Which of `users` are online anywhere; `done` may run on any thread.
+  virtual void query_online(std::vector<UserId> users,
+                            std::function<void(std::vector<bool>)> done) = 0;
+};
+
+}  // namespace fastchat::cluster

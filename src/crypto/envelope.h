@@ -1,0 +1,52 @@
+// Envelope version 1 (DESIGN §6): how message content is sealed.
+//  direct: 0x01 | nonce(24) | crypto_box_easy_afternm(content, shared key of sender+recipient)
+//  group:  body = 0x02 | nonce(24) | XChaCha20-Poly1305(content, message key, ad)
+//          wrap = nonce(24) | crypto_box_easy_afternm(message key, shared key of sender+member)
+// The first byte is the envelope version so later versions can coexist.
+// Pure functions over keys; thread-safe.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "crypto/identity.h"
+#include "crypto/secret.h"
+
+namespace fastchat::crypto {
+
+inline constexpr unsigned char kEnvelopeDirectV1 = 0x01;
+inline constexpr unsigned char kEnvelopeGroupV1 = 0x02;
+
+// crypto_box_beforenm(their_box_public_key, my_box_secret_key): compute once per
+// contact and cache it (X25519 costs ~45 us; sealing with it ~1-2 us).
+class SharedKey {
+ public:
+  static Result<SharedKey> derive(std::string_view their_box_public_key,
+                                  const SecretBytes& my_box_secret_key);
+  const SecretBytes& bytes() const { return key_; }
+
+ private:
+  SecretBytes key_;
+};
+
+std::string seal_direct(const SharedKey& key, std::string_view plaintext);
+// kCrypto on a wrong key, a tampered envelope or an unknown version.
+Result<std::string> open_direct(const SharedKey& key, std::string_view envelope);
+
+struct SealedGroupMessage {
+  std::string body;
+  std::vector<std::string> wraps;  // wraps[i] is for recipients[i]
+};
+
+// Encrypts `plaintext` once under a fresh message key and seals that key to every
+// recipient. `associated_data` (e.g. group id || message id) is bound to the body.
+SealedGroupMessage seal_group(std::span<const SharedKey* const> recipients,
+                              std::string_view plaintext, std::string_view associated_data);
+// `key` is the shared key between the recipient and the sender.
+Result<std::string> open_group(const SharedKey& key, std::string_view wrap, std::string_view body,
+                               std::string_view associated_data);
+
+}  // namespace fastchat::crypto

@@ -1,0 +1,21 @@
+// Password-derived keys (DESIGN §5, §6). One Argon2id run (interactive limits,
+// ~100 ms) per login on the client; never run on a server's event loop.
+#pragma once
+
+#include <string_view>
+
+#include "crypto/secret.h"
+
+namespace fastchat::crypto {
+
+struct PasswordKeys {
+  SecretBytes auth_key;     // 32 bytes: sent to the server instead of the password
+  SecretBytes storage_key;  // 32 bytes: unlocks the local keystore; never sent
+};
+
+// master = Argon2id(password, salt = BLAKE2b-128("fastchat/auth/v1" || username)),
+// then auth_key and storage_key are independent keyed BLAKE2b derivations of it.
+// `username` must be canonical (lower case).
+PasswordKeys derive_password_keys(std::string_view username, std::string_view password);
+
+}  // namespace fastchat::crypto

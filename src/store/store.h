@@ -1,0 +1,158 @@
+// Store: everything the server keeps durably (accounts, sessions, groups, messages,
+// inboxes), behind one interface with two backends: SQLite (single node, the
+// default) and PostgreSQL (cluster). Nothing else in the server knows which runs.
+//
+// Thread safety: every method may be called from any thread, concurrently.
+// Methods block (disk, network): never call them on an event loop; the server runs
+// them on its store workers (src/server/store_worker.h).
+//
+// Errors: kUnavailable when the database cannot be reached (retry later); the
+// documented per-method codes otherwise; kInternal for anything unexpected.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/message_id.h"
+#include "common/status.h"
+
+namespace fastchat::store {
+
+struct IdentityKeys {
+  std::string sign_public_key;
+  std::string box_public_key;
+  std::string signature;
+};
+
+struct NewUser {
+  std::string username;       // canonical (lower case), validated by the caller
+  std::string auth_verifier;  // keyed hash of the client's auth_key
+  IdentityKeys identity;
+  std::int64_t created_ms = 0;
+};
+
+struct UserRecord {
+  UserId id = 0;
+  std::string username;
+  std::string auth_verifier;
+  IdentityKeys identity;
+  std::uint64_t acked_seq = 0;  // highest inbox seq the user acknowledged
+  std::uint64_t last_seq = 0;   // highest inbox seq assigned to the user
+};
+
+struct SessionRecord {
+  std::string token_hash;
+  UserId user_id = 0;
+  std::int64_t created_ms = 0;
+  std::int64_t expires_ms = 0;
+};
+
+struct GroupMemberRecord {
+  UserId user_id = 0;
+  std::string username;
+  bool admin = false;
+};
+
+struct GroupRecord {
+  GroupId id = 0;
+  std::string name;
+  std::vector<GroupMemberRecord> members;  // in order of joining
+};
+
+// A key wrap of a group message for one member.
+struct KeyWrapRecord {
+  UserId recipient = 0;
+  std::string sealed_key;
+};
+
+// One message to commit. Exactly one of to_user / group_id is set (non-zero).
+struct OutgoingMessage {
+  UserId sender = 0;
+  MessageId message_id;
+  UserId to_user = 0;
+  GroupId group_id = 0;
+  std::string body;                    // ciphertext, stored once
+  std::vector<KeyWrapRecord> key_wraps;  // group only
+  std::int64_t server_time_ms = 0;
+};
+
+// A new inbox entry created by a commit.
+struct Delivery {
+  UserId recipient = 0;
+  std::uint64_t seq = 0;
+  int key_wrap_index = -1;  // index into OutgoingMessage::key_wraps, -1 for direct
+};
+
+struct CommitOutcome {
+  // ok; kUnknownUser (recipient gone); kUnknownGroup; kForbidden (sender is not a
+  // member); kMembershipChanged (a current member other than the sender has no key
+  // wrap). A failed message changes nothing and does not fail the others.
+  Status status;
+  bool duplicate = false;             // (sender, message_id) was already committed
+  std::int64_t server_time_ms = 0;    // of the stored message (the original, if duplicate)
+  std::vector<Delivery> deliveries;   // empty when duplicate or failed
+};
+
+struct InboxItem {
+  std::uint64_t seq = 0;
+  MessageId message_id;
+  std::string sender;  // username
+  GroupId group_id = 0;
+  std::string body;
+  std::string sealed_key;
+  std::int64_t server_time_ms = 0;
+};
+
+struct AckRecord {
+  UserId user_id = 0;
+  std::uint64_t up_to_seq = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // --- accounts: kUsernameTaken, kUnknownUser
+  virtual Result<UserId> create_user(const NewUser& user) = 0;
+  virtual Result<UserRecord> find_user(std::string_view username) = 0;
+  virtual Result<UserRecord> find_user_by_id(UserId id) = 0;
+  // Users whose name contains `pattern` (all when empty), by name, at most `limit`.
+  virtual Result<std::vector<UserRecord>> list_users(std::string_view pattern,
+                                                     std::size_t limit) = 0;
+
+  // --- sessions: find_session gives kAuthFailed for an unknown or expired token
+  virtual Status create_session(const SessionRecord& session) = 0;
+  virtual Result<UserId> find_session(std::string_view token_hash, std::int64_t now_ms) = 0;
+  virtual Status delete_session(std::string_view token_hash) = 0;
+
+  // --- groups: kUnknownGroup, kUnknownUser. Authorization is the caller's job.
+  // `members` excludes the creator, who becomes the first member and admin.
+  virtual Result<GroupRecord> create_group(std::string_view name, UserId creator,
+                                           std::span<const UserId> members) = 0;
+  virtual Result<GroupRecord> get_group(GroupId id) = 0;
+  virtual Result<std::vector<GroupRecord>> list_groups(UserId member) = 0;
+  // Adding a member twice is a no-op.
+  virtual Status add_member(GroupId group, UserId user) = 0;
+  // Removing a non-member is a no-op. When the last admin goes, the longest-standing
+  // remaining member becomes admin.
+  virtual Status remove_member(GroupId group, UserId user) = 0;
+
+  // --- messages
+  // Commits the whole batch in one transaction, durably (fsync'd) before returning:
+  // the group commit. Outcomes are in the order of `messages`. A Result error means
+  // nothing in the batch was committed.
+  virtual Result<std::vector<CommitOutcome>> commit_messages(
+      std::span<const OutgoingMessage> messages) = 0;
+  // The recipient's inbox after `after_seq`, oldest first, at most `limit` items.
+  virtual Result<std::vector<InboxItem>> read_inbox(UserId user, std::uint64_t after_seq,
+                                                    std::size_t limit) = 0;
+  // Records acks (one transaction for the batch): acked_seq only grows, and inbox
+  // items up to it may be deleted.
+  virtual Status ack_inbox(std::span<const AckRecord> acks) = 0;
+};
+
+}  // namespace fastchat::store

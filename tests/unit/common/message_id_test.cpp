@@ -1,0 +1,29 @@
+#include "common/message_id.h"
+
+#include <gtest/gtest.h>
+
+#include <unordered_set>
+
+namespace fastchat {
+namespace {
+
+TEST(MessageIdTest, RandomIdsDifferAndRoundTrip) {
+  std::unordered_set<MessageId> seen;
+  for (int i = 0; i < 1000; ++i) {
+    MessageId id = MessageId::random();
+    EXPECT_FALSE(id.is_zero());
+    EXPECT_TRUE(seen.insert(id).second);
+    EXPECT_EQ(MessageId::from_bytes(id.bytes()), id);
+    EXPECT_EQ(MessageId::from_hex(id.to_hex()), id);
+  }
+}
+
+TEST(MessageIdTest, RejectsWrongSizes) {
+  EXPECT_FALSE(MessageId::from_bytes("short"));
+  EXPECT_FALSE(MessageId::from_bytes(std::string(17, 'x')));
+  EXPECT_FALSE(MessageId::from_hex("zz"));
+  EXPECT_FALSE(MessageId::from_hex(std::string(32, 'g')));
+}
+
+}  // namespace
+}  // namespace fastchat
