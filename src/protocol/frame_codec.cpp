@@ -54,7 +54,15 @@ std::span<char> FrameDecoder::prepare(std::size_t min_free) {
   return {buffer_.data() + end_, buffer_.size() - end_};
 }
 
-void FrameDecoder::commit(std::size_t n) { end_ += n; }
+void FrameDecoder::commit(std::size_t n) {
+  end_ += n;
+}
+
+void FrameDecoder::release_if_empty() {
+  if (begin_ != end_) return;
+  begin_ = end_ = 0;
+  std::vector<char>().swap(buffer_);
+}
 
 void FrameDecoder::feed(std::string_view bytes) {
   auto area = prepare(bytes.size());

@@ -49,6 +49,8 @@ class FrameDecoder {
   Next next_payload(std::string_view& payload);
 
   std::size_t buffered() const { return end_ - begin_; }
+  // Frees the buffer when nothing is buffered, so an idle connection holds none.
+  void release_if_empty();
 
  private:
   std::size_t max_frame_bytes_;

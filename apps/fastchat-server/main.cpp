@@ -1,0 +1,84 @@
+// fastchat-server: one chat server. Single node by default (SQLite in --data-dir);
+// see docs/deployment.md for the cluster flags.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+
+#include "common/logging.h"
+#include "server/server.h"
+
+namespace {
+
+// "HOST:PORT" or "[V6]:PORT" into its parts.
+bool split_host_port(const std::string& text, std::string& host, std::uint16_t& port) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos) return false;
+  host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  try {
+    const int value = std::stoi(text.substr(colon + 1));
+    if (value < 0 || value > 65535) return false;
+    port = static_cast<std::uint16_t>(value);
+  } catch (...) {
+    return false;
+  }
+  return !host.empty();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  fastchat::server::ServerConfig config;
+  std::string listen = "127.0.0.1:7600";
+  std::string log_level = "info";
+  std::string log_file;
+
+  CLI::App app{"fastchat-server: end-to-end-encrypted chat server"};
+  app.add_option("--listen", listen, "HOST:PORT to listen on (port 0 picks a free one)")
+      ->capture_default_str();
+  app.add_option("--data-dir", config.data_dir, "directory for the SQLite store and server key")
+      ->capture_default_str();
+  app.add_option("--db", config.db_url, "postgresql://... URL (default: SQLite in --data-dir)");
+  app.add_option("--secret-file", config.secret_file,
+                 "server key file (default: DATA_DIR/server.key; share it across a cluster)");
+  app.add_option("--public-host", config.public_host,
+                 "address clients are told to use (default: the listen host)");
+  app.add_option("--name", config.server_name, "server name in logs and Hello")
+      ->capture_default_str();
+  app.add_option("--threads", config.threads, "event loops (default: one per core)");
+  app.add_option("--ready-file", config.ready_file, "write HOST:PORT here once listening");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off")
+      ->capture_default_str();
+  app.add_option("--log-file", log_file, "also log to this file");
+  CLI11_PARSE(app, argc, argv);
+
+  if (!split_host_port(listen, config.listen_host, config.listen_port)) {
+    std::fprintf(stderr, "fastchat-server: --listen wants HOST:PORT, got '%s'\n", listen.c_str());
+    return 2;
+  }
+  fastchat::setup_logging(log_level, log_file);
+
+  // Block the shutdown signals in every thread; the main thread waits for them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  fastchat::server::Server server(config);
+  if (auto status = server.start(); !status) {
+    spdlog::error("cannot start: {}", status.to_string());
+    std::fprintf(stderr, "fastchat-server: %s\n", status.to_string().c_str());
+    return 1;
+  }
+  int signal = 0;
+  sigwait(&signals, &signal);
+  spdlog::info("received signal {}", signal);
+  server.stop();
+  return 0;
+}

@@ -1,0 +1,176 @@
+#include "server/auth_handlers.h"
+
+#include <spdlog/spdlog.h>
+
+#include "common/username.h"
+#include "crypto/identity.h"
+#include "server/session.h"
+
+namespace fastchat::server {
+
+namespace {
+
+constexpr std::size_t kAuthKeyBytes = 32;
+constexpr std::int64_t kSessionLifetimeMs = 30LL * 24 * 3600 * 1000;
+
+void reply_auth_ok(Session& session, std::uint64_t request_id, const std::string& token,
+                   std::uint64_t acked_seq) {
+  wire::Frame reply;
+  reply.set_request_id(request_id);
+  auto* ok = reply.mutable_auth_ok();
+  ok->set_username(session.username());
+  ok->set_session_token(token);
+  ok->set_acked_seq(acked_seq);
+  session.send(reply);
+}
+
+// Creates a session token for `user`, stores its hash, logs the session in and replies.
+asio::awaitable<void> open_session(std::shared_ptr<Session> session, std::uint64_t request_id,
+                                   UserId user, std::string username, std::uint64_t acked_seq) {
+  auto& ctx = session->context();
+  std::string token = crypto::ServerAuth::new_session_token();
+  store::SessionRecord record;
+  record.token_hash = ctx.auth.token_hash(token);
+  record.user_id = user;
+  record.created_ms = ctx.clock.now_ms();
+  record.expires_ms = record.created_ms + kSessionLifetimeMs;
+  Status stored =
+      co_await ctx.worker.run([record](store::Store& s) { return s.create_session(record); });
+  if (!stored) {
+    session->send_error(request_id, stored);
+    co_return;
+  }
+  if (session->closed()) co_return;
+  session->authenticate(user, std::move(username), record.token_hash);
+  reply_auth_ok(*session, request_id, token, acked_seq);
+}
+
+bool check_not_logged_in(Session& session, std::uint64_t request_id) {
+  if (!session.authenticated()) return true;
+  session.send_error(request_id, Status(Code::kBadRequest, "already logged in"));
+  return false;
+}
+
+}  // namespace
+
+asio::awaitable<void> handle_register(std::shared_ptr<Session> session, std::uint64_t request_id,
+                                      wire::Register request) {
+  if (!check_not_logged_in(*session, request_id)) co_return;
+  auto& ctx = session->context();
+  auto username = normalize_username(request.username());
+  if (!username) {
+    session->send_error(request_id,
+                        Status(Code::kInvalidUsername, "use 1-32 characters of a-z 0-9 _ . -"));
+    co_return;
+  }
+  if (request.auth_key().size() != kAuthKeyBytes) {
+    session->send_error(request_id, Status(Code::kBadRequest, "auth_key must be 32 bytes"));
+    co_return;
+  }
+  const auto& id = request.identity();
+  crypto::PublicIdentity identity{id.sign_public_key(), id.box_public_key(), id.signature()};
+  if (Status valid = crypto::verify_public_identity(identity, *username); !valid) {
+    session->send_error(request_id,
+                        Status(Code::kBadRequest, "identity keys are not validly signed"));
+    co_return;
+  }
+  store::NewUser user;
+  user.username = *username;
+  user.auth_verifier = ctx.auth.auth_verifier(*username, request.auth_key());
+  user.identity = {identity.sign_public_key, identity.box_public_key, identity.signature};
+  user.created_ms = ctx.clock.now_ms();
+  auto created = co_await ctx.worker.run([user](store::Store& s) { return s.create_user(user); });
+  if (!created) {
+    session->send_error(request_id, created.status());
+    co_return;
+  }
+  spdlog::info("registered user '{}' (id {})", *username, *created);
+  co_await open_session(session, request_id, *created, *username, 0);
+}
+
+asio::awaitable<void> handle_login(std::shared_ptr<Session> session, std::uint64_t request_id,
+                                   wire::Login request) {
+  if (!check_not_logged_in(*session, request_id)) co_return;
+  auto& ctx = session->context();
+  auto username = normalize_username(request.username());
+  if (!username) {
+    session->send_error(request_id, Status(Code::kInvalidUsername, "not a valid username"));
+    co_return;
+  }
+  if (!ctx.limiter.allowed(*username, session->peer_address())) {
+    session->send_error(request_id,
+                        Status(Code::kRateLimited, "too many failed logins; try again later"));
+    co_return;
+  }
+  auto user =
+      co_await ctx.worker.run([name = *username](store::Store& s) { return s.find_user(name); });
+  if (!user) {
+    if (user.code() == Code::kUnknownUser) {
+      ctx.limiter.record_failure(*username, session->peer_address());
+    }
+    session->send_error(request_id, user.status());
+    co_return;
+  }
+  if (!ctx.auth.check_auth_key(*username, request.auth_key(), user->auth_verifier)) {
+    ctx.limiter.record_failure(*username, session->peer_address());
+    spdlog::info("failed login for '{}' from {}", *username, session->peer_address());
+    session->send_error(request_id, Status(Code::kAuthFailed, "wrong password"));
+    co_return;
+  }
+  ctx.limiter.record_success(*username);
+  co_await open_session(session, request_id, user->id, user->username, user->acked_seq);
+}
+
+asio::awaitable<void> handle_resume(std::shared_ptr<Session> session, std::uint64_t request_id,
+                                    wire::Resume request) {
+  if (!check_not_logged_in(*session, request_id)) co_return;
+  auto& ctx = session->context();
+  auto username = normalize_username(request.username());
+  if (!username) {
+    session->send_error(request_id, Status(Code::kInvalidUsername, "not a valid username"));
+    co_return;
+  }
+  if (!ctx.limiter.allowed(*username, session->peer_address())) {
+    session->send_error(request_id,
+                        Status(Code::kRateLimited, "too many failed logins; try again later"));
+    co_return;
+  }
+  const std::string token_hash = ctx.auth.token_hash(request.session_token());
+  const std::int64_t now = ctx.clock.now_ms();
+  auto user =
+      co_await ctx.worker.run([token_hash, now](store::Store& s) -> Result<store::UserRecord> {
+        auto user_id = s.find_session(token_hash, now);
+        if (!user_id) return user_id.status();
+        return s.find_user_by_id(*user_id);
+      });
+  if (!user || user->username != *username) {
+    if (!user && user.code() == Code::kUnavailable) {
+      session->send_error(request_id, user.status());
+      co_return;
+    }
+    ctx.limiter.record_failure(*username, session->peer_address());
+    session->send_error(request_id,
+                        Status(Code::kAuthFailed, "session expired or revoked; log in again"));
+    co_return;
+  }
+  if (session->closed()) co_return;
+  session->authenticate(user->id, user->username, token_hash);
+  reply_auth_ok(*session, request_id, "", user->acked_seq);
+}
+
+asio::awaitable<void> handle_logout(std::shared_ptr<Session> session, std::uint64_t request_id) {
+  auto& ctx = session->context();
+  Status deleted = co_await ctx.worker.run(
+      [hash = session->token_hash()](store::Store& s) { return s.delete_session(hash); });
+  if (!deleted) {
+    session->send_error(request_id, deleted);
+    co_return;
+  }
+  wire::Frame reply;
+  reply.set_request_id(request_id);
+  reply.mutable_ok();
+  session->send(reply);
+  session->close_after_flush();
+}
+
+}  // namespace fastchat::server

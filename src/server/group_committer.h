@@ -1,0 +1,71 @@
+// GroupCommitter: the one writer of messages and acks. Sessions enqueue sends and
+// acks from any loop; a dedicated thread commits everything queued in one
+// transaction (one fsync for many messages, DESIGN §7) and then calls each item's
+// completion on that thread. Completions must only post work, never block.
+// Thread-safe.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "common/status.h"
+#include "store/store.h"
+
+namespace fastchat::server {
+
+struct CommitStats {
+  std::uint64_t batches = 0;
+  std::uint64_t messages = 0;
+  std::uint64_t acks = 0;
+};
+
+class GroupCommitter {
+ public:
+  using SendDone = std::function<void(const store::OutgoingMessage&, Result<store::CommitOutcome>)>;
+  using AckDone = std::function<void(Status)>;
+
+  GroupCommitter(store::Store& store, std::size_t max_batch = 4096);
+  ~GroupCommitter();
+
+  void start();
+  // Commits whatever is queued, then stops the thread. Items enqueued afterwards
+  // complete with kUnavailable.
+  void stop();
+
+  void enqueue_send(store::OutgoingMessage message, SendDone done);
+  void enqueue_ack(store::AckRecord ack, AckDone done);
+
+  CommitStats stats() const;
+
+ private:
+  struct PendingSend {
+    store::OutgoingMessage message;
+    SendDone done;
+  };
+  struct PendingAck {
+    store::AckRecord ack;
+    AckDone done;
+  };
+
+  void run();
+  void commit_sends(std::vector<PendingSend>& sends);
+  void commit_acks(std::vector<PendingAck>& acks);
+
+  store::Store& store_;
+  const std::size_t max_batch_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<PendingSend> sends_;
+  std::deque<PendingAck> acks_;
+  bool stopping_ = false;
+  bool running_ = false;
+  CommitStats stats_;
+  std::thread thread_;
+};
+
+}  // namespace fastchat::server

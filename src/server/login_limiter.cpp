@@ -1,0 +1,52 @@
+#include "server/login_limiter.h"
+
+namespace fastchat::server {
+
+namespace {
+constexpr std::size_t kMaxTrackedKeys = 100'000;
+}
+
+int LoginLimiter::failures(std::unordered_map<std::string, Window>& map, const std::string& key,
+                           std::int64_t now) {
+  auto it = map.find(key);
+  if (it == map.end()) return 0;
+  if (now - it->second.start_ms >= limits_.window_ms) {
+    map.erase(it);
+    return 0;
+  }
+  return it->second.failures;
+}
+
+void LoginLimiter::add(std::unordered_map<std::string, Window>& map, const std::string& key,
+                       std::int64_t now) {
+  if (map.size() >= kMaxTrackedKeys) {
+    std::erase_if(map,
+                  [&](const auto& kv) { return now - kv.second.start_ms >= limits_.window_ms; });
+  }
+  auto& window = map[key];
+  if (window.failures == 0 || now - window.start_ms >= limits_.window_ms) {
+    window = {now, 0};
+  }
+  ++window.failures;
+}
+
+bool LoginLimiter::allowed(std::string_view username, std::string_view address) {
+  const std::int64_t now = clock_.now_ms();
+  std::lock_guard lock(mutex_);
+  return failures(accounts_, std::string(username), now) < limits_.failures_per_account &&
+         failures(addresses_, std::string(address), now) < limits_.failures_per_address;
+}
+
+void LoginLimiter::record_failure(std::string_view username, std::string_view address) {
+  const std::int64_t now = clock_.now_ms();
+  std::lock_guard lock(mutex_);
+  add(accounts_, std::string(username), now);
+  add(addresses_, std::string(address), now);
+}
+
+void LoginLimiter::record_success(std::string_view username) {
+  std::lock_guard lock(mutex_);
+  accounts_.erase(std::string(username));
+}
+
+}  // namespace fastchat::server

@@ -1,0 +1,146 @@
+#include "server/request_router.h"
+
+#include <spdlog/spdlog.h>
+
+#include <asio/co_spawn.hpp>
+
+#include "protocol/frame_codec.h"
+#include "server/auth_handlers.h"
+#include "server/directory_handlers.h"
+#include "server/group_handlers.h"
+#include "server/message_handlers.h"
+#include "server/session.h"
+
+namespace fastchat::server {
+
+void spawn_request(const std::shared_ptr<Session>& session, asio::awaitable<void> handler) {
+  session->begin_request();
+  asio::co_spawn(session->executor(), std::move(handler), [session](std::exception_ptr error) {
+    session->end_request();
+    if (!error) return;
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      spdlog::error("request handler failed: {}", e.what());
+    }
+    session->close();
+  });
+}
+
+namespace {
+
+void handle_hello(Session& session, std::uint64_t request_id, const wire::Hello& hello) {
+  if (session.hello_done()) {
+    session.send_error(request_id, Status(Code::kBadRequest, "Hello was already sent"));
+    return;
+  }
+  if (hello.protocol_version() != protocol::kProtocolVersion) {
+    session.fail(
+        request_id,
+        Status(Code::kUnsupportedVersion,
+               "server speaks protocol version " + std::to_string(protocol::kProtocolVersion) +
+                   ", client sent " + std::to_string(hello.protocol_version())));
+    return;
+  }
+  session.set_hello_done();
+  wire::Frame reply;
+  reply.set_request_id(request_id);
+  auto* ok = reply.mutable_hello_ok();
+  ok->set_protocol_version(protocol::kProtocolVersion);
+  ok->set_server_name(session.context().config.server_name);
+  ok->set_max_frame_bytes(protocol::kMaxFrameBytes);
+  session.send(reply);
+}
+
+void handle_locate(Session& session, std::uint64_t request_id) {
+  const auto& config = session.context().config;
+  wire::Frame reply;
+  reply.set_request_id(request_id);
+  auto* address = reply.mutable_server_address();
+  address->set_host(config.public_host.empty() ? config.listen_host : config.public_host);
+  address->set_port(config.listen_port);
+  address->set_server_id(config.server_name);
+  session.send(reply);
+}
+
+bool needs_login(wire::Frame::BodyCase body) {
+  switch (body) {
+    case wire::Frame::kHello:
+    case wire::Frame::kRegister:
+    case wire::Frame::kLogin:
+    case wire::Frame::kResume:
+    case wire::Frame::kLocate:
+      return false;
+    default:
+      return true;
+  }
+}
+
+}  // namespace
+
+void route_frame(const std::shared_ptr<Session>& session, wire::Frame&& frame) {
+  const std::uint64_t id = frame.request_id();
+  const auto body = frame.body_case();
+  if (!session->hello_done() && body != wire::Frame::kHello) {
+    session->fail(id, Status(Code::kBadRequest, "the first frame must be Hello"));
+    return;
+  }
+  if (needs_login(body) && !session->authenticated()) {
+    session->send_error(id, Status(Code::kNotAuthenticated, "log in first"));
+    return;
+  }
+  switch (body) {
+    case wire::Frame::kHello:
+      return handle_hello(*session, id, frame.hello());
+    case wire::Frame::kLocate:
+      return handle_locate(*session, id);
+    case wire::Frame::kRegister:
+      return spawn_request(session,
+                           handle_register(session, id, std::move(*frame.mutable_register_())));
+    case wire::Frame::kLogin:
+      return spawn_request(session, handle_login(session, id, std::move(*frame.mutable_login())));
+    case wire::Frame::kResume:
+      return spawn_request(session, handle_resume(session, id, std::move(*frame.mutable_resume())));
+    case wire::Frame::kLogout:
+      return spawn_request(session, handle_logout(session, id));
+    case wire::Frame::kListUsers:
+      return spawn_request(session,
+                           handle_list_users(session, id, std::move(*frame.mutable_list_users())));
+    case wire::Frame::kGetIdentities:
+      return spawn_request(
+          session, handle_get_identities(session, id, std::move(*frame.mutable_get_identities())));
+    case wire::Frame::kWatchPresence:
+      return spawn_request(
+          session, handle_watch_presence(session, id, std::move(*frame.mutable_watch_presence())));
+    case wire::Frame::kSend:
+      session->begin_request();
+      return session->enqueue_send(id, std::move(*frame.mutable_send()));
+    case wire::Frame::kSync:
+      return spawn_request(session, handle_sync(session, id, frame.sync()));
+    case wire::Frame::kAck:
+      return handle_ack(session, id, frame.ack());
+    case wire::Frame::kCreateGroup:
+      return spawn_request(
+          session, handle_create_group(session, id, std::move(*frame.mutable_create_group())));
+    case wire::Frame::kGetGroup:
+      return spawn_request(session, handle_get_group(session, id, frame.get_group()));
+    case wire::Frame::kListGroups:
+      return spawn_request(session, handle_list_groups(session, id));
+    case wire::Frame::kAddMember:
+      return spawn_request(session,
+                           handle_add_member(session, id, std::move(*frame.mutable_add_member())));
+    case wire::Frame::kRemoveMember:
+      return spawn_request(
+          session, handle_remove_member(session, id, std::move(*frame.mutable_remove_member())));
+    case wire::Frame::kLeaveGroup:
+      return spawn_request(session, handle_leave_group(session, id, frame.leave_group()));
+    case wire::Frame::BODY_NOT_SET:
+      session->context().counters.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+      return session->send_error(id, Status(Code::kBadRequest, "empty or unknown request"));
+    default:
+      session->context().counters.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+      return session->send_error(id, Status(Code::kBadRequest, "not a request"));
+  }
+}
+
+}  // namespace fastchat::server

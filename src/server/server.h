@@ -1,0 +1,69 @@
+// Server: one fastchat chat server. Owns the event loops (one per core, each with
+// its own SO_REUSEPORT acceptor: shared-nothing accept), the store and its workers,
+// the group committer, the bus and the session registry.
+//
+// Thread safety: start() and stop() from one controlling thread; port() and
+// counters() from any thread after start().
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "cluster/bus.h"
+#include "common/clock.h"
+#include "common/status.h"
+#include "server/server_config.h"
+#include "server/server_context.h"
+
+namespace fastchat::server {
+
+class Server {
+ public:
+  // `bus` may be null: a LocalBus (single node) is used then.
+  explicit Server(ServerConfig config, const Clock& clock = SystemClock::instance(),
+                  std::unique_ptr<cluster::Bus> bus = nullptr);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Opens the store, binds the listeners and starts serving. kUnavailable / kIo on
+  // failure (nothing is left running).
+  Status start();
+  // Stops accepting, commits everything queued (nothing acknowledged is ever lost,
+  // and nothing queued is dropped), then stops the loops. Idempotent.
+  void stop();
+
+  std::uint16_t port() const { return port_; }
+  const ServerCounters& counters() const { return counters_; }
+  std::size_t online_sessions() const;
+  CommitStats commit_stats() const;
+
+ private:
+  void accept_loop(std::size_t loop);
+  Status write_ready_file() const;
+
+  ServerConfig config_;
+  const Clock& clock_;
+  std::unique_ptr<cluster::Bus> bus_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<StoreWorker> worker_;
+  std::unique_ptr<GroupCommitter> committer_;
+  std::unique_ptr<crypto::ServerAuth> auth_;
+  SessionRegistry registry_;
+  UserDirectory directory_;
+  std::unique_ptr<LoginLimiter> limiter_;
+  ServerCounters counters_;
+  std::unique_ptr<ServerContext> context_;
+
+  std::vector<std::unique_ptr<asio::io_context>> loops_;
+  std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
+  std::vector<std::thread> threads_;
+  std::uint16_t port_ = 0;
+  bool started_ = false;
+  bool stopped_ = false;
+};
+
+}  // namespace fastchat::server

@@ -1,0 +1,30 @@
+// ServerConfig: everything fastchat-server can be told on its command line.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "server/login_limiter.h"
+
+namespace fastchat::server {
+
+struct ServerConfig {
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 7600;  // 0 picks a free port
+  // The address clients should be sent to (balancer, Locate); defaults to the listener's.
+  std::string public_host;
+  std::string data_dir = "./fastchat-data";
+  std::string db_url;       // empty: embedded SQLite in data_dir
+  std::string secret_file;  // empty: <data_dir>/server.key
+  std::string ready_file;   // written with "HOST:PORT\n" once listening
+  std::string server_name = "fastchat";
+  std::size_t threads = 0;  // event loops; 0 = one per core
+  std::size_t store_threads = 4;
+  std::size_t max_connections = 200'000;
+  std::size_t max_commit_batch = 4096;
+  int handshake_timeout_ms = 30'000;  // time to log in after connecting
+  LoginLimits login_limits;
+};
+
+}  // namespace fastchat::server

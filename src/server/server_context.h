@@ -1,0 +1,42 @@
+// ServerContext: the shared parts every session and request handler uses. Owned by
+// Server; each member documents its own thread-safety (all are safe to share).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "cluster/bus.h"
+#include "common/clock.h"
+#include "crypto/server_auth.h"
+#include "server/group_committer.h"
+#include "server/login_limiter.h"
+#include "server/server_config.h"
+#include "server/session_registry.h"
+#include "server/store_worker.h"
+#include "server/user_directory.h"
+
+namespace fastchat::server {
+
+struct ServerCounters {
+  std::atomic<std::uint64_t> connections_open{0};
+  std::atomic<std::uint64_t> connections_total{0};
+  std::atomic<std::uint64_t> frames_in{0};
+  std::atomic<std::uint64_t> messages_in{0};
+  std::atomic<std::uint64_t> deliveries_out{0};
+  std::atomic<std::uint64_t> protocol_errors{0};
+};
+
+struct ServerContext {
+  const ServerConfig& config;
+  const Clock& clock;
+  StoreWorker& worker;
+  GroupCommitter& committer;
+  SessionRegistry& registry;
+  UserDirectory& directory;
+  LoginLimiter& limiter;
+  const crypto::ServerAuth& auth;
+  cluster::Bus& bus;
+  ServerCounters& counters;
+};
+
+}  // namespace fastchat::server

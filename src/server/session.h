@@ -1,0 +1,104 @@
+// Session: one client connection. It lives on one event loop: a reader coroutine
+// decodes frames and hands them to the request handlers; replies and pushes are
+// coalesced into one socket write per loop turn. Bounded: at most kMaxInflight
+// requests in progress (reading pauses beyond it) and kMaxOutboundBytes queued
+// (a consumer that slow is disconnected; its messages wait in its inbox).
+//
+// Thread safety: deliver() and close() may be called from any thread; everything
+// else only on the session's own executor.
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/message_id.h"
+#include "common/status.h"
+#include "fastchat.pb.h"
+#include "protocol/frame_codec.h"
+#include "server/server_context.h"
+
+namespace fastchat::server {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  static constexpr std::size_t kMaxInflight = 1024;
+  static constexpr std::size_t kMaxOutboundBytes = 16 << 20;
+
+  Session(asio::ip::tcp::socket socket, ServerContext& context);
+  ~Session();
+
+  // Starts the reader; call once, on the socket's executor.
+  void start();
+
+  // Thread-safe: queues an already encoded frame (pushes from other sessions).
+  void deliver(std::shared_ptr<const std::string> frame);
+  // Thread-safe: closes the connection.
+  void close();
+
+  // --- on the session's executor only
+  void send(const wire::Frame& frame);
+  void send_error(std::uint64_t request_id, const Status& status);
+  // Sends the error, then closes once it is written (for protocol violations).
+  void fail(std::uint64_t request_id, const Status& status);
+  // Closes once everything queued is written.
+  void close_after_flush();
+
+  void authenticate(UserId user, std::string username, std::string token_hash);
+  bool authenticated() const { return user_id_ != 0; }
+  bool closed() const { return closed_; }
+  UserId user_id() const { return user_id_; }
+  const std::string& username() const { return username_; }
+  const std::string& token_hash() const { return token_hash_; }
+  const std::string& peer_address() const { return peer_address_; }
+  bool hello_done() const { return hello_done_; }
+  void set_hello_done() { hello_done_ = true; }
+  std::vector<UserId>& watched() { return watched_; }
+
+  ServerContext& context() { return context_; }
+  asio::any_io_executor executor() { return socket_.get_executor(); }
+
+  // Bookkeeping for handlers that run asynchronously; reading pauses while too many
+  // are in flight.
+  void begin_request() { ++inflight_; }
+  void end_request();
+
+  // Sends go through one queue per session so a sender's messages are committed
+  // in the order it sent them, even when a recipient must first be looked up.
+  void enqueue_send(std::uint64_t request_id, wire::Send send);
+
+ private:
+  asio::awaitable<void> read_loop();
+  asio::awaitable<void> send_pump();
+  void schedule_flush();
+  void flush();
+  void on_closed();
+  void arm_handshake_timer();
+
+  asio::ip::tcp::socket socket_;
+  ServerContext& context_;
+  protocol::FrameDecoder decoder_;
+  asio::steady_timer resume_reading_;
+  asio::steady_timer handshake_timer_;
+  std::string outbound_;  // frames waiting for the next write
+  std::string writing_;   // frames being written
+  bool flush_scheduled_ = false;
+  bool write_in_flight_ = false;
+  bool close_after_flush_ = false;
+  bool closed_ = false;
+  bool hello_done_ = false;
+  std::size_t inflight_ = 0;
+  UserId user_id_ = 0;
+  std::string username_;
+  std::string token_hash_;
+  std::string peer_address_;
+  std::vector<UserId> watched_;
+  std::deque<std::pair<std::uint64_t, wire::Send>> send_queue_;
+  bool send_pump_running_ = false;
+};
+
+}  // namespace fastchat::server

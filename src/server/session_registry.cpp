@@ -1,0 +1,80 @@
+#include "server/session_registry.h"
+
+#include <algorithm>
+
+#include "server/session.h"
+
+namespace fastchat::server {
+
+void SessionRegistry::erase_session(SessionList& list, const Session* session) {
+  std::erase_if(list, [session](const std::weak_ptr<Session>& w) {
+    auto s = w.lock();
+    return !s || s.get() == session;
+  });
+}
+
+std::size_t SessionRegistry::post_to(const SessionList& list,
+                                     const std::shared_ptr<const std::string>& frame) {
+  std::size_t n = 0;
+  for (const auto& weak : list) {
+    if (auto s = weak.lock()) {
+      s->deliver(frame);
+      ++n;
+    }
+  }
+  return n;
+}
+
+void SessionRegistry::add(UserId user, const std::shared_ptr<Session>& session) {
+  auto& sh = shard(user);
+  std::lock_guard lock(sh.mutex);
+  sh.sessions[user].push_back(session);
+  count_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void SessionRegistry::remove(UserId user, const Session* session) {
+  auto& sh = shard(user);
+  std::lock_guard lock(sh.mutex);
+  auto it = sh.sessions.find(user);
+  if (it == sh.sessions.end()) return;
+  const auto before = it->second.size();
+  erase_session(it->second, session);
+  count_.fetch_sub(before - it->second.size(), std::memory_order_relaxed);
+  if (it->second.empty()) sh.sessions.erase(it);
+}
+
+std::size_t SessionRegistry::deliver(UserId user, const std::shared_ptr<const std::string>& frame) {
+  auto& sh = shard(user);
+  std::lock_guard lock(sh.mutex);
+  auto it = sh.sessions.find(user);
+  if (it == sh.sessions.end()) return 0;
+  return post_to(it->second, frame);
+}
+
+void SessionRegistry::set_watch(const std::shared_ptr<Session>& session,
+                                const std::vector<UserId>& old_users,
+                                const std::vector<UserId>& new_users) {
+  for (UserId user : old_users) {
+    auto& sh = shard(user);
+    std::lock_guard lock(sh.mutex);
+    auto it = sh.watchers.find(user);
+    if (it == sh.watchers.end()) continue;
+    erase_session(it->second, session.get());
+    if (it->second.empty()) sh.watchers.erase(it);
+  }
+  for (UserId user : new_users) {
+    auto& sh = shard(user);
+    std::lock_guard lock(sh.mutex);
+    sh.watchers[user].push_back(session);
+  }
+}
+
+void SessionRegistry::notify_watchers(UserId user,
+                                      const std::shared_ptr<const std::string>& frame) {
+  auto& sh = shard(user);
+  std::lock_guard lock(sh.mutex);
+  auto it = sh.watchers.find(user);
+  if (it != sh.watchers.end()) post_to(it->second, frame);
+}
+
+}  // namespace fastchat::server

@@ -1,0 +1,53 @@
+// SessionRegistry: which sessions on this server belong to which user, and who
+// watches whose presence. Lookups hand frames to sessions, which post them to their
+// own loop: no lock is held across I/O. Thread-safe (sharded locks).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/message_id.h"
+
+namespace fastchat::server {
+
+class Session;
+
+class SessionRegistry {
+ public:
+  void add(UserId user, const std::shared_ptr<Session>& session);
+  void remove(UserId user, const Session* session);
+
+  // Queues `frame` on every session of `user` on this server. Returns how many.
+  std::size_t deliver(UserId user, const std::shared_ptr<const std::string>& frame);
+
+  // Replaces the set of users `session` watches.
+  void set_watch(const std::shared_ptr<Session>& session, const std::vector<UserId>& old_users,
+                 const std::vector<UserId>& new_users);
+  // Queues `frame` on every session watching `user`.
+  void notify_watchers(UserId user, const std::shared_ptr<const std::string>& frame);
+
+  std::size_t authenticated_sessions() const { return count_.load(std::memory_order_relaxed); }
+
+ private:
+  static constexpr std::size_t kShards = 16;
+  using SessionList = std::vector<std::weak_ptr<Session>>;
+  struct Shard {
+    std::mutex mutex;
+    std::unordered_map<UserId, SessionList> sessions;
+    std::unordered_map<UserId, SessionList> watchers;
+  };
+  Shard& shard(UserId user) { return shards_[static_cast<std::size_t>(user) % kShards]; }
+  static void erase_session(SessionList& list, const Session* session);
+  static std::size_t post_to(const SessionList& list,
+                             const std::shared_ptr<const std::string>& frame);
+
+  std::array<Shard, kShards> shards_;
+  std::atomic<std::size_t> count_{0};
+};
+
+}  // namespace fastchat::server
