@@ -1,0 +1,135 @@
+#include "server/group_committer.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <latch>
+
+#include "store/open_store.h"
+
+namespace fastchat::server {
+namespace {
+
+class GroupCommitterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::path(::testing::TempDir()) /
+           ("committer-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    auto store = store::open_store("", dir_.string());
+    ASSERT_TRUE(store) << store.status().to_string();
+    store_ = std::move(*store);
+    alice_ = make_user("alice");
+    bob_ = make_user("bob");
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  UserId make_user(const std::string& name) {
+    store::NewUser user;
+    user.username = name;
+    user.auth_verifier = std::string(32, 'v');
+    user.identity = {std::string(32, 's'), std::string(32, 'b'), std::string(64, 'g')};
+    auto id = store_->create_user(user);
+    EXPECT_TRUE(id) << id.status().to_string();
+    return id ? *id : 0;
+  }
+
+  store::OutgoingMessage message_to_bob() {
+    store::OutgoingMessage m;
+    m.sender = alice_;
+    m.message_id = MessageId::random();
+    m.to_user = bob_;
+    m.body = "ciphertext";
+    m.server_time_ms = 1;
+    return m;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<store::Store> store_;
+  UserId alice_ = 0, bob_ = 0;
+};
+
+TEST_F(GroupCommitterTest, CommitsEverythingQueuedInFewBatches) {
+  GroupCommitter committer(*store_, /*max_batch=*/256);
+  constexpr int kMessages = 1000;
+  std::latch done(kMessages);
+  std::atomic<int> ok{0};
+  std::vector<std::uint64_t> seqs(kMessages);
+  for (int i = 0; i < kMessages; ++i) {
+    committer.enqueue_send(message_to_bob(), [&, i](const store::OutgoingMessage&,
+                                                    Result<store::CommitOutcome> outcome) {
+      if (outcome && outcome->status && outcome->deliveries.size() == 1) {
+        seqs[i] = outcome->deliveries[0].seq;
+        ++ok;
+      }
+      done.count_down();
+    });
+  }
+  committer.start();  // everything is already queued: batches are full
+  done.wait();
+  EXPECT_EQ(ok.load(), kMessages);
+  // Sequence numbers follow the enqueue order without gaps.
+  for (int i = 0; i < kMessages; ++i) EXPECT_EQ(seqs[i], static_cast<std::uint64_t>(i + 1));
+  const auto stats = committer.stats();
+  EXPECT_EQ(stats.messages, static_cast<std::uint64_t>(kMessages));
+  EXPECT_EQ(stats.batches, 4u);  // ceil(1000 / 256)
+  committer.stop();
+}
+
+TEST_F(GroupCommitterTest, StopCommitsWhatIsQueuedAndRefusesLaterWork) {
+  GroupCommitter committer(*store_);
+  committer.start();
+  std::atomic<int> committed{0};
+  for (int i = 0; i < 100; ++i) {
+    committer.enqueue_send(message_to_bob(),
+                           [&](const store::OutgoingMessage&, Result<store::CommitOutcome> r) {
+                             if (r && r->status) ++committed;
+                           });
+  }
+  committer.stop();
+  EXPECT_EQ(committed.load(), 100);
+  auto inbox = store_->read_inbox(bob_, 0, 1000);
+  ASSERT_TRUE(inbox);
+  EXPECT_EQ(inbox->size(), 100u);
+
+  Status late;
+  committer.enqueue_send(message_to_bob(),
+                         [&](const store::OutgoingMessage&, Result<store::CommitOutcome> r) {
+                           late = r.status();
+                         });
+  EXPECT_EQ(late.code(), Code::kUnavailable);
+}
+
+TEST_F(GroupCommitterTest, AcksAreBatchedAndApplied) {
+  GroupCommitter committer(*store_);
+  committer.start();
+  std::latch sent(10);
+  for (int i = 0; i < 10; ++i) {
+    committer.enqueue_send(message_to_bob(),
+                           [&](const store::OutgoingMessage&, Result<store::CommitOutcome>) {
+                             sent.count_down();
+                           });
+  }
+  sent.wait();
+  std::latch acked(1);
+  Status ack_status(Code::kInternal, "not called");
+  committer.enqueue_ack({bob_, 6}, [&](Status s) {
+    ack_status = s;
+    acked.count_down();
+  });
+  acked.wait();
+  EXPECT_TRUE(ack_status) << ack_status.to_string();
+  auto bob = store_->find_user_by_id(bob_);
+  ASSERT_TRUE(bob);
+  EXPECT_EQ(bob->acked_seq, 6u);
+  EXPECT_EQ(bob->last_seq, 10u);
+  committer.stop();
+}
+
+}  // namespace
+}  // namespace fastchat::server
