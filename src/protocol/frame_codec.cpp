@@ -1,5 +1,7 @@
 #include "protocol/frame_codec.h"
 
+#include <google/protobuf/stubs/logging.h>
+
 #include <cstring>
 
 namespace fastchat::protocol {
@@ -20,6 +22,10 @@ std::uint32_t get_be32(const char* in) {
 }
 
 }  // namespace
+
+void silence_protobuf_logging() {
+  google::protobuf::SetLogHandler(nullptr);
+}
 
 bool append_frame(std::string& out, const wire::Frame& frame) {
   const std::size_t size = frame.ByteSizeLong();

@@ -19,6 +19,10 @@ inline constexpr std::uint32_t kProtocolVersion = 1;
 inline constexpr std::size_t kMaxFrameBytes = 1 << 20;  // payload, without the length prefix
 inline constexpr std::size_t kLengthPrefixBytes = 4;
 
+// Protobuf logs every string field with invalid UTF-8 it refuses to parse; on hostile
+// input that is a log flood. Call once at start-up in anything that parses peer bytes.
+void silence_protobuf_logging();
+
 // Appends the length prefix and serialized `frame` to `out`. Returns false (and
 // leaves `out` unchanged) when the frame would exceed kMaxFrameBytes.
 bool append_frame(std::string& out, const wire::Frame& frame);

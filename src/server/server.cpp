@@ -9,6 +9,7 @@
 
 #include "cluster/local_bus.h"
 #include "crypto/keystore.h"
+#include "protocol/frame_codec.h"
 #include "server/directory_handlers.h"
 #include "server/session.h"
 #include "store/open_store.h"
@@ -29,6 +30,7 @@ Server::~Server() {
 }
 
 Status Server::start() {
+  protocol::silence_protobuf_logging();
   std::error_code fs_error;
   std::filesystem::create_directories(config_.data_dir, fs_error);
   if (fs_error) {
