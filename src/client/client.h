@@ -45,8 +45,8 @@ struct ChatMessage {
   MessageId id;
   std::uint64_t seq = 0;  // inbox sequence number; 0 for messages this user sent
   std::string sender;
-  std::string peer;       // direct: the other user; group: empty
-  GroupId group_id = 0;   // 0 for a direct message
+  std::string peer;      // direct: the other user; group: empty
+  GroupId group_id = 0;  // 0 for a direct message
   std::string text;
   std::int64_t sent_at_ms = 0;
   std::int64_t server_time_ms = 0;
@@ -77,8 +77,8 @@ struct ClientEvents {
   std::function<void(const ChatMessage&)> on_message;  // each new message, once
   std::function<void(const UserInfo&)> on_presence;    // watched user went on/offline
   std::function<void(std::string_view username, std::string_view fingerprint)>
-      on_identity_changed;                             // a contact's keys changed: warn loudly
-  std::function<void(bool connected)> on_connection;   // connection lost / restored
+      on_identity_changed;                            // a contact's keys changed: warn loudly
+  std::function<void(bool connected)> on_connection;  // connection lost / restored
 };
 
 class Client {

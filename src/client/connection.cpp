@@ -1,0 +1,248 @@
+#include "client/connection.h"
+
+#include <spdlog/spdlog.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/connect.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+#include <optional>
+
+#include "protocol/error_mapping.h"
+
+namespace fastchat::client {
+
+namespace {
+constexpr auto kAsTuple = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr std::size_t kReadChunk = 16 * 1024;
+constexpr std::size_t kKeepWriteBuffer = 64 * 1024;
+}  // namespace
+
+// Lives in the frame of the request() coroutine that waits for it; the reader (or
+// close) fills `result` and cancels `timer` to wake it.
+struct Connection::Pending {
+  explicit Pending(const asio::any_io_executor& executor) : timer(executor) {}
+  asio::steady_timer timer;
+  std::optional<Result<wire::Frame>> result;
+};
+
+std::shared_ptr<Connection> Connection::create(asio::any_io_executor executor,
+                                               ConnectionOptions options) {
+  return std::shared_ptr<Connection>(new Connection(std::move(executor), options));
+}
+
+Connection::Connection(asio::any_io_executor executor, ConnectionOptions options)
+    : executor_(executor),
+      options_(options),
+      socket_(executor),
+      writer_wake_(executor),
+      drained_(executor) {}
+
+Connection::~Connection() {
+  asio::error_code ec;
+  socket_.close(ec);
+}
+
+asio::awaitable<Status> Connection::connect(const std::string& host, std::uint16_t port) {
+  auto self = shared_from_this();
+  if (open_ || closed_) co_return Status(Code::kInternal, "connect() on a used connection");
+  const std::string where = host + ":" + std::to_string(port);
+  asio::ip::tcp::resolver resolver(executor_);
+  auto [resolve_ec, endpoints] = co_await resolver.async_resolve(
+      host, std::to_string(port), asio::ip::resolver_base::numeric_service, kAsTuple);
+  if (resolve_ec) {
+    co_return Status(Code::kUnavailable, "cannot resolve " + host + ": " + resolve_ec.message());
+  }
+  // The handler may run after this frame is gone (expired just as the connect
+  // completed), so it shares the flag and checks open_ before touching the socket.
+  auto timed_out = std::make_shared<bool>(false);
+  asio::steady_timer deadline(executor_);
+  deadline.expires_after(options_.connect_timeout);
+  deadline.async_wait([self, timed_out](asio::error_code ec) {
+    if (ec || self->open_) return;
+    *timed_out = true;
+    asio::error_code ignored;
+    self->socket_.close(ignored);  // makes the range connect give up
+  });
+  auto [connect_ec, endpoint] = co_await asio::async_connect(socket_, endpoints, kAsTuple);
+  deadline.cancel();
+  if (*timed_out) co_return Status(Code::kUnavailable, "timed out connecting to " + where);
+  if (connect_ec) {
+    co_return Status(Code::kUnavailable,
+                     "cannot connect to " + where + ": " + connect_ec.message());
+  }
+  if (closed_) co_return Status(Code::kUnavailable, "connection closed while connecting");
+  start_io();
+  co_return Status::ok();
+}
+
+void Connection::start(asio::ip::tcp::socket socket) {
+  socket_ = std::move(socket);
+  start_io();
+}
+
+void Connection::start_io() {
+  asio::error_code ec;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  socket_.set_option(asio::socket_base::keep_alive(true), ec);
+  open_ = true;
+  asio::co_spawn(
+      executor_, [self = shared_from_this()] { return self->read_loop(); }, asio::detached);
+  asio::co_spawn(
+      executor_, [self = shared_from_this()] { return self->write_loop(); }, asio::detached);
+}
+
+asio::awaitable<Result<wire::Frame>> Connection::request(wire::Frame frame) {
+  auto self = shared_from_this();
+  while (open_ && outbound_.size() >= options_.max_outbound_bytes) {
+    drained_.expires_at(asio::steady_timer::time_point::max());
+    co_await drained_.async_wait(kAsTuple);
+  }
+  if (!open_) co_return Status(Code::kUnavailable, "not connected");
+  const std::uint64_t id = next_request_id_++;
+  frame.set_request_id(id);
+  if (!protocol::append_frame(outbound_, frame)) {
+    co_return Status(Code::kFrameTooLarge, "request exceeds the maximum frame size");
+  }
+  Pending pending(executor_);
+  pending.timer.expires_after(options_.request_timeout);
+  pending_.emplace(id, &pending);
+  writer_wake_.cancel();
+  co_await pending.timer.async_wait(kAsTuple);
+  pending_.erase(id);
+  if (pending.result) co_return std::move(*pending.result);
+  spdlog::debug("request {} (type {}) timed out", id, static_cast<int>(frame.body_case()));
+  co_return Status(Code::kUnavailable, "the server did not answer in time");
+}
+
+asio::awaitable<void> Connection::read_loop() {
+  auto self = shared_from_this();
+  wire::Frame frame;
+  Status reason(Code::kUnavailable, "connection closed by the server");
+  while (open_) {
+    // Wait for readability first so an idle connection holds no read buffer.
+    auto [wait_ec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, kAsTuple);
+    if (wait_ec) {
+      reason = Status(Code::kUnavailable, "connection lost: " + wait_ec.message());
+      break;
+    }
+    auto area = decoder_.prepare(kReadChunk);
+    auto [ec, n] =
+        co_await socket_.async_read_some(asio::buffer(area.data(), area.size()), kAsTuple);
+    if (ec) {
+      if (ec != asio::error::eof)
+        reason = Status(Code::kUnavailable, "connection lost: " + ec.message());
+      break;
+    }
+    decoder_.commit(n);
+    bool broken = false;
+    while (open_) {
+      const auto next = decoder_.next(frame);
+      if (next == protocol::FrameDecoder::Next::kNeedMore) break;
+      if (next != protocol::FrameDecoder::Next::kFrame) {
+        reason = Status(Code::kBadRequest, next == protocol::FrameDecoder::Next::kTooLarge
+                                               ? "the server sent an oversized frame"
+                                               : "the server sent a malformed frame");
+        spdlog::warn("closing connection: {}", reason.message());
+        broken = true;
+        break;
+      }
+      dispatch(frame);
+      frame.Clear();
+    }
+    if (broken) break;
+    decoder_.release_if_empty();
+  }
+  close_with(reason);
+}
+
+void Connection::dispatch(wire::Frame& frame) {
+  const std::uint64_t id = frame.request_id();
+  if (id == 0) {
+    if (push_handler_) push_handler_(frame);
+    return;
+  }
+  auto it = pending_.find(id);
+  if (it == pending_.end()) {
+    spdlog::debug("dropping a response to unknown or timed-out request {}", id);
+    return;
+  }
+  Pending* pending = it->second;
+  pending_.erase(it);
+  if (frame.has_error()) {
+    pending->result.emplace(protocol::status_from_wire(frame.error()));
+  } else {
+    pending->result.emplace(std::move(frame));
+  }
+  pending->timer.cancel();
+}
+
+asio::awaitable<void> Connection::write_loop() {
+  auto self = shared_from_this();
+  while (open_) {
+    if (outbound_.empty()) {
+      writer_wake_.expires_at(asio::steady_timer::time_point::max());
+      co_await writer_wake_.async_wait(kAsTuple);
+      continue;
+    }
+    writing_.swap(outbound_);
+    outbound_.clear();
+    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(writing_), kAsTuple);
+    writing_.clear();
+    if (writing_.capacity() > kKeepWriteBuffer) writing_.shrink_to_fit();
+    drained_.cancel();
+    if (ec) {
+      close_with(Status(Code::kUnavailable, "connection lost: " + ec.message()));
+      break;
+    }
+  }
+}
+
+void Connection::close() {
+  close_with(Status(Code::kUnavailable, "connection closed"));
+}
+
+void Connection::close_with(const Status& reason) {
+  if (closed_) return;
+  auto self = shared_from_this();  // the close handler may drop the owner's reference
+  closed_ = true;
+  open_ = false;
+  asio::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  writer_wake_.cancel();
+  drained_.cancel();
+  auto pending = std::move(pending_);
+  pending_.clear();
+  for (auto& [id, p] : pending) {
+    p->result.emplace(Status(Code::kUnavailable, reason.message()));
+    p->timer.cancel();
+  }
+  outbound_.clear();
+  push_handler_ = nullptr;
+  if (auto handler = std::move(close_handler_)) {
+    close_handler_ = nullptr;
+    handler(reason);
+  }
+}
+
+asio::awaitable<Result<wire::HelloOk>> say_hello(Connection& connection,
+                                                 std::string_view client_name) {
+  wire::Frame frame;
+  auto* hello = frame.mutable_hello();
+  hello->set_protocol_version(protocol::kProtocolVersion);
+  hello->set_client_name(std::string(client_name));
+  auto reply = co_await connection.request(std::move(frame));
+  if (!reply) co_return reply.status();
+  if (!reply->has_hello_ok()) co_return Status(Code::kBadRequest, "expected HelloOk");
+  if (reply->hello_ok().protocol_version() != protocol::kProtocolVersion) {
+    co_return Status(
+        Code::kUnsupportedVersion,
+        "server speaks protocol version " + std::to_string(reply->hello_ok().protocol_version()));
+  }
+  co_return std::move(*reply->mutable_hello_ok());
+}
+
+}  // namespace fastchat::client

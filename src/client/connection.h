@@ -1,0 +1,102 @@
+// Connection: one framed TCP connection to a fastchat server or balancer. A reader
+// coroutine decodes frames, matches responses to pending requests by request_id and
+// hands pushes (request_id 0) to a handler; a writer coroutine coalesces every frame
+// queued meanwhile into one socket write. When the connection drops, every pending
+// request fails with kUnavailable. Shared by the client core and the load tester.
+//
+// Thread safety: a Connection lives on one executor, which must not run handlers
+// concurrently (a single-threaded io_context or a strand); call everything from it.
+#pragma once
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "common/status.h"
+#include "fastchat.pb.h"
+#include "protocol/frame_codec.h"
+
+namespace fastchat::client {
+
+struct ConnectionOptions {
+  std::chrono::milliseconds connect_timeout{5000};
+  // A request without a response for this long fails with kUnavailable (the
+  // connection stays open; a late response is dropped).
+  std::chrono::milliseconds request_timeout{30000};
+  // request() waits while this much is queued and not yet written (backpressure).
+  std::size_t max_outbound_bytes = 8 << 20;
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  // Called by the reader for each push. It must not block or await a request on
+  // this connection (the reader would wait for itself): queue work elsewhere.
+  // The frame may be moved from.
+  using PushHandler = std::function<void(wire::Frame& frame)>;
+  // Called once when the connection closes, with the reason.
+  using CloseHandler = std::function<void(const Status& reason)>;
+
+  static std::shared_ptr<Connection> create(asio::any_io_executor executor,
+                                            ConnectionOptions options = {});
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void set_push_handler(PushHandler handler) { push_handler_ = std::move(handler); }
+  void set_close_handler(CloseHandler handler) { close_handler_ = std::move(handler); }
+
+  // Resolves and connects (TCP_NODELAY), then starts the reader and writer.
+  // kUnavailable when the server cannot be reached in time.
+  asio::awaitable<Status> connect(const std::string& host, std::uint16_t port);
+  // Adopts an already connected socket (tests, accepted sockets) and starts.
+  void start(asio::ip::tcp::socket socket);
+
+  // Sends `frame` with a fresh request_id and waits for its response. An Error
+  // response becomes its Status; a dropped connection or a timeout kUnavailable.
+  asio::awaitable<Result<wire::Frame>> request(wire::Frame frame);
+
+  // Closes the socket and fails every pending request. Idempotent.
+  void close();
+  bool is_open() const { return open_; }
+  std::size_t pending_requests() const { return pending_.size(); }
+  asio::any_io_executor executor() const { return executor_; }
+
+ private:
+  struct Pending;
+
+  Connection(asio::any_io_executor executor, ConnectionOptions options);
+  void start_io();
+  asio::awaitable<void> read_loop();
+  asio::awaitable<void> write_loop();
+  void dispatch(wire::Frame& frame);
+  void close_with(const Status& reason);
+
+  asio::any_io_executor executor_;
+  ConnectionOptions options_;
+  asio::ip::tcp::socket socket_;
+  protocol::FrameDecoder decoder_;
+  asio::steady_timer writer_wake_;
+  asio::steady_timer drained_;  // cancelled after each write: wakes backpressured requests
+  std::string outbound_;        // frames waiting for the next write
+  std::string writing_;         // frames being written
+  std::unordered_map<std::uint64_t, Pending*> pending_;
+  std::uint64_t next_request_id_ = 1;
+  bool open_ = false;
+  bool closed_ = false;
+  PushHandler push_handler_;
+  CloseHandler close_handler_;
+};
+
+// Sends Hello{kProtocolVersion, client_name} and checks the HelloOk.
+asio::awaitable<Result<wire::HelloOk>> say_hello(Connection& connection,
+                                                 std::string_view client_name);
+
+}  // namespace fastchat::client

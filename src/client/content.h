@@ -1,0 +1,38 @@
+// Sealing and opening message content (wire::Content) for the wire, envelope v1
+// (crypto/envelope.h). The routing fields are repeated inside the ciphertext and
+// checked on receipt, so the server cannot re-address, re-attribute or move a
+// message between conversations. Pure functions; thread-safe.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "common/message_id.h"
+#include "common/status.h"
+#include "crypto/envelope.h"
+#include "fastchat.pb.h"
+
+namespace fastchat::client {
+
+// "fastchat/group/v1" || 8-byte big-endian group id || 16-byte message id.
+std::string group_associated_data(GroupId group, const MessageId& id);
+
+// Content with the routing fields set; the caller adds the text or file chunk.
+// Direct: `recipient` set and `group` 0; group: `recipient` empty.
+wire::Content make_content(const MessageId& id, std::string_view sender, std::string_view recipient,
+                           GroupId group, std::int64_t sent_at_ms);
+
+// `key` is the shared key of the sender and the recipient.
+std::string seal_direct_content(const crypto::SharedKey& key, const wire::Content& content);
+// One body for the group and one wrap per recipient (wraps[i] for recipients[i]).
+crypto::SealedGroupMessage seal_group_content(std::span<const crypto::SharedKey* const> recipients,
+                                              const wire::Content& content);
+
+// Opens an inbox item addressed to `me` with the shared key of `me` and the item's
+// sender, and checks the sealed routing fields against the outer ones. kCrypto when
+// it does not decrypt, does not parse or does not match.
+Result<wire::Content> open_content(const crypto::SharedKey& key, const wire::InboxMessage& item,
+                                   std::string_view me);
+
+}  // namespace fastchat::client

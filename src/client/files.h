@@ -1,0 +1,56 @@
+// Files and images travel as FileChunk messages of kFileChunkBytes each (the last
+// one shorter); FileAssembler puts received chunks together in the downloads folder.
+// Progress lives in the HistoryStore, so a transfer survives a restart.
+//
+// Thread safety: none; belongs to one Client (one executor). Blocking local file I/O.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "client/history_store.h"
+#include "common/status.h"
+#include "fastchat.pb.h"
+
+namespace fastchat::client {
+
+inline constexpr std::size_t kFileChunkBytes = 256 * 1024;
+inline constexpr std::uint64_t kMaxFileBytes = 1ULL << 30;  // 1 GiB per file
+inline constexpr std::uint32_t kMaxFileChunks =
+    static_cast<std::uint32_t>((kMaxFileBytes + kFileChunkBytes - 1) / kFileChunkBytes);
+
+// A MIME type from the file name's extension (images, PDF, text; else octet-stream).
+std::string guess_mime_type(std::string_view file_name);
+
+// A safe local file name for a name chosen by a peer: its last path component,
+// without control characters or leading dots, at most 200 bytes; "file" if empty.
+std::string sanitize_file_name(std::string_view name);
+
+class FileAssembler {
+ public:
+  struct Completed {
+    std::string name;
+    std::string path;  // empty when nothing is written
+    std::uint64_t size = 0;
+  };
+
+  // `downloads_dir` empty: chunks are counted but nothing is written (load tester).
+  FileAssembler(std::string downloads_dir, HistoryStore& store)
+      : dir_(std::move(downloads_dir)), store_(store) {}
+
+  // Adds one chunk from `sender` (canonical). The completed file once its last
+  // missing chunk arrived, nullopt before (or for a chunk seen before). kBadRequest
+  // for a chunk that does not fit its transfer; kIo when the file cannot be written.
+  Result<std::optional<Completed>> add(std::string_view sender, const wire::FileChunk& chunk);
+
+ private:
+  std::string partial_path(std::string_view sender, std::string_view file_id) const;
+  std::string unique_path(const std::string& name) const;
+
+  std::string dir_;
+  HistoryStore& store_;
+};
+
+}  // namespace fastchat::client

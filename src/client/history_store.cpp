@@ -1,0 +1,357 @@
+#include "client/history_store.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace fastchat::client {
+
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS seen(id BLOB PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS messages(
+  pos INTEGER PRIMARY KEY AUTOINCREMENT,
+  id BLOB NOT NULL UNIQUE,
+  seq INTEGER NOT NULL,
+  sender TEXT NOT NULL,
+  peer TEXT NOT NULL,
+  group_id INTEGER NOT NULL,
+  text TEXT NOT NULL,
+  sent_at_ms INTEGER NOT NULL,
+  server_time_ms INTEGER NOT NULL,
+  outgoing INTEGER NOT NULL,
+  file_name TEXT NOT NULL,
+  file_path TEXT NOT NULL,
+  file_size INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages(group_id, peer, pos);
+CREATE TABLE IF NOT EXISTS identities(
+  username TEXT PRIMARY KEY,
+  sign_public_key BLOB NOT NULL,
+  box_public_key BLOB NOT NULL,
+  signature BLOB NOT NULL,
+  pinned_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS file_transfers(
+  sender TEXT NOT NULL,
+  file_id BLOB NOT NULL,
+  name TEXT NOT NULL,
+  mime_type TEXT NOT NULL,
+  total_size INTEGER NOT NULL,
+  chunk_count INTEGER NOT NULL,
+  received INTEGER NOT NULL,
+  PRIMARY KEY(sender, file_id));
+CREATE TABLE IF NOT EXISTS file_chunks(
+  sender TEXT NOT NULL,
+  file_id BLOB NOT NULL,
+  idx INTEGER NOT NULL,
+  PRIMARY KEY(sender, file_id, idx)) WITHOUT ROWID;
+PRAGMA user_version = 1;
+)sql";
+
+}  // namespace
+
+// A cached prepared statement, reset and unbound when the handle goes away.
+class HistoryStore::Stmt {
+ public:
+  explicit Stmt(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  ~Stmt() {
+    if (stmt_ == nullptr) return;
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  bool valid() const { return stmt_ != nullptr; }
+  Stmt& bind(int i, std::int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  Stmt& bind_text(int i, std::string_view v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& bind_blob(int i, std::string_view v) {
+    sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int step() { return sqlite3_step(stmt_); }
+
+  std::int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
+  std::string text(int col) const {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+  std::string blob(int col) const {
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, col));
+    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+
+ private:
+  sqlite3_stmt* stmt_;
+};
+
+Result<std::unique_ptr<HistoryStore>> HistoryStore::open(const std::string& path) {
+  sqlite3* db = nullptr;
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
+    Status status(Code::kIo, std::string("cannot open history ") + path + ": " +
+                                 (db ? sqlite3_errmsg(db) : "out of memory"));
+    sqlite3_close(db);
+    return status;
+  }
+  std::unique_ptr<HistoryStore> store(new HistoryStore(db));
+  sqlite3_busy_timeout(db, 2000);
+  if (path != ":memory:") {
+    // Another process (a one-shot command) may use the same history: WAL lets it read
+    // while we write; NORMAL is durable enough for a local copy the server backs.
+    if (Status s = store->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); !s) return s;
+  }
+  if (Status s = store->exec(kSchema); !s) return s;
+  return store;
+}
+
+HistoryStore::~HistoryStore() {
+  for (auto& [sql, stmt] : statements_)
+    sqlite3_finalize(stmt);
+  sqlite3_close(db_);
+}
+
+Status HistoryStore::error(const char* what) const {
+  return Status(Code::kIo, std::string("history: ") + what + ": " + sqlite3_errmsg(db_));
+}
+
+Status HistoryStore::exec(const char* sql) {
+  char* message = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+    Status status(Code::kIo, std::string("history: ") + (message ? message : "exec failed"));
+    sqlite3_free(message);
+    return status;
+  }
+  return Status::ok();
+}
+
+HistoryStore::Stmt HistoryStore::prepare(const char* sql) {
+  auto it = statements_.find(sql);
+  if (it != statements_.end()) return Stmt(it->second);
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+    spdlog::error("history: cannot prepare statement: {}", sqlite3_errmsg(db_));
+    return Stmt(nullptr);
+  }
+  statements_.emplace(sql, stmt);
+  return Stmt(stmt);
+}
+
+bool HistoryStore::seen(const MessageId& id) {
+  auto stmt = prepare("SELECT 1 FROM seen WHERE id = ?");
+  if (!stmt.valid()) return false;
+  stmt.bind_blob(1, id.bytes());
+  return stmt.step() == SQLITE_ROW;
+}
+
+Result<bool> HistoryStore::mark_seen(const MessageId& id) {
+  auto stmt = prepare("INSERT OR IGNORE INTO seen(id) VALUES(?)");
+  if (!stmt.valid()) return error("mark_seen");
+  stmt.bind_blob(1, id.bytes());
+  if (stmt.step() != SQLITE_DONE) return error("mark_seen");
+  return sqlite3_changes(db_) == 1;
+}
+
+Result<bool> HistoryStore::add_message(const ChatMessage& m) {
+  if (Status s = exec("BEGIN IMMEDIATE"); !s) return s;
+  auto fresh = mark_seen(m.id);
+  if (!fresh || !*fresh) {
+    (void)exec("ROLLBACK");
+    return fresh;
+  }
+  {
+    auto stmt = prepare(
+        "INSERT INTO messages(id, seq, sender, peer, group_id, text, sent_at_ms, server_time_ms,"
+        " outgoing, file_name, file_path, file_size) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
+    if (!stmt.valid()) {
+      (void)exec("ROLLBACK");
+      return error("add_message");
+    }
+    stmt.bind_blob(1, m.id.bytes())
+        .bind(2, static_cast<std::int64_t>(m.seq))
+        .bind_text(3, m.sender)
+        .bind_text(4, m.peer)
+        .bind(5, static_cast<std::int64_t>(m.group_id))
+        .bind_text(6, m.text)
+        .bind(7, m.sent_at_ms)
+        .bind(8, m.server_time_ms)
+        .bind(9, m.outgoing ? 1 : 0)
+        .bind_text(10, m.file_name)
+        .bind_text(11, m.file_path)
+        .bind(12, static_cast<std::int64_t>(m.file_size));
+    if (stmt.step() != SQLITE_DONE) {
+      Status status = error("add_message");
+      (void)exec("ROLLBACK");
+      return status;
+    }
+  }
+  if (Status s = exec("COMMIT"); !s) {
+    (void)exec("ROLLBACK");
+    return s;
+  }
+  return true;
+}
+
+Result<std::vector<ChatMessage>> HistoryStore::conversation(std::string_view peer, GroupId group,
+                                                            std::size_t limit) {
+  auto stmt = prepare(
+      "SELECT id, seq, sender, peer, group_id, text, sent_at_ms, server_time_ms, outgoing,"
+      " file_name, file_path, file_size FROM messages WHERE group_id = ? AND peer = ?"
+      " ORDER BY pos DESC LIMIT ?");
+  if (!stmt.valid()) return error("conversation");
+  stmt.bind(1, static_cast<std::int64_t>(group))
+      .bind_text(2, group == 0 ? peer : std::string_view())
+      .bind(3, limit == 0 ? -1 : static_cast<std::int64_t>(limit));
+  std::vector<ChatMessage> out;
+  int rc;
+  while ((rc = stmt.step()) == SQLITE_ROW) {
+    ChatMessage m;
+    if (auto id = MessageId::from_bytes(stmt.blob(0))) m.id = *id;
+    m.seq = static_cast<std::uint64_t>(stmt.int64(1));
+    m.sender = stmt.text(2);
+    m.peer = stmt.text(3);
+    m.group_id = static_cast<GroupId>(stmt.int64(4));
+    m.text = stmt.text(5);
+    m.sent_at_ms = stmt.int64(6);
+    m.server_time_ms = stmt.int64(7);
+    m.outgoing = stmt.int64(8) != 0;
+    m.file_name = stmt.text(9);
+    m.file_path = stmt.text(10);
+    m.file_size = static_cast<std::uint64_t>(stmt.int64(11));
+    out.push_back(std::move(m));
+  }
+  if (rc != SQLITE_DONE) return error("conversation");
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+std::optional<std::uint64_t> HistoryStore::last_seq() {
+  auto stmt = prepare("SELECT value FROM meta WHERE key = 'last_seq'");
+  if (!stmt.valid() || stmt.step() != SQLITE_ROW) return std::nullopt;
+  return static_cast<std::uint64_t>(stmt.int64(0));
+}
+
+Status HistoryStore::set_last_seq(std::uint64_t seq) {
+  auto stmt = prepare(
+      "INSERT INTO meta(key, value) VALUES('last_seq', ?)"
+      " ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  if (!stmt.valid()) return error("set_last_seq");
+  stmt.bind(1, static_cast<std::int64_t>(seq));
+  if (stmt.step() != SQLITE_DONE) return error("set_last_seq");
+  return Status::ok();
+}
+
+std::optional<crypto::PublicIdentity> HistoryStore::pinned_identity(std::string_view username) {
+  auto stmt = prepare(
+      "SELECT sign_public_key, box_public_key, signature FROM identities WHERE username = ?");
+  if (!stmt.valid()) return std::nullopt;
+  stmt.bind_text(1, username);
+  if (stmt.step() != SQLITE_ROW) return std::nullopt;
+  return crypto::PublicIdentity{stmt.blob(0), stmt.blob(1), stmt.blob(2)};
+}
+
+Result<HistoryStore::Pin> HistoryStore::pin_identity(std::string_view username,
+                                                     const crypto::PublicIdentity& identity,
+                                                     std::int64_t now_ms) {
+  Pin outcome = Pin::kNew;
+  if (auto pinned = pinned_identity(username)) {
+    if (pinned->sign_public_key == identity.sign_public_key &&
+        pinned->box_public_key == identity.box_public_key) {
+      return Pin::kSame;
+    }
+    outcome = Pin::kChanged;
+  }
+  auto stmt = prepare(
+      "INSERT INTO identities(username, sign_public_key, box_public_key, signature, pinned_ms)"
+      " VALUES(?,?,?,?,?) ON CONFLICT(username) DO UPDATE SET"
+      " sign_public_key = excluded.sign_public_key, box_public_key = excluded.box_public_key,"
+      " signature = excluded.signature, pinned_ms = excluded.pinned_ms");
+  if (!stmt.valid()) return error("pin_identity");
+  stmt.bind_text(1, username)
+      .bind_blob(2, identity.sign_public_key)
+      .bind_blob(3, identity.box_public_key)
+      .bind_blob(4, identity.signature)
+      .bind(5, now_ms);
+  if (stmt.step() != SQLITE_DONE) return error("pin_identity");
+  return outcome;
+}
+
+std::optional<HistoryStore::FileTransfer> HistoryStore::file_transfer(std::string_view sender,
+                                                                      std::string_view file_id) {
+  auto stmt = prepare(
+      "SELECT name, mime_type, total_size, chunk_count, received FROM file_transfers"
+      " WHERE sender = ? AND file_id = ?");
+  if (!stmt.valid()) return std::nullopt;
+  stmt.bind_text(1, sender).bind_blob(2, file_id);
+  if (stmt.step() != SQLITE_ROW) return std::nullopt;
+  FileTransfer t;
+  t.name = stmt.text(0);
+  t.mime_type = stmt.text(1);
+  t.total_size = static_cast<std::uint64_t>(stmt.int64(2));
+  t.chunk_count = static_cast<std::uint32_t>(stmt.int64(3));
+  t.received = static_cast<std::uint32_t>(stmt.int64(4));
+  return t;
+}
+
+Status HistoryStore::begin_file_transfer(std::string_view sender, std::string_view file_id,
+                                         const FileTransfer& t) {
+  auto stmt = prepare(
+      "INSERT OR IGNORE INTO file_transfers(sender, file_id, name, mime_type, total_size,"
+      " chunk_count, received) VALUES(?,?,?,?,?,?,0)");
+  if (!stmt.valid()) return error("begin_file_transfer");
+  stmt.bind_text(1, sender)
+      .bind_blob(2, file_id)
+      .bind_text(3, t.name)
+      .bind_text(4, t.mime_type)
+      .bind(5, static_cast<std::int64_t>(t.total_size))
+      .bind(6, t.chunk_count);
+  if (stmt.step() != SQLITE_DONE) return error("begin_file_transfer");
+  return Status::ok();
+}
+
+Result<std::optional<std::uint32_t>> HistoryStore::add_file_chunk(std::string_view sender,
+                                                                  std::string_view file_id,
+                                                                  std::uint32_t index) {
+  {
+    auto stmt = prepare("INSERT OR IGNORE INTO file_chunks(sender, file_id, idx) VALUES(?,?,?)");
+    if (!stmt.valid()) return error("add_file_chunk");
+    stmt.bind_text(1, sender).bind_blob(2, file_id).bind(3, index);
+    if (stmt.step() != SQLITE_DONE) return error("add_file_chunk");
+    if (sqlite3_changes(db_) == 0) return std::optional<std::uint32_t>();
+  }
+  auto stmt = prepare(
+      "UPDATE file_transfers SET received = received + 1 WHERE sender = ? AND file_id = ?"
+      " RETURNING received");
+  if (!stmt.valid()) return error("add_file_chunk");
+  stmt.bind_text(1, sender).bind_blob(2, file_id);
+  if (stmt.step() != SQLITE_ROW) return error("add_file_chunk: no such transfer");
+  const auto received = static_cast<std::uint32_t>(stmt.int64(0));
+  (void)stmt.step();  // finish the statement so its write completes
+  return std::optional<std::uint32_t>(received);
+}
+
+Status HistoryStore::finish_file_transfer(std::string_view sender, std::string_view file_id) {
+  {
+    auto stmt = prepare("DELETE FROM file_chunks WHERE sender = ? AND file_id = ?");
+    if (!stmt.valid()) return error("finish_file_transfer");
+    stmt.bind_text(1, sender).bind_blob(2, file_id);
+    if (stmt.step() != SQLITE_DONE) return error("finish_file_transfer");
+  }
+  auto stmt = prepare("DELETE FROM file_transfers WHERE sender = ? AND file_id = ?");
+  if (!stmt.valid()) return error("finish_file_transfer");
+  stmt.bind_text(1, sender).bind_blob(2, file_id);
+  if (stmt.step() != SQLITE_DONE) return error("finish_file_transfer");
+  return Status::ok();
+}
+
+}  // namespace fastchat::client

@@ -1,0 +1,89 @@
+// HistoryStore: one user's local state in SQLite (a file, or ":memory:" when the
+// client persists nothing): the messages shown (each id once: exactly-once on
+// screen), the ids processed without being shown, the last inbox seq processed,
+// pinned contact identities (trust on first use) and file transfers in progress.
+// Calls block on local disk I/O (small writes, WAL); acceptable on a client's loop.
+//
+// Thread safety: none; one HistoryStore belongs to one Client (one executor).
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "client/client.h"
+#include "common/message_id.h"
+#include "common/status.h"
+#include "crypto/identity.h"
+
+namespace fastchat::client {
+
+class HistoryStore {
+ public:
+  // `path` is a file (created if missing) or ":memory:".
+  static Result<std::unique_ptr<HistoryStore>> open(const std::string& path);
+  ~HistoryStore();
+  HistoryStore(const HistoryStore&) = delete;
+  HistoryStore& operator=(const HistoryStore&) = delete;
+
+  // --- messages
+  bool seen(const MessageId& id);
+  // Stores a message to show; false (and nothing changes) when its id was seen before.
+  Result<bool> add_message(const ChatMessage& message);
+  // Remembers an id that is processed but not shown by itself (a file chunk, an
+  // undecryptable message); false when it was seen before.
+  Result<bool> mark_seen(const MessageId& id);
+  // The last `limit` messages (0: all) with `peer` (group == 0) or in `group`, oldest
+  // first, in the order they were stored.
+  Result<std::vector<ChatMessage>> conversation(std::string_view peer, GroupId group,
+                                                std::size_t limit);
+
+  // --- inbox position: the highest seq up to which everything is processed. nullopt
+  // until set for the first time (a fresh history).
+  std::optional<std::uint64_t> last_seq();
+  Status set_last_seq(std::uint64_t seq);
+
+  // --- contact identities (trust on first use)
+  enum class Pin { kNew, kSame, kChanged };
+  // Pins `identity` for `username` if there is none; kChanged (and the new keys are
+  // pinned) when it differs from the pinned one.
+  Result<Pin> pin_identity(std::string_view username, const crypto::PublicIdentity& identity,
+                           std::int64_t now_ms);
+  std::optional<crypto::PublicIdentity> pinned_identity(std::string_view username);
+
+  // --- file transfers in progress, keyed by (sender, file_id)
+  struct FileTransfer {
+    std::string name;
+    std::string mime_type;
+    std::uint64_t total_size = 0;
+    std::uint32_t chunk_count = 0;
+    std::uint32_t received = 0;
+  };
+  std::optional<FileTransfer> file_transfer(std::string_view sender, std::string_view file_id);
+  Status begin_file_transfer(std::string_view sender, std::string_view file_id,
+                             const FileTransfer& transfer);
+  // Records chunk `index`; returns the number of distinct chunks received so far,
+  // or nullopt when this chunk was already recorded.
+  Result<std::optional<std::uint32_t>> add_file_chunk(std::string_view sender,
+                                                      std::string_view file_id,
+                                                      std::uint32_t index);
+  Status finish_file_transfer(std::string_view sender, std::string_view file_id);
+
+ private:
+  class Stmt;
+  explicit HistoryStore(sqlite3* db) : db_(db) {}
+  Status exec(const char* sql);
+  Stmt prepare(const char* sql);
+  Status error(const char* what) const;
+
+  sqlite3* db_;
+  std::unordered_map<const char*, sqlite3_stmt*> statements_;  // keyed by the SQL literal
+};
+
+}  // namespace fastchat::client
