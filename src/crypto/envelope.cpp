@@ -1,0 +1,123 @@
+#include "crypto/envelope.h"
+
+#include <sodium.h>
+
+#include "crypto/sodium_init.h"
+
+namespace fastchat::crypto {
+
+namespace {
+
+constexpr std::size_t kBoxNonce = crypto_box_NONCEBYTES;
+constexpr std::size_t kAeadNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+constexpr std::size_t kMessageKey = crypto_aead_xchacha20poly1305_ietf_KEYBYTES;
+
+const unsigned char* u8(std::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
+unsigned char* u8(std::string& s, std::size_t offset = 0) {
+  return reinterpret_cast<unsigned char*>(s.data() + offset);
+}
+
+// nonce || crypto_box_easy_afternm(plaintext), appended to `out`.
+void box_append(std::string& out, const SharedKey& key, std::string_view plaintext) {
+  const std::size_t offset = out.size();
+  out.resize(offset + kBoxNonce + crypto_box_MACBYTES + plaintext.size());
+  randombytes_buf(u8(out, offset), kBoxNonce);
+  crypto_box_easy_afternm(u8(out, offset + kBoxNonce), u8(plaintext), plaintext.size(),
+                          u8(out, offset), key.bytes().data());
+}
+
+Result<std::string> box_open(const SharedKey& key, std::string_view sealed) {
+  if (sealed.size() < kBoxNonce + crypto_box_MACBYTES) {
+    return Status(Code::kCrypto, "sealed data is truncated");
+  }
+  std::string plaintext(sealed.size() - kBoxNonce - crypto_box_MACBYTES, '\0');
+  if (crypto_box_open_easy_afternm(u8(plaintext), u8(sealed) + kBoxNonce, sealed.size() - kBoxNonce,
+                                   u8(sealed), key.bytes().data()) != 0) {
+    return Status(Code::kCrypto, "cannot open: wrong key or tampered data");
+  }
+  return plaintext;
+}
+
+}  // namespace
+
+Result<SharedKey> SharedKey::derive(std::string_view their_box_public_key,
+                                    const SecretBytes& my_box_secret_key) {
+  ensure_sodium();
+  if (their_box_public_key.size() != crypto_box_PUBLICKEYBYTES ||
+      my_box_secret_key.size() != crypto_box_SECRETKEYBYTES) {
+    return Status(Code::kCrypto, "box key has the wrong size");
+  }
+  SharedKey key;
+  key.key_ = SecretBytes(crypto_box_BEFORENMBYTES);
+  if (crypto_box_beforenm(key.key_.data(), u8(their_box_public_key), my_box_secret_key.data()) !=
+      0) {
+    return Status(Code::kCrypto, "weak public key");
+  }
+  return key;
+}
+
+std::string seal_direct(const SharedKey& key, std::string_view plaintext) {
+  std::string out(1, static_cast<char>(kEnvelopeDirectV1));
+  box_append(out, key, plaintext);
+  return out;
+}
+
+Result<std::string> open_direct(const SharedKey& key, std::string_view envelope) {
+  if (envelope.empty()) return Status(Code::kCrypto, "empty envelope");
+  if (static_cast<unsigned char>(envelope[0]) != kEnvelopeDirectV1) {
+    return Status(Code::kCrypto, "not a version 1 direct envelope");
+  }
+  return box_open(key, envelope.substr(1));
+}
+
+SealedGroupMessage seal_group(std::span<const SharedKey* const> recipients,
+                              std::string_view plaintext, std::string_view associated_data) {
+  ensure_sodium();
+  SecretBytes message_key(kMessageKey);
+  crypto_aead_xchacha20poly1305_ietf_keygen(message_key.data());
+
+  SealedGroupMessage sealed;
+  sealed.body.assign(1, static_cast<char>(kEnvelopeGroupV1));
+  sealed.body.resize(1 + kAeadNonce + plaintext.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES);
+  randombytes_buf(u8(sealed.body, 1), kAeadNonce);
+  unsigned long long written = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(
+      u8(sealed.body, 1 + kAeadNonce), &written, u8(plaintext), plaintext.size(),
+      u8(associated_data), associated_data.size(), nullptr, u8(sealed.body, 1), message_key.data());
+
+  sealed.wraps.reserve(recipients.size());
+  for (const SharedKey* recipient : recipients) {
+    std::string wrap;
+    box_append(wrap, *recipient, message_key.view());
+    sealed.wraps.push_back(std::move(wrap));
+  }
+  return sealed;
+}
+
+Result<std::string> open_group(const SharedKey& key, std::string_view wrap, std::string_view body,
+                               std::string_view associated_data) {
+  auto message_key = box_open(key, wrap);
+  if (!message_key) return message_key.status();
+  SecretBytes secret(*message_key);
+  sodium_memzero(message_key->data(), message_key->size());
+  if (secret.size() != kMessageKey) return Status(Code::kCrypto, "key wrap has the wrong size");
+  if (body.size() < 1 + kAeadNonce + crypto_aead_xchacha20poly1305_ietf_ABYTES) {
+    return Status(Code::kCrypto, "group envelope is truncated");
+  }
+  if (static_cast<unsigned char>(body[0]) != kEnvelopeGroupV1) {
+    return Status(Code::kCrypto, "not a version 1 group envelope");
+  }
+  const std::string_view ciphertext = body.substr(1 + kAeadNonce);
+  std::string plaintext(ciphertext.size() - crypto_aead_xchacha20poly1305_ietf_ABYTES, '\0');
+  unsigned long long written = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          u8(plaintext), &written, nullptr, u8(ciphertext), ciphertext.size(), u8(associated_data),
+          associated_data.size(), u8(body) + 1, secret.data()) != 0) {
+    return Status(Code::kCrypto, "cannot open group message: wrong key or tampered data");
+  }
+  return plaintext;
+}
+
+}  // namespace fastchat::crypto

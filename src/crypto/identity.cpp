@@ -1,0 +1,113 @@
+#include "crypto/identity.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+
+#include "crypto/sodium_init.h"
+
+namespace fastchat::crypto {
+
+namespace {
+
+constexpr std::string_view kIdentityContext = "fastchat/identity/v1";
+
+std::string as_string(const unsigned char* data, std::size_t size) {
+  return std::string(reinterpret_cast<const char*>(data), size);
+}
+
+// "fastchat/identity/v1" || len(username) || username || box_public_key
+std::string identity_statement(std::string_view username, std::string_view box_public_key) {
+  std::string statement(kIdentityContext);
+  statement.push_back(static_cast<char>(username.size()));
+  statement.append(username);
+  statement.append(box_public_key);
+  return statement;
+}
+
+const unsigned char* bytes(std::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
+
+}  // namespace
+
+Identity Identity::generate() {
+  ensure_sodium();
+  Identity id;
+  unsigned char sign_pk[crypto_sign_PUBLICKEYBYTES];
+  unsigned char box_pk[crypto_box_PUBLICKEYBYTES];
+  id.sign_sk_ = SecretBytes(crypto_sign_SECRETKEYBYTES);
+  id.box_sk_ = SecretBytes(crypto_box_SECRETKEYBYTES);
+  crypto_sign_keypair(sign_pk, id.sign_sk_.data());
+  crypto_box_keypair(box_pk, id.box_sk_.data());
+  id.sign_pk_ = as_string(sign_pk, sizeof sign_pk);
+  id.box_pk_ = as_string(box_pk, sizeof box_pk);
+  return id;
+}
+
+Result<Identity> Identity::from_secret(std::string_view secret) {
+  ensure_sodium();
+  if (secret.size() != crypto_sign_SECRETKEYBYTES + crypto_box_SECRETKEYBYTES) {
+    return Status(Code::kCrypto, "identity secret has the wrong size");
+  }
+  Identity id;
+  id.sign_sk_ = SecretBytes(secret.substr(0, crypto_sign_SECRETKEYBYTES));
+  id.box_sk_ = SecretBytes(secret.substr(crypto_sign_SECRETKEYBYTES));
+  unsigned char sign_pk[crypto_sign_PUBLICKEYBYTES];
+  unsigned char box_pk[crypto_box_PUBLICKEYBYTES];
+  crypto_sign_ed25519_sk_to_pk(sign_pk, id.sign_sk_.data());
+  crypto_scalarmult_base(box_pk, id.box_sk_.data());
+  id.sign_pk_ = as_string(sign_pk, sizeof sign_pk);
+  id.box_pk_ = as_string(box_pk, sizeof box_pk);
+  return id;
+}
+
+SecretBytes Identity::serialize_secret() const {
+  SecretBytes out(sign_sk_.size() + box_sk_.size());
+  std::copy_n(sign_sk_.data(), sign_sk_.size(), out.data());
+  std::copy_n(box_sk_.data(), box_sk_.size(), out.data() + sign_sk_.size());
+  return out;
+}
+
+PublicIdentity Identity::public_identity(std::string_view username) const {
+  const std::string statement = identity_statement(username, box_pk_);
+  unsigned char signature[crypto_sign_BYTES];
+  crypto_sign_detached(signature, nullptr, bytes(statement), statement.size(), sign_sk_.data());
+  return {sign_pk_, box_pk_, as_string(signature, sizeof signature)};
+}
+
+Status verify_public_identity(const PublicIdentity& identity, std::string_view username) {
+  ensure_sodium();
+  if (identity.sign_public_key.size() != crypto_sign_PUBLICKEYBYTES ||
+      identity.box_public_key.size() != crypto_box_PUBLICKEYBYTES ||
+      identity.signature.size() != crypto_sign_BYTES || username.size() > 255) {
+    return Status(Code::kCrypto, "identity keys have the wrong size");
+  }
+  const std::string statement = identity_statement(username, identity.box_public_key);
+  if (crypto_sign_verify_detached(bytes(identity.signature), bytes(statement), statement.size(),
+                                  bytes(identity.sign_public_key)) != 0) {
+    return Status(Code::kCrypto, "identity signature does not verify");
+  }
+  return Status::ok();
+}
+
+std::string fingerprint(const PublicIdentity& identity) {
+  ensure_sodium();
+  unsigned char digest[20];
+  crypto_generichash_state state;
+  crypto_generichash_init(&state, nullptr, 0, sizeof digest);
+  crypto_generichash_update(&state, bytes(identity.sign_public_key),
+                            identity.sign_public_key.size());
+  crypto_generichash_update(&state, bytes(identity.box_public_key), identity.box_public_key.size());
+  crypto_generichash_final(&state, digest, sizeof digest);
+  char hex[sizeof digest * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+  std::string out;
+  for (std::size_t i = 0; i < sizeof digest * 2; i += 4) {
+    if (!out.empty()) out.push_back(' ');
+    out.append(hex + i, 4);
+  }
+  return out;
+}
+
+}  // namespace fastchat::crypto
