@@ -1,0 +1,156 @@
+#include "command_line.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+
+#include "exit_codes.h"
+#include "home_dir.h"
+
+#ifndef FASTCHAT_VERSION
+#define FASTCHAT_VERSION "unknown"
+#endif
+
+namespace fastchat::cli {
+namespace {
+
+// A positional argument of a command.
+struct Arg {
+  enum Kind {
+    kOne,          // exactly one word
+    kOptionalOne,  // zero or one word
+    kText,         // one or more words, joined with spaces
+    kList,         // zero or more words
+  };
+  const char* name;
+  const char* help;
+  Kind kind = kOne;
+};
+
+class Parser {
+ public:
+  explicit Parser(Invocation& out) : out_(out), app_("fastchat: end-to-end-encrypted chat") {
+    auto& o = out_.options;
+    app_.fallthrough();  // global options may also follow the command
+    app_.require_subcommand(1);
+    app_.set_version_flag("--version", std::string("fastchat ") + FASTCHAT_VERSION);
+    app_.add_option("--server", o.server, "server address HOST:PORT")
+        ->envname("FASTCHAT_SERVER")
+        ->capture_default_str();
+    app_.add_option("--home", home_,
+                    "directory for keystore, session and local history "
+                    "(default $XDG_DATA_HOME/fastchat or ~/.local/share/fastchat)")
+        ->envname("FASTCHAT_HOME");
+    app_.add_flag("--password-stdin", o.password_stdin,
+                  "read the password from the first line of standard input");
+    app_.add_flag("--json", o.json, "machine-readable output: one JSON object per line");
+    app_.add_option("--timeout", o.timeout_seconds, "give up on a command after SECONDS")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    app_.add_option("--log-level", o.log_level, "client log level on stderr (trace..off)")
+        ->capture_default_str();
+    app_.footer(
+        "Exit status: 0 ok, 1 error, 2 usage, 3 auth, 4 not found, 5 unavailable, "
+        "6 refused. See docs/cli.md.");
+
+    leaf(&app_, "register", "create an account and log in", {{"USER", "username"}});
+    leaf(&app_, "login", "log in (the password is prompted or read with --password-stdin)",
+         {{"USER", "username"}});
+    leaf(&app_, "logout", "log out and revoke this device's session", {});
+    leaf(&app_, "whoami", "show the logged-in user", {});
+    leaf(&app_, "users", "list users (optionally matching PATTERN)",
+         {{"PATTERN", "part of a username", Arg::kOptionalOne}});
+    leaf(&app_, "send", "send a message to a user",
+         {{"USER", "recipient"}, {"TEXT", "message (several words are joined)", Arg::kText}});
+    leaf(&app_, "send-file", "send a file or image to a user",
+         {{"USER", "recipient"}, {"PATH", "file to send"}});
+    auto* recv = leaf(&app_, "recv", "print new messages, acknowledge them and exit", {});
+    recv->add_option("--wait", out_.command.wait_seconds,
+                     "keep listening for SECONDS (until interrupted), printing messages "
+                     "as they arrive")
+        ->check(CLI::NonNegativeNumber);
+    auto* history = leaf(&app_, "history", "show the local history with a user or group",
+                         {{"PEER", "USER, or GROUP as #NAME, #ID, NAME or ID"}});
+    history->add_option("--limit", out_.command.limit, "show at most the last N messages")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    leaf(&app_, "chat", "interactive chat (type /help inside)", {});
+
+    auto* group = app_.add_subcommand("group", "group chats");
+    group->require_subcommand(1);
+    const Arg group_arg{"GROUP", "group id, or a name unique among your groups"};
+    leaf(group, "create", "create a group",
+         {{"NAME", "group name"}, {"MEMBER", "initial members", Arg::kList}});
+    leaf(group, "add", "add a member", {group_arg, {"USER", "user to add"}});
+    leaf(group, "remove", "remove a member", {group_arg, {"USER", "user to remove"}});
+    leaf(group, "leave", "leave a group", {group_arg});
+    leaf(group, "send", "send a message to a group",
+         {group_arg, {"TEXT", "message (several words are joined)", Arg::kText}});
+    leaf(group, "list", "list your groups", {});
+    leaf(group, "members", "list the members of a group", {group_arg});
+  }
+
+  ParseResult parse(int argc, const char* const* argv) {
+    try {
+      app_.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+      return {std::nullopt, app_.exit(e)};
+    } catch (const CLI::CallForAllHelp& e) {
+      return {std::nullopt, app_.exit(e)};
+    } catch (const CLI::CallForVersion& e) {
+      return {std::nullopt, app_.exit(e)};
+    } catch (const CLI::ParseError& e) {
+      std::fprintf(stderr, "fastchat: %s (see fastchat --help)\n", e.what());
+      return {std::nullopt, kExitUsage};
+    }
+    out_.options.home = home_.empty() ? default_home_dir() : home_;
+    return {std::move(out_), kExitOk};
+  }
+
+ private:
+  CLI::App* leaf(CLI::App* parent, const std::string& name, const std::string& description,
+                 std::vector<Arg> args) {
+    CLI::App* app = parent->add_subcommand(name, description);
+    auto& storage = storage_.emplace_back(args.size());
+    for (std::size_t i = 0; i < args.size(); ++i) {
+      CLI::Option* option = app->add_option(args[i].name, storage[i], args[i].help);
+      if (args[i].kind == Arg::kOne || args[i].kind == Arg::kText) option->required();
+      if (args[i].kind == Arg::kOne || args[i].kind == Arg::kOptionalOne) {
+        option->expected(1);
+      }
+    }
+    const std::string full_name = parent == &app_ ? name : parent->get_name() + " " + name;
+    app->callback([this, full_name, args, &storage] {
+      out_.command.name = full_name;
+      for (std::size_t i = 0; i < args.size(); ++i) {
+        const auto& words = storage[i];
+        if (args[i].kind == Arg::kText) {
+          std::string text;
+          for (const auto& word : words)
+            text += (text.empty() ? "" : " ") + word;
+          out_.command.args.push_back(std::move(text));
+        } else {
+          out_.command.args.insert(out_.command.args.end(), words.begin(), words.end());
+        }
+      }
+    });
+    return app;
+  }
+
+  Invocation& out_;
+  CLI::App app_;
+  std::string home_;
+  // One vector of words per positional of each command; a deque keeps them in place.
+  std::deque<std::vector<std::vector<std::string>>> storage_;
+};
+
+}  // namespace
+
+ParseResult parse_command_line(int argc, const char* const* argv) {
+  Invocation invocation;
+  Parser parser(invocation);
+  return parser.parse(argc, argv);
+}
+
+}  // namespace fastchat::cli

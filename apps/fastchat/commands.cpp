@@ -1,0 +1,101 @@
+#include "commands.h"
+
+#include "actions.h"
+#include "chat_session.h"
+#include "common/username.h"
+#include "format.h"
+#include "group_directory.h"
+#include "json.h"
+#include "receive.h"
+
+namespace fastchat::cli {
+namespace {
+
+Status check_username(std::string_view name) {
+  if (normalize_username(name)) return Status::ok();
+  return Status(Code::kInvalidUsername,
+                "'" + sanitize_for_terminal(name) +
+                    "' is not a valid username (1-32 characters of a-z 0-9 _ . -)");
+}
+
+std::string session_json(std::string_view command, std::string_view user) {
+  return JsonObject().add("type", "ok").add("command", command).add("user", user).str();
+}
+
+asio::awaitable<Status> run_session_command(client::Client& client, const Invocation& invocation,
+                                            const Output& out) {
+  const Command& c = invocation.command;
+  const auto& a = c.args;
+  GroupDirectory groups(client);
+  Actions actions(client, out, groups);
+
+  if (c.name == "whoami") co_return co_await actions.whoami(invocation.options.server);
+  if (c.name == "users") co_return co_await actions.users(a.empty() ? "" : a[0]);
+  if (c.name == "send") co_return co_await actions.send(a[0], a[1]);
+  if (c.name == "send-file") co_return co_await actions.send_file(a[0], a[1]);
+  if (c.name == "recv") co_return co_await receive(client, out, groups, c.wait_seconds);
+  if (c.name == "history") co_return co_await actions.history(a[0], c.limit);
+  if (c.name == "chat") co_return co_await run_chat(client, invocation.options);
+  if (c.name == "group create") {
+    co_return co_await actions.group_create(a[0], std::vector<std::string>(a.begin() + 1, a.end()));
+  }
+  if (c.name == "group add") co_return co_await actions.group_add(a[0], a[1]);
+  if (c.name == "group remove") co_return co_await actions.group_remove(a[0], a[1]);
+  if (c.name == "group leave") co_return co_await actions.group_leave(a[0]);
+  if (c.name == "group send") co_return co_await actions.send_group(a[0], a[1]);
+  if (c.name == "group list") co_return co_await actions.group_list();
+  if (c.name == "group members") co_return co_await actions.group_members(a[0]);
+  co_return Status(Code::kInternal, "unhandled command " + c.name);
+}
+
+}  // namespace
+
+bool needs_password(const Command& command) {
+  return command.name == "register" || command.name == "login";
+}
+
+asio::awaitable<Status> resume_session(client::Client& client, const std::string& home_dir) {
+  const std::string saved = client::Client::saved_user(home_dir);
+  if (saved.empty()) co_return Status(Code::kNotAuthenticated, "run `fastchat login USER`");
+  Status status = co_await client.resume();
+  if (status.code() == Code::kAuthFailed || status.code() == Code::kNotAuthenticated) {
+    co_return Status(Code::kNotAuthenticated, "the session of " + saved + " is no longer valid (" +
+                                                  status.to_string() + "): run `fastchat login " +
+                                                  saved + "`");
+  }
+  co_return status;
+}
+
+asio::awaitable<Status> run_command(client::Client& client, const Invocation& invocation,
+                                    const Output& out, std::string password) {
+  const Command& c = invocation.command;
+  if (c.name == "register" || c.name == "login") {
+    const std::string& user = c.args.at(0);
+    if (auto status = check_username(user); !status) co_return status;
+    const bool is_register = c.name == "register";
+    Status status;
+    if (is_register) {
+      status = co_await client.register_account(user, password);
+    } else {
+      status = co_await client.login(user, password);
+    }
+    if (!status) co_return status;
+    const std::string name = client.username().empty() ? user : client.username();
+    out.emit((is_register ? "registered and logged in as " : "logged in as ") +
+                 sanitize_for_terminal(name),
+             session_json(c.name, name));
+    co_return Status::ok();
+  }
+  if (auto status = co_await resume_session(client, invocation.options.home); !status) {
+    co_return status;
+  }
+  if (c.name == "logout") {
+    const std::string name = client.username();
+    if (auto status = co_await client.logout(); !status) co_return status;
+    out.emit("logged out " + sanitize_for_terminal(name), session_json("logout", name));
+    co_return Status::ok();
+  }
+  co_return co_await run_session_command(client, invocation, out);
+}
+
+}  // namespace fastchat::cli

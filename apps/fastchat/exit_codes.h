@@ -1,0 +1,24 @@
+// Exit statuses of the `fastchat` command and how error codes map onto them
+// (documented in docs/cli.md; scripts rely on them, so never renumber).
+#pragma once
+
+#include "common/status.h"
+
+namespace fastchat::cli {
+
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitError = 1,        // anything else: internal, i/o, crypto, protocol errors
+  kExitUsage = 2,        // bad command line or arguments (also an invalid username)
+  kExitAuth = 3,         // not logged in, wrong password, session revoked, rate limited
+  kExitNotFound = 4,     // unknown user or group, missing file
+  kExitUnavailable = 5,  // server unreachable or timed out
+  kExitRefused = 6,      // the server refused: username taken, not allowed, membership changed
+};
+
+ExitCode exit_code_for(Code code);
+
+// A short stable identifier for `code` ("unknown_user"), used in --json errors.
+const char* code_id(Code code);
+
+}  // namespace fastchat::cli

@@ -1,0 +1,25 @@
+// Reading the account password: from the first line of standard input
+// (--password-stdin), or from the terminal with echo turned off (termios).
+// Call from the main thread before the event loop runs: these calls block.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace fastchat::cli {
+
+// The first line of standard input, without its line ending. Reads byte by byte so
+// nothing after the first line is consumed.
+Result<std::string> read_password_from_stdin();
+
+// Writes `prompt` to the controlling terminal and reads a line with echo off. The
+// terminal is restored on return and also when a signal interrupts the prompt.
+Result<std::string> prompt_password(std::string_view prompt);
+
+// The password for `username`: from stdin, or prompted (twice when `confirm`, for a
+// new account). An empty password is refused.
+Result<std::string> read_password(std::string_view username, bool from_stdin, bool confirm);
+
+}  // namespace fastchat::cli

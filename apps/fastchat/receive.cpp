@@ -1,0 +1,70 @@
+#include "receive.h"
+
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <chrono>
+#include <csignal>
+
+#include "format.h"
+#include "json.h"
+#include "message_printer.h"
+
+namespace fastchat::cli {
+
+using namespace asio::experimental::awaitable_operators;
+
+asio::awaitable<Status> receive(client::Client& client, const Output& out, GroupDirectory& groups,
+                                double wait_seconds) {
+  auto executor = co_await asio::this_coro::executor;
+  MessagePrinter printer(executor, client, out, groups);
+  client::ClientEvents events;
+  events.on_message = [&printer](const client::ChatMessage& m) { printer.push(m); };
+  events.on_identity_changed = [&out](std::string_view user, std::string_view fingerprint) {
+    const Status warning(Code::kCrypto, "WARNING: the identity key of " + std::string(user) +
+                                            " changed; new fingerprint " +
+                                            std::string(fingerprint) + ". Verify it.");
+    if (out.json()) {
+      out.line(JsonObject()
+                   .add("type", "identity_changed")
+                   .add("user", user)
+                   .add("fingerprint", fingerprint)
+                   .str());
+    } else {
+      print_error(warning, false);
+    }
+  };
+  client.set_events(events);
+
+  auto synced = co_await client.sync();
+  co_await printer.drain();
+  if (!synced) co_return synced.status();
+  if (wait_seconds <= 0) co_return Status::ok();
+
+  // Wait the full duration, or until a signal: both are a normal end.
+  asio::steady_timer deadline(executor);
+  deadline.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(wait_seconds)));
+  asio::signal_set signals(executor, SIGINT, SIGTERM, SIGHUP);
+  auto finish = [&] {
+    client.stop();
+    deadline.cancel();
+    signals.cancel();
+  };
+  deadline.async_wait([&](const asio::error_code& ec) {
+    if (!ec) finish();
+  });
+  signals.async_wait([&](const asio::error_code& ec, int) {
+    if (!ec) finish();
+  });
+  auto run_client = [&]() -> asio::awaitable<void> {
+    co_await client.run();
+    printer.stop();
+  };
+  co_await (run_client() && printer.run());
+  co_await printer.drain();
+  co_return Status::ok();
+}
+
+}  // namespace fastchat::cli
