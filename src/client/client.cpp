@@ -1,0 +1,175 @@
+// The Client facade: forwards to Client::Impl (client_impl.h).
+#include "client/client.h"
+
+#include <spdlog/spdlog.h>
+
+#include "client/client_impl.h"
+#include "common/username.h"
+#include "crypto/sodium_init.h"
+
+namespace fastchat::client {
+
+Client::Impl::Impl(asio::any_io_executor executor, ClientConfig config)
+    : executor_(executor),
+      config_(std::move(config)),
+      home_(config_.home_dir),
+      session_changed_(executor),
+      run_wake_(executor),
+      push_wake_(executor),
+      processor_done_(executor),
+      inbox_lock_(executor) {
+  crypto::ensure_sodium();
+}
+
+Client::Impl::~Impl() {
+  if (conn_) {
+    conn_->set_close_handler(nullptr);
+    conn_->set_push_handler(nullptr);
+    conn_->close();
+  }
+}
+
+Client::Client(asio::any_io_executor executor, ClientConfig config)
+    : impl_(std::make_unique<Impl>(std::move(executor), std::move(config))) {}
+
+Client::~Client() = default;
+
+void Client::set_events(ClientEvents events) {
+  impl_->events_ = std::move(events);
+}
+
+asio::awaitable<Status> Client::register_account(std::string_view username,
+                                                 std::string_view password) {
+  return impl_->register_account(std::string(username), crypto::SecretBytes(password));
+}
+
+asio::awaitable<Status> Client::login(std::string_view username, std::string_view password) {
+  return impl_->login(std::string(username), crypto::SecretBytes(password));
+}
+
+asio::awaitable<Status> Client::resume() {
+  return impl_->resume();
+}
+
+asio::awaitable<Status> Client::logout() {
+  return impl_->logout();
+}
+
+const std::string& Client::username() const {
+  return impl_->username_;
+}
+
+std::string Client::saved_user(const std::string& home_dir) {
+  auto session = load_session(HomeLayout(home_dir).session_file());
+  return session ? session->username : std::string();
+}
+
+asio::awaitable<Result<std::vector<UserInfo>>> Client::list_users(std::string_view pattern) {
+  return impl_->list_users(std::string(pattern));
+}
+
+asio::awaitable<Result<std::vector<UserInfo>>> Client::watch_presence(
+    std::vector<std::string> users) {
+  return impl_->watch_presence(std::move(users));
+}
+
+asio::awaitable<Result<std::string>> Client::fingerprint(std::string_view username) {
+  return impl_->fingerprint(std::string(username));
+}
+
+asio::awaitable<Result<ChatMessage>> Client::send_text(std::string_view to_user,
+                                                       std::string_view text) {
+  return impl_->send_text(std::string(to_user), std::string(text));
+}
+
+asio::awaitable<Result<ChatMessage>> Client::send_group_text(GroupId group, std::string_view text) {
+  return impl_->send_group_text(group, std::string(text));
+}
+
+asio::awaitable<Result<ChatMessage>> Client::send_file(std::string_view to_user,
+                                                       const std::string& path) {
+  return impl_->send_file(std::string(to_user), path);
+}
+
+asio::awaitable<Result<std::size_t>> Client::sync() {
+  if (Status s = co_await impl_->ensure_session(); !s) co_return s;
+  co_return co_await impl_->sync_inbox();
+}
+
+Result<std::vector<ChatMessage>> Client::history(std::string_view peer, GroupId group,
+                                                 std::size_t limit) const {
+  if (!impl_->history_) return Status(Code::kNotAuthenticated, "not logged in");
+  std::string who;
+  if (group == 0) {
+    auto name = normalize_username(peer);
+    if (!name) return Status(Code::kInvalidUsername, "not a valid username");
+    who = *name;
+  }
+  return impl_->history_->conversation(who, group, limit);
+}
+
+asio::awaitable<Result<GroupInfo>> Client::create_group(std::string_view name,
+                                                        std::vector<std::string> members) {
+  wire::Frame frame;
+  auto* request = frame.mutable_create_group();
+  request->set_name(std::string(name));
+  for (const auto& member : members) {
+    auto canonical = normalize_username(member);
+    if (!canonical) co_return Status(Code::kInvalidUsername, "not a valid username: " + member);
+    request->add_members(*canonical);
+  }
+  co_return co_await impl_->group_call(std::move(frame));
+}
+
+asio::awaitable<Result<GroupInfo>> Client::add_member(GroupId group, std::string_view user) {
+  auto canonical = normalize_username(user);
+  if (!canonical) co_return Status(Code::kInvalidUsername, "not a valid username");
+  wire::Frame frame;
+  frame.mutable_add_member()->set_group_id(group);
+  frame.mutable_add_member()->set_username(*canonical);
+  co_return co_await impl_->group_call(std::move(frame));
+}
+
+asio::awaitable<Result<GroupInfo>> Client::remove_member(GroupId group, std::string_view user) {
+  auto canonical = normalize_username(user);
+  if (!canonical) co_return Status(Code::kInvalidUsername, "not a valid username");
+  wire::Frame frame;
+  frame.mutable_remove_member()->set_group_id(group);
+  frame.mutable_remove_member()->set_username(*canonical);
+  co_return co_await impl_->group_call(std::move(frame));
+}
+
+asio::awaitable<Status> Client::leave_group(GroupId group) {
+  wire::Frame frame;
+  frame.mutable_leave_group()->set_group_id(group);
+  auto reply = co_await impl_->call(std::move(frame));
+  co_return reply.status();
+}
+
+asio::awaitable<Result<std::vector<GroupInfo>>> Client::list_groups() {
+  return impl_->list_groups();
+}
+
+asio::awaitable<Result<GroupInfo>> Client::get_group(GroupId group) {
+  wire::Frame frame;
+  frame.mutable_get_group()->set_group_id(group);
+  return impl_->group_call(std::move(frame));
+}
+
+asio::awaitable<Result<GroupId>> Client::resolve_group(std::string_view name_or_id) {
+  return impl_->resolve_group(std::string(name_or_id));
+}
+
+asio::awaitable<void> Client::run() {
+  return impl_->run();
+}
+
+void Client::stop() {
+  impl_->stop();
+}
+
+bool Client::connected() const {
+  return impl_->session_ready();
+}
+
+}  // namespace fastchat::client

@@ -1,0 +1,139 @@
+// Client::Impl, the state behind the Client facade (client/client.h), split over
+// client_*.cpp by job: account and connection (client_session.cpp), inbox delivery
+// (client_inbox.cpp), sending (client_send.cpp), directory and groups
+// (client_directory.cpp). Private to the library.
+//
+// Thread safety: as Client: one executor that runs no handlers concurrently.
+#pragma once
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "client/async_signal.h"
+#include "client/client.h"
+#include "client/connection.h"
+#include "client/contacts.h"
+#include "client/files.h"
+#include "client/history_store.h"
+#include "client/home.h"
+#include "client/inbox_cursor.h"
+#include "crypto/identity.h"
+#include "crypto/secret.h"
+#include "fastchat.pb.h"
+
+namespace fastchat::client {
+
+class Client::Impl {
+ public:
+  // Pushes queued for the processing coroutine; beyond this they are dropped and a
+  // sync fetches them instead (they stay in the server's inbox until acked).
+  static constexpr std::size_t kMaxQueuedPushes = 1024;
+  static constexpr std::size_t kMaxQueuedPushBytes = 16 << 20;
+  static constexpr int kMaxSendAttempts = 6;
+  static constexpr int kMaxMembershipRetries = 3;
+  static constexpr std::size_t kMaxTextBytes = 64 * 1024;
+
+  Impl(asio::any_io_executor executor, ClientConfig config);
+  ~Impl();
+
+  // --- account and connection (client_session.cpp)
+  asio::awaitable<Status> register_account(std::string username, crypto::SecretBytes password);
+  asio::awaitable<Status> login(std::string username, crypto::SecretBytes password);
+  asio::awaitable<Status> resume();
+  asio::awaitable<Status> logout();
+  asio::awaitable<void> run();
+  void stop();
+  bool session_ready() const;
+  // Connected and logged in, reconnecting (or waiting for run() to) if needed.
+  asio::awaitable<Status> ensure_session();
+  // ensure_session(), then one request.
+  asio::awaitable<Result<wire::Frame>> call(wire::Frame frame);
+
+  // --- inbox (client_inbox.cpp)
+  asio::awaitable<Result<std::size_t>> sync_inbox();
+
+  // --- sending (client_send.cpp)
+  asio::awaitable<Result<ChatMessage>> send_text(std::string to_user, std::string text);
+  asio::awaitable<Result<ChatMessage>> send_group_text(GroupId group, std::string text);
+  asio::awaitable<Result<ChatMessage>> send_file(std::string to_user, std::string path);
+
+  // --- directory and groups (client_directory.cpp)
+  asio::awaitable<Result<std::vector<UserInfo>>> list_users(std::string pattern);
+  asio::awaitable<Result<std::vector<UserInfo>>> watch_presence(std::vector<std::string> users);
+  asio::awaitable<Result<std::string>> fingerprint(std::string username);
+  asio::awaitable<Result<GroupInfo>> group_call(wire::Frame frame);
+  asio::awaitable<Result<std::vector<GroupInfo>>> list_groups();
+  asio::awaitable<Result<GroupId>> resolve_group(std::string name_or_id);
+
+  asio::any_io_executor executor_;
+  ClientConfig config_;
+  HomeLayout home_;
+  ClientEvents events_;
+
+  // The logged-in user (empty when none) and what keeps the session.
+  std::string username_;
+  crypto::SecretBytes token_;
+  crypto::SecretBytes data_key_;
+  std::unique_ptr<crypto::Identity> identity_;
+  std::unique_ptr<HistoryStore> history_;
+  std::unique_ptr<ContactBook> contacts_;
+  std::unique_ptr<FileAssembler> files_;
+  InboxCursor cursor_;
+  // persist=false: identities of users registered by this Client, for a later login.
+  std::unordered_map<std::string, crypto::SecretBytes> memory_keys_;
+
+  std::shared_ptr<Connection> conn_;
+  bool authenticated_ = false;
+  bool reconnecting_ = false;
+  AsyncSignal session_changed_;  // the session came up or went down
+  std::vector<std::string> watched_;
+
+  bool running_ = false;
+  bool stop_requested_ = false;
+  bool need_sync_ = false;
+  AsyncSignal run_wake_;
+
+  std::deque<std::pair<wire::InboxMessage, std::size_t>> pushes_;  // with their sizes
+  std::size_t push_bytes_ = 0;
+  bool processor_running_ = false;
+  AsyncSignal push_wake_;
+  AsyncSignal processor_done_;
+  AsyncLock inbox_lock_;  // one sync or push batch at a time, in seq order
+
+ private:
+  // client_session.cpp
+  asio::awaitable<Status> open_connection();
+  asio::awaitable<Result<wire::AuthOk>> authenticate(wire::Frame request);
+  Status start_session(const std::string& username, std::unique_ptr<crypto::Identity> identity,
+                       crypto::SecretBytes token, std::uint64_t server_acked_seq,
+                       bool save_session_file);
+  asio::awaitable<Status> reconnect();
+  asio::awaitable<Status> resume_connection();
+  void end_session();
+  // Leaves the current session (if any) before another login on this Client.
+  void drop_session();
+  void on_closed(Connection* connection, const Status& reason);
+  void request_sync();
+
+  // client_inbox.cpp
+  void on_push(wire::Frame& frame);
+  asio::awaitable<void> process_pushes();
+  // The number of messages newly shown (0 or 1); an error only when the item could
+  // not be processed for a reason that may pass (connection, local disk).
+  asio::awaitable<Result<bool>> process_item(const wire::InboxMessage& item);
+  asio::awaitable<Result<wire::Content>> open_item(const wire::InboxMessage& item,
+                                                   const std::string& sender);
+  asio::awaitable<void> save_and_ack();
+
+  // client_send.cpp
+  asio::awaitable<Result<wire::SendOk>> send_with_retry(const wire::Frame& frame);
+  asio::awaitable<Result<const Contact*>> contact(const std::string& username);
+};
+
+}  // namespace fastchat::client

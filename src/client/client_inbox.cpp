@@ -1,0 +1,229 @@
+// Client::Impl, inbox delivery (DESIGN §4): sync pages and live pushes are decrypted,
+// checked, stored once by message id and reported once; acks cover only a contiguous
+// prefix of processed seqs and are sent after each sync page and whenever the push
+// queue drains. The reader never awaits: pushes go through a queue to
+// process_pushes(), which may itself make requests (to fetch identities).
+#include <spdlog/spdlog.h>
+
+#include "client/client_impl.h"
+#include "client/content.h"
+#include "common/username.h"
+
+namespace fastchat::client {
+
+namespace {
+
+// Errors that say something about the message itself: it is dropped (and acked)
+// rather than retried forever.
+bool is_permanent(Code code) {
+  return code == Code::kCrypto || code == Code::kUnknownUser || code == Code::kInvalidUsername ||
+         code == Code::kBadRequest;
+}
+
+}  // namespace
+
+void Client::Impl::on_push(wire::Frame& frame) {
+  switch (frame.body_case()) {
+    case wire::Frame::kMessage: {
+      if (!running_ || stop_requested_ || username_.empty()) {
+        need_sync_ = true;  // the next sync() fetches it from the inbox
+        return;
+      }
+      const std::size_t size = frame.message().ByteSizeLong();
+      if (pushes_.size() >= kMaxQueuedPushes || push_bytes_ + size > kMaxQueuedPushBytes) {
+        spdlog::debug("push queue full; message seq {} is left for the next sync",
+                      frame.message().seq());
+        request_sync();
+        return;
+      }
+      pushes_.emplace_back(std::move(*frame.mutable_message()), size);
+      push_bytes_ += size;
+      push_wake_.notify();
+      return;
+    }
+    case wire::Frame::kPresence:
+      if (events_.on_presence) {
+        events_.on_presence(UserInfo{frame.presence().username(), frame.presence().online()});
+      }
+      return;
+    default:
+      spdlog::debug("ignoring an unexpected push (type {})", static_cast<int>(frame.body_case()));
+  }
+}
+
+asio::awaitable<void> Client::Impl::process_pushes() {
+  processor_running_ = true;
+  while (running_ && !stop_requested_) {
+    if (pushes_.empty()) {
+      co_await push_wake_.wait(std::chrono::hours(1));
+      continue;
+    }
+    auto guard = co_await inbox_lock_.lock();
+    bool failed = false;
+    while (!pushes_.empty() && history_) {
+      auto [item, size] = std::move(pushes_.front());
+      pushes_.pop_front();
+      push_bytes_ -= std::min(push_bytes_, size);
+      auto shown = co_await process_item(item);
+      if (!shown) {
+        spdlog::debug("push seq {} not processed: {}", item.seq(), shown.status().to_string());
+        failed = true;
+        break;
+      }
+    }
+    if (failed) {
+      // A sync after reconnecting fetches whatever was left.
+      pushes_.clear();
+      push_bytes_ = 0;
+      request_sync();
+    }
+    if (history_) co_await save_and_ack();
+    if (cursor_.needs_sync()) request_sync();
+  }
+  processor_running_ = false;
+  processor_done_.notify();
+}
+
+asio::awaitable<Result<std::size_t>> Client::Impl::sync_inbox() {
+  auto guard = co_await inbox_lock_.lock();
+  std::size_t shown = 0;
+  for (;;) {
+    if (!history_) co_return Status(Code::kNotAuthenticated, "not logged in");
+    auto conn = conn_;
+    if (!session_ready()) co_return Status(Code::kUnavailable, "not connected");
+    const std::uint64_t after = cursor_.processed();
+    wire::Frame frame;
+    frame.mutable_sync()->set_after_seq(after);
+    auto reply = co_await conn->request(std::move(frame));
+    if (!reply) co_return reply.status();
+    if (!reply->has_sync_page()) co_return Status(Code::kBadRequest, "expected SyncPage");
+    const auto& page = reply->sync_page();
+    std::uint64_t last = after;
+    for (const auto& item : page.messages()) {
+      if (item.seq() <= last) continue;  // pages are in seq order; ignore anything else
+      auto fresh = co_await process_item(item);
+      if (!fresh) {
+        if (history_) co_await save_and_ack();
+        co_return fresh.status();
+      }
+      shown += *fresh ? 1 : 0;
+      last = item.seq();
+    }
+    // The page holds everything in (after, last]: a seq missing there does not exist.
+    cursor_.mark_range_done(last);
+    co_await save_and_ack();
+    if (!page.has_more() || page.messages_size() == 0) break;
+  }
+  co_return shown;
+}
+
+asio::awaitable<void> Client::Impl::save_and_ack() {
+  if (!history_) co_return;
+  const std::uint64_t up_to = cursor_.processed();
+  // Never ack more than is on local disk: the history is the record of what was shown.
+  if (Status s = history_->set_last_seq(up_to); !s) {
+    spdlog::error("cannot save the inbox position: {}", s.to_string());
+    co_return;
+  }
+  if (!cursor_.needs_ack() || !session_ready()) co_return;
+  wire::Frame frame;
+  frame.mutable_ack()->set_up_to_seq(up_to);
+  auto conn = conn_;
+  auto reply = co_await conn->request(std::move(frame));
+  if (!reply) {
+    spdlog::debug("ack up to {} failed: {}", up_to, reply.status().to_string());
+    co_return;
+  }
+  cursor_.set_acked(up_to);
+}
+
+asio::awaitable<Result<bool>> Client::Impl::process_item(const wire::InboxMessage& item) {
+  const std::uint64_t seq = item.seq();
+  if (cursor_.is_done(seq)) co_return false;
+  if (!history_ || !files_) co_return Status(Code::kNotAuthenticated, "not logged in");
+  auto id = MessageId::from_bytes(item.message_id());
+  auto sender = normalize_username(item.sender());
+  if (!id || id->is_zero() || !sender || *sender != item.sender()) {
+    spdlog::warn("dropping inbox item seq {}: malformed id or sender", seq);
+    cursor_.mark_done(seq);
+    co_return false;
+  }
+  if (history_->seen(*id)) {
+    cursor_.mark_done(seq);
+    co_return false;
+  }
+  auto drop = [&](const Status& why) -> Result<bool> {
+    // By id only: never content.
+    spdlog::warn("dropping message {} (seq {}) from '{}': {}", id->to_hex(), seq, *sender,
+                 why.to_string());
+    if (auto marked = history_->mark_seen(*id); !marked) return marked.status();
+    cursor_.mark_done(seq);
+    return false;
+  };
+
+  auto content = co_await open_item(item, *sender);
+  if (!history_ || !files_) co_return Status(Code::kNotAuthenticated, "logged out meanwhile");
+  if (!content) {
+    if (is_permanent(content.code())) co_return drop(content.status());
+    co_return content.status();
+  }
+  if (cursor_.is_done(seq) || history_->seen(*id)) co_return false;  // handled meanwhile
+
+  ChatMessage message;
+  message.id = *id;
+  message.seq = seq;
+  message.sender = *sender;
+  message.group_id = item.group_id();
+  if (item.group_id() == 0) message.peer = *sender;
+  message.sent_at_ms = static_cast<std::int64_t>(content->sent_at_ms());
+  message.server_time_ms = static_cast<std::int64_t>(item.server_time_ms());
+  if (content->has_file()) {
+    auto done = files_->add(*sender, content->file());
+    if (!done) {
+      if (done.code() == Code::kIo) {
+        spdlog::error("cannot save a file from '{}': {}", *sender, done.status().to_string());
+      }
+      co_return drop(done.status());
+    }
+    if (!*done) {  // a chunk of a file still incomplete
+      if (auto marked = history_->mark_seen(*id); !marked) co_return marked.status();
+      cursor_.mark_done(seq);
+      co_return false;
+    }
+    message.file_name = (*done)->name;
+    message.file_path = (*done)->path;
+    message.file_size = (*done)->size;
+  } else {
+    message.text = std::move(*content->mutable_text());
+  }
+  auto added = history_->add_message(message);
+  if (!added) {
+    spdlog::error("cannot store message {}: {}", id->to_hex(), added.status().to_string());
+    co_return added.status();
+  }
+  cursor_.mark_done(seq);
+  if (*added && events_.on_message) events_.on_message(message);
+  co_return *added;
+}
+
+asio::awaitable<Result<wire::Content>> Client::Impl::open_item(const wire::InboxMessage& item,
+                                                               const std::string& sender) {
+  auto conn = conn_;
+  if (!conn || !contacts_) co_return Status(Code::kUnavailable, "not connected");
+  const std::vector<std::string> one{sender};
+  if (Status s = co_await contacts_->ensure(*conn, one); !s) co_return s;
+  if (!contacts_) co_return Status(Code::kNotAuthenticated, "logged out meanwhile");
+  const Contact* contact = contacts_->find(sender);
+  if (contact == nullptr) co_return Status(Code::kUnknownUser, "no keys for " + sender);
+  auto content = open_content(contact->key, item, username_);
+  if (content || content.code() != Code::kCrypto) co_return content;
+  // Perhaps the sender's keys changed since they were cached: look once more.
+  auto changed = co_await contacts_->refresh(*conn, sender);
+  if (!changed) co_return changed.status();
+  if (!*changed || !contacts_) co_return content;
+  contact = contacts_->find(sender);
+  if (contact == nullptr) co_return content;
+  co_return open_content(contact->key, item, username_);
+}
+
+}  // namespace fastchat::client

@@ -1,0 +1,463 @@
+// Client::Impl, account and connection: register, login, resume, logout, and the
+// reconnect loop of run(). See client_impl.h.
+#include <spdlog/spdlog.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/thread_pool.hpp>
+#include <asio/use_awaitable.hpp>
+#include <cstdio>
+#include <random>
+
+#include "client/client_impl.h"
+#include "common/clock.h"
+#include "common/username.h"
+#include "crypto/keystore.h"
+#include "crypto/password.h"
+
+namespace fastchat::client {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto kMinBackoff = 100ms;
+constexpr auto kMaxBackoff = 5000ms;
+constexpr auto kWaitForReconnect = 15s;
+
+// Argon2id (~100 ms, 64 MiB) runs here rather than on the caller's event loop. Two
+// threads bound the memory when many clients log in at once (the load tester).
+asio::thread_pool& kdf_pool() {
+  static asio::thread_pool pool(2);
+  return pool;
+}
+
+asio::awaitable<crypto::PasswordKeys> derive_keys(std::string username,
+                                                  crypto::SecretBytes password) {
+  co_return co_await asio::co_spawn(
+      kdf_pool(),
+      [username = std::move(username),
+       password = std::move(password)]() -> asio::awaitable<crypto::PasswordKeys> {
+        co_return crypto::derive_password_keys(username, password.view());
+      },
+      asio::use_awaitable);
+}
+
+std::chrono::milliseconds with_jitter(std::chrono::milliseconds base) {
+  thread_local std::minstd_rand rng{std::random_device{}()};
+  std::uniform_int_distribution<long> spread(0, base.count() / 2);
+  return base + std::chrono::milliseconds(spread(rng));
+}
+
+Status invalid_username() {
+  return Status(Code::kInvalidUsername, "use 1-32 characters of a-z 0-9 _ . -");
+}
+
+void set_identity(wire::PublicIdentity& out, const crypto::PublicIdentity& in) {
+  out.set_sign_public_key(in.sign_public_key);
+  out.set_box_public_key(in.box_public_key);
+  out.set_signature(in.signature);
+}
+
+}  // namespace
+
+bool Client::Impl::session_ready() const {
+  return authenticated_ && conn_ && conn_->is_open();
+}
+
+asio::awaitable<Status> Client::Impl::open_connection() {
+  if (conn_ && conn_->is_open()) co_return Status::ok();
+  auto conn = Connection::create(executor_);
+  if (Status s = co_await conn->connect(config_.server.host, config_.server.port); !s) {
+    co_return s;
+  }
+  auto hello = co_await say_hello(*conn, config_.client_name);
+  if (!hello) {
+    conn->close();
+    co_return hello.status();
+  }
+  if (!conn->is_open()) co_return Status(Code::kUnavailable, "connection closed after Hello");
+  Connection* raw = conn.get();
+  conn->set_push_handler([this](wire::Frame& frame) { on_push(frame); });
+  conn->set_close_handler([this, raw](const Status& reason) { on_closed(raw, reason); });
+  if (conn_) {
+    conn_->set_close_handler(nullptr);
+    conn_->close();
+  }
+  conn_ = std::move(conn);
+  authenticated_ = false;
+  spdlog::debug("connected to {}", config_.server.to_string());
+  co_return Status::ok();
+}
+
+asio::awaitable<Result<wire::AuthOk>> Client::Impl::authenticate(wire::Frame request) {
+  if (Status s = co_await open_connection(); !s) co_return s;
+  auto conn = conn_;
+  auto reply = co_await conn->request(std::move(request));
+  if (!reply) co_return reply.status();
+  if (!reply->has_auth_ok()) co_return Status(Code::kBadRequest, "expected AuthOk");
+  co_return std::move(*reply->mutable_auth_ok());
+}
+
+void Client::Impl::on_closed(Connection* connection, const Status& reason) {
+  if (conn_.get() != connection) return;
+  const bool was_up = authenticated_;
+  authenticated_ = false;
+  need_sync_ = true;
+  session_changed_.notify();
+  run_wake_.notify();
+  if (was_up) {
+    spdlog::info("disconnected from {}: {}", config_.server.to_string(), reason.message());
+    if (events_.on_connection) events_.on_connection(false);
+  }
+}
+
+void Client::Impl::request_sync() {
+  need_sync_ = true;
+  run_wake_.notify();
+}
+
+Status Client::Impl::start_session(const std::string& username,
+                                   std::unique_ptr<crypto::Identity> identity,
+                                   crypto::SecretBytes token, std::uint64_t server_acked_seq,
+                                   bool save_session_file) {
+  contacts_.reset();
+  files_.reset();
+  history_.reset();
+  if (config_.persist) {
+    if (Status s = make_private_dirs(home_.user_dir(username)); !s) return s;
+  }
+  auto store = HistoryStore::open(config_.persist ? home_.history_db(username) : ":memory:");
+  if (!store) return store.status();
+  history_ = std::move(*store);
+  identity_ = std::move(identity);
+  contacts_ = std::make_unique<ContactBook>(*identity_, *history_, SystemClock::instance());
+  contacts_->set_changed_handler([this](std::string_view user, std::string_view fingerprint) {
+    if (events_.on_identity_changed) events_.on_identity_changed(user, fingerprint);
+  });
+  files_ = std::make_unique<FileAssembler>(
+      config_.persist ? home_.downloads(username) : std::string(), *history_);
+  // Resume from what this machine processed; a fresh history starts where the
+  // server's acks are (older messages were shown elsewhere).
+  auto local = history_->last_seq();
+  if (!local) {
+    if (Status s = history_->set_last_seq(server_acked_seq); !s) return s;
+  }
+  cursor_ = InboxCursor(local.value_or(server_acked_seq), server_acked_seq);
+  username_ = username;
+  token_ = std::move(token);
+  if (save_session_file && config_.persist) {
+    SavedSession saved;
+    saved.username = username;
+    saved.server = config_.server.to_string();
+    saved.session_token = crypto::SecretBytes(token_.view());
+    saved.data_key = crypto::SecretBytes(data_key_.view());
+    if (Status s = save_session(home_.session_file(), saved); !s) {
+      spdlog::warn("could not save the session: {}", s.to_string());
+    }
+  }
+  authenticated_ = conn_ && conn_->is_open();
+  need_sync_ = true;
+  session_changed_.notify();
+  run_wake_.notify();
+  spdlog::info("logged in as '{}' (inbox position {})", username_, cursor_.processed());
+  if (events_.on_connection) events_.on_connection(true);
+  return Status::ok();
+}
+
+void Client::Impl::end_session() {
+  authenticated_ = false;
+  contacts_.reset();
+  files_.reset();
+  history_.reset();
+  identity_.reset();
+  username_.clear();
+  token_ = crypto::SecretBytes();
+  data_key_ = crypto::SecretBytes();
+  cursor_ = InboxCursor();
+  watched_.clear();
+  pushes_.clear();
+  push_bytes_ = 0;
+  session_changed_.notify();
+  run_wake_.notify();
+  push_wake_.notify();
+}
+
+void Client::Impl::drop_session() {
+  if (conn_) conn_->close();
+  end_session();
+}
+
+asio::awaitable<Status> Client::Impl::register_account(std::string username,
+                                                       crypto::SecretBytes password) {
+  auto name = normalize_username(username);
+  if (!name) co_return invalid_username();
+  if (password.empty()) co_return Status(Code::kBadRequest, "the password is empty");
+  auto guard = co_await inbox_lock_.lock();
+  drop_session();
+  auto keys = co_await derive_keys(*name, std::move(password));
+  auto identity = std::make_unique<crypto::Identity>(crypto::Identity::generate());
+
+  // The keys are on disk before the server knows the account; staged under another
+  // name so that a failed registration cannot overwrite an existing keystore.
+  const std::string keystore = home_.keystore(*name);
+  const std::string staged = keystore + ".new";
+  crypto::SecretBytes data_key;
+  if (config_.persist) {
+    if (Status s = make_private_dirs(home_.user_dir(*name)); !s) co_return s;
+    if (Status s = crypto::save_keystore(staged, *name, *identity, keys.storage_key, &data_key);
+        !s) {
+      co_return s;
+    }
+  }
+  wire::Frame frame;
+  auto* request = frame.mutable_register_();
+  request->set_username(*name);
+  request->set_auth_key(std::string(keys.auth_key.view()));
+  set_identity(*request->mutable_identity(), identity->public_identity(*name));
+  auto ok = co_await authenticate(std::move(frame));
+  if (!ok) {
+    if (config_.persist) std::remove(staged.c_str());
+    co_return ok.status();
+  }
+  if (config_.persist && std::rename(staged.c_str(), keystore.c_str()) != 0) {
+    co_return Status(Code::kIo,
+                     "registered, but could not move the keystore into place; it is at " + staged +
+                         " (rename it to " + keystore + ")");
+  }
+  if (!config_.persist) memory_keys_.insert_or_assign(*name, identity->serialize_secret());
+  data_key_ = std::move(data_key);
+  spdlog::info("registered '{}'", *name);
+  co_return start_session(*name, std::move(identity), crypto::SecretBytes(ok->session_token()),
+                          ok->acked_seq(), true);
+}
+
+asio::awaitable<Status> Client::Impl::login(std::string username, crypto::SecretBytes password) {
+  auto name = normalize_username(username);
+  if (!name) co_return invalid_username();
+  auto guard = co_await inbox_lock_.lock();
+  drop_session();
+  const std::string keystore = home_.keystore(*name);
+  if (config_.persist ? !file_exists(keystore) : memory_keys_.count(*name) == 0) {
+    co_return Status(Code::kNotFound,
+                     "no keys for '" + *name + "' in " +
+                         (config_.persist ? home_.home() : std::string("this client")) +
+                         ": the private keys live on the machine where the account was "
+                         "registered; log in there");
+  }
+  auto keys = co_await derive_keys(*name, std::move(password));
+  wire::Frame frame;
+  frame.mutable_login()->set_username(*name);
+  frame.mutable_login()->set_auth_key(std::string(keys.auth_key.view()));
+  auto ok = co_await authenticate(std::move(frame));
+  if (!ok) co_return ok.status();
+
+  Result<crypto::Identity> identity = Status(Code::kNotFound, "no keys");
+  if (config_.persist) {
+    identity = crypto::load_keystore(keystore, *name, keys.storage_key);
+    if (identity) {
+      auto data_key = crypto::unwrap_data_key(keystore, *name, keys.storage_key);
+      if (!data_key) {
+        identity = data_key.status();
+      } else {
+        data_key_ = std::move(*data_key);
+      }
+    }
+  } else {
+    identity = crypto::Identity::from_secret(memory_keys_.at(*name).view());
+  }
+  if (!identity) {
+    if (conn_) conn_->close();
+    co_return Status(identity.code(), "logged in, but cannot open the keystore " + keystore + ": " +
+                                          identity.status().message());
+  }
+  co_return start_session(*name, std::make_unique<crypto::Identity>(std::move(*identity)),
+                          crypto::SecretBytes(ok->session_token()), ok->acked_seq(), true);
+}
+
+asio::awaitable<Status> Client::Impl::resume() {
+  auto guard = co_await inbox_lock_.lock();
+  if (!username_.empty()) {
+    if (session_ready()) co_return Status::ok();
+    co_return co_await reconnect();
+  }
+  if (!config_.persist) co_return Status(Code::kNotAuthenticated, "not logged in");
+  auto saved = load_session(home_.session_file());
+  if (!saved) co_return saved.status();
+  auto identity = crypto::load_keystore_with_data_key(home_.keystore(saved->username),
+                                                      saved->username, saved->data_key);
+  if (!identity) {
+    co_return Status(identity.code(), "cannot open the keystore of '" + saved->username +
+                                          "': " + identity.status().message() + "; log in again");
+  }
+  wire::Frame frame;
+  frame.mutable_resume()->set_username(saved->username);
+  frame.mutable_resume()->set_session_token(std::string(saved->session_token.view()));
+  auto ok = co_await authenticate(std::move(frame));
+  if (!ok) {
+    if (ok.code() == Code::kAuthFailed) {
+      co_return Status(Code::kAuthFailed, "the saved session expired or was revoked; log in again");
+    }
+    co_return ok.status();
+  }
+  data_key_ = std::move(saved->data_key);
+  co_return start_session(saved->username, std::make_unique<crypto::Identity>(std::move(*identity)),
+                          std::move(saved->session_token), ok->acked_seq(), false);
+}
+
+asio::awaitable<Status> Client::Impl::logout() {
+  if (username_.empty() && config_.persist && file_exists(home_.session_file())) {
+    (void)co_await resume();  // to revoke the saved token on the server too
+  }
+  auto guard = co_await inbox_lock_.lock();
+  Status result;
+  if (!username_.empty()) {
+    if (Status s = co_await ensure_session(); !s) {
+      result = s;
+    } else {
+      wire::Frame frame;
+      frame.mutable_logout();
+      auto conn = conn_;
+      auto reply = co_await conn->request(std::move(frame));
+      result = reply.status();
+    }
+    spdlog::info("logged out '{}'", username_);
+  }
+  stop_requested_ = true;
+  if (conn_) conn_->close();
+  if (config_.persist) {
+    if (Status s = wipe_session(home_.session_file()); !s && result) result = s;
+  }
+  end_session();
+  co_return result;
+}
+
+asio::awaitable<Status> Client::Impl::resume_connection() {
+  if (username_.empty() || token_.empty()) {
+    co_return Status(Code::kNotAuthenticated, "not logged in");
+  }
+  wire::Frame frame;
+  frame.mutable_resume()->set_username(username_);
+  frame.mutable_resume()->set_session_token(std::string(token_.view()));
+  auto ok = co_await authenticate(std::move(frame));
+  if (!ok) co_return ok.status();
+  if (username_.empty()) co_return Status(Code::kNotAuthenticated, "logged out meanwhile");
+  authenticated_ = true;
+  need_sync_ = true;
+  spdlog::info("reconnected to {} as '{}'", config_.server.to_string(), username_);
+  if (events_.on_connection) events_.on_connection(true);
+  if (!watched_.empty()) {
+    // The server forgets watches with the connection.
+    wire::Frame watch;
+    for (const auto& user : watched_)
+      watch.mutable_watch_presence()->add_usernames(user);
+    auto conn = conn_;
+    auto reply = co_await conn->request(std::move(watch));
+    if (reply && reply->has_presence_list() && events_.on_presence) {
+      for (const auto& p : reply->presence_list().presence())
+        events_.on_presence(UserInfo{p.username(), p.online()});
+    }
+  }
+  co_return Status::ok();
+}
+
+asio::awaitable<Status> Client::Impl::reconnect() {
+  if (reconnecting_) {
+    while (reconnecting_)
+      co_await session_changed_.wait(kWaitForReconnect);
+    co_return session_ready() ? Status::ok() : Status(Code::kUnavailable, "not connected");
+  }
+  reconnecting_ = true;
+  Status status = co_await resume_connection();
+  reconnecting_ = false;
+  session_changed_.notify();
+  run_wake_.notify();
+  co_return status;
+}
+
+asio::awaitable<Status> Client::Impl::ensure_session() {
+  if (session_ready()) co_return Status::ok();
+  if (username_.empty()) co_return Status(Code::kNotAuthenticated, "not logged in");
+  if (running_ && !stop_requested_) {
+    // run() is reconnecting; wait for it rather than racing it.
+    const auto deadline = std::chrono::steady_clock::now() + kWaitForReconnect;
+    while (!session_ready() && running_ && !stop_requested_ && !username_.empty()) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) break;
+      co_await session_changed_.wait(deadline - now);
+    }
+    if (session_ready()) co_return Status::ok();
+    if (username_.empty()) co_return Status(Code::kNotAuthenticated, "not logged in");
+    if (running_ && !stop_requested_) {
+      co_return Status(Code::kUnavailable,
+                       "not connected to " + config_.server.to_string() + "; still trying");
+    }
+  }
+  co_return co_await reconnect();
+}
+
+asio::awaitable<Result<wire::Frame>> Client::Impl::call(wire::Frame frame) {
+  if (Status s = co_await ensure_session(); !s) co_return s;
+  auto conn = conn_;
+  co_return co_await conn->request(std::move(frame));
+}
+
+asio::awaitable<void> Client::Impl::run() {
+  if (running_) co_return;
+  if (username_.empty()) {
+    spdlog::warn("run(): not logged in");
+    co_return;
+  }
+  running_ = true;
+  stop_requested_ = false;
+  need_sync_ = true;
+  asio::co_spawn(executor_, process_pushes(), asio::detached);
+  std::chrono::milliseconds backoff = kMinBackoff;
+  while (!stop_requested_ && !username_.empty()) {
+    if (!session_ready()) {
+      Status s = co_await reconnect();
+      if (stop_requested_) break;
+      if (!s) {
+        if (s.code() == Code::kAuthFailed || s.code() == Code::kNotAuthenticated) {
+          spdlog::error("cannot resume the session: {}; log in again", s.to_string());
+          break;
+        }
+        spdlog::info("reconnecting to {} failed: {}", config_.server.to_string(), s.to_string());
+        co_await run_wake_.wait(with_jitter(backoff));
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(kMaxBackoff));
+        continue;
+      }
+      backoff = kMinBackoff;
+    }
+    if (need_sync_) {
+      need_sync_ = false;
+      auto synced = co_await sync_inbox();
+      if (!synced) {
+        need_sync_ = true;
+        spdlog::info("sync failed: {}", synced.status().to_string());
+        if (session_ready()) {
+          co_await run_wake_.wait(with_jitter(backoff));
+          backoff = std::min(backoff * 2, std::chrono::milliseconds(kMaxBackoff));
+        }
+        continue;
+      }
+    }
+    if (session_ready() && !need_sync_ && !stop_requested_) {
+      co_await run_wake_.wait(std::chrono::hours(1));
+    }
+  }
+  running_ = false;
+  push_wake_.notify();
+  while (processor_running_)
+    co_await processor_done_.wait(std::chrono::seconds(1));
+}
+
+void Client::Impl::stop() {
+  stop_requested_ = true;
+  run_wake_.notify();
+  push_wake_.notify();
+  session_changed_.notify();
+  if (conn_) conn_->close();
+}
+
+}  // namespace fastchat::client
