@@ -1,9 +1,13 @@
 #include "command_line.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <optional>
+#include <string_view>
 
 #include "exit_codes.h"
 #include "home_dir.h"
@@ -28,6 +32,52 @@ struct Arg {
   Kind kind = kOne;
 };
 
+// A number >= `min` (or > `min` when `exclusive`), with a short error message.
+CLI::Validator number_at_least(double min, bool exclusive) {
+  return CLI::Validator(
+      [min, exclusive](std::string& text) -> std::string {
+        double value;
+        try {
+          std::size_t used = 0;
+          value = std::stod(text, &used);
+          if (used != text.size()) return "'" + text + "' is not a number";
+        } catch (const std::exception&) {
+          return "'" + text + "' is not a number";
+        }
+        if (exclusive ? value > min : value >= min) return {};
+        std::string bound = std::to_string(min);
+        bound.erase(bound.find_last_not_of('0') + 1);
+        if (bound.back() == '.') bound.pop_back();
+        return (exclusive ? "must be more than " : "must be at least ") + bound;
+      },
+      "");
+}
+
+// Names of the commands, to tell an unknown command from a missing one.
+constexpr std::array<std::string_view, 11> kCommands = {"register", "login", "logout",    "whoami",
+                                                        "users",    "send",  "send-file", "recv",
+                                                        "history",  "chat",  "group"};
+
+// Global options that take a value (the next argument is not a command).
+bool takes_value(std::string_view option) {
+  return option == "--server" || option == "--home" || option == "--timeout" ||
+         option == "--log-level";
+}
+
+// The first argument that is neither an option nor an option's value, if any.
+std::optional<std::string> first_word(int argc, const char* const* argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--") return i + 1 < argc ? std::optional<std::string>(argv[i + 1]) : std::nullopt;
+    if (arg.starts_with('-')) {
+      if (takes_value(arg)) ++i;
+      continue;
+    }
+    return std::string(arg);
+  }
+  return std::nullopt;
+}
+
 class Parser {
  public:
   explicit Parser(Invocation& out) : out_(out), app_("fastchat: end-to-end-encrypted chat") {
@@ -46,7 +96,7 @@ class Parser {
                   "read the password from the first line of standard input");
     app_.add_flag("--json", o.json, "machine-readable output: one JSON object per line");
     app_.add_option("--timeout", o.timeout_seconds, "give up on a command after SECONDS")
-        ->check(CLI::PositiveNumber)
+        ->check(number_at_least(0, true))
         ->capture_default_str();
     app_.add_option("--log-level", o.log_level, "client log level on stderr (trace..off)")
         ->capture_default_str();
@@ -69,11 +119,11 @@ class Parser {
     recv->add_option("--wait", out_.command.wait_seconds,
                      "keep listening for SECONDS (until interrupted), printing messages "
                      "as they arrive")
-        ->check(CLI::NonNegativeNumber);
+        ->check(number_at_least(0, false));
     auto* history = leaf(&app_, "history", "show the local history with a user or group",
                          {{"PEER", "USER, or GROUP as #NAME, #ID, NAME or ID"}});
     history->add_option("--limit", out_.command.limit, "show at most the last N messages")
-        ->check(CLI::PositiveNumber)
+        ->check(number_at_least(1, false))
         ->capture_default_str();
     leaf(&app_, "chat", "interactive chat (type /help inside)", {});
 
@@ -101,7 +151,16 @@ class Parser {
     } catch (const CLI::CallForVersion& e) {
       return {std::nullopt, app_.exit(e)};
     } catch (const CLI::ParseError& e) {
-      std::fprintf(stderr, "fastchat: %s (see fastchat --help)\n", e.what());
+      std::string message = e.what();
+      if (app_.get_subcommands().empty()) {
+        const auto word = first_word(argc, argv);
+        if (word && std::find(kCommands.begin(), kCommands.end(), *word) == kCommands.end()) {
+          message = "unknown command '" + *word + "'";
+        } else if (!word) {
+          message = "no command given";
+        }
+      }
+      std::fprintf(stderr, "fastchat: %s (see fastchat --help)\n", message.c_str());
       return {std::nullopt, kExitUsage};
     }
     out_.options.home = home_.empty() ? default_home_dir() : home_;
@@ -109,29 +168,45 @@ class Parser {
   }
 
  private:
+  // Where CLI11 stores one positional argument.
+  struct Slot {
+    std::string one;                // kOne, kOptionalOne
+    std::vector<std::string> many;  // kText, kList
+    CLI::Option* option = nullptr;
+  };
+
   CLI::App* leaf(CLI::App* parent, const std::string& name, const std::string& description,
                  std::vector<Arg> args) {
     CLI::App* app = parent->add_subcommand(name, description);
-    auto& storage = storage_.emplace_back(args.size());
+    auto& slots = slots_.emplace_back(args.size());
     for (std::size_t i = 0; i < args.size(); ++i) {
-      CLI::Option* option = app->add_option(args[i].name, storage[i], args[i].help);
-      if (args[i].kind == Arg::kOne || args[i].kind == Arg::kText) option->required();
-      if (args[i].kind == Arg::kOne || args[i].kind == Arg::kOptionalOne) {
-        option->expected(1);
-      }
+      const bool single = args[i].kind == Arg::kOne || args[i].kind == Arg::kOptionalOne;
+      slots[i].option = single ? app->add_option(args[i].name, slots[i].one, args[i].help)
+                               : app->add_option(args[i].name, slots[i].many, args[i].help);
+      if (args[i].kind == Arg::kOne || args[i].kind == Arg::kText) slots[i].option->required();
     }
     const std::string full_name = parent == &app_ ? name : parent->get_name() + " " + name;
-    app->callback([this, full_name, args, &storage] {
+    app->callback([this, full_name, args, &slots] {
       out_.command.name = full_name;
       for (std::size_t i = 0; i < args.size(); ++i) {
-        const auto& words = storage[i];
-        if (args[i].kind == Arg::kText) {
-          std::string text;
-          for (const auto& word : words)
-            text += (text.empty() ? "" : " ") + word;
-          out_.command.args.push_back(std::move(text));
-        } else {
-          out_.command.args.insert(out_.command.args.end(), words.begin(), words.end());
+        switch (args[i].kind) {
+          case Arg::kOne:
+            out_.command.args.push_back(slots[i].one);
+            break;
+          case Arg::kOptionalOne:
+            if (slots[i].option->count() > 0) out_.command.args.push_back(slots[i].one);
+            break;
+          case Arg::kText: {
+            std::string text;
+            for (const auto& word : slots[i].many)
+              text += (text.empty() ? "" : " ") + word;
+            out_.command.args.push_back(std::move(text));
+            break;
+          }
+          case Arg::kList:
+            out_.command.args.insert(out_.command.args.end(), slots[i].many.begin(),
+                                     slots[i].many.end());
+            break;
         }
       }
     });
@@ -141,8 +216,8 @@ class Parser {
   Invocation& out_;
   CLI::App app_;
   std::string home_;
-  // One vector of words per positional of each command; a deque keeps them in place.
-  std::deque<std::vector<std::vector<std::string>>> storage_;
+  // The positionals of each command; a deque keeps them in place.
+  std::deque<std::vector<Slot>> slots_;
 };
 
 }  // namespace

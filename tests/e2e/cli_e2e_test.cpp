@@ -1,0 +1,602 @@
+// End-to-end tests of the `fastchat` terminal client against a real
+// `fastchat-server`: each test starts its own server on port 0 with a fresh data
+// directory, runs the client binary as a user would, and asserts on exit codes,
+// stdout and stderr. The chat test drives `fastchat chat` inside tmux.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "json_lite.h"
+#include "process.h"
+
+namespace fastchat::e2e {
+namespace {
+
+namespace fs = std::filesystem;
+
+const auto kCommandTimeout = seconds(60);
+const auto kWaitTimeout = seconds(30);
+
+const char* const kTimeRe = R"(\[\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\])";
+
+std::string binary(const char* env, const std::string& relative) {
+  if (const char* path = std::getenv(env); path != nullptr && path[0] != '\0') return path;
+  return std::string(FASTCHAT_BINARY_DIR) + "/" + relative;
+}
+
+const std::string& client_binary() {
+  static const std::string path = binary("FASTCHAT_CLI", "apps/fastchat/fastchat");
+  return path;
+}
+
+const std::string& server_binary() {
+  static const std::string path =
+      binary("FASTCHAT_SERVER_BIN", "apps/fastchat-server/fastchat-server");
+  return path;
+}
+
+bool matches(const std::string& text, const std::string& pattern) {
+  return std::regex_match(text, std::regex(pattern));
+}
+
+// A loopback port that nothing listens on (bound once, then released).
+int unused_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// Expects a failed run with exactly one line on stderr; returns that line.
+std::string single_error_line(const RunResult& r) {
+  EXPECT_FALSE(r.err.empty());
+  EXPECT_EQ(r.err.back(), '\n') << r.err;
+  EXPECT_EQ(lines_of(r.err).size(), 1u) << "stderr: " << r.err;
+  return r.err.empty() ? std::string() : lines_of(r.err).front();
+}
+
+class CliE2e : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(fs::exists(client_binary())) << client_binary() << " is not built";
+    ASSERT_TRUE(fs::exists(server_binary()))
+        << server_binary() << " is not built (set FASTCHAT_SERVER_BIN to use another)";
+    std::string pattern = (fs::temp_directory_path() / "fastchat-e2e-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    const std::string ready = dir_ + "/ready";
+    server_ = std::make_unique<Child>(
+        std::vector<std::string>{server_binary(), "--listen", "127.0.0.1:0", "--data-dir",
+                                 dir_ + "/server", "--ready-file", ready, "--log-level", "warn"},
+        dir_ + "/server.log");
+    ASSERT_TRUE(eventually(
+        [&] {
+          std::ifstream in(ready);
+          std::string line;
+          if (!std::getline(in, line) || in.eof()) return false;  // wait for the newline
+          address_ = line;
+          return !address_.empty();
+        },
+        kWaitTimeout))
+        << "the server did not write " << ready << "; log: " << server_log();
+  }
+
+  void TearDown() override {
+    if (server_) {
+      EXPECT_EQ(server_->stop(SIGTERM, kWaitTimeout), 0) << "server log: " << server_log();
+    }
+    if (!HasFailure() && !dir_.empty()) {
+      std::error_code ignored;
+      fs::remove_all(dir_, ignored);
+    } else if (!dir_.empty()) {
+      std::cerr << "keeping " << dir_ << " for inspection\n";
+    }
+  }
+
+  std::string server_log() const {
+    std::ifstream in(dir_ + "/server.log");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+  std::string home(const std::string& user) const { return dir_ + "/home-" + user; }
+
+  // Runs `fastchat --server <test server> --home <user's home> args...`.
+  RunResult cli(const std::string& user, std::vector<std::string> args,
+                const std::string& input = {}) {
+    std::vector<std::string> argv = {client_binary(), "--server", address_, "--home", home(user)};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_process(argv, input, kCommandTimeout);
+  }
+
+  RunResult register_user(const std::string& user) {
+    return cli(user, {"--password-stdin", "register", user}, password(user) + "\n");
+  }
+  static std::string password(const std::string& user) { return "correct horse " + user; }
+
+  std::unique_ptr<Child> recv_wait(const std::string& user, int seconds,
+                                   std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {
+        client_binary(), "--server", address_, "--home",
+        home(user),      "recv",     "--wait", std::to_string(seconds)};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return std::make_unique<Child>(argv);
+  }
+
+  std::string dir_;
+  std::string address_;
+  std::unique_ptr<Child> server_;
+};
+
+#define ASSERT_OK(run_expr)                                                       \
+  do {                                                                            \
+    const RunResult r_ = (run_expr);                                              \
+    ASSERT_EQ(r_.exit_code, 0) << "stdout: " << r_.out << "\nstderr: " << r_.err; \
+  } while (0)
+
+TEST_F(CliE2e, RegisterSendAndReceiveText) {
+  const RunResult alice = register_user("alice");
+  ASSERT_EQ(alice.exit_code, 0) << alice.err;
+  EXPECT_EQ(alice.out, "registered and logged in as alice\n");
+  EXPECT_EQ(alice.err, "");
+  ASSERT_OK(register_user("bob"));
+
+  const RunResult sent = cli("alice", {"send", "bob", "hello", "world"});
+  ASSERT_EQ(sent.exit_code, 0) << sent.err;
+  EXPECT_TRUE(matches(sent.out, "sent to bob \\(id [0-9a-f]{32}\\)\n")) << sent.out;
+
+  const RunResult got = cli("bob", {"recv"});
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  EXPECT_TRUE(matches(got.out, std::string(kTimeRe) + " alice: hello world\n")) << got.out;
+
+  // recv acknowledged it: nothing new the second time.
+  const RunResult again = cli("bob", {"recv"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out, "");
+}
+
+TEST_F(CliE2e, ReceiveAsJson) {
+  ASSERT_OK(register_user("alice"));
+  ASSERT_OK(register_user("bob"));
+  const std::string text =
+      "quote \" backslash \\ tab\t newline\n caf\xC3\xA9 \xF0\x9F\x98\x80 bell\x07";
+  const RunResult sent = cli("alice", {"--json", "send", "bob", "--", text});
+  ASSERT_EQ(sent.exit_code, 0) << sent.err;
+  const auto ack = parse_json_object(lines_of(sent.out).at(0));
+  ASSERT_TRUE(ack) << sent.out;
+  EXPECT_EQ(ack->at("type").value, "sent");
+  EXPECT_EQ(ack->at("to").value, "bob");
+  const std::string id = ack->at("id").value;
+  EXPECT_TRUE(matches(id, "[0-9a-f]{32}")) << id;
+
+  const RunResult got = cli("bob", {"recv", "--json"});
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  const auto lines = lines_of(got.out);
+  ASSERT_EQ(lines.size(), 1u) << got.out;
+  // Control characters are escaped, so one message is one line.
+  EXPECT_NE(lines[0].find(R"(\n)"), std::string::npos);
+  EXPECT_NE(lines[0].find(R"(\u0007)"), std::string::npos);
+  const auto message = parse_json_object(lines[0]);
+  ASSERT_TRUE(message) << "not valid JSON: " << lines[0];
+  EXPECT_EQ(message->at("type").value, "message");
+  EXPECT_EQ(message->at("id").value, id);
+  EXPECT_EQ(message->at("from").value, "alice");
+  EXPECT_EQ(message->at("to").value, "bob");
+  EXPECT_EQ(message->count("group_id"), 0u);
+  EXPECT_EQ(message->at("text").value, text);
+  EXPECT_FALSE(message->at("time").is_string);
+  EXPECT_TRUE(matches(message->at("time").value, "[1-9][0-9]{12}")) << "milliseconds";
+}
+
+TEST_F(CliE2e, OfflineUserGetsEverythingInOrder) {
+  ASSERT_OK(register_user("alice"));
+  ASSERT_OK(register_user("bob"));
+  // bob is not running while alice sends.
+  for (const char* text : {"one", "two", "three"})
+    ASSERT_OK(cli("alice", {"send", "bob", text}));
+  const RunResult got = cli("bob", {"recv"});
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  const auto lines = lines_of(got.out);
+  ASSERT_EQ(lines.size(), 3u) << got.out;
+  EXPECT_TRUE(matches(lines[0], std::string(kTimeRe) + " alice: one"));
+  EXPECT_TRUE(matches(lines[1], std::string(kTimeRe) + " alice: two"));
+  EXPECT_TRUE(matches(lines[2], std::string(kTimeRe) + " alice: three"));
+}
+
+TEST_F(CliE2e, RecvWaitPrintsMessagesAsTheyArriveUntilInterrupted) {
+  ASSERT_OK(register_user("alice"));
+  ASSERT_OK(register_user("bob"));
+  auto bob = recv_wait("bob", 120);
+  ASSERT_OK(cli("alice", {"send", "bob", "first"}));
+  // Seeing the first message proves bob is connected, so the second one is a live push.
+  ASSERT_TRUE(bob->wait_for_stdout("alice: first\n", kWaitTimeout)) << bob->out() << bob->err();
+  ASSERT_OK(cli("alice", {"send", "bob", "second"}));
+  ASSERT_TRUE(bob->wait_for_stdout("alice: second\n", kWaitTimeout)) << bob->out() << bob->err();
+  EXPECT_EQ(bob->stop(SIGINT, kWaitTimeout), 0) << bob->err();
+  EXPECT_EQ(lines_of(bob->out()).size(), 2u) << bob->out();
+  EXPECT_EQ(bob->err(), "");
+
+  // Both were acknowledged.
+  const RunResult again = cli("bob", {"recv"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out, "");
+}
+
+TEST_F(CliE2e, RecvWaitEndsAfterTheDuration) {
+  ASSERT_OK(register_user("bob"));
+  const auto start = Clock::now();
+  const RunResult r = cli("bob", {"recv", "--wait", "1"});
+  const auto elapsed = Clock::now() - start;
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_GE(elapsed, milliseconds(1000));
+  EXPECT_LT(elapsed, seconds(20));
+}
+
+TEST_F(CliE2e, Groups) {
+  for (const char* user : {"alice", "bob", "carol"})
+    ASSERT_OK(register_user(user));
+
+  const RunResult created = cli("alice", {"--json", "group", "create", "team", "bob"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  const auto group = parse_json_object(lines_of(created.out).at(0));
+  ASSERT_TRUE(group) << created.out;
+  EXPECT_EQ(group->at("type").value, "group");
+  EXPECT_EQ(group->at("name").value, "team");
+  const std::string id = group->at("id").value;
+  EXPECT_TRUE(matches(id, "[1-9][0-9]*")) << id;
+
+  const RunResult listed = cli("bob", {"group", "list"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_TRUE(matches(listed.out, "#team \\(id " + id + "\\): .*\n")) << listed.out;
+
+  auto members = [&](const std::string& user, const std::string& group_arg) {
+    const RunResult r = cli(user, {"group", "members", group_arg});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto lines = lines_of(r.out);
+    std::sort(lines.begin(), lines.end());
+    return lines;
+  };
+  EXPECT_EQ(members("alice", "team"), (std::vector<std::string>{"alice (admin)", "bob"}));
+  EXPECT_EQ(members("bob", id), (std::vector<std::string>{"alice (admin)", "bob"}));
+
+  const RunResult added = cli("alice", {"group", "add", "team", "carol"});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  EXPECT_EQ(added.out, "added carol to #team\n");
+  EXPECT_EQ(members("alice", "#team"), (std::vector<std::string>{"alice (admin)", "bob", "carol"}));
+
+  const RunResult sent = cli("alice", {"group", "send", "team", "hi", "all"});
+  ASSERT_EQ(sent.exit_code, 0) << sent.err;
+  EXPECT_TRUE(matches(sent.out, "sent to #team \\(id [0-9a-f]{32}\\)\n")) << sent.out;
+  for (const char* user : {"bob", "carol"}) {
+    const RunResult got = cli(user, {"recv"});
+    ASSERT_EQ(got.exit_code, 0) << got.err;
+    EXPECT_TRUE(matches(got.out, std::string(kTimeRe) + " #team alice: hi all\n"))
+        << user << ": " << got.out;
+  }
+  const RunResult got_json = cli("alice", {"--json", "group", "send", "team", "again"});
+  ASSERT_EQ(got_json.exit_code, 0) << got_json.err;
+  const RunResult bob_json = cli("bob", {"--json", "recv"});
+  ASSERT_EQ(bob_json.exit_code, 0) << bob_json.err;
+  const auto message = parse_json_object(lines_of(bob_json.out).at(0));
+  ASSERT_TRUE(message) << bob_json.out;
+  EXPECT_EQ(message->at("group_id").value, id);
+  EXPECT_FALSE(message->at("group_id").is_string);
+  EXPECT_EQ(message->count("to"), 0u);
+  EXPECT_EQ(message->at("text").value, "again");
+
+  const RunResult removed = cli("alice", {"group", "remove", "team", "carol"});
+  ASSERT_EQ(removed.exit_code, 0) << removed.err;
+  EXPECT_EQ(removed.out, "removed carol from #team\n");
+  EXPECT_EQ(members("alice", "team"), (std::vector<std::string>{"alice (admin)", "bob"}));
+  // carol is no longer a member: she can neither send to it nor name it.
+  const RunResult refused = cli("carol", {"group", "send", id, "still here?"});
+  EXPECT_NE(refused.exit_code, 0) << refused.out;
+  single_error_line(refused);
+
+  const RunResult left = cli("bob", {"group", "leave", "team"});
+  ASSERT_EQ(left.exit_code, 0) << left.err;
+  EXPECT_EQ(left.out, "left #team\n");
+  EXPECT_EQ(members("alice", "team"), (std::vector<std::string>{"alice (admin)"}));
+  const RunResult bob_groups = cli("bob", {"group", "list"});
+  ASSERT_EQ(bob_groups.exit_code, 0) << bob_groups.err;
+  EXPECT_EQ(bob_groups.out, "");
+
+  const RunResult unknown = cli("alice", {"group", "members", "no-such-group"});
+  EXPECT_EQ(unknown.exit_code, 4) << unknown.out << unknown.err;
+  single_error_line(unknown);
+}
+
+TEST_F(CliE2e, History) {
+  ASSERT_OK(register_user("alice"));
+  ASSERT_OK(register_user("bob"));
+  ASSERT_OK(cli("alice", {"send", "bob", "one"}));
+  ASSERT_OK(cli("bob", {"recv"}));
+  ASSERT_OK(cli("bob", {"send", "alice", "two"}));
+  ASSERT_OK(cli("alice", {"recv"}));
+  ASSERT_OK(cli("alice", {"send", "bob", "three"}));
+
+  const RunResult history = cli("alice", {"history", "bob"});
+  ASSERT_EQ(history.exit_code, 0) << history.err;
+  const auto lines = lines_of(history.out);
+  ASSERT_EQ(lines.size(), 3u) << history.out;
+  EXPECT_TRUE(matches(lines[0], std::string(kTimeRe) + " alice -> bob: one")) << lines[0];
+  EXPECT_TRUE(matches(lines[1], std::string(kTimeRe) + " bob: two")) << lines[1];
+  EXPECT_TRUE(matches(lines[2], std::string(kTimeRe) + " alice -> bob: three")) << lines[2];
+
+  const RunResult last = cli("alice", {"history", "bob", "--limit", "1"});
+  ASSERT_EQ(last.exit_code, 0) << last.err;
+  ASSERT_EQ(lines_of(last.out).size(), 1u) << last.out;
+  EXPECT_NE(last.out.find("three"), std::string::npos);
+
+  const RunResult json = cli("alice", {"--json", "history", "bob"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  ASSERT_EQ(lines_of(json.out).size(), 3u);
+  const auto first = parse_json_object(lines_of(json.out)[0]);
+  ASSERT_TRUE(first) << json.out;
+  EXPECT_EQ(first->at("from").value, "alice");
+  EXPECT_EQ(first->at("to").value, "bob");
+  EXPECT_EQ(first->at("outgoing").value, "true");
+
+  ASSERT_OK(cli("alice", {"group", "create", "team", "bob"}));
+  ASSERT_OK(cli("alice", {"group", "send", "team", "to the team"}));
+  for (const char* peer : {"#team", "team"}) {
+    const RunResult group = cli("alice", {"history", peer});
+    ASSERT_EQ(group.exit_code, 0) << group.err;
+    EXPECT_TRUE(matches(group.out, std::string(kTimeRe) + " #team alice: to the team\n"))
+        << peer << ": " << group.out;
+  }
+}
+
+TEST_F(CliE2e, WhoamiAndLogout) {
+  ASSERT_OK(register_user("alice"));
+  const RunResult who = cli("alice", {"whoami"});
+  ASSERT_EQ(who.exit_code, 0) << who.err;
+  EXPECT_EQ(who.out, "alice on " + address_ + "\n");
+
+  const RunResult out = cli("alice", {"logout"});
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  EXPECT_EQ(out.out, "logged out alice\n");
+
+  const RunResult after = cli("alice", {"whoami"});
+  EXPECT_EQ(after.exit_code, 3);
+  EXPECT_EQ(after.out, "");
+  EXPECT_EQ(single_error_line(after), "fastchat: not logged in: run `fastchat login USER`");
+
+  // Logging in again works, with the password.
+  const RunResult login =
+      cli("alice", {"--password-stdin", "login", "alice"}, password("alice") + "\n");
+  ASSERT_EQ(login.exit_code, 0) << login.err;
+  EXPECT_EQ(login.out, "logged in as alice\n");
+  ASSERT_OK(cli("alice", {"whoami"}));
+}
+
+TEST_F(CliE2e, ErrorsHaveDistinctExitCodesAndOneLine) {
+  ASSERT_OK(register_user("alice"));
+
+  const RunResult unknown_user = cli("alice", {"send", "nobody", "hi"});
+  EXPECT_EQ(unknown_user.exit_code, 4);
+  EXPECT_NE(single_error_line(unknown_user).find("unknown user"), std::string::npos)
+      << unknown_user.err;
+
+  const RunResult json_error = cli("alice", {"--json", "send", "nobody", "hi"});
+  EXPECT_EQ(json_error.exit_code, 4);
+  const auto error = parse_json_object(single_error_line(json_error));
+  ASSERT_TRUE(error) << json_error.err;
+  EXPECT_EQ(error->at("type").value, "error");
+  EXPECT_EQ(error->at("code").value, "unknown_user");
+  EXPECT_EQ(error->at("exit_code").value, "4");
+
+  const RunResult not_logged_in = cli("nobody-home", {"send", "alice", "hi"});
+  EXPECT_EQ(not_logged_in.exit_code, 3);
+  EXPECT_EQ(single_error_line(not_logged_in), "fastchat: not logged in: run `fastchat login USER`");
+
+  const RunResult taken = register_user("alice");
+  EXPECT_EQ(taken.exit_code, 6) << taken.out;
+  single_error_line(taken);
+
+  const RunResult invalid = cli("x", {"--password-stdin", "register", "Not Valid!"}, "pw\n");
+  EXPECT_EQ(invalid.exit_code, 2);
+  single_error_line(invalid);
+
+  const RunResult usage = cli("alice", {"send", "bob"});
+  EXPECT_EQ(usage.exit_code, 2);
+  single_error_line(usage);
+  const RunResult unknown_command = cli("alice", {"frobnicate"});
+  EXPECT_EQ(unknown_command.exit_code, 2);
+  single_error_line(unknown_command);
+
+  const RunResult no_password = cli("dave", {"--password-stdin", "register", "dave"}, "");
+  EXPECT_EQ(no_password.exit_code, 2);
+  single_error_line(no_password);
+
+  const std::string closed = "127.0.0.1:" + std::to_string(unused_port());
+  const RunResult unreachable = run_process({client_binary(), "--server", closed, "--home",
+                                             home("erin"), "--password-stdin", "register", "erin"},
+                                            "pw for erin\n", kCommandTimeout);
+  EXPECT_EQ(unreachable.exit_code, 5) << unreachable.out;
+  single_error_line(unreachable);
+
+  // Wrong password (last: a failed login must not need the session, and is rate-limited).
+  const RunResult wrong = cli("alice", {"--password-stdin", "login", "alice"}, "wrong\n");
+  EXPECT_EQ(wrong.exit_code, 3) << wrong.out;
+  single_error_line(wrong);
+  // Logging in to an account that does not exist fails too (auth or not-found).
+  const RunResult ghost = cli("ghost", {"--password-stdin", "login", "ghost"}, "whatever\n");
+  EXPECT_NE(ghost.exit_code, 0);
+  single_error_line(ghost);
+}
+
+// --- chat, driven through tmux
+
+class Tmux {
+ public:
+  Tmux(std::string socket, std::string session)
+      : socket_(std::move(socket)), session_(std::move(session)) {}
+  ~Tmux() { run({"kill-server"}); }
+
+  RunResult run(std::vector<std::string> args) const {
+    std::vector<std::string> argv = {"/usr/bin/tmux", "-S", socket_, "-f", "/dev/null"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_process(argv, {}, seconds(20));
+  }
+  bool start(const std::string& command, int width, int height) const {
+    return run({"new-session", "-d", "-s", session_, "-x", std::to_string(width), "-y",
+                std::to_string(height), command})
+                   .exit_code == 0 &&
+           run({"set-option", "-g", "remain-on-exit", "on"}).exit_code == 0;
+  }
+  void keys(const std::string& literal) const { run({"send-keys", "-t", session_, "-l", literal}); }
+  void key(const std::string& name) const { run({"send-keys", "-t", session_, name}); }
+  std::vector<std::string> screen() const {
+    auto lines = lines_of(run({"capture-pane", "-p", "-t", session_}).out);
+    while (!lines.empty() && lines.back().find_first_not_of(' ') == std::string::npos) {
+      lines.pop_back();
+    }
+    for (auto& line : lines)
+      line.erase(line.find_last_not_of(' ') + 1);
+    return lines;
+  }
+  std::string format(const std::string& spec) const {
+    auto out = run({"display-message", "-p", "-t", session_, spec}).out;
+    while (!out.empty() && out.back() == '\n')
+      out.pop_back();
+    return out;
+  }
+  std::string last_line() const {
+    const auto lines = screen();
+    return lines.empty() ? std::string() : lines.back();
+  }
+  bool screen_has(const std::string& pattern) const {
+    for (const auto& line : screen()) {
+      if (std::regex_search(line, std::regex(pattern))) return true;
+    }
+    return false;
+  }
+  std::string dump() const {
+    std::string out;
+    for (const auto& line : screen())
+      out += "|" + line + "\n";
+    return out;
+  }
+
+ private:
+  std::string socket_;
+  std::string session_;
+};
+
+TEST_F(CliE2e, ChatShowsIncomingMessagesWithoutGarblingTheTypedLine) {
+  if (!fs::exists("/usr/bin/tmux")) GTEST_SKIP() << "tmux is not installed";
+  ASSERT_OK(register_user("alice"));
+  ASSERT_OK(register_user("bob"));
+
+  Tmux tmux(dir_ + "/tmux.sock", "chat");
+  const int width = 100;
+  ASSERT_TRUE(tmux.start(
+      "exec " + client_binary() + " --server " + address_ + " --home " + home("bob") + " chat",
+      width, 30));
+  ASSERT_TRUE(eventually([&] { return tmux.screen_has("Type /help") && tmux.last_line() == ">"; },
+                         kWaitTimeout))
+      << tmux.dump();
+
+  tmux.keys("/to alice");
+  tmux.key("Enter");
+  ASSERT_TRUE(eventually([&] { return tmux.last_line() == "alice>"; }, kWaitTimeout))
+      << tmux.dump();
+  EXPECT_TRUE(tmux.screen_has("^talking to alice")) << tmux.dump();
+
+  // A partly typed line, then a message arrives.
+  tmux.keys("hello wor");
+  ASSERT_TRUE(eventually([&] { return tmux.last_line() == "alice> hello wor"; }, kWaitTimeout))
+      << tmux.dump();
+  ASSERT_OK(cli("alice", {"send", "bob", "ping from alice"}));
+  ASSERT_TRUE(eventually([&] { return tmux.screen_has("alice: ping from alice$"); }, kWaitTimeout))
+      << tmux.dump();
+  {
+    const auto lines = tmux.screen();
+    ASSERT_GE(lines.size(), 2u);
+    EXPECT_EQ(lines.back(), "alice> hello wor") << tmux.dump();
+    EXPECT_TRUE(matches(lines[lines.size() - 2], std::string(kTimeRe) + " alice: ping from alice"))
+        << tmux.dump();
+    int typed_copies = 0;
+    for (const auto& line : lines)
+      typed_copies += line.find("hello wor") != std::string::npos;
+    EXPECT_EQ(typed_copies, 1) << tmux.dump();
+    EXPECT_EQ(tmux.format("#{cursor_x}"), std::to_string(std::string("alice> hello wor").size()));
+    EXPECT_EQ(tmux.format("#{cursor_y}"), std::to_string(lines.size() - 1));
+  }
+
+  // Finishing the line sends it; the typed line is replaced by the sent message.
+  tmux.keys("ld");
+  tmux.key("Enter");
+  ASSERT_TRUE(
+      eventually([&] { return tmux.screen_has("bob -> alice: hello world$"); }, kWaitTimeout))
+      << tmux.dump();
+  EXPECT_FALSE(tmux.screen_has("^alice> hello")) << tmux.dump();
+  EXPECT_EQ(tmux.last_line(), "alice>") << tmux.dump();
+  const RunResult alice_got = cli("alice", {"recv"});
+  ASSERT_EQ(alice_got.exit_code, 0) << alice_got.err;
+  EXPECT_TRUE(matches(alice_got.out, std::string(kTimeRe) + " bob: hello world\n"))
+      << alice_got.out;
+
+  // A partial line longer than the terminal is wide survives an incoming message too.
+  const std::string long_text = std::string(130, 'x') + " tail";
+  tmux.keys(long_text);
+  ASSERT_TRUE(eventually([&] { return tmux.last_line().ends_with("x tail"); }, kWaitTimeout))
+      << tmux.dump();
+  ASSERT_OK(cli("alice", {"send", "bob", "second ping"}));
+  ASSERT_TRUE(eventually([&] { return tmux.screen_has("alice: second ping$"); }, kWaitTimeout))
+      << tmux.dump();
+  {
+    const auto lines = tmux.screen();
+    ASSERT_GE(lines.size(), 3u);
+    const std::string typed = "alice> " + long_text;
+    EXPECT_EQ(lines[lines.size() - 2], typed.substr(0, width)) << tmux.dump();
+    EXPECT_EQ(lines.back(), typed.substr(width)) << tmux.dump();
+    EXPECT_TRUE(matches(lines[lines.size() - 3], std::string(kTimeRe) + " alice: second ping"))
+        << tmux.dump();
+  }
+  tmux.key("C-u");  // discard the long line
+  ASSERT_TRUE(eventually([&] { return tmux.last_line() == "alice>"; }, kWaitTimeout))
+      << tmux.dump();
+
+  // Slash commands work inside the chat.
+  tmux.keys("/group create team alice");
+  tmux.key("Enter");
+  ASSERT_TRUE(eventually([&] { return tmux.screen_has("^created #team"); }, kWaitTimeout))
+      << tmux.dump();
+  tmux.keys("/to #team");
+  tmux.key("Enter");
+  ASSERT_TRUE(eventually([&] { return tmux.last_line() == "#team>"; }, kWaitTimeout))
+      << tmux.dump();
+  tmux.keys("hi team");
+  tmux.key("Enter");
+  ASSERT_TRUE(eventually([&] { return tmux.screen_has("#team bob: hi team$"); }, kWaitTimeout))
+      << tmux.dump();
+
+  tmux.keys("/quit");
+  tmux.key("Enter");
+  ASSERT_TRUE(eventually([&] { return tmux.format("#{pane_dead}") == "1"; }, kWaitTimeout))
+      << tmux.dump();
+  EXPECT_EQ(tmux.format("#{pane_dead_status}"), "0");
+}
+
+}  // namespace
+}  // namespace fastchat::e2e
