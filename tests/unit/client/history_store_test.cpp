@@ -1,0 +1,193 @@
+#include "client/history_store.h"
+
+#include <gtest/gtest.h>
+
+#include "temp_dir.h"
+
+namespace fastchat::client {
+namespace {
+
+ChatMessage incoming(std::string sender, std::string text, std::uint64_t seq, GroupId group = 0) {
+  ChatMessage m;
+  m.id = MessageId::random();
+  m.seq = seq;
+  m.sender = sender;
+  m.peer = group == 0 ? sender : "";
+  m.group_id = group;
+  m.text = std::move(text);
+  m.sent_at_ms = 1000 + static_cast<std::int64_t>(seq);
+  m.server_time_ms = 2000 + static_cast<std::int64_t>(seq);
+  return m;
+}
+
+crypto::PublicIdentity identity(char fill) {
+  return {std::string(32, fill), std::string(32, static_cast<char>(fill + 1)),
+          std::string(64, 's')};
+}
+
+std::unique_ptr<HistoryStore> open_memory() {
+  auto store = HistoryStore::open(":memory:");
+  EXPECT_TRUE(store) << store.status().to_string();
+  return std::move(*store);
+}
+
+TEST(HistoryStoreTest, StoresEachMessageIdOnce) {
+  auto store = open_memory();
+  auto m = incoming("alice", "hi", 1);
+  EXPECT_FALSE(store->seen(m.id));
+  auto first = store->add_message(m);
+  ASSERT_TRUE(first);
+  EXPECT_TRUE(*first);
+  EXPECT_TRUE(store->seen(m.id));
+  m.text = "a replay with another text";
+  auto second = store->add_message(m);
+  ASSERT_TRUE(second);
+  EXPECT_FALSE(*second);
+  auto all = store->conversation("alice", 0, 0);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].text, "hi");
+}
+
+TEST(HistoryStoreTest, SeenIdsWithoutAMessageAlsoDeduplicate) {
+  auto store = open_memory();
+  const auto id = MessageId::random();
+  auto marked = store->mark_seen(id);
+  ASSERT_TRUE(marked);
+  EXPECT_TRUE(*marked);
+  EXPECT_FALSE(*store->mark_seen(id));
+  ChatMessage m = incoming("alice", "x", 3);
+  m.id = id;
+  EXPECT_FALSE(*store->add_message(m));
+  EXPECT_TRUE(store->conversation("alice", 0, 0)->empty());
+}
+
+TEST(HistoryStoreTest, ConversationsAreSeparateAndOldestFirst) {
+  auto store = open_memory();
+  std::vector<ChatMessage> with_alice;
+  for (int i = 1; i <= 5; ++i) {
+    with_alice.push_back(incoming("alice", "a" + std::to_string(i), static_cast<std::uint64_t>(i)));
+    ASSERT_TRUE(*store->add_message(with_alice.back()));
+    ASSERT_TRUE(*store->add_message(incoming("bob", "b", 100 + static_cast<std::uint64_t>(i))));
+    ASSERT_TRUE(
+        *store->add_message(incoming("alice", "g", 200 + static_cast<std::uint64_t>(i), 7)));
+  }
+  ChatMessage mine;
+  mine.id = MessageId::random();
+  mine.sender = "me";
+  mine.peer = "alice";
+  mine.text = "reply";
+  mine.outgoing = true;
+  ASSERT_TRUE(*store->add_message(mine));
+
+  auto all = store->conversation("alice", 0, 0);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 6u);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ((*all)[static_cast<std::size_t>(i)].id, with_alice[static_cast<std::size_t>(i)].id);
+    EXPECT_EQ((*all)[static_cast<std::size_t>(i)].seq, static_cast<std::uint64_t>(i + 1));
+  }
+  EXPECT_TRUE(all->back().outgoing);
+  EXPECT_EQ(all->back().text, "reply");
+
+  // A limit keeps the latest messages, still oldest first.
+  auto last_two = store->conversation("alice", 0, 2);
+  ASSERT_EQ(last_two->size(), 2u);
+  EXPECT_EQ((*last_two)[0].text, "a5");
+  EXPECT_EQ((*last_two)[1].text, "reply");
+
+  auto group = store->conversation("", 7, 0);
+  ASSERT_EQ(group->size(), 5u);
+  EXPECT_EQ((*group)[0].group_id, 7u);
+  EXPECT_EQ((*group)[0].sender, "alice");
+  EXPECT_TRUE((*group)[0].peer.empty());
+  EXPECT_EQ(store->conversation("bob", 0, 0)->size(), 5u);
+  EXPECT_TRUE(store->conversation("carol", 0, 0)->empty());
+}
+
+TEST(HistoryStoreTest, KeepsEveryField) {
+  auto store = open_memory();
+  ChatMessage m = incoming("alice", "", 42);
+  m.file_name = "cat.png";
+  m.file_path = "/home/me/downloads/cat.png";
+  m.file_size = 123456;
+  ASSERT_TRUE(*store->add_message(m));
+  auto got = store->conversation("alice", 0, 0);
+  ASSERT_EQ(got->size(), 1u);
+  const auto& g = got->front();
+  EXPECT_EQ(g.id, m.id);
+  EXPECT_EQ(g.seq, 42u);
+  EXPECT_EQ(g.sent_at_ms, m.sent_at_ms);
+  EXPECT_EQ(g.server_time_ms, m.server_time_ms);
+  EXPECT_FALSE(g.outgoing);
+  EXPECT_EQ(g.file_name, "cat.png");
+  EXPECT_EQ(g.file_path, m.file_path);
+  EXPECT_EQ(g.file_size, 123456u);
+}
+
+TEST(HistoryStoreTest, LastSeqIsUnsetUntilSavedAndSurvivesReopening) {
+  testing::TempDir dir;
+  const std::string path = dir.file("history.db");
+  MessageId id = MessageId::random();
+  {
+    auto store = HistoryStore::open(path);
+    ASSERT_TRUE(store) << store.status().to_string();
+    EXPECT_FALSE((*store)->last_seq().has_value());
+    ASSERT_TRUE((*store)->set_last_seq(0));
+    EXPECT_EQ((*store)->last_seq(), 0u);
+    ASSERT_TRUE((*store)->set_last_seq(77));
+    ASSERT_TRUE(*(*store)->mark_seen(id));
+  }
+  auto reopened = HistoryStore::open(path);
+  ASSERT_TRUE(reopened);
+  EXPECT_EQ((*reopened)->last_seq(), 77u);
+  EXPECT_TRUE((*reopened)->seen(id));
+}
+
+TEST(HistoryStoreTest, PinsIdentitiesOnFirstUseAndDetectsChanges) {
+  auto store = open_memory();
+  EXPECT_FALSE(store->pinned_identity("alice").has_value());
+  auto first = store->pin_identity("alice", identity('a'), 1);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(*first, HistoryStore::Pin::kNew);
+  EXPECT_EQ(*store->pin_identity("alice", identity('a'), 2), HistoryStore::Pin::kSame);
+  EXPECT_EQ(*store->pin_identity("bob", identity('b'), 3), HistoryStore::Pin::kNew);
+
+  auto changed = store->pin_identity("alice", identity('x'), 4);
+  ASSERT_TRUE(changed);
+  EXPECT_EQ(*changed, HistoryStore::Pin::kChanged);
+  // The new keys are pinned from now on.
+  auto pinned = store->pinned_identity("alice");
+  ASSERT_TRUE(pinned);
+  EXPECT_EQ(pinned->sign_public_key, identity('x').sign_public_key);
+  EXPECT_EQ(pinned->box_public_key, identity('x').box_public_key);
+  EXPECT_EQ(*store->pin_identity("alice", identity('x'), 5), HistoryStore::Pin::kSame);
+  EXPECT_EQ(store->pinned_identity("bob")->box_public_key, identity('b').box_public_key);
+}
+
+TEST(HistoryStoreTest, TracksFileTransfers) {
+  auto store = open_memory();
+  const std::string file_id(16, 'f');
+  EXPECT_FALSE(store->file_transfer("alice", file_id));
+  HistoryStore::FileTransfer t;
+  t.name = "a.bin";
+  t.mime_type = "application/octet-stream";
+  t.total_size = 10;
+  t.chunk_count = 3;
+  ASSERT_TRUE(store->begin_file_transfer("alice", file_id, t));
+  EXPECT_EQ(**store->add_file_chunk("alice", file_id, 2), 1u);
+  EXPECT_FALSE(store->add_file_chunk("alice", file_id, 2)->has_value());  // repeated chunk
+  EXPECT_EQ(**store->add_file_chunk("alice", file_id, 0), 2u);
+  // The same file id from another sender is another transfer.
+  EXPECT_FALSE(store->file_transfer("mallory", file_id));
+  auto got = store->file_transfer("alice", file_id);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->name, "a.bin");
+  EXPECT_EQ(got->chunk_count, 3u);
+  EXPECT_EQ(got->received, 2u);
+  ASSERT_TRUE(store->finish_file_transfer("alice", file_id));
+  EXPECT_FALSE(store->file_transfer("alice", file_id));
+}
+
+}  // namespace
+}  // namespace fastchat::client

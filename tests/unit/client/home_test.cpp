@@ -1,0 +1,97 @@
+#include "client/home.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include "temp_dir.h"
+
+namespace fastchat::client {
+namespace {
+
+mode_t mode_of(const std::string& path) {
+  struct stat st {};
+  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 07777;
+}
+
+SavedSession sample() {
+  SavedSession s;
+  s.username = "alice";
+  s.server = "[::1]:7600";
+  s.session_token = crypto::SecretBytes(std::string("\x00\x01token\xff\n bytes", 17));
+  s.data_key = crypto::SecretBytes(std::string(32, '\x5a'));
+  return s;
+}
+
+TEST(HomeLayoutTest, PathsUnderTheHome) {
+  HomeLayout home("/h");
+  EXPECT_EQ(home.session_file(), "/h/session");
+  EXPECT_EQ(home.keystore("bob"), "/h/users/bob/keystore");
+  EXPECT_EQ(home.history_db("bob"), "/h/users/bob/history.db");
+  EXPECT_EQ(home.downloads("bob"), "/h/users/bob/downloads");
+}
+
+TEST(HomeLayoutTest, MakesPrivateDirectories) {
+  testing::TempDir dir;
+  const std::string deep = dir.file("a/b/c");
+  ASSERT_TRUE(make_private_dirs(deep));
+  EXPECT_EQ(mode_of(deep), 0700u);
+  EXPECT_EQ(mode_of(dir.file("a")), 0700u);
+  EXPECT_TRUE(make_private_dirs(deep));  // idempotent
+  std::ofstream(dir.file("plain")) << "x";
+  EXPECT_FALSE(make_private_dirs(dir.file("plain")));
+}
+
+TEST(SessionFileTest, RoundTripsWithMode0600) {
+  testing::TempDir dir;
+  const std::string path = dir.file("session");
+  ASSERT_TRUE(save_session(path, sample()));
+  EXPECT_EQ(mode_of(path), 0600u);
+  auto loaded = load_session(path);
+  ASSERT_TRUE(loaded) << loaded.status().to_string();
+  EXPECT_EQ(loaded->username, "alice");
+  EXPECT_EQ(loaded->server, "[::1]:7600");
+  EXPECT_TRUE(loaded->session_token.equals(sample().session_token.view()));
+  EXPECT_TRUE(loaded->data_key.equals(sample().data_key.view()));
+}
+
+TEST(SessionFileTest, MissingIsNotFoundAndGarbageIsAnError) {
+  testing::TempDir dir;
+  auto missing = load_session(dir.file("session"));
+  EXPECT_EQ(missing.code(), Code::kNotFound);
+
+  std::ofstream(dir.file("garbage")) << "fastchat-session 1\nusername alice\ntoken zz\n";
+  EXPECT_EQ(load_session(dir.file("garbage")).code(), Code::kIo);
+  std::ofstream(dir.file("other")) << "something else\n";
+  EXPECT_EQ(load_session(dir.file("other")).code(), Code::kIo);
+  std::ofstream(dir.file("badname"))
+      << "fastchat-session 1\nusername ../x\nserver a:1\ntoken 00\ndata_key 00\n";
+  EXPECT_EQ(load_session(dir.file("badname")).code(), Code::kIo);
+}
+
+TEST(SessionFileTest, WipeRemovesIt) {
+  testing::TempDir dir;
+  const std::string path = dir.file("session");
+  ASSERT_TRUE(save_session(path, sample()));
+  ASSERT_TRUE(file_exists(path));
+  ASSERT_TRUE(wipe_session(path));
+  EXPECT_FALSE(file_exists(path));
+  EXPECT_EQ(load_session(path).code(), Code::kNotFound);
+  EXPECT_TRUE(wipe_session(path));  // nothing to wipe is fine
+}
+
+TEST(SessionFileTest, SavingReplacesTheOldSession) {
+  testing::TempDir dir;
+  const std::string path = dir.file("session");
+  ASSERT_TRUE(save_session(path, sample()));
+  SavedSession other = sample();
+  other.username = "bob";
+  ASSERT_TRUE(save_session(path, other));
+  EXPECT_EQ(load_session(path)->username, "bob");
+  EXPECT_EQ(mode_of(path), 0600u);
+}
+
+}  // namespace
+}  // namespace fastchat::client
