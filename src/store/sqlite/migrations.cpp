@@ -1,0 +1,145 @@
+#include "store/sqlite/migrations.h"
+
+#include <array>
+#include <string>
+
+#include "store/sqlite/transaction.h"
+
+namespace fastchat::store::sqlite {
+namespace {
+
+struct Migration {
+  int version;
+  const char* sql;  // ends by setting PRAGMA user_version to `version`
+};
+
+// Append only: a released migration is never edited (databases in the field ran it).
+constexpr std::array kMigrations = {
+    Migration{1, R"sql(
+-- Accounts. Usernames are stored canonical (lower case) and compared case-insensitively.
+-- last_seq: highest inbox seq assigned; acked_seq: highest the user acknowledged.
+CREATE TABLE users (
+  id              INTEGER PRIMARY KEY,
+  username        TEXT    NOT NULL COLLATE NOCASE UNIQUE,
+  auth_verifier   BLOB    NOT NULL,
+  sign_public_key BLOB    NOT NULL,
+  box_public_key  BLOB    NOT NULL,
+  key_signature   BLOB    NOT NULL,
+  created_ms      INTEGER NOT NULL,
+  acked_seq       INTEGER NOT NULL DEFAULT 0,
+  last_seq        INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE sessions (
+  token_hash BLOB    NOT NULL PRIMARY KEY,
+  user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  created_ms INTEGER NOT NULL,
+  expires_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- "groups" is an SQL keyword (window frames), hence chat_groups.
+CREATE TABLE chat_groups (
+  id   INTEGER PRIMARY KEY,
+  name TEXT    NOT NULL
+);
+
+-- id gives the order of joining: a new rowid is always above every existing one.
+CREATE TABLE group_members (
+  id       INTEGER PRIMARY KEY,
+  group_id INTEGER NOT NULL REFERENCES chat_groups (id) ON DELETE CASCADE,
+  user_id  INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  admin    INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (group_id, user_id)
+);
+
+-- A message body, stored once however many inboxes hold it. refs counts those inbox
+-- rows; the row goes when the last of them is acknowledged. (sender, message_id) makes
+-- retries idempotent for as long as the row exists. group_id is NULL for a direct message.
+CREATE TABLE messages (
+  id             INTEGER PRIMARY KEY,
+  sender         INTEGER NOT NULL REFERENCES users (id),
+  message_id     BLOB    NOT NULL,
+  group_id       INTEGER,
+  body           BLOB    NOT NULL,
+  server_time_ms INTEGER NOT NULL,
+  refs           INTEGER NOT NULL,
+  UNIQUE (sender, message_id)
+);
+
+-- One row per recipient and message, with that recipient's key wrap (NULL for direct).
+-- message_row has no FOREIGN KEY on purpose: deleting a message row would then scan the
+-- inbox for children (or need a second index written on every delivery); messages.refs
+-- keeps the relation instead, inside the same transactions.
+CREATE TABLE inbox (
+  user_id     INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  seq         INTEGER NOT NULL,
+  message_row INTEGER NOT NULL,
+  sealed_key  BLOB,
+  PRIMARY KEY (user_id, seq)
+) WITHOUT ROWID;
+
+PRAGMA user_version = 1;
+)sql"},
+    Migration{2, R"sql(
+-- Purging expired sessions, listing a user's groups, and finding message rows that no
+-- inbox holds any more (the partial index holds only those few rows).
+CREATE INDEX sessions_by_expiry ON sessions (expires_ms);
+CREATE INDEX group_members_by_user ON group_members (user_id);
+CREATE INDEX messages_unreferenced ON messages (id) WHERE refs = 0;
+
+PRAGMA user_version = 2;
+)sql"},
+};
+static_assert(kMigrations.size() == kSchemaVersion);
+
+}  // namespace
+
+Result<int> schema_version(Connection& db) {
+  auto version = db.query_int64("PRAGMA user_version");
+  if (!version) return version.status();
+  return static_cast<int>(*version);
+}
+
+namespace {
+
+// The current version, refused when it is newer than this build.
+Result<int> known_version(Connection& db) {
+  auto current = schema_version(db);
+  if (current && *current > kSchemaVersion) {
+    return Result<int>(Code::kInternal, "database schema version " + std::to_string(*current) +
+                                            " is newer than this build's " +
+                                            std::to_string(kSchemaVersion));
+  }
+  return current;
+}
+
+}  // namespace
+
+Status migrate(Connection& db, int target) {
+  if (target < 0 || target > kSchemaVersion) {
+    return {Code::kInternal, "no schema version " + std::to_string(target)};
+  }
+  auto before = known_version(db);
+  if (!before) return before.status();
+  for (const Migration& migration : kMigrations) {
+    if (migration.version > target) break;
+    if (migration.version <= *before) continue;
+    auto txn = Transaction::begin(db);
+    if (!txn) return txn.status();
+    // Read again under the write lock: another process may have migrated meanwhile.
+    auto current = known_version(db);
+    if (!current) return current.status();
+    if (*current >= migration.version) continue;
+    if (Status s = db.exec(migration.sql); !s) return s;
+    auto applied = schema_version(db);
+    if (!applied) return applied.status();
+    if (*applied != migration.version) {
+      return {Code::kInternal,
+              "migration " + std::to_string(migration.version) + " did not set user_version"};
+    }
+    if (Status s = txn->commit(); !s) return s;
+  }
+  return {};
+}
+
+}  // namespace fastchat::store::sqlite

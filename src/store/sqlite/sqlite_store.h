@@ -1,0 +1,76 @@
+// SqliteStore: the embedded Store backend (single node, the default): one SQLite file in
+// WAL mode with synchronous=FULL, so a returned commit survives kill -9 and power loss.
+//
+// Thread safety: every method may be called from any thread, concurrently. Writes go
+// through one writer connection under a mutex (SQLite has one writer at a time anyway,
+// and batching makes that cheap); reads use a small pool of read-only connections, which
+// WAL lets run alongside the writer.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "store/store.h"
+
+namespace fastchat::store::sqlite {
+
+class Connection;
+class ConnectionPool;
+class MessageWriter;
+
+struct SqliteOptions {
+  int read_connections = 4;
+  int busy_timeout_ms = 5000;  // how long to wait for another process's lock
+};
+
+// What the writer connection runs with, for start-up logs and tests.
+struct SqliteSettings {
+  std::string journal_mode;  // "wal"
+  int synchronous = 0;       // 2 = FULL
+  bool foreign_keys = false;
+  int busy_timeout_ms = 0;
+  int schema_version = 0;
+};
+
+class SqliteStore final : public Store {
+ public:
+  // Opens or creates the database file at `path` and migrates it to the latest schema.
+  static Result<std::unique_ptr<SqliteStore>> open(const std::string& path,
+                                                   const SqliteOptions& options = {});
+  ~SqliteStore() override;
+
+  Result<SqliteSettings> settings();
+
+  Result<UserId> create_user(const NewUser& user) override;
+  Result<UserRecord> find_user(std::string_view username) override;
+  Result<UserRecord> find_user_by_id(UserId id) override;
+  Result<std::vector<UserRecord>> list_users(std::string_view pattern, std::size_t limit) override;
+
+  Status create_session(const SessionRecord& session) override;
+  Result<UserId> find_session(std::string_view token_hash, std::int64_t now_ms) override;
+  Status delete_session(std::string_view token_hash) override;
+
+  Result<GroupRecord> create_group(std::string_view name, UserId creator,
+                                   std::span<const UserId> members) override;
+  Result<GroupRecord> get_group(GroupId id) override;
+  Result<std::vector<GroupRecord>> list_groups(UserId member) override;
+  Status add_member(GroupId group, UserId user) override;
+  Status remove_member(GroupId group, UserId user) override;
+
+  Result<std::vector<CommitOutcome>> commit_messages(
+      std::span<const OutgoingMessage> messages) override;
+  Result<std::vector<InboxItem>> read_inbox(UserId user, std::uint64_t after_seq,
+                                            std::size_t limit) override;
+  Status ack_inbox(std::span<const AckRecord> acks) override;
+
+ private:
+  SqliteStore(std::unique_ptr<Connection> writer, std::unique_ptr<ConnectionPool> readers);
+
+  std::mutex writer_mu_;
+  std::unique_ptr<Connection> writer_;       // guarded by writer_mu_
+  std::unique_ptr<MessageWriter> messages_;  // guarded by writer_mu_; uses writer_
+  std::unique_ptr<ConnectionPool> readers_;  // thread-safe
+};
+
+}  // namespace fastchat::store::sqlite

@@ -1,0 +1,44 @@
+#include "store_backends.h"
+
+#include <stdlib.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+
+#include "store/open_store.h"
+
+namespace fastchat::store::test {
+namespace {
+
+class SqliteEnv final : public TestStoreEnv {
+ public:
+  Result<std::unique_ptr<Store>> open() override { return open_store("", dir_.path() + "/data"); }
+
+ private:
+  TempDir dir_;
+};
+
+}  // namespace
+
+TempDir::TempDir() {
+  const char* base = std::getenv("TMPDIR");
+  std::string pattern =
+      std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/fastchat-store-test-XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+std::vector<StoreBackend> store_backends() {
+  std::vector<StoreBackend> backends;
+  backends.push_back({"sqlite", [] { return std::make_unique<SqliteEnv>(); }});
+  // "postgres" goes here, when FASTCHAT_TEST_POSTGRES_URL is set (see store_backends.h).
+  return backends;
+}
+
+}  // namespace fastchat::store::test
