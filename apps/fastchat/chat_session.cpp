@@ -17,6 +17,7 @@
 #include "line_editor.h"
 #include "message_printer.h"
 #include "output.h"
+#include "scoped_events.h"
 
 namespace fastchat::cli {
 namespace {
@@ -134,7 +135,7 @@ asio::awaitable<Status> ChatSession::run() {
     editor_.print("*** " + sanitize_for_terminal(user.username) +
                   (user.online ? " is online" : " went offline"));
   };
-  client_.set_events(events);
+  const ScopedEvents scoped_events(client_, std::move(events));
   editor_.set_erase_submitted(
       [](std::string_view line) { return parse_chat_input(line).kind == ChatInput::kText; });
 

@@ -152,7 +152,11 @@ class Parser {
       return {std::nullopt, app_.exit(e)};
     } catch (const CLI::ParseError& e) {
       std::string message = e.what();
-      if (app_.get_subcommands().empty()) {
+      const auto chosen = app_.get_subcommands();
+      if (chosen.size() == 1 && chosen[0]->get_name() == "group" &&
+          chosen[0]->get_subcommands().empty()) {
+        message = "group needs a command: create, add, remove, leave, send, list or members";
+      } else if (chosen.empty()) {
         const auto word = first_word(argc, argv);
         if (word && std::find(kCommands.begin(), kCommands.end(), *word) == kCommands.end()) {
           message = "unknown command '" + *word + "'";

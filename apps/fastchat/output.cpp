@@ -25,7 +25,10 @@ std::string error_line(const Status& status, bool json) {
         .add("exit_code", static_cast<int>(exit_code_for(status.code())))
         .str();
   }
-  std::string text = sanitize_for_terminal(status.to_string());
+  // A bad request explains itself ("--server: ..."); other codes name their class.
+  std::string text = sanitize_for_terminal(
+      status.code() == Code::kBadRequest && !status.message().empty() ? status.message()
+                                                                      : status.to_string());
   for (char& c : text) {
     if (c == '\n' || c == '\t') c = ' ';
   }

@@ -10,6 +10,7 @@
 #include "format.h"
 #include "json.h"
 #include "message_printer.h"
+#include "scoped_events.h"
 
 namespace fastchat::cli {
 
@@ -35,7 +36,7 @@ asio::awaitable<Status> receive(client::Client& client, const Output& out, Group
       print_error(warning, false);
     }
   };
-  client.set_events(events);
+  const ScopedEvents scoped_events(client, std::move(events));
 
   auto synced = co_await client.sync();
   co_await printer.drain();

@@ -184,6 +184,8 @@ TEST(ExitCodes, ClassesAreDistinctAndStable) {
 TEST(ErrorLine, IsOneLine) {
   EXPECT_EQ(error_line(Status(Code::kUnknownUser, "bob"), false), "fastchat: unknown user: bob");
   EXPECT_EQ(error_line(Status(Code::kIo, "a\nb"), false), "fastchat: i/o error: a b");
+  EXPECT_EQ(error_line(Status(Code::kBadRequest, "--server: bad"), false),
+            "fastchat: --server: bad");
   const std::string json = error_line(Status(Code::kUnknownUser, "b\nob"), true);
   EXPECT_EQ(json.find('\n'), std::string::npos);
   const auto parsed = parse_json_object(json);
