@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# Throwaway PostgreSQL and Redis on loopback for the cluster tests and benchmarks.
+#
+#   scripts/test-services.sh start [postgres|redis]   start (both by default); prints
+#                                                     export lines for eval
+#   scripts/test-services.sh stop [postgres|redis]    stop (both by default)
+#   scripts/test-services.sh restart postgres         pg_ctl restart (fast shutdown)
+#   scripts/test-services.sh env                      print the export lines only
+#   scripts/test-services.sh status
+#
+# Typical use:  eval "$(scripts/test-services.sh start)"  ...  scripts/test-services.sh stop
+#
+# Everything lives in $FASTCHAT_SERVICES_DIR (default /tmp/fastchat-services): the
+# database cluster (initdb'd on first start, kept between runs), logs and sockets.
+# Ports: $FASTCHAT_PG_PORT (55432) and $FASTCHAT_REDIS_PORT (56379), on 127.0.0.1 only.
+# PostgreSQL keeps fsync and synchronous_commit on, as in production: the tests check
+# durability, not a tuned-down server. Authentication is "trust" on loopback: this is a
+# throwaway cluster for tests, never one holding data. Safe to run twice: a running
+# service is left alone. As root, PostgreSQL runs as the "postgres" user.
+set -euo pipefail
+
+PG_BIN="${FASTCHAT_PG_BIN:-/usr/lib/postgresql/15/bin}"
+DIR="${FASTCHAT_SERVICES_DIR:-/tmp/fastchat-services}"
+PG_PORT="${FASTCHAT_PG_PORT:-55432}"
+REDIS_PORT="${FASTCHAT_REDIS_PORT:-56379}"
+PG_USER="fastchat"
+PG_DB="fastchat_test"
+PGDATA="$DIR/pgdata"
+PG_LOG="$DIR/postgres.log"
+REDIS_PID="$DIR/redis.pid"
+
+log() { echo "test-services: $*" >&2; }
+die() {
+  log "$*"
+  exit 1
+}
+
+# Runs a PostgreSQL tool as the cluster's owner (initdb and postgres refuse root).
+as_pg_owner() {
+  if [ "$(id -u)" = 0 ]; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+pg_running() {
+  [ -f "$PGDATA/PG_VERSION" ] && as_pg_owner "$PG_BIN/pg_ctl" status -D "$PGDATA" >/dev/null 2>&1
+}
+
+port_in_use() {
+  (echo >"/dev/tcp/127.0.0.1/$1") >/dev/null 2>&1
+}
+
+pg_url() { echo "postgresql://$PG_USER@127.0.0.1:$PG_PORT/$PG_DB"; }
+redis_url() { echo "redis://127.0.0.1:$REDIS_PORT"; }
+
+print_env() {
+  echo "export FASTCHAT_TEST_POSTGRES_URL=$(pg_url)"
+  echo "export FASTCHAT_TEST_REDIS_URL=$(redis_url)"
+}
+
+make_dir() {
+  mkdir -p "$DIR"
+  chmod 0755 "$DIR"
+  if [ "$(id -u)" = 0 ]; then
+    chown postgres: "$DIR"
+    # The postgres user must be able to reach $DIR through its parents.
+    local parent
+    parent="$(dirname "$DIR")"
+    while [ "$parent" != / ]; do
+      [ -x "$parent" ] || die "postgres cannot traverse $parent; set FASTCHAT_SERVICES_DIR"
+      parent="$(dirname "$parent")"
+    done
+  fi
+}
+
+pg_start() {
+  [ -x "$PG_BIN/initdb" ] || die "PostgreSQL not found in $PG_BIN (apt-get install postgresql)"
+  if pg_running; then
+    log "postgres already running on port $PG_PORT"
+    return
+  fi
+  port_in_use "$PG_PORT" && die "port $PG_PORT is taken by something else (set FASTCHAT_PG_PORT)"
+  make_dir
+  if [ ! -f "$PGDATA/PG_VERSION" ]; then
+    log "initdb $PGDATA"
+    as_pg_owner "$PG_BIN/initdb" -D "$PGDATA" -U "$PG_USER" --auth=trust --encoding=UTF8 \
+      --locale=C.UTF-8 >"$DIR/initdb.log" 2>&1 || die "initdb failed, see $DIR/initdb.log"
+  fi
+  log "starting postgres on 127.0.0.1:$PG_PORT"
+  as_pg_owner "$PG_BIN/pg_ctl" start -D "$PGDATA" -l "$PG_LOG" -w -t 60 -o \
+    "-c listen_addresses=127.0.0.1 -p $PG_PORT -c unix_socket_directories=$DIR \
+     -c fsync=on -c synchronous_commit=on -c max_connections=300" >/dev/null ||
+    die "postgres did not start, see $PG_LOG"
+  local exists
+  exists="$(as_pg_owner "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d postgres \
+    -Atqc "SELECT 1 FROM pg_database WHERE datname = '$PG_DB'")"
+  if [ "$exists" != 1 ]; then
+    as_pg_owner "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d postgres -qc \
+      "CREATE DATABASE $PG_DB" >/dev/null
+  fi
+}
+
+pg_stop() {
+  if pg_running; then
+    log "stopping postgres"
+    as_pg_owner "$PG_BIN/pg_ctl" stop -D "$PGDATA" -m fast -w -t 60 >/dev/null
+  fi
+}
+
+pg_restart() {
+  pg_running || die "postgres is not running"
+  log "restarting postgres"
+  as_pg_owner "$PG_BIN/pg_ctl" restart -D "$PGDATA" -m fast -w -t 60 -l "$PG_LOG" >/dev/null
+}
+
+redis_running() {
+  [ -f "$REDIS_PID" ] && kill -0 "$(cat "$REDIS_PID")" 2>/dev/null
+}
+
+redis_start() {
+  command -v redis-server >/dev/null || die "redis-server not found (apt-get install redis-server)"
+  if redis_running; then
+    log "redis already running on port $REDIS_PORT"
+    return
+  fi
+  port_in_use "$REDIS_PORT" && die "port $REDIS_PORT is taken by something else (set FASTCHAT_REDIS_PORT)"
+  make_dir
+  log "starting redis on 127.0.0.1:$REDIS_PORT"
+  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no \
+    --daemonize yes --pidfile "$REDIS_PID" --logfile "$DIR/redis.log" --dir "$DIR" >/dev/null
+  for _ in $(seq 50); do
+    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1 && return
+    sleep 0.1
+  done
+  die "redis did not start, see $DIR/redis.log"
+}
+
+redis_stop() {
+  if redis_running; then
+    log "stopping redis"
+    local pid
+    pid="$(cat "$REDIS_PID")"
+    kill "$pid"
+    for _ in $(seq 50); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+  fi
+  rm -f "$REDIS_PID"
+}
+
+status() {
+  if pg_running; then echo "postgres: running, $(pg_url)"; else echo "postgres: stopped"; fi
+  if redis_running; then echo "redis: running, $(redis_url)"; else echo "redis: stopped"; fi
+}
+
+command="${1:-}"
+which="${2:-all}"
+case "$which" in
+  all | postgres | redis) ;;
+  *) die "unknown service '$which' (postgres or redis)" ;;
+esac
+case "$command" in
+  start)
+    [ "$which" = redis ] || pg_start
+    [ "$which" = postgres ] || redis_start
+    print_env
+    ;;
+  stop)
+    [ "$which" = redis ] || pg_stop
+    [ "$which" = postgres ] || redis_stop
+    ;;
+  restart)
+    [ "$which" = postgres ] || die "usage: $0 restart postgres"
+    pg_restart
+    ;;
+  env) print_env ;;
+  status) status ;;
+  *) die "usage: $0 start|stop [postgres|redis] | restart postgres | env | status" ;;
+esac
