@@ -34,8 +34,8 @@ asio::awaitable<void> open_session(std::shared_ptr<Session> session, std::uint64
   record.user_id = user;
   record.created_ms = ctx.clock.now_ms();
   record.expires_ms = record.created_ms + kSessionLifetimeMs;
-  Status stored =
-      co_await ctx.worker.run([record](store::Store& s) { return s.create_session(record); });
+  auto create = [record](store::Store& s) { return s.create_session(record); };
+  Status stored = co_await ctx.worker.run(std::move(create));
   if (!stored) {
     session->send_error(request_id, stored);
     co_return;
@@ -79,7 +79,8 @@ asio::awaitable<void> handle_register(std::shared_ptr<Session> session, std::uin
   user.auth_verifier = ctx.auth.auth_verifier(*username, request.auth_key());
   user.identity = {identity.sign_public_key, identity.box_public_key, identity.signature};
   user.created_ms = ctx.clock.now_ms();
-  auto created = co_await ctx.worker.run([user](store::Store& s) { return s.create_user(user); });
+  auto create = [user](store::Store& s) { return s.create_user(user); };
+  auto created = co_await ctx.worker.run(std::move(create));
   if (!created) {
     session->send_error(request_id, created.status());
     co_return;
@@ -102,8 +103,8 @@ asio::awaitable<void> handle_login(std::shared_ptr<Session> session, std::uint64
                         Status(Code::kRateLimited, "too many failed logins; try again later"));
     co_return;
   }
-  auto user =
-      co_await ctx.worker.run([name = *username](store::Store& s) { return s.find_user(name); });
+  auto find = [name = *username](store::Store& s) { return s.find_user(name); };
+  auto user = co_await ctx.worker.run(std::move(find));
   if (!user) {
     if (user.code() == Code::kUnknownUser) {
       ctx.limiter.record_failure(*username, session->peer_address());
@@ -137,12 +138,12 @@ asio::awaitable<void> handle_resume(std::shared_ptr<Session> session, std::uint6
   }
   const std::string token_hash = ctx.auth.token_hash(request.session_token());
   const std::int64_t now = ctx.clock.now_ms();
-  auto user =
-      co_await ctx.worker.run([token_hash, now](store::Store& s) -> Result<store::UserRecord> {
-        auto user_id = s.find_session(token_hash, now);
-        if (!user_id) return user_id.status();
-        return s.find_user_by_id(*user_id);
-      });
+  auto find = [token_hash, now](store::Store& s) -> Result<store::UserRecord> {
+    auto user_id = s.find_session(token_hash, now);
+    if (!user_id) return user_id.status();
+    return s.find_user_by_id(*user_id);
+  };
+  auto user = co_await ctx.worker.run(std::move(find));
   if (!user || user->username != *username) {
     if (!user && user.code() == Code::kUnavailable) {
       session->send_error(request_id, user.status());
@@ -160,8 +161,8 @@ asio::awaitable<void> handle_resume(std::shared_ptr<Session> session, std::uint6
 
 asio::awaitable<void> handle_logout(std::shared_ptr<Session> session, std::uint64_t request_id) {
   auto& ctx = session->context();
-  Status deleted = co_await ctx.worker.run(
-      [hash = session->token_hash()](store::Store& s) { return s.delete_session(hash); });
+  auto revoke = [hash = session->token_hash()](store::Store& s) { return s.delete_session(hash); };
+  Status deleted = co_await ctx.worker.run(std::move(revoke));
   if (!deleted) {
     session->send_error(request_id, deleted);
     co_return;

@@ -18,7 +18,8 @@ asio::awaitable<Result<UserId>> resolve_user(ServerContext& context, std::string
   auto name = normalize_username(username);
   if (!name) co_return Status(Code::kInvalidUsername, "not a valid username");
   if (auto cached = context.directory.find(*name)) co_return *cached;
-  auto user = co_await context.worker.run([n = *name](store::Store& s) { return s.find_user(n); });
+  auto find = [n = *name](store::Store& s) { return s.find_user(n); };
+  auto user = co_await context.worker.run(std::move(find));
   if (!user) co_return user.status();
   context.directory.remember(user->id, user->username);
   co_return user->id;
@@ -33,8 +34,8 @@ asio::awaitable<void> handle_list_users(std::shared_ptr<Session> session, std::u
   }
   std::size_t limit = request.limit() == 0 ? kDefaultListLimit : request.limit();
   limit = std::min(limit, kMaxListLimit);
-  auto users = co_await ctx.worker.run(
-      [pattern, limit](store::Store& s) { return s.list_users(pattern, limit); });
+  auto query = [pattern, limit](store::Store& s) { return s.list_users(pattern, limit); };
+  auto users = co_await ctx.worker.run(std::move(query));
   if (!users) {
     session->send_error(request_id, users.status());
     co_return;
@@ -63,23 +64,23 @@ asio::awaitable<void> handle_get_identities(std::shared_ptr<Session> session,
     co_return;
   }
   std::vector<std::string> names(request.usernames().begin(), request.usernames().end());
-  auto found =
-      co_await ctx.worker.run([names](store::Store& s) -> Result<std::vector<store::UserRecord>> {
-        std::vector<store::UserRecord> out;
-        for (const auto& raw : names) {
-          auto name = normalize_username(raw);
-          if (!name) return Status(Code::kInvalidUsername, "not a valid username: " + raw);
-          auto user = s.find_user(*name);
-          if (!user) {
-            if (user.code() == Code::kUnknownUser) {
-              return Status(Code::kUnknownUser, "no such user: " + *name);
-            }
-            return user.status();
-          }
-          out.push_back(std::move(*user));
+  auto find = [names](store::Store& s) -> Result<std::vector<store::UserRecord>> {
+    std::vector<store::UserRecord> out;
+    for (const auto& raw : names) {
+      auto name = normalize_username(raw);
+      if (!name) return Status(Code::kInvalidUsername, "not a valid username: " + raw);
+      auto user = s.find_user(*name);
+      if (!user) {
+        if (user.code() == Code::kUnknownUser) {
+          return Status(Code::kUnknownUser, "no such user: " + *name);
         }
-        return out;
-      });
+        return user.status();
+      }
+      out.push_back(std::move(*user));
+    }
+    return out;
+  };
+  auto found = co_await ctx.worker.run(std::move(find));
   if (!found) {
     session->send_error(request_id, found.status());
     co_return;

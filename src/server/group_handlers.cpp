@@ -37,8 +37,8 @@ const store::GroupMemberRecord* find_member(const store::GroupRecord& group, Use
 // Loads a group the session's user belongs to: kUnknownGroup, or kForbidden for a
 // group the user is not in (its existence is not hidden: ids are not secret).
 asio::awaitable<Result<store::GroupRecord>> load_own_group(Session& session, GroupId id) {
-  auto group =
-      co_await session.context().worker.run([id](store::Store& s) { return s.get_group(id); });
+  auto get = [id](store::Store& s) { return s.get_group(id); };
+  auto group = co_await session.context().worker.run(std::move(get));
   if (!group) co_return group;
   if (!find_member(*group, session.user_id())) {
     co_return Status(Code::kForbidden, "you are not a member of this group");
@@ -50,12 +50,12 @@ asio::awaitable<Result<store::GroupRecord>> load_own_group(Session& session, Gro
 template <typename Change>
 asio::awaitable<void> change_membership(std::shared_ptr<Session> session, std::uint64_t request_id,
                                         GroupId id, Change change) {
-  auto status = co_await session->context().worker.run(
-      [id, change](store::Store& s) -> Result<store::GroupRecord> {
-        Status changed = change(s);
-        if (!changed) return changed;
-        return s.get_group(id);
-      });
+  auto apply = [id, change](store::Store& s) -> Result<store::GroupRecord> {
+    Status changed = change(s);
+    if (!changed) return changed;
+    return s.get_group(id);
+  };
+  auto status = co_await session->context().worker.run(std::move(apply));
   if (!status) {
     session->send_error(request_id, status.status());
     co_return;
@@ -88,10 +88,10 @@ asio::awaitable<void> handle_create_group(std::shared_ptr<Session> session,
       members.push_back(*id);
     }
   }
-  auto group = co_await ctx.worker.run(
-      [name = request.name(), creator = session->user_id(), members](store::Store& s) {
-        return s.create_group(name, creator, members);
-      });
+  auto create = [name = request.name(), creator = session->user_id(), members](store::Store& s) {
+    return s.create_group(name, creator, members);
+  };
+  auto group = co_await ctx.worker.run(std::move(create));
   if (!group) {
     session->send_error(request_id, group.status());
     co_return;
@@ -111,8 +111,8 @@ asio::awaitable<void> handle_get_group(std::shared_ptr<Session> session, std::ui
 
 asio::awaitable<void> handle_list_groups(std::shared_ptr<Session> session,
                                          std::uint64_t request_id) {
-  auto groups = co_await session->context().worker.run(
-      [user = session->user_id()](store::Store& s) { return s.list_groups(user); });
+  auto query = [user = session->user_id()](store::Store& s) { return s.list_groups(user); };
+  auto groups = co_await session->context().worker.run(std::move(query));
   if (!groups) {
     session->send_error(request_id, groups.status());
     co_return;
@@ -141,9 +141,8 @@ asio::awaitable<void> handle_add_member(std::shared_ptr<Session> session, std::u
     session->send_error(request_id, user.status());
     co_return;
   }
-  co_await change_membership(
-      session, request_id, group->id,
-      [gid = group->id, uid = *user](store::Store& s) { return s.add_member(gid, uid); });
+  auto add = [gid = group->id, uid = *user](store::Store& s) { return s.add_member(gid, uid); };
+  co_await change_membership(session, request_id, group->id, add);
 }
 
 asio::awaitable<void> handle_remove_member(std::shared_ptr<Session> session,
@@ -166,9 +165,10 @@ asio::awaitable<void> handle_remove_member(std::shared_ptr<Session> session,
     session->send_error(request_id, Status(Code::kUnknownUser, "not a member of this group"));
     co_return;
   }
-  co_await change_membership(
-      session, request_id, group->id,
-      [gid = group->id, uid = *user](store::Store& s) { return s.remove_member(gid, uid); });
+  auto remove = [gid = group->id, uid = *user](store::Store& s) {
+    return s.remove_member(gid, uid);
+  };
+  co_await change_membership(session, request_id, group->id, remove);
 }
 
 asio::awaitable<void> handle_leave_group(std::shared_ptr<Session> session, std::uint64_t request_id,
@@ -178,10 +178,10 @@ asio::awaitable<void> handle_leave_group(std::shared_ptr<Session> session, std::
     session->send_error(request_id, group.status());
     co_return;
   }
-  Status left = co_await session->context().worker.run(
-      [gid = group->id, uid = session->user_id()](store::Store& s) {
-        return s.remove_member(gid, uid);
-      });
+  auto leave = [gid = group->id, uid = session->user_id()](store::Store& s) {
+    return s.remove_member(gid, uid);
+  };
+  Status left = co_await session->context().worker.run(std::move(leave));
   if (!left) {
     session->send_error(request_id, left);
     co_return;

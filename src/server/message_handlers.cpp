@@ -140,9 +140,10 @@ asio::awaitable<void> handle_sync(std::shared_ptr<Session> session, std::uint64_
   auto& ctx = session->context();
   std::size_t limit = request.limit() == 0 ? kDefaultSyncLimit : request.limit();
   limit = std::min(limit, kMaxSyncLimit);
-  auto items =
-      co_await ctx.worker.run([user = session->user_id(), after = request.after_seq(), limit](
-                                  store::Store& s) { return s.read_inbox(user, after, limit); });
+  auto read = [user = session->user_id(), after = request.after_seq(), limit](store::Store& s) {
+    return s.read_inbox(user, after, limit);
+  };
+  auto items = co_await ctx.worker.run(std::move(read));
   if (!items) {
     session->send_error(request_id, items.status());
     co_return;

@@ -22,23 +22,28 @@ class StoreWorker {
 
   store::Store& store() { return store_; }
 
-  // co_await run([](store::Store& s) { return s.find_user("bob"); });
+  //   auto find = [name](store::Store& s) { return s.find_user(name); };
+  //   auto user = co_await worker.run(std::move(find));
+  //
+  // Name the function object first: never write the lambda inside the co_await
+  // expression. g++ 12 copies a closure (or any aggregate) temporary of a co_await
+  // expression bitwise into the coroutine frame and destroys it twice, so captured
+  // strings are double-freed. A named object passed with std::move is copied properly.
   template <typename F>
   auto run(F f) -> asio::awaitable<std::invoke_result_t<F, store::Store&>> {
     using R = std::invoke_result_t<F, store::Store&>;
     auto executor = co_await asio::this_coro::executor;
+    auto initiation = [this, executor](auto handler, F fn) {
+      asio::post(pool_, [this, executor, fn = std::move(fn),
+                         handler = std::move(handler)]() mutable {
+        R result = fn(store_);
+        asio::post(executor, [handler = std::move(handler), result = std::move(result)]() mutable {
+          std::move(handler)(std::move(result));
+        });
+      });
+    };
     co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(R)>(
-        [this, executor](auto handler, F fn) {
-          asio::post(
-              pool_, [this, executor, fn = std::move(fn), handler = std::move(handler)]() mutable {
-                R result = fn(store_);
-                asio::post(executor,
-                           [handler = std::move(handler), result = std::move(result)]() mutable {
-                             std::move(handler)(std::move(result));
-                           });
-              });
-        },
-        asio::use_awaitable, std::move(f));
+        std::move(initiation), asio::use_awaitable, std::move(f));
   }
 
   // Waits for queued calls to finish; no new calls after this.
