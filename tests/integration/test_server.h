@@ -1,0 +1,133 @@
+// Integration-test servers: an in-process fastchat::server::Server on 127.0.0.1 port 0
+// with a fresh data dir and a log file (restartable on the same data dir), and the
+// real fastchat-server binary as a child process (so a test can kill -9 it).
+// Every wait has a bounded deadline. For tests only; use from one thread.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "server/server.h"
+#include "server/server_config.h"
+
+namespace fastchat::itest {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+// A fresh directory under the test temp dir, removed with everything in it.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// The whole content of a file ("" when it cannot be read).
+std::string read_file(const std::string& path);
+
+// An in-process server. Its data dir and log file live under `root`; start() after
+// stop() runs a new Server on the same data dir (and a new port).
+class TestServer {
+ public:
+  // `log_level`: spdlog level of the log file ("debug" logs everything the server says).
+  explicit TestServer(std::string root, std::string log_level = "debug");
+  ~TestServer();
+  TestServer(const TestServer&) = delete;
+  TestServer& operator=(const TestServer&) = delete;
+
+  // Settings for the next start(); listen host, port and dirs are set by start().
+  server::ServerConfig& config() { return config_; }
+
+  Status start();
+  void stop();
+  Status restart();
+  bool running() const { return server_ != nullptr; }
+
+  std::uint16_t port() const;
+  server::Server& server() { return *server_; }
+  const std::string& data_dir() const { return data_dir_; }
+  const std::string& log_file() const { return log_file_; }
+  // The log so far (flushed first).
+  std::string log() const;
+
+ private:
+  std::string root_;
+  std::string data_dir_;
+  std::string log_file_;
+  server::ServerConfig config_;
+  std::unique_ptr<server::Server> server_;
+};
+
+// The fastchat-server binary run as a child process on a data dir under `root`,
+// listening on 127.0.0.1 port 0.
+class ServerProcess {
+ public:
+  explicit ServerProcess(std::string root, std::vector<std::string> extra_args = {});
+  ~ServerProcess();  // kills the child if it still runs
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  static std::string binary_path();
+
+  // Spawns the binary and waits (polling, bounded) for its ready file.
+  Status start(milliseconds timeout = seconds(30));
+  // SIGKILL, then reaps the child.
+  void kill9();
+  // Sends SIGTERM and waits for the exit; the exit code, or -1 (signal or timeout).
+  int terminate(milliseconds timeout = seconds(30));
+  bool running() const { return pid_ > 0; }
+
+  std::uint16_t port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  const std::string& data_dir() const { return data_dir_; }
+  // What the child wrote to stdout, stderr and its log file.
+  std::string output() const;
+
+ private:
+  // Waits for the child to exit; its exit code, or -1.
+  int reap(milliseconds timeout);
+
+  std::string root_;
+  std::string data_dir_;
+  std::string ready_file_;
+  std::string log_file_;
+  std::string output_file_;
+  std::vector<std::string> extra_args_;
+  pid_t pid_ = -1;
+  std::uint16_t port_ = 0;
+};
+
+// True when a fresh connection gets through Hello and can register a new account.
+::testing::AssertionResult server_works(std::uint16_t port);
+
+// A fixture with a running in-process server; TearDown checks that it still serves
+// a fresh client, then stops it.
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+  // Overridable: settings before the first start.
+  virtual void configure(server::ServerConfig& /*config*/) {}
+
+  std::uint16_t port() const { return server_->port(); }
+
+  TempDir dir_;
+  std::unique_ptr<TestServer> server_;
+};
+
+}  // namespace fastchat::itest
