@@ -32,15 +32,17 @@ asio::thread_pool& kdf_pool() {
   return pool;
 }
 
+// A plain coroutine rather than a capturing coroutine lambda: g++ 12 destroys the
+// captures of a lambda handed to co_spawn twice.
+asio::awaitable<crypto::PasswordKeys> derive_on_pool(std::string username,
+                                                     crypto::SecretBytes password) {
+  co_return crypto::derive_password_keys(username, password.view());
+}
+
 asio::awaitable<crypto::PasswordKeys> derive_keys(std::string username,
                                                   crypto::SecretBytes password) {
   co_return co_await asio::co_spawn(
-      kdf_pool(),
-      [username = std::move(username),
-       password = std::move(password)]() -> asio::awaitable<crypto::PasswordKeys> {
-        co_return crypto::derive_password_keys(username, password.view());
-      },
-      asio::use_awaitable);
+      kdf_pool(), derive_on_pool(std::move(username), std::move(password)), asio::use_awaitable);
 }
 
 std::chrono::milliseconds with_jitter(std::chrono::milliseconds base) {

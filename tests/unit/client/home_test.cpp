@@ -20,7 +20,8 @@ SavedSession sample() {
   SavedSession s;
   s.username = "alice";
   s.server = "[::1]:7600";
-  s.session_token = crypto::SecretBytes(std::string("\x00\x01token\xff\n bytes", 17));
+  static constexpr char kToken[] = "\x00\x01token\xff\n bytes";
+  s.session_token = crypto::SecretBytes(std::string_view(kToken, sizeof kToken - 1));
   s.data_key = crypto::SecretBytes(std::string(32, '\x5a'));
   return s;
 }

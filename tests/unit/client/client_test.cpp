@@ -1,0 +1,509 @@
+// The Client facade against FakeServer: accounts, sessions, delivery rules (DESIGN §4)
+// and end-to-end encryption, hermetically.
+#include "client/client.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "crypto/identity.h"
+#include "fake_server.h"
+#include "temp_dir.h"
+
+namespace fastchat::client {
+namespace {
+
+using namespace std::chrono_literals;
+
+asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
+  asio::steady_timer t(co_await asio::this_coro::executor);
+  t.expires_after(d);
+  co_await t.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+}
+
+// Polls `ready` for up to five seconds.
+asio::awaitable<bool> eventually(std::function<bool()> ready) {
+  for (int i = 0; i < 500; ++i) {
+    if (ready()) co_return true;
+    co_await sleep_for(10ms);
+  }
+  co_return ready();
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// What a client's events reported.
+struct Recorder {
+  std::vector<ChatMessage> messages;
+  std::vector<std::string> identity_changes;
+  std::vector<bool> connection;
+
+  ClientEvents events() {
+    ClientEvents e;
+    e.on_message = [this](const ChatMessage& m) { messages.push_back(m); };
+    e.on_identity_changed = [this](std::string_view user, std::string_view) {
+      identity_changes.emplace_back(user);
+    };
+    e.on_connection = [this](bool up) { connection.push_back(up); };
+    return e;
+  }
+  std::vector<std::string> texts() const {
+    std::vector<std::string> out;
+    for (const auto& m : messages)
+      out.push_back(m.text);
+    return out;
+  }
+};
+
+Status status_of(const Status& s) {
+  return s;
+}
+template <typename T>
+Status status_of(const Result<T>& r) {
+  return r.status();
+}
+
+// gtest's ASSERT_* return from a void function; these co_return from a coroutine.
+#define CO_EXPECT_OK(expr)                                                \
+  do {                                                                    \
+    const Status status_ = status_of(expr);                               \
+    EXPECT_TRUE(status_.is_ok()) << #expr << ": " << status_.to_string(); \
+  } while (0)
+#define CO_ASSERT_TRUE(cond)                  \
+  do {                                        \
+    const bool ok_ = static_cast<bool>(cond); \
+    EXPECT_TRUE(ok_) << #cond;                \
+    if (!ok_) co_return;                      \
+  } while (0)
+#define CO_ASSERT_EQ(a, b)             \
+  do {                                 \
+    const auto a_ = (a);               \
+    const auto b_ = (b);               \
+    EXPECT_EQ(a_, b_) << #a " == " #b; \
+    if (!(a_ == b_)) co_return;        \
+  } while (0)
+
+class ClientTest : public ::testing::Test {
+ protected:
+  ClientConfig config(const std::string& home, bool persist = true) {
+    ClientConfig c;
+    c.server = *parse_endpoint(server_.address());
+    c.home_dir = dir_.file(home);
+    c.client_name = "client-test";
+    c.persist = persist;
+    return c;
+  }
+  std::unique_ptr<Client> make(const std::string& home, bool persist = true) {
+    return std::make_unique<Client>(io_.get_executor(), config(home, persist));
+  }
+
+  // Runs the test body on the io_context until it finishes (60 s at most).
+  template <typename Body>
+  void run(Body body) {
+    bool done = false;
+    asio::co_spawn(io_, body(), [&](std::exception_ptr e) {
+      done = true;
+      if (e) std::rethrow_exception(e);
+    });
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (!done && std::chrono::steady_clock::now() < deadline)
+      io_.run_for(50ms);
+    ASSERT_TRUE(done) << "the test did not finish in time";
+  }
+
+  // Starts client.run(); `done` turns true when it returns.
+  void start_running(Client& client, bool& done) {
+    done = false;
+    asio::co_spawn(io_, client.run(), [&done](std::exception_ptr) { done = true; });
+  }
+
+  asio::io_context io_;
+  testing::FakeServer server_{io_};
+  testing::TempDir dir_;
+};
+
+TEST_F(ClientTest, RegisterSendAndSync) {
+  run([&]() -> asio::awaitable<void> {
+    auto alice = make("alice");
+    auto bob = make("bob");
+    Recorder bob_events;
+    bob->set_events(bob_events.events());
+    CO_EXPECT_OK(co_await alice->register_account("Alice", "alice-password"));
+    EXPECT_EQ(alice->username(), "alice");
+    CO_EXPECT_OK(co_await bob->register_account("bob", "bob-password"));
+
+    auto sent = co_await alice->send_text("BOB", "hello bob, a secret");
+    CO_EXPECT_OK(sent);
+    if (!sent) co_return;
+    EXPECT_TRUE(sent->outgoing);
+    EXPECT_EQ(sent->peer, "bob");
+    EXPECT_EQ(sent->sender, "alice");
+
+    auto synced = co_await bob->sync();
+    CO_EXPECT_OK(synced);
+    EXPECT_EQ(synced.value(), 1u);
+    CO_ASSERT_EQ(bob_events.messages.size(), 1u);
+    const ChatMessage& got = bob_events.messages[0];
+    EXPECT_EQ(got.id, sent->id);
+    EXPECT_EQ(got.text, "hello bob, a secret");
+    EXPECT_EQ(got.sender, "alice");
+    EXPECT_EQ(got.peer, "alice");
+    EXPECT_EQ(got.seq, 1u);
+    EXPECT_FALSE(got.outgoing);
+
+    EXPECT_EQ((co_await bob->sync()).value(), 0u);  // nothing new, nothing shown twice
+    EXPECT_EQ(bob_events.messages.size(), 1u);
+    EXPECT_EQ(server_.users()["bob"].acked, 1u);
+
+    auto bob_history = bob->history("alice", 0, 0);
+    CO_ASSERT_TRUE(bob_history);
+    CO_ASSERT_EQ(bob_history->size(), 1u);
+    EXPECT_EQ((*bob_history)[0].text, "hello bob, a secret");
+    auto alice_history = alice->history("bob", 0, 0);
+    CO_ASSERT_TRUE(alice_history);
+    CO_ASSERT_EQ(alice_history->size(), 1u);
+    EXPECT_TRUE((*alice_history)[0].outgoing);
+
+    // The server saw ciphertext only, and never a password.
+    EXPECT_EQ(server_.received_bytes().find("a secret"), std::string::npos);
+    EXPECT_EQ(server_.received_bytes().find("alice-password"), std::string::npos);
+
+    auto unknown = co_await alice->send_text("nobody", "hi");
+    EXPECT_EQ(unknown.code(), Code::kUnknownUser);
+    auto invalid = co_await alice->send_text("no body", "hi");
+    EXPECT_EQ(invalid.code(), Code::kInvalidUsername);
+  });
+}
+
+TEST_F(ClientTest, SessionFileResumeAndLogout) {
+  run([&]() -> asio::awaitable<void> {
+    const std::string home = dir_.file("bob");
+    {
+      auto bob = make("bob");
+      CO_EXPECT_OK(co_await bob->register_account("bob", "bob-password"));
+    }
+    EXPECT_EQ(Client::saved_user(home), "bob");
+    struct stat st {};
+    EXPECT_EQ(::stat((home + "/session").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    EXPECT_EQ(::stat((home + "/users/bob/keystore").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+    auto again = make("bob");
+    EXPECT_TRUE(again->username().empty());
+    CO_EXPECT_OK(co_await again->resume());  // no password needed
+    EXPECT_EQ(again->username(), "bob");
+    EXPECT_TRUE(again->connected());
+    CO_EXPECT_OK(co_await again->sync());
+
+    CO_EXPECT_OK(co_await again->logout());
+    EXPECT_TRUE(again->username().empty());
+    EXPECT_EQ(Client::saved_user(home), "");
+    EXPECT_NE(::stat((home + "/session").c_str(), &st), 0);
+    EXPECT_TRUE(server_.users()["bob"].tokens.empty());  // revoked on the server
+
+    auto third = make("bob");
+    EXPECT_EQ((co_await third->resume()).code(), Code::kNotFound);
+    EXPECT_EQ((co_await third->login("bob", "wrong")).code(), Code::kAuthFailed);
+    CO_EXPECT_OK(co_await third->login("bob", "bob-password"));
+    EXPECT_EQ(Client::saved_user(home), "bob");
+  });
+}
+
+TEST_F(ClientTest, LoginNeedsTheKeysOnThisMachine) {
+  run([&]() -> asio::awaitable<void> {
+    auto bob = make("bob");
+    CO_EXPECT_OK(co_await bob->register_account("bob", "bob-password"));
+    auto elsewhere = make("elsewhere");
+    auto status = co_await elsewhere->login("bob", "bob-password");
+    EXPECT_EQ(status.code(), Code::kNotFound);
+    EXPECT_NE(status.message().find("registered"), std::string::npos) << status.message();
+    EXPECT_EQ((co_await bob->register_account("bob", "again")).code(), Code::kUsernameTaken);
+    // The failed registration left the existing keys alone.
+    auto bob2 = make("bob");
+    CO_EXPECT_OK(co_await bob2->login("bob", "bob-password"));
+  });
+}
+
+TEST_F(ClientTest, LivePushesAreShownOnceInOrderAndAcked) {
+  bool bob_done = false;
+  run([&]() -> asio::awaitable<void> {
+    auto alice = make("alice");
+    auto bob = make("bob");
+    Recorder bob_events;
+    bob->set_events(bob_events.events());
+    CO_EXPECT_OK(co_await alice->register_account("alice", "pw-alice"));
+    CO_EXPECT_OK(co_await bob->register_account("bob", "pw-bob"));
+    server_.duplicate_pushes = true;  // at-least-once on the wire
+    start_running(*bob, bob_done);
+    for (int i = 0; i < 7; ++i) {
+      CO_EXPECT_OK(co_await alice->send_text("bob", "m" + std::to_string(i)));
+    }
+    EXPECT_TRUE(co_await eventually([&] { return bob_events.messages.size() >= 7; }));
+    co_await sleep_for(100ms);
+    EXPECT_EQ(bob_events.texts(),
+              (std::vector<std::string>{"m0", "m1", "m2", "m3", "m4", "m5", "m6"}));
+    EXPECT_TRUE(co_await eventually([&] { return server_.users()["bob"].acked == 7; }));
+    bob->stop();
+    EXPECT_TRUE(co_await eventually([&] { return bob_done; }));
+  });
+  EXPECT_TRUE(bob_done);
+}
+
+TEST_F(ClientTest, ReconnectsResumesAndCatchesUp) {
+  bool bob_done = false;
+  run([&]() -> asio::awaitable<void> {
+    auto alice = make("alice");
+    auto bob = make("bob");
+    Recorder bob_events;
+    bob->set_events(bob_events.events());
+    CO_EXPECT_OK(co_await alice->register_account("alice", "pw-alice"));
+    CO_EXPECT_OK(co_await bob->register_account("bob", "pw-bob"));
+    start_running(*bob, bob_done);
+    CO_EXPECT_OK(co_await alice->send_text("bob", "before"));
+    EXPECT_TRUE(co_await eventually([&] { return bob_events.messages.size() == 1; }));
+
+    server_.pushes_enabled = false;  // what arrives meanwhile must come through a sync
+    server_.reject_resumes = 3;      // bob stays away for a few backoff rounds
+    server_.disconnect("bob");
+    CO_EXPECT_OK(co_await alice->send_text("bob", "while away"));
+    EXPECT_TRUE(co_await eventually([&] {
+      return std::find(bob_events.connection.begin(), bob_events.connection.end(), false) !=
+             bob_events.connection.end();
+    }));
+    // alice is not running run(): after losing her connection, a send reconnects by itself.
+    server_.disconnect("alice");
+    co_await sleep_for(20ms);
+    CO_EXPECT_OK(co_await alice->send_text("bob", "after alice reconnected"));
+    // bob's run() comes back after a few backoff rounds and syncs what he missed.
+    EXPECT_TRUE(co_await eventually([&] { return bob_events.messages.size() == 3; }));
+    EXPECT_EQ(bob_events.texts(),
+              (std::vector<std::string>{"before", "while away", "after alice reconnected"}));
+    EXPECT_EQ(server_.reject_resumes, 0);
+    // Live pushes work again on the new connection.
+    server_.pushes_enabled = true;
+    CO_EXPECT_OK(co_await alice->send_text("bob", "live again"));
+    EXPECT_TRUE(co_await eventually([&] { return bob_events.messages.size() == 4; }));
+    EXPECT_TRUE(bob->connected());
+    EXPECT_TRUE(bob_events.connection.back());
+    bob->stop();
+    EXPECT_TRUE(co_await eventually([&] { return bob_done; }));
+  });
+}
+
+TEST_F(ClientTest, ResendsTheSameIdWhenTheConnectionDropsBeforeSendOk) {
+  run([&]() -> asio::awaitable<void> {
+    auto alice = make("alice");
+    auto bob = make("bob");
+    Recorder bob_events;
+    bob->set_events(bob_events.events());
+    CO_EXPECT_OK(co_await alice->register_account("alice", "pw-alice"));
+    CO_EXPECT_OK(co_await bob->register_account("bob", "pw-bob"));
+    server_.drop_after_commit = 1;
+    auto sent = co_await alice->send_text("bob", "exactly once");
+    CO_EXPECT_OK(sent);
+    CO_ASSERT_EQ(server_.sends().size(), 2u);
+    EXPECT_EQ(server_.sends()[0].message_id(), server_.sends()[1].message_id());
+    EXPECT_EQ(server_.stored_messages(), 1u);
+    CO_EXPECT_OK(co_await bob->sync());
+    EXPECT_EQ(bob_events.texts(), (std::vector<std::string>{"exactly once"}));
+  });
+}
+
+TEST_F(ClientTest, GroupMessagesAndAMembershipRace) {
+  run([&]() -> asio::awaitable<void> {
+    std::map<std::string, std::unique_ptr<Client>> clients;
+    std::map<std::string, Recorder> events;
+    for (const char* name : {"alice", "bob", "carol", "dave"}) {
+      clients[name] = make(name);
+      clients[name]->set_events(events[name].events());
+      CO_EXPECT_OK(co_await clients[name]->register_account(name, std::string("pw-") + name));
+    }
+    std::vector<std::string> members{"bob", "carol"};
+    auto group = co_await clients["alice"]->create_group("team", members);
+    CO_EXPECT_OK(group);
+    if (!group) co_return;
+    EXPECT_EQ(group->members.size(), 3u);
+
+    server_.join_before_next_group_send = "dave";  // joins while alice seals
+    auto sent = co_await clients["alice"]->send_group_text(group->id, "hello team");
+    CO_EXPECT_OK(sent);
+    CO_ASSERT_EQ(server_.sends().size(), 2u);  // MEMBERSHIP_CHANGED, then sealed again
+    EXPECT_EQ(server_.sends()[0].message_id(), server_.sends()[1].message_id());
+    EXPECT_EQ(server_.sends()[1].key_wraps_size(), 3);
+    for (const char* name : {"bob", "carol", "dave"}) {
+      CO_EXPECT_OK(co_await clients[name]->sync());
+      CO_ASSERT_EQ(events[name].messages.size(), 1u);
+      const auto& m = events[name].messages[0];
+      EXPECT_EQ(m.text, "hello team");
+      EXPECT_EQ(m.group_id, group->id);
+      EXPECT_EQ(m.sender, "alice");
+      EXPECT_TRUE(m.peer.empty());
+      EXPECT_EQ(clients[name]->history("", group->id, 0)->size(), 1u);
+    }
+    EXPECT_EQ(server_.received_bytes().find("hello team"), std::string::npos);
+
+    auto by_name = co_await clients["alice"]->resolve_group("team");
+    CO_EXPECT_OK(by_name);
+    EXPECT_EQ(by_name.value(), group->id);
+    EXPECT_EQ((co_await clients["alice"]->resolve_group("17")).value(), 17u);
+    EXPECT_EQ((co_await clients["alice"]->resolve_group("nope")).code(), Code::kUnknownGroup);
+    auto outsider = make("outsider");
+    CO_EXPECT_OK(co_await outsider->register_account("outsider", "pw"));
+    EXPECT_EQ((co_await outsider->send_group_text(group->id, "let me in")).code(),
+              Code::kForbidden);
+  });
+}
+
+TEST_F(ClientTest, AMessageThatDoesNotOpenIsDroppedAndAcked) {
+  run([&]() -> asio::awaitable<void> {
+    auto alice = make("alice");
+    auto bob = make("bob");
+    Recorder bob_events;
+    bob->set_events(bob_events.events());
+    CO_EXPECT_OK(co_await alice->register_account("alice", "pw-alice"));
+    CO_EXPECT_OK(co_await bob->register_account("bob", "pw-bob"));
+    server_.corrupt_next_body = true;
+    CO_EXPECT_OK(co_await alice->send_text("bob", "tampered"));
+    CO_EXPECT_OK(co_await alice->send_text("bob", "fine"));
+    auto synced = co_await bob->sync();
+    CO_EXPECT_OK(synced);
+    EXPECT_EQ(synced.value(), 1u);
+    EXPECT_EQ(bob_events.texts(), (std::vector<std::string>{"fine"}));
+    EXPECT_EQ(server_.users()["bob"].acked, 2u);  // it cannot wedge the inbox
+  });
+}
+
+TEST_F(ClientTest, SyncPagesThroughABacklog) {
+  run([&]() -> asio::awaitable<void> {
+    auto alice = make("alice");
+    auto bob = make("bob");
+    Recorder bob_events;
+    bob->set_events(bob_events.events());
+    CO_EXPECT_OK(co_await alice->register_account("alice", "pw-alice"));
+    CO_EXPECT_OK(co_await bob->register_account("bob", "pw-bob"));
+    server_.page_size = 3;
+    std::vector<std::string> expected;
+    for (int i = 0; i < 10; ++i) {
+      expected.push_back("backlog " + std::to_string(i));
+      CO_EXPECT_OK(co_await alice->send_text("bob", expected.back()));
+    }
+    EXPECT_EQ((co_await bob->sync()).value(), 10u);
+    EXPECT_EQ(bob_events.texts(), expected);
+    EXPECT_EQ(server_.users()["bob"].acked, 10u);
+
+    // A second device position: a new Client on the same home resumes from local history.
+    auto bob2 = make("bob");
+    Recorder bob2_events;
+    bob2->set_events(bob2_events.events());
+    CO_EXPECT_OK(co_await bob2->resume());
+    server_.users()["bob"].acked = 0;  // even if the server lost the acks
+    EXPECT_EQ((co_await bob2->sync()).value(), 0u);
+    EXPECT_TRUE(bob2_events.messages.empty());
+  });
+}
+
+TEST_F(ClientTest, SendsAndReassemblesAFile) {
+  run([&]() -> asio::awaitable<void> {
+    auto alice = make("alice");
+    auto bob = make("bob");
+    Recorder bob_events;
+    bob->set_events(bob_events.events());
+    CO_EXPECT_OK(co_await alice->register_account("alice", "pw-alice"));
+    CO_EXPECT_OK(co_await bob->register_account("bob", "pw-bob"));
+    std::string data;
+    for (int i = 0; i < 600'000; ++i)
+      data.push_back(static_cast<char>((i * 31) ^ (i >> 8)));
+    const std::string path = dir_.file("photo.png");
+    std::ofstream(path, std::ios::binary) << data;
+
+    auto sent = co_await alice->send_file("bob", path);
+    CO_EXPECT_OK(sent);
+    EXPECT_EQ(sent.value().file_size, data.size());
+    EXPECT_EQ(sent.value().file_name, "photo.png");
+    EXPECT_EQ(server_.sends().size(), 3u);  // 256 KiB chunks
+
+    EXPECT_EQ((co_await bob->sync()).value(), 1u);
+    CO_ASSERT_EQ(bob_events.messages.size(), 1u);
+    const auto& m = bob_events.messages[0];
+    EXPECT_EQ(m.file_name, "photo.png");
+    EXPECT_EQ(m.file_size, data.size());
+    EXPECT_EQ(m.file_path, dir_.file("bob") + "/users/bob/downloads/photo.png");
+    EXPECT_TRUE(read_file(m.file_path) == data);
+    EXPECT_EQ(server_.users()["bob"].acked, 3u);
+    EXPECT_EQ(bob->history("alice", 0, 0)->size(), 1u);
+  });
+}
+
+TEST_F(ClientTest, InMemoryClientsWriteNothing) {
+  run([&]() -> asio::awaitable<void> {
+    auto alice = make("mem", false);
+    auto bob = make("mem", false);
+    Recorder bob_events;
+    bob->set_events(bob_events.events());
+    CO_EXPECT_OK(co_await alice->register_account("alice", "pw-alice"));
+    CO_EXPECT_OK(co_await bob->register_account("bob", "pw-bob"));
+    CO_EXPECT_OK(co_await alice->send_text("bob", "ephemeral"));
+    EXPECT_EQ((co_await bob->sync()).value(), 1u);
+    EXPECT_EQ(bob->history("alice", 0, 0)->size(), 1u);
+    CO_EXPECT_OK(co_await bob->logout());
+    CO_EXPECT_OK(co_await bob->login("bob", "pw-bob"));  // keys kept in memory
+    CO_EXPECT_OK(co_await alice->send_text("bob", "again"));
+    EXPECT_EQ((co_await bob->sync()).value(), 1u);
+    EXPECT_EQ(bob_events.texts(), (std::vector<std::string>{"ephemeral", "again"}));
+  });
+  struct stat st {};
+  EXPECT_NE(::stat(dir_.file("mem").c_str(), &st), 0) << "persist=false wrote to the home";
+}
+
+TEST_F(ClientTest, WarnsWhenAContactsKeysChange) {
+  run([&]() -> asio::awaitable<void> {
+    auto alice = make("alice");
+    auto bob = make("bob");
+    CO_EXPECT_OK(co_await alice->register_account("alice", "pw-alice"));
+    CO_EXPECT_OK(co_await bob->register_account("bob", "pw-bob"));
+    CO_EXPECT_OK(co_await alice->send_text("bob", "pins bob's keys"));
+    auto fp_before = co_await alice->fingerprint("bob");
+    CO_EXPECT_OK(fp_before);
+
+    // bob's account now has other (validly signed) keys.
+    const auto other = crypto::Identity::generate();
+    const auto pub = other.public_identity("bob");
+    auto& published = server_.users()["bob"].identity;
+    published.set_sign_public_key(pub.sign_public_key);
+    published.set_box_public_key(pub.box_public_key);
+    published.set_signature(pub.signature);
+
+    auto alice2 = make("alice");  // a fresh process: keys pinned on disk, none cached
+    Recorder alice2_events;
+    alice2->set_events(alice2_events.events());
+    CO_EXPECT_OK(co_await alice2->resume());
+    CO_EXPECT_OK(co_await alice2->send_text("bob", "to the new keys"));
+    EXPECT_EQ(alice2_events.identity_changes, (std::vector<std::string>{"bob"}));
+    auto fp_after = co_await alice2->fingerprint("bob");
+    CO_EXPECT_OK(fp_after);
+    EXPECT_NE(fp_before.value(), fp_after.value());
+
+    // Keys that are not validly signed are refused.
+    published.mutable_signature()->front() ^= 1;
+    auto alice3 = make("alice");
+    CO_EXPECT_OK(co_await alice3->resume());
+    EXPECT_EQ((co_await alice3->send_text("bob", "x")).code(), Code::kCrypto);
+  });
+}
+
+}  // namespace
+}  // namespace fastchat::client
