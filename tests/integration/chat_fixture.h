@@ -1,0 +1,56 @@
+// ChatTest: a running in-process server plus test users with real keys. A user's
+// keys are derived (Argon2id, ~100 ms) the first time a test of the process asks
+// for that name, then reused; each test registers the users it needs on its own
+// fresh server.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "raw_client.h"
+#include "test_server.h"
+#include "test_user.h"
+
+namespace fastchat::itest {
+
+class ChatTest : public ServerTest {
+ protected:
+  // The user `name` (canonical) with password "<name>-password".
+  static const TestUser& user(const std::string& name) {
+    static std::map<std::string, std::unique_ptr<TestUser>> users;
+    auto& slot = users[name];
+    if (!slot) slot = std::make_unique<TestUser>(TestUser::create(name, name + "-password"));
+    return *slot;
+  }
+
+  // Registers `name` on a fresh connection and closes it: the user is now offline.
+  void register_offline(const std::string& name) {
+    auto client = registered(port(), user(name));
+    ASSERT_TRUE(client);
+  }
+
+  // Hello + Register, staying connected.
+  std::unique_ptr<RawClient> online(const std::string& name) {
+    auto client = registered(port(), user(name));
+    EXPECT_TRUE(client) << "cannot register " << name;
+    return client;
+  }
+};
+
+// The SendOk for `request_id`, or a failure.
+inline ::testing::AssertionResult send_ok(RawClient& client, std::uint64_t request_id,
+                                          bool duplicate = false) {
+  auto reply = client.response(request_id);
+  if (!reply) return ::testing::AssertionFailure() << "no response to request " << request_id;
+  if (!reply->has_send_ok()) {
+    return ::testing::AssertionFailure() << "not a SendOk: " << reply->ShortDebugString();
+  }
+  if (reply->send_ok().duplicate() != duplicate) {
+    return ::testing::AssertionFailure() << "duplicate=" << reply->send_ok().duplicate();
+  }
+  return ::testing::AssertionSuccess();
+}
+
+}  // namespace fastchat::itest
