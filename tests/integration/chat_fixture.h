@@ -15,16 +15,16 @@
 
 namespace fastchat::itest {
 
+// The user `name` (canonical) with password "<name>-password", derived once per process.
+inline const TestUser& user(const std::string& name) {
+  static std::map<std::string, std::unique_ptr<TestUser>> users;
+  auto& slot = users[name];
+  if (!slot) slot = std::make_unique<TestUser>(TestUser::create(name, name + "-password"));
+  return *slot;
+}
+
 class ChatTest : public ServerTest {
  protected:
-  // The user `name` (canonical) with password "<name>-password".
-  static const TestUser& user(const std::string& name) {
-    static std::map<std::string, std::unique_ptr<TestUser>> users;
-    auto& slot = users[name];
-    if (!slot) slot = std::make_unique<TestUser>(TestUser::create(name, name + "-password"));
-    return *slot;
-  }
-
   // Registers `name` on a fresh connection and closes it: the user is now offline.
   void register_offline(const std::string& name) {
     auto client = registered(port(), user(name));
