@@ -1,0 +1,25 @@
+// Reading a process's CPU time and resident memory from /proc (Linux), to report
+// the server's cost (--server-pid) and the load generator's own.
+// Plain functions; thread-safe.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+
+namespace fastchat::bench {
+
+struct ProcSample {
+  double cpu_seconds = 0;       // user + system, all threads
+  std::uint64_t rss_bytes = 0;  // VmRSS
+  double wall_seconds = 0;      // steady clock when sampled
+};
+
+// nullopt when the process does not exist or /proc cannot be read.
+std::optional<ProcSample> sample_process(pid_t pid);
+
+// CPU used between two samples in percent of one core (200 = two cores busy).
+double cpu_percent(const ProcSample& before, const ProcSample& after);
+
+}  // namespace fastchat::bench
