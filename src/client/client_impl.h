@@ -8,6 +8,7 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -35,7 +36,10 @@ class Client::Impl {
   // sync fetches them instead (they stay in the server's inbox until acked).
   static constexpr std::size_t kMaxQueuedPushes = 1024;
   static constexpr std::size_t kMaxQueuedPushBytes = 16 << 20;
+  // A send is retried (same message id) while the connection is down, for at most
+  // this many attempts and this long in total.
   static constexpr int kMaxSendAttempts = 6;
+  static constexpr std::chrono::seconds kSendRetryWindow{30};
   static constexpr int kMaxMembershipRetries = 3;
   static constexpr std::size_t kMaxTextBytes = 64 * 1024;
 

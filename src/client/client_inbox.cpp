@@ -71,6 +71,7 @@ asio::awaitable<void> Client::Impl::process_pushes() {
         break;
       }
     }
+    if (!history_) failed = true;  // logged out meanwhile: nothing to process them with
     if (failed) {
       // A sync after reconnecting fetches whatever was left.
       pushes_.clear();
@@ -112,7 +113,7 @@ asio::awaitable<Result<std::size_t>> Client::Impl::sync_inbox() {
     // The page holds everything in (after, last]: a seq missing there does not exist.
     cursor_.mark_range_done(last);
     co_await save_and_ack();
-    if (!page.has_more() || page.messages_size() == 0) break;
+    if (!page.has_more() || last == after) break;  // done, or a page that makes no progress
   }
   co_return shown;
 }

@@ -56,6 +56,7 @@ asio::awaitable<Result<const Contact*>> Client::Impl::contact(const std::string&
 
 asio::awaitable<Result<wire::SendOk>> Client::Impl::send_with_retry(const wire::Frame& frame) {
   std::chrono::milliseconds backoff(200);
+  const auto give_up = std::chrono::steady_clock::now() + kSendRetryWindow;
   for (int attempt = 1;; ++attempt) {
     Status status = co_await ensure_session();
     if (status) {
@@ -67,7 +68,8 @@ asio::awaitable<Result<wire::SendOk>> Client::Impl::send_with_retry(const wire::
       }
       status = reply.status();
     }
-    if (status.code() != Code::kUnavailable || attempt >= kMaxSendAttempts || username_.empty()) {
+    if (status.code() != Code::kUnavailable || attempt >= kMaxSendAttempts ||
+        std::chrono::steady_clock::now() + backoff >= give_up || username_.empty()) {
       co_return status;
     }
     const auto id = MessageId::from_bytes(frame.send().message_id()).value_or(MessageId());

@@ -1,8 +1,13 @@
 #include "client/history_store.h"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 namespace fastchat::client {
 
@@ -99,6 +104,16 @@ class HistoryStore::Stmt {
 };
 
 Result<std::unique_ptr<HistoryStore>> HistoryStore::open(const std::string& path) {
+  if (path != ":memory:") {
+    // Plaintext history: readable by the user only. SQLite gives its -wal and -shm
+    // files the database file's mode.
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+      return Status(Code::kIo, "cannot open history " + path + ": " + std::strerror(errno));
+    }
+    (void)::fchmod(fd, 0600);
+    ::close(fd);
+  }
   sqlite3* db = nullptr;
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {

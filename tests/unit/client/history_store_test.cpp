@@ -1,6 +1,7 @@
 #include "client/history_store.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "temp_dir.h"
 
@@ -140,6 +141,9 @@ TEST(HistoryStoreTest, LastSeqIsUnsetUntilSavedAndSurvivesReopening) {
   }
   auto reopened = HistoryStore::open(path);
   ASSERT_TRUE(reopened);
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);  // plaintext history: the user's only
   EXPECT_EQ((*reopened)->last_seq(), 77u);
   EXPECT_TRUE((*reopened)->seen(id));
 }
