@@ -1,5 +1,9 @@
 #include "actions.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+
 #include "format.h"
 #include "json.h"
 
@@ -53,6 +57,10 @@ asio::awaitable<Status> Actions::send(std::string_view user, std::string_view te
 }
 
 asio::awaitable<Status> Actions::send_file(std::string_view user, const std::string& path) {
+  // A missing file is "not found" (exit status 4), not an i/o failure.
+  if (struct stat st{}; ::stat(path.c_str(), &st) != 0 && errno == ENOENT) {
+    co_return Status(Code::kNotFound, "no such file: " + path);
+  }
   auto sent = co_await client_.send_file(user, path);
   if (!sent) co_return sent.status();
   co_return co_await show_sent(*sent);

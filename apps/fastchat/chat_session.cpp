@@ -296,7 +296,9 @@ asio::awaitable<Status> ChatSession::handle_command(const std::string& name,
     std::string_view rest = args;
     const std::string first(take_word(rest));
     if (first.empty()) co_return Status(Code::kBadRequest, "usage: /file [USER] PATH");
-    if (!trim(rest).empty()) co_return co_await actions_.send_file(first, std::string(trim(rest)));
+    if (const std::string path(trim(rest)); !path.empty()) {
+      co_return co_await actions_.send_file(first, path);
+    }
     if (target_.kind != ChatTarget::kUser) {
       co_return Status(Code::kBadRequest, "usage: /file USER PATH (files go to users)");
     }

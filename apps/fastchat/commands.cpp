@@ -8,6 +8,10 @@
 #include "json.h"
 #include "receive.h"
 
+// g++ 12 miscompiles temporaries of class type (strings, vectors, closures with
+// captures) inside a co_await expression: it may destroy them twice or copy them
+// bitwise. Every such argument below is a named local first; keep it that way.
+
 namespace fastchat::cli {
 namespace {
 
@@ -30,14 +34,18 @@ asio::awaitable<Status> run_session_command(client::Client& client, const Invoca
   Actions actions(client, out, groups);
 
   if (c.name == "whoami") co_return co_await actions.whoami(invocation.options.server);
-  if (c.name == "users") co_return co_await actions.users(a.empty() ? "" : a[0]);
+  if (c.name == "users") {
+    const std::string_view pattern = a.empty() ? std::string_view() : std::string_view(a[0]);
+    co_return co_await actions.users(pattern);
+  }
   if (c.name == "send") co_return co_await actions.send(a[0], a[1]);
   if (c.name == "send-file") co_return co_await actions.send_file(a[0], a[1]);
   if (c.name == "recv") co_return co_await receive(client, out, groups, c.wait_seconds);
   if (c.name == "history") co_return co_await actions.history(a[0], c.limit);
   if (c.name == "chat") co_return co_await run_chat(client, invocation.options);
   if (c.name == "group create") {
-    co_return co_await actions.group_create(a[0], std::vector<std::string>(a.begin() + 1, a.end()));
+    std::vector<std::string> members(a.begin() + 1, a.end());
+    co_return co_await actions.group_create(a[0], std::move(members));
   }
   if (c.name == "group add") co_return co_await actions.group_add(a[0], a[1]);
   if (c.name == "group remove") co_return co_await actions.group_remove(a[0], a[1]);

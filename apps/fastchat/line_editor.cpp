@@ -184,10 +184,10 @@ void LineEditor::print(std::string_view text) {
   std::string out;
   out.reserve(text.size() + 8);
   for (char c : text) {
-    if (c == '\n') out.push_back('\r');  // the terminal may be in raw mode
+    if (c == '\n' && interactive_) out.push_back('\r');  // the terminal may be in raw mode
     out.push_back(c);
   }
-  out.append("\r\n");
+  out.append(interactive_ ? "\r\n" : "\n");
   if (installed_) {
     clear_input_area();
     write(out);

@@ -220,6 +220,69 @@ TEST_F(CliE2e, OfflineUserGetsEverythingInOrder) {
   EXPECT_TRUE(matches(lines[2], std::string(kTimeRe) + " alice: three"));
 }
 
+TEST_F(CliE2e, UsersAndFiles) {
+  ASSERT_OK(register_user("alice"));
+  ASSERT_OK(register_user("bob"));
+
+  auto names = [](const std::string& out) {
+    std::vector<std::string> names;
+    for (auto line : lines_of(out)) {
+      if (const auto pos = line.find(" (online)"); pos != std::string::npos) line.erase(pos);
+      names.push_back(line);
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+  };
+  const RunResult all = cli("alice", {"users"});
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  EXPECT_EQ(names(all.out), (std::vector<std::string>{"alice", "bob"})) << all.out;
+  const RunResult matching = cli("alice", {"users", "bo"});
+  ASSERT_EQ(matching.exit_code, 0) << matching.err;
+  EXPECT_EQ(names(matching.out), (std::vector<std::string>{"bob"})) << matching.out;
+  const RunResult json = cli("alice", {"--json", "users"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  ASSERT_EQ(lines_of(json.out).size(), 2u) << json.out;
+  for (const auto& line : lines_of(json.out)) {
+    const auto user = parse_json_object(line);
+    ASSERT_TRUE(user) << line;
+    EXPECT_EQ(user->at("type").value, "user");
+    EXPECT_TRUE(user->at("online").value == "true" || user->at("online").value == "false");
+  }
+
+  const std::string file = dir_ + "/report.bin";
+  std::string content;
+  for (int i = 0; i < 300000; ++i)
+    content.push_back(static_cast<char>((i * 7919) % 251));
+  std::ofstream(file, std::ios::binary) << content;
+  const RunResult sent = cli("alice", {"send-file", "bob", file});
+  ASSERT_EQ(sent.exit_code, 0) << sent.err;
+  EXPECT_TRUE(
+      matches(sent.out, "sent file report\\.bin \\(300000 bytes\\) to bob \\(id [0-9a-f]{32}\\)\n"))
+      << sent.out;
+  const RunResult got = cli("bob", {"--json", "recv"});
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  ASSERT_EQ(lines_of(got.out).size(), 1u) << got.out;
+  const auto message = parse_json_object(lines_of(got.out)[0]);
+  ASSERT_TRUE(message) << got.out;
+  const auto file_info = parse_json_object(message->at("file").value);
+  ASSERT_TRUE(file_info) << got.out;
+  EXPECT_EQ(file_info->at("name").value, "report.bin");
+  EXPECT_EQ(file_info->at("size").value, "300000");
+  std::ifstream saved(file_info->at("path").value, std::ios::binary);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(saved), {}), content);
+
+  ASSERT_OK(cli("alice", {"send-file", "bob", file}));
+  const RunResult text = cli("bob", {"recv"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_TRUE(matches(text.out, std::string(kTimeRe) +
+                                    " alice: \\[file report\\.bin, 300000 bytes, saved to .*\\]\n"))
+      << text.out;
+
+  const RunResult missing = cli("alice", {"send-file", "bob", dir_ + "/no-such-file"});
+  EXPECT_EQ(missing.exit_code, 4);
+  single_error_line(missing);
+}
+
 TEST_F(CliE2e, RecvWaitPrintsMessagesAsTheyArriveUntilInterrupted) {
   ASSERT_OK(register_user("alice"));
   ASSERT_OK(register_user("bob"));
