@@ -221,6 +221,15 @@ std::string ServerProcess::output() const {
 
 // --- checks and fixture
 
+bool eventually(const std::function<bool()>& condition, milliseconds timeout) {
+  const auto deadline = SteadyClock::now() + timeout;
+  for (;;) {
+    if (condition()) return true;
+    if (SteadyClock::now() >= deadline) return false;
+    std::this_thread::sleep_for(milliseconds(2));  // polling interval
+  }
+}
+
 ::testing::AssertionResult server_works(std::uint16_t port) {
   static std::atomic<int> counter{0};
   RawClient client(port);

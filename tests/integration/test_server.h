@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -111,6 +112,9 @@ class ServerProcess {
   pid_t pid_ = -1;
   std::uint16_t port_ = 0;
 };
+
+// Polls `condition` every few milliseconds until it holds or `timeout` passes.
+bool eventually(const std::function<bool()>& condition, milliseconds timeout);
 
 // True when a fresh connection gets through Hello and can register a new account.
 ::testing::AssertionResult server_works(std::uint16_t port);
