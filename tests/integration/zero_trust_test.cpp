@@ -1,0 +1,171 @@
+// Zero trust in the server (DESIGN §6), as a tested property: a scenario with known
+// plaintext markers runs through client-side sealing, over a recording proxy, with the
+// server logging at debug to a file. Afterwards no marker, password or private key
+// appears in the database files, the server log or the bytes on the wire.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "chat_fixture.h"
+#include "wire_tap.h"
+
+namespace fastchat::itest {
+namespace {
+
+std::string hex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+// The text of an inbox item, or the error.
+std::string opened(const TestUser& me, const TestUser& from, const wire::InboxMessage& item) {
+  auto text = me.open_text(from, item);
+  return text ? *text : text.status().to_string();
+}
+
+std::string upper(std::string s) {
+  for (auto& c : s)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+struct Secret {
+  std::string what;
+  std::string bytes;
+};
+
+class ZeroTrustTest : public ServerTest {
+ protected:
+  // Every secret in its raw form and as hex, either case.
+  void add_secret(const std::string& what, const std::string& bytes) {
+    secrets_.push_back({what, bytes});
+    secrets_.push_back({what + " (hex)", hex(bytes)});
+    secrets_.push_back({what + " (HEX)", upper(hex(bytes))});
+  }
+
+  void expect_absent(const std::string& place, const std::string& haystack) {
+    for (const auto& secret : secrets_) {
+      EXPECT_EQ(haystack.find(secret.bytes), std::string::npos)
+          << secret.what << " found in " << place;
+    }
+  }
+
+  std::vector<Secret> secrets_;
+};
+
+TEST_F(ZeroTrustTest, NoPlaintextPasswordOrPrivateKeyReachesTheServer) {
+  const std::string kDirect = "MARKER-direct-7c1e5b0a: meet at the old oak at noon";
+  const std::string kOffline = "MARKER-offline-93d2f4e1: the key is under the mat";
+  const std::string kGroup = "MARKER-group-5a6b7c8d: surprise party on friday";
+  const auto zoe = TestUser::create("zoe", "MARKER-password-zoe-4f8e2a91");
+  const auto yuri = TestUser::create("yuri", "MARKER-password-yuri-b3c5d7e9");
+  const auto xena = TestUser::create("xena", "MARKER-password-xena-0a1b2c3d");
+  const auto wrong = TestUser::create("zoe", "MARKER-password-wrong-e5f6a7b8");
+
+  for (const std::string& text : {kDirect, kOffline, kGroup})
+    add_secret("plaintext '" + text.substr(0, 20) + "'", text);
+  for (const auto* u : {&zoe, &yuri, &xena, &wrong}) {
+    add_secret(u->name() + "'s password", u->password());
+    add_secret(u->name() + "'s storage key", u->storage_key());
+    add_secret(u->name() + "'s signing secret key",
+               std::string(u->identity().sign_secret_key().view()));
+    add_secret(u->name() + "'s box secret key", std::string(u->identity().box_secret_key().view()));
+  }
+  // Markers by themselves, in case some layer cuts a text.
+  add_secret("marker prefix", "MARKER-");
+
+  WireTap tap(port());
+  std::string group_body;
+  {
+    auto z = registered(tap.port(), zoe);
+    auto y = registered(tap.port(), yuri);
+    ASSERT_TRUE(z && y);
+    ASSERT_TRUE(registered(tap.port(), xena));
+
+    // Online direct message.
+    const auto id = MessageId::random();
+    ASSERT_TRUE(send_ok(*z, z->request(direct_send(zoe, yuri, id, kDirect))));
+    auto push = y->push();
+    ASSERT_TRUE(push);
+    auto text = yuri.open_text(zoe, *push);
+    ASSERT_TRUE(text);
+    EXPECT_EQ(*text, kDirect);
+    ASSERT_TRUE(y->ack(push->seq()));
+
+    // A failed login with a wrong password.
+    RawClient failing(tap.port());
+    ASSERT_TRUE(failing.hello());
+    EXPECT_EQ(failing.login(wrong).code(), Code::kAuthFailed);
+
+    // Offline delivery.
+    y.reset();
+    ASSERT_TRUE(send_ok(*z, z->request(direct_send(zoe, yuri, MessageId::random(), kOffline))));
+
+    // A group with an offline member.
+    wire::Frame create;
+    create.mutable_create_group()->set_name("secret plans");
+    create.mutable_create_group()->add_members("yuri");
+    create.mutable_create_group()->add_members("xena");
+    const auto group = z->call(create);
+    ASSERT_TRUE(group.has_group_info());
+    const std::vector<const TestUser*> members = {&yuri, &xena};
+    auto send =
+        group_send(zoe, group.group_info().group_id(), members, MessageId::random(), kGroup);
+    group_body = send.send().body();
+    ASSERT_TRUE(send_ok(*z, z->request(std::move(send))));
+
+    auto y2 = logged_in(tap.port(), yuri);
+    ASSERT_TRUE(y2);
+    auto items = y2->sync_all();
+    ASSERT_TRUE(items);
+    ASSERT_EQ(items->size(), 2u);
+    EXPECT_EQ(opened(yuri, zoe, (*items)[0]), kOffline);
+    EXPECT_EQ(opened(yuri, zoe, (*items)[1]), kGroup);
+    auto x = logged_in(tap.port(), xena);
+    ASSERT_TRUE(x);
+    items = x->sync_all();
+    ASSERT_TRUE(items);
+    ASSERT_EQ(items->size(), 1u);
+    EXPECT_EQ(opened(xena, zoe, (*items)[0]), kGroup);
+  }
+
+  auto read_db = [&] {
+    std::string all;
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      all += read_file(server_->data_dir() + "/fastchat.db" + suffix);
+    }
+    return all;
+  };
+  // While running (the WAL holds the recent commits) and after a clean stop.
+  const std::string db_running = read_db();
+  const std::string wire = tap.client_to_server() + tap.server_to_client();
+  server_->stop();
+  const std::string db_stopped = read_db();
+  const std::string log = read_file(server_->log_file());
+
+  // The haystacks are real: what the server must see is there.
+  ASSERT_NE(wire.find("zoe"), std::string::npos);
+  ASSERT_NE(wire.find(group_body), std::string::npos);
+  ASSERT_NE((db_running + db_stopped).find(group_body), std::string::npos)
+      << "the database does not hold the sealed body: is this the right file?";
+  ASSERT_NE(log.find("zoe"), std::string::npos) << "the log is empty or not at debug";
+  ASSERT_GT(tap.connections(), 4u);
+
+  expect_absent("the wire bytes", wire);
+  expect_absent("the database (running)", db_running);
+  expect_absent("the database (stopped)", db_stopped);
+  expect_absent("the server log", log);
+  // Nothing else in the data dir either (server key, anything added later).
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(server_->data_dir())) {
+    if (entry.is_regular_file()) expect_absent(entry.path().string(), read_file(entry.path()));
+  }
+  ASSERT_TRUE(server_->start());  // for the fixture's final check
+}
+
+}  // namespace
+}  // namespace fastchat::itest
