@@ -1,0 +1,412 @@
+// End to end with the client core library: real fastchat::client::Client objects (each
+// with its own home dir) against the in-process server, some through a WireTap so
+// their connections can be cut mid-stream. Every Client lives on one I/O thread; the
+// test thread drives them with co_spawn(..., use_future) and waits with deadlines.
+#include <gtest/gtest.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <asio/use_future.hpp>
+#include <condition_variable>
+#include <future>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <thread>
+
+#include "client/client.h"
+#include "test_server.h"
+#include "wire_tap.h"
+
+namespace fastchat::itest {
+namespace {
+
+using client::ChatMessage;
+using client::Client;
+
+// What one Client reported through its events. Thread-safe.
+class Inbox {
+ public:
+  void add(const ChatMessage& message) {
+    std::lock_guard lock(mutex_);
+    ++count_[message.id.to_hex()];
+    messages_.push_back(message);
+    changed_.notify_all();
+  }
+  void connection(bool up) {
+    std::lock_guard lock(mutex_);
+    (up ? ups_ : downs_)++;
+    changed_.notify_all();
+  }
+  // Waits until `n` distinct messages arrived.
+  bool wait_for(std::size_t n, milliseconds timeout = seconds(30)) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, timeout, [&] { return count_.size() >= n; });
+  }
+  bool wait_for_downs(int n, milliseconds timeout = seconds(30)) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, timeout, [&] { return downs_ >= n; });
+  }
+  std::vector<ChatMessage> messages() const {
+    std::lock_guard lock(mutex_);
+    return messages_;
+  }
+  std::size_t distinct() const {
+    std::lock_guard lock(mutex_);
+    return count_.size();
+  }
+  // Ids reported more than once.
+  std::vector<std::string> repeated() const {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> out;
+    for (const auto& [id, n] : count_) {
+      if (n > 1) out.push_back(id + " x" + std::to_string(n));
+    }
+    return out;
+  }
+  int downs() const {
+    std::lock_guard lock(mutex_);
+    return downs_;
+  }
+  int ups() const {
+    std::lock_guard lock(mutex_);
+    return ups_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::map<std::string, int> count_;
+  std::vector<ChatMessage> messages_;
+  int ups_ = 0;
+  int downs_ = 0;
+};
+
+class ClientE2ETest : public ServerTest {
+ protected:
+  struct Peer {
+    std::string name;
+    std::string home;
+    std::unique_ptr<Client> client;
+    Inbox inbox;
+    std::future<void> running;
+  };
+
+  void SetUp() override {
+    ServerTest::SetUp();
+    thread_ = std::thread([this] { io_.run(); });
+  }
+
+  void TearDown() override {
+    for (auto& [name, peer] : peers_)
+      stop(*peer);
+    // Clients are destroyed on their own executor.
+    on_io([this] { peers_.clear(); });
+    work_.reset();
+    io_.stop();
+    thread_.join();
+    ServerTest::TearDown();
+  }
+
+  // Runs `fn` on the I/O thread and waits for it.
+  void on_io(std::function<void()> fn) {
+    std::promise<void> done;
+    asio::post(io_, [&] {
+      fn();
+      done.set_value();
+    });
+    done.get_future().wait();
+  }
+
+  // co_awaits `op` on the I/O thread; throws (failing the test) after `timeout`.
+  template <typename T>
+  T await(asio::awaitable<T> op, milliseconds timeout = seconds(30)) {
+    // use_future wants a default-constructible result; Result<T> is not.
+    auto future = asio::co_spawn(io_, as_optional(std::move(op)), asio::use_future);
+    if (future.wait_for(timeout) != std::future_status::ready) {
+      throw std::runtime_error("a client operation did not finish before the deadline");
+    }
+    return *future.get();
+  }
+  template <typename T>
+  static asio::awaitable<std::optional<T>> as_optional(asio::awaitable<T> op) {
+    co_return co_await std::move(op);
+  }
+
+  // A Client for `name` with its own home dir, connecting to `port` (the server's
+  // by default, or a WireTap's).
+  Peer& peer(const std::string& name, std::uint16_t to_port = 0) {
+    auto& slot = peers_[name];
+    if (!slot) {
+      slot = std::make_unique<Peer>();
+      slot->name = name;
+      slot->home = dir_.file("home-" + name);
+    }
+    Peer& p = *slot;
+    client::ClientConfig config;
+    config.server.host = "127.0.0.1";
+    config.server.port = to_port != 0 ? to_port : port();
+    config.home_dir = p.home;
+    config.client_name = "itest-" + name;
+    on_io([&] {
+      p.client = std::make_unique<Client>(io_.get_executor(), config);
+      p.client->set_events({
+          .on_message = [&p](const ChatMessage& m) { p.inbox.add(m); },
+          .on_connection = [&p](bool up) { p.inbox.connection(up); },
+      });
+    });
+    return p;
+  }
+
+  static std::string password(const std::string& name) { return name + " has a long passphrase"; }
+
+  void register_account(Peer& p) {
+    Status s = await(p.client->register_account(p.name, password(p.name)));
+    ASSERT_TRUE(s) << s.to_string();
+  }
+  void login(Peer& p) {
+    Status s = await(p.client->login(p.name, password(p.name)));
+    ASSERT_TRUE(s) << s.to_string();
+  }
+  // Starts run() (pushes, reconnects) in the background.
+  void start(Peer& p) { p.running = asio::co_spawn(io_, p.client->run(), asio::use_future); }
+  void stop(Peer& p) {
+    if (!p.client) return;
+    on_io([&] { p.client->stop(); });
+    if (p.running.valid()) {
+      EXPECT_EQ(p.running.wait_for(seconds(20)), std::future_status::ready) << p.name;
+    }
+  }
+  // Stops `p` and destroys its Client: the user is offline (its home dir stays).
+  void go_offline(Peer& p) {
+    stop(p);
+    on_io([&] { p.client.reset(); });
+  }
+
+  std::string send(Peer& from, const std::string& to, const std::string& text) {
+    auto sent = await(from.client->send_text(to, text));
+    EXPECT_TRUE(sent) << sent.status().to_string();
+    return sent ? sent->id.to_hex() : std::string();
+  }
+
+  asio::io_context io_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_{
+      io_.get_executor()};
+  std::thread thread_;
+  std::map<std::string, std::unique_ptr<Peer>> peers_;
+};
+
+TEST_F(ClientE2ETest, DirectMessageToAnOnlineUser) {
+  auto& alice = peer("alice");
+  auto& bob = peer("bob");
+  register_account(alice);
+  register_account(bob);
+  start(bob);
+
+  auto sent = await(alice.client->send_text("bob", "hello bob"));
+  ASSERT_TRUE(sent) << sent.status().to_string();
+  EXPECT_TRUE(sent->outgoing);
+  ASSERT_TRUE(bob.inbox.wait_for(1));
+  const auto got = bob.inbox.messages().at(0);
+  EXPECT_EQ(got.id, sent->id);
+  EXPECT_EQ(got.text, "hello bob");
+  EXPECT_EQ(got.sender, "alice");
+  EXPECT_EQ(got.peer, "alice");
+  EXPECT_EQ(got.group_id, 0u);
+  EXPECT_EQ(got.seq, 1u);
+  EXPECT_FALSE(got.outgoing);
+
+  // And back; both histories hold the conversation.
+  start(alice);
+  ASSERT_TRUE(await(bob.client->send_text("alice", "hi alice")));
+  ASSERT_TRUE(alice.inbox.wait_for(1));
+  EXPECT_EQ(alice.inbox.messages().at(0).text, "hi alice");
+  Result<std::vector<ChatMessage>> history = Status(Code::kInternal, "not read");
+  on_io([&] { history = bob.client->history("alice", 0, 10); });
+  ASSERT_TRUE(history);
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ((*history)[0].text, "hello bob");
+  EXPECT_EQ((*history)[1].text, "hi alice");
+}
+
+TEST_F(ClientE2ETest, OfflineMessagesArriveOnLogin) {
+  auto& alice = peer("alice");
+  auto& bob = peer("bob");
+  register_account(alice);
+  register_account(bob);
+  go_offline(bob);
+
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i)
+    ids.push_back(send(alice, "bob", "while you were out " + std::to_string(i)));
+
+  auto& again = peer("bob");  // a new Client on the same home dir
+  login(again);
+  auto synced = await(again.client->sync());
+  ASSERT_TRUE(synced) << synced.status().to_string();
+  EXPECT_EQ(*synced, 5u);
+  const auto got = again.inbox.messages();
+  ASSERT_EQ(got.size(), 5u);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(got[i].id.to_hex(), ids[i]);
+    EXPECT_EQ(got[i].text, "while you were out " + std::to_string(i));
+  }
+  // Nothing twice: a second sync finds nothing new.
+  synced = await(again.client->sync());
+  ASSERT_TRUE(synced);
+  EXPECT_EQ(*synced, 0u);
+
+  // A later session resumed from the saved token sees nothing again either.
+  go_offline(again);
+  auto& third = peer("bob");
+  Status resumed = await(third.client->resume());
+  ASSERT_TRUE(resumed) << resumed.to_string();
+  synced = await(third.client->sync());
+  ASSERT_TRUE(synced);
+  EXPECT_EQ(*synced, 0u);
+}
+
+TEST_F(ClientE2ETest, GroupWithSomeMembersOffline) {
+  auto& alice = peer("alice");
+  auto& bob = peer("bob");
+  auto& carol = peer("carol");
+  register_account(alice);
+  register_account(bob);
+  register_account(carol);
+  go_offline(carol);
+  start(bob);
+
+  auto group = await(alice.client->create_group("trio", {"bob", "carol"}));
+  ASSERT_TRUE(group) << group.status().to_string();
+  ASSERT_EQ(group->members.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    auto sent = await(alice.client->send_group_text(group->id, "to all " + std::to_string(i)));
+    ASSERT_TRUE(sent) << sent.status().to_string();
+  }
+  ASSERT_TRUE(bob.inbox.wait_for(3));
+  for (const auto& m : bob.inbox.messages()) {
+    EXPECT_EQ(m.group_id, group->id);
+    EXPECT_EQ(m.sender, "alice");
+  }
+
+  auto& carol_again = peer("carol");
+  login(carol_again);
+  auto synced = await(carol_again.client->sync());
+  ASSERT_TRUE(synced) << synced.status().to_string();
+  EXPECT_EQ(*synced, 3u);
+  const auto got = carol_again.inbox.messages();
+  ASSERT_EQ(got.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(got[i].text, "to all " + std::to_string(i));
+    EXPECT_EQ(got[i].group_id, group->id);
+  }
+  // Carol answers the group; alice and bob both get it.
+  start(alice);
+  ASSERT_TRUE(await(carol_again.client->send_group_text(group->id, "thanks")));
+  ASSERT_TRUE(alice.inbox.wait_for(1));
+  ASSERT_TRUE(bob.inbox.wait_for(4));
+  EXPECT_EQ(alice.inbox.messages().back().text, "thanks");
+  EXPECT_EQ(bob.inbox.messages().back().text, "thanks");
+}
+
+// The recipient's connection is reset several times while messages flow; run()
+// reconnects and resumes. Nothing is lost and nothing is reported twice.
+TEST_F(ClientE2ETest, ARecipientCutOffMidStreamLosesNothingAndSeesNothingTwice) {
+  WireTap tap(port());
+  auto& alice = peer("alice");
+  auto& bob = peer("bob", tap.port());
+  register_account(alice);
+  register_account(bob);
+  start(bob);
+
+  constexpr int kCount = 300;
+  std::set<std::string> sent;
+  int cuts = 0;
+  for (int i = 0; i < kCount; ++i) {
+    sent.insert(send(alice, "bob", "stream " + std::to_string(i)));
+    if (i % 60 == 30) cuts += tap.cut_all() > 0;  // while pushes are in flight
+  }
+  ASSERT_GE(cuts, 3);
+  ASSERT_TRUE(bob.inbox.wait_for(kCount)) << "got " << bob.inbox.distinct() << " of " << kCount;
+  EXPECT_TRUE(bob.inbox.repeated().empty()) << ::testing::PrintToString(bob.inbox.repeated());
+  std::set<std::string> received;
+  for (const auto& m : bob.inbox.messages())
+    received.insert(m.id.to_hex());
+  EXPECT_EQ(received, sent);
+  EXPECT_GE(bob.inbox.downs(), 1);
+  EXPECT_GT(tap.connections(), 1u);  // it reconnected through the tap
+}
+
+// The sender's connection is reset while it sends: each send is retried with the same
+// id after run() reconnects, and the recipient sees every message exactly once.
+TEST_F(ClientE2ETest, ASenderCutOffMidStreamDeliversEachMessageOnce) {
+  WireTap tap(port());
+  auto& alice = peer("alice", tap.port());
+  auto& bob = peer("bob");
+  register_account(alice);
+  register_account(bob);
+  start(alice);
+  start(bob);
+
+  constexpr int kCount = 200;
+  // All sends run concurrently on the I/O thread while the test thread cuts.
+  auto sending = asio::co_spawn(
+      io_,
+      [](Client& client) -> asio::awaitable<int> {
+        int ok = 0;
+        for (int i = 0; i < kCount; ++i) {
+          auto sent = co_await client.send_text("bob", "retry " + std::to_string(i));
+          if (sent) ++ok;
+        }
+        co_return ok;
+      }(*alice.client),
+      asio::use_future);
+  int cuts = 0;
+  const auto deadline = std::chrono::steady_clock::now() + seconds(60);
+  while (cuts < 5 && sending.wait_for(milliseconds(0)) != std::future_status::ready &&
+         std::chrono::steady_clock::now() < deadline) {
+    // Cut each time the stream has moved on since the last cut.
+    if (bob.inbox.wait_for(bob.inbox.distinct() + 25, seconds(10))) cuts += tap.cut_all() > 0;
+  }
+  ASSERT_EQ(sending.wait_for(seconds(60)), std::future_status::ready);
+  EXPECT_EQ(sending.get(), kCount);
+  EXPECT_GE(cuts, 1);
+  ASSERT_TRUE(bob.inbox.wait_for(kCount)) << "got " << bob.inbox.distinct();
+  EXPECT_TRUE(bob.inbox.repeated().empty()) << ::testing::PrintToString(bob.inbox.repeated());
+  // In the order sent.
+  const auto got = bob.inbox.messages();
+  for (int i = 0; i < kCount; ++i)
+    EXPECT_EQ(got[i].text, "retry " + std::to_string(i));
+}
+
+// Clients keep running across a server restart on the same data dir: they reconnect
+// and nothing acknowledged is lost.
+TEST_F(ClientE2ETest, ClientsRideThroughAServerRestart) {
+  WireTap tap(port());
+  auto& alice = peer("alice", tap.port());
+  auto& bob = peer("bob", tap.port());
+  register_account(alice);
+  register_account(bob);
+  start(alice);
+  start(bob);
+  send(alice, "bob", "before");
+  ASSERT_TRUE(bob.inbox.wait_for(1));
+
+  server_->stop();
+  tap.cut_all();
+  ASSERT_TRUE(bob.inbox.wait_for_downs(1));
+  ASSERT_TRUE(server_->start());
+  tap.set_upstream_port(port());
+
+  send(alice, "bob", "after");
+  ASSERT_TRUE(bob.inbox.wait_for(2));
+  EXPECT_EQ(bob.inbox.messages().back().text, "after");
+  EXPECT_TRUE(bob.inbox.repeated().empty());
+}
+
+}  // namespace
+}  // namespace fastchat::itest
