@@ -19,6 +19,10 @@
 #include <thread>
 
 #include "client/client.h"
+#include "client/home.h"
+#include "crypto/keystore.h"
+#include "crypto/password.h"
+#include "secret_scan.h"
 #include "test_server.h"
 #include "wire_tap.h"
 
@@ -406,6 +410,64 @@ TEST_F(ClientE2ETest, ClientsRideThroughAServerRestart) {
   ASSERT_TRUE(bob.inbox.wait_for(2));
   EXPECT_EQ(bob.inbox.messages().back().text, "after");
   EXPECT_TRUE(bob.inbox.repeated().empty());
+}
+
+// Zero trust with the real client: its traffic, the server's database and the log
+// (server and clients share it here) hold no plaintext, password or private key.
+TEST_F(ClientE2ETest, RealClientsLeaveNoSecretsWithTheServer) {
+  WireTap tap(port());
+  auto& alice = peer("alice", tap.port());
+  auto& bob = peer("bob", tap.port());
+  auto& carol = peer("carol", tap.port());
+  for (auto* p : {&alice, &bob, &carol})
+    register_account(*p);
+  go_offline(carol);
+  start(bob);
+  const std::string kDirect = "MARKER-client-direct-5e6f7a8b: the eagle lands at dawn";
+  const std::string kGroup = "MARKER-client-group-1c2d3e4f: bring the blue folder";
+  send(alice, "bob", kDirect);
+  auto group = await(alice.client->create_group("plans", {"bob", "carol"}));
+  ASSERT_TRUE(group) << group.status().to_string();
+  ASSERT_TRUE(await(alice.client->send_group_text(group->id, kGroup)));
+  ASSERT_TRUE(bob.inbox.wait_for(2));
+  auto& carol_again = peer("carol", tap.port());
+  login(carol_again);
+  ASSERT_TRUE(await(carol_again.client->sync()));
+  ASSERT_EQ(carol_again.inbox.distinct(), 1u);
+  EXPECT_EQ(carol_again.inbox.messages().at(0).text, kGroup);
+
+  SecretScan scan;
+  scan.add("direct plaintext", kDirect);
+  scan.add("group plaintext", kGroup);
+  scan.add("marker prefix", "MARKER-");
+  for (auto* p : {&alice, &bob, &carol}) {
+    const auto keys = crypto::derive_password_keys(p->name, password(p->name));
+    const std::string keystore = client::HomeLayout(p->home).keystore(p->name);
+    auto identity = crypto::load_keystore(keystore, p->name, keys.storage_key);
+    ASSERT_TRUE(identity) << identity.status().to_string();
+    auto data_key = crypto::unwrap_data_key(keystore, p->name, keys.storage_key);
+    ASSERT_TRUE(data_key);
+    scan.add(p->name + "'s password", password(p->name));
+    scan.add(p->name + "'s storage key", keys.storage_key.view());
+    scan.add(p->name + "'s keystore data key", data_key->view());
+    scan.add(p->name + "'s signing secret key", identity->sign_secret_key().view());
+    scan.add(p->name + "'s box secret key", identity->box_secret_key().view());
+  }
+  auto read_db = [&] {
+    std::string all;
+    for (const char* suffix : {"", "-wal", "-shm"})
+      all += read_file(server_->data_dir() + "/fastchat.db" + suffix);
+    return all;
+  };
+  const std::string wire = tap.client_to_server() + tap.server_to_client();
+  ASSERT_NE(wire.find("carol"), std::string::npos);
+  scan.expect_absent("the wire bytes", wire);
+  scan.expect_absent("the database (running)", read_db());
+  server_->stop();
+  scan.expect_absent("the database (stopped)", read_db());
+  scan.expect_absent_in_dir(server_->data_dir());
+  scan.expect_absent("the log", server_->log());
+  ASSERT_TRUE(server_->start());
 }
 
 }  // namespace

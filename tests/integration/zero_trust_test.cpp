@@ -4,23 +4,12 @@
 // appears in the database files, the server log or the bytes on the wire.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-
 #include "chat_fixture.h"
+#include "secret_scan.h"
 #include "wire_tap.h"
 
 namespace fastchat::itest {
 namespace {
-
-std::string hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
-  return out;
-}
 
 // The text of an inbox item, or the error.
 std::string opened(const TestUser& me, const TestUser& from, const wire::InboxMessage& item) {
@@ -28,34 +17,13 @@ std::string opened(const TestUser& me, const TestUser& from, const wire::InboxMe
   return text ? *text : text.status().to_string();
 }
 
-std::string upper(std::string s) {
-  for (auto& c : s)
-    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
-
-struct Secret {
-  std::string what;
-  std::string bytes;
-};
-
 class ZeroTrustTest : public ServerTest {
  protected:
-  // Every secret in its raw form and as hex, either case.
-  void add_secret(const std::string& what, const std::string& bytes) {
-    secrets_.push_back({what, bytes});
-    secrets_.push_back({what + " (hex)", hex(bytes)});
-    secrets_.push_back({what + " (HEX)", upper(hex(bytes))});
-  }
-
+  void add_secret(const std::string& what, const std::string& bytes) { scan_.add(what, bytes); }
   void expect_absent(const std::string& place, const std::string& haystack) {
-    for (const auto& secret : secrets_) {
-      EXPECT_EQ(haystack.find(secret.bytes), std::string::npos)
-          << secret.what << " found in " << place;
-    }
+    scan_.expect_absent(place, haystack);
   }
-
-  std::vector<Secret> secrets_;
+  SecretScan scan_;
 };
 
 TEST_F(ZeroTrustTest, NoPlaintextPasswordOrPrivateKeyReachesTheServer) {
@@ -161,9 +129,7 @@ TEST_F(ZeroTrustTest, NoPlaintextPasswordOrPrivateKeyReachesTheServer) {
   expect_absent("the database (stopped)", db_stopped);
   expect_absent("the server log", log);
   // Nothing else in the data dir either (server key, anything added later).
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(server_->data_dir())) {
-    if (entry.is_regular_file()) expect_absent(entry.path().string(), read_file(entry.path()));
-  }
+  scan_.expect_absent_in_dir(server_->data_dir());
   ASSERT_TRUE(server_->start());  // for the fixture's final check
 }
 
