@@ -88,7 +88,7 @@ class ChatSession {
 void ChatSession::show_error(const Status& status, std::string_view context) {
   std::string line = "! ";
   if (!context.empty()) line += std::string(context) + ": ";
-  line += sanitize_for_terminal(status.to_string());
+  line += describe(status);
   editor_.print(line);
 }
 
@@ -228,6 +228,7 @@ asio::awaitable<Status> ChatSession::set_target(std::string_view text) {
     std::string name = co_await groups_.name(*id);
     target_ = {ChatTarget::kGroup, name.empty() ? target.name : name};
     target_group_ = *id;
+    editor_.print("talking to " + target_label());
   } else {
     auto users = co_await client_.list_users(target.name);
     if (!users) co_return users.status();

@@ -16,6 +16,11 @@ Output::Sink Output::stdout_sink() {
   };
 }
 
+std::string describe(const Status& status) {
+  const bool explains_itself = status.code() == Code::kBadRequest && !status.message().empty();
+  return sanitize_for_terminal(explains_itself ? status.message() : status.to_string());
+}
+
 std::string error_line(const Status& status, bool json) {
   if (json) {
     return JsonObject()

@@ -33,6 +33,11 @@ class Output {
   Sink sink_;
 };
 
+// What went wrong, for people: "unknown user: bob"; a bad request explains itself
+// ("--server: ..."), so it is shown without the "bad request" class. Sanitized for
+// the terminal, but it may span lines.
+std::string describe(const Status& status);
+
 // The one-line error of a failed command: "fastchat: unknown user: bob", or in JSON
 // {"type":"error","code":"unknown_user","message":"...","exit_code":4}. Line breaks in
 // the message are flattened so the error is always exactly one line.
