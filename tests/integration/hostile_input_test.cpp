@@ -265,5 +265,45 @@ TEST_F(HostileInputTest, AConsumerThatNeverReadsIsDisconnectedAndLosesNothing) {
     EXPECT_EQ((*items)[i].message_id(), ids[i].to_bytes());
 }
 
+class LimitsTest : public ChatTest {
+ protected:
+  void configure(server::ServerConfig& config) override {
+    config.handshake_timeout_ms = 300;
+    config.max_connections = 20;
+  }
+};
+
+TEST_F(LimitsTest, ConnectionsThatNeverLogInAreClosedAfterTheHandshakeTimeout) {
+  RawClient silent(port());
+  RawClient hello_only(port());
+  ASSERT_TRUE(hello_only.hello());
+  auto alice = online("alice");
+  ASSERT_TRUE(alice);
+  EXPECT_TRUE(silent.wait_closed(seconds(10)));
+  EXPECT_TRUE(hello_only.wait_closed(seconds(10)));
+  // Once a connection opened after alice's has timed out, alice's timer has passed too.
+  RawClient late(port());
+  EXPECT_TRUE(late.wait_closed(seconds(10)));
+  wire::Frame list;
+  list.mutable_list_users();
+  EXPECT_TRUE(alice->call(list).has_user_list()) << "a logged-in connection was closed";
+}
+
+TEST_F(LimitsTest, ConnectionsBeyondTheLimitAreClosedAtOnce) {
+  std::vector<std::unique_ptr<RawClient>> idle;
+  for (int i = 0; i < 20; ++i) {
+    idle.push_back(std::make_unique<RawClient>(port()));
+    ASSERT_TRUE(idle.back()->connected());
+  }
+  ASSERT_TRUE(eventually([&] { return server_->server().counters().connections_open.load() == 20; },
+                         seconds(10)));
+  RawClient over(port());
+  EXPECT_TRUE(over.wait_closed(seconds(5)));
+  idle.clear();
+  ASSERT_TRUE(eventually([&] { return server_->server().counters().connections_open.load() == 0; },
+                         seconds(10)));
+  EXPECT_TRUE(server_works(port()));
+}
+
 }  // namespace
 }  // namespace fastchat::itest
