@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace fastchat::store {
@@ -53,7 +54,7 @@ Status make_private_file(const std::string& path) {
 
 Result<std::unique_ptr<Store>> open_store(const std::string& db_url, const std::string& data_dir) {
   if (db_url.starts_with("postgresql://") || db_url.starts_with("postgres://")) {
-    return Result<std::unique_ptr<Store>>(Code::kUnavailable, "PostgreSQL backend not built");
+    return postgres::open_postgres_store(db_url);
   }
   if (!db_url.empty()) {
     return Result<std::unique_ptr<Store>>(

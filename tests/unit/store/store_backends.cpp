@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "postgres_test_schema.h"
 #include "store/open_store.h"
 
 namespace fastchat::store::test {
@@ -17,6 +18,16 @@ class SqliteEnv final : public TestStoreEnv {
 
  private:
   TempDir dir_;
+};
+
+// A schema of its own per test in $FASTCHAT_TEST_POSTGRES_URL's database; the store's
+// connections close before the schema is dropped (StoreTest destroys the store first).
+class PostgresEnv final : public TestStoreEnv {
+ public:
+  Result<std::unique_ptr<Store>> open() override { return open_store(schema_.url(), ""); }
+
+ private:
+  PostgresTestSchema schema_;
 };
 
 }  // namespace
@@ -37,7 +48,9 @@ TempDir::~TempDir() {
 std::vector<StoreBackend> store_backends() {
   std::vector<StoreBackend> backends;
   backends.push_back({"sqlite", [] { return std::make_unique<SqliteEnv>(); }});
-  // "postgres" goes here, when FASTCHAT_TEST_POSTGRES_URL is set (see store_backends.h).
+  if (!PostgresTestSchema::base_url().empty()) {
+    backends.push_back({"postgres", [] { return std::make_unique<PostgresEnv>(); }});
+  }
   return backends;
 }
 

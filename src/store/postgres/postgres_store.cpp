@@ -1,0 +1,386 @@
+#include "store/postgres/postgres_store.h"
+
+#include <algorithm>
+#include <limits>
+#include <type_traits>
+#include <utility>
+
+#include "store/postgres/pg_connection.h"
+#include "store/postgres/pg_message_writer.h"
+#include "store/postgres/pg_migrations.h"
+#include "store/postgres/pg_pool.h"
+#include "store/postgres/pg_statements.h"
+
+namespace fastchat::store::postgres {
+namespace {
+
+constexpr std::int64_t kMaxInt64 = std::numeric_limits<std::int64_t>::max();
+constexpr char kUniqueViolation[] = "23505";
+constexpr char kForeignKeyViolation[] = "23503";
+
+template <typename T>
+std::int64_t clamp_to_int64(T value) {
+  return static_cast<std::int64_t>(std::min<std::uint64_t>(value, kMaxInt64));
+}
+
+// GroupId is unsigned, PostgreSQL's bigint signed: ids past INT64_MAX never exist.
+bool storable_group_id(GroupId id) {
+  return id != 0 && id <= static_cast<GroupId>(kMaxInt64);
+}
+
+// The columns of FASTCHAT_USER_COLUMNS (pg_statements.cpp).
+UserRecord read_user(const PgResult& result, int row) {
+  UserRecord user;
+  user.id = result.int64(row, 0);
+  user.username = result.text(row, 1);
+  user.auth_verifier = result.text(row, 2);
+  user.identity.sign_public_key = result.text(row, 3);
+  user.identity.box_public_key = result.text(row, 4);
+  user.identity.signature = result.text(row, 5);
+  user.acked_seq = static_cast<std::uint64_t>(result.int64(row, 6));
+  user.last_seq = static_cast<std::uint64_t>(result.int64(row, 7));
+  return user;
+}
+
+Result<UserRecord> one_user(const PgResult& result) {
+  if (result.rows() == 0) return Result<UserRecord>(Code::kUnknownUser, "unknown user");
+  return read_user(result, 0);
+}
+
+// `text` as a LIKE pattern matching names that contain it: %, _ and \ stand for themselves.
+std::string contains_pattern(std::string_view text) {
+  std::string pattern;
+  pattern.reserve(text.size() + 2);
+  pattern += '%';
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') pattern += '\\';
+    pattern += c;
+  }
+  pattern += '%';
+  return pattern;
+}
+
+}  // namespace
+
+template <typename Body>
+auto PostgresStore::run(Body&& body) {
+  using R = std::invoke_result_t<Body&, PgConnection&>;
+  for (int attempt = 0;; ++attempt) {
+    auto lease = pool_->acquire();
+    if (!lease) return R(lease.status());
+    R result = body(**lease);
+    if (result.is_ok() || attempt >= deadlock_retries_ || !is_retryable((*lease)->sqlstate())) {
+      return result;
+    }
+  }
+}
+
+Result<std::unique_ptr<PostgresStore>> PostgresStore::open(const std::string& url,
+                                                           const PostgresOptions& options) {
+  PgConnectOptions connect;
+  connect.url = url;
+  connect.connect_timeout_s = options.connect_timeout_s;
+  connect.io_timeout_ms = options.io_timeout_ms;
+  {
+    // Statements can only be prepared once their tables exist: migrate first, on a
+    // connection of its own.
+    auto db = PgConnection::connect(connect);
+    if (!db) return db.status();
+    if (Status s = migrate(**db); !s) return s;
+  }
+  PgPoolOptions pool;
+  pool.connection = connect;
+  pool.connection.statements = prepared_statements();
+  pool.max_connections = std::max(1, options.max_connections);
+  pool.acquire_timeout_ms = options.acquire_timeout_ms;
+  pool.retry_connect_after_ms = options.retry_connect_after_ms;
+  return std::unique_ptr<PostgresStore>(
+      new PostgresStore(std::make_unique<PgPool>(std::move(pool)), options.deadlock_retries));
+}
+
+PostgresStore::PostgresStore(std::unique_ptr<PgPool> pool, int deadlock_retries)
+    : pool_(std::move(pool)), deadlock_retries_(std::max(0, deadlock_retries)) {}
+
+PostgresStore::~PostgresStore() = default;
+
+int PostgresStore::open_connections() const {
+  return pool_->open_connections();
+}
+
+Result<PostgresSettings> PostgresStore::settings() {
+  return run([](PgConnection& db) -> Result<PostgresSettings> {
+    std::vector<PgResult> results;
+    db.send_sql("SHOW server_version");
+    db.send_sql("SHOW synchronous_commit");
+    db.send_sql("SHOW fsync");
+    if (Status s = db.sync(results); !s) return s;
+    PostgresSettings settings;
+    settings.server_version = results[0].text(0, 0);
+    settings.synchronous_commit = results[1].text(0, 0);
+    settings.fsync = results[2].text(0, 0);
+    auto version = schema_version(db);
+    if (!version) return version.status();
+    settings.schema_version = *version;
+    return settings;
+  });
+}
+
+// --- accounts
+
+Result<UserId> PostgresStore::create_user(const NewUser& user) {
+  return run([&](PgConnection& db) -> Result<UserId> {
+    std::vector<PgResult> results;
+    send(db, Sql::kCreateUser,
+         PgParams()
+             .bytes(user.username)
+             .bytes(user.auth_verifier)
+             .bytes(user.identity.sign_public_key)
+             .bytes(user.identity.box_public_key)
+             .bytes(user.identity.signature)
+             .int64(user.created_ms));
+    if (Status s = db.sync(results); !s) {
+      if (db.sqlstate() == kUniqueViolation) {
+        return Result<UserId>(Code::kUsernameTaken, "username taken");
+      }
+      return s;
+    }
+    return results[0].int64(0, 0);
+  });
+}
+
+Result<UserRecord> PostgresStore::find_user(std::string_view username) {
+  return run([&](PgConnection& db) -> Result<UserRecord> {
+    std::vector<PgResult> results;
+    send(db, Sql::kFindUserByName, PgParams().bytes(username));
+    if (Status s = db.sync(results); !s) return s;
+    return one_user(results[0]);
+  });
+}
+
+Result<UserRecord> PostgresStore::find_user_by_id(UserId id) {
+  return run([&](PgConnection& db) -> Result<UserRecord> {
+    std::vector<PgResult> results;
+    send(db, Sql::kFindUserById, PgParams().int64(id));
+    if (Status s = db.sync(results); !s) return s;
+    return one_user(results[0]);
+  });
+}
+
+Result<std::vector<UserRecord>> PostgresStore::list_users(std::string_view pattern,
+                                                          std::size_t limit) {
+  if (limit == 0) return std::vector<UserRecord>();
+  const std::string like = contains_pattern(pattern);
+  return run([&](PgConnection& db) -> Result<std::vector<UserRecord>> {
+    std::vector<PgResult> results;
+    send(db, Sql::kListUsers, PgParams().bytes(like).int64(clamp_to_int64(limit)));
+    if (Status s = db.sync(results); !s) return s;
+    std::vector<UserRecord> users;
+    users.reserve(static_cast<std::size_t>(results[0].rows()));
+    for (int row = 0; row < results[0].rows(); ++row)
+      users.push_back(read_user(results[0], row));
+    return users;
+  });
+}
+
+// --- sessions
+
+Status PostgresStore::create_session(const SessionRecord& session) {
+  return run([&](PgConnection& db) -> Status {
+    // Sessions that expired before this one began are dead: the table stays bounded.
+    // One implicit transaction: a refused session purges nothing either.
+    send(db, Sql::kPurgeSessions, PgParams().int64(session.created_ms));
+    send(db, Sql::kInsertSession,
+         PgParams()
+             .bytes(session.token_hash)
+             .int64(session.user_id)
+             .int64(session.created_ms)
+             .int64(session.expires_ms));
+    if (Status s = db.sync(); !s) {
+      if (db.sqlstate() == kForeignKeyViolation) return {Code::kUnknownUser, "unknown user"};
+      if (db.sqlstate() == kUniqueViolation) {
+        return {Code::kInternal, "session token already exists"};
+      }
+      return s;
+    }
+    return {};
+  });
+}
+
+Result<UserId> PostgresStore::find_session(std::string_view token_hash, std::int64_t now_ms) {
+  return run([&](PgConnection& db) -> Result<UserId> {
+    std::vector<PgResult> results;
+    send(db, Sql::kFindSession, PgParams().bytes(token_hash));
+    if (Status s = db.sync(results); !s) return s;
+    if (results[0].rows() == 0) return Result<UserId>(Code::kAuthFailed, "unknown session");
+    if (results[0].int64(0, 1) <= now_ms) {
+      return Result<UserId>(Code::kAuthFailed, "session expired");
+    }
+    return results[0].int64(0, 0);
+  });
+}
+
+Status PostgresStore::delete_session(std::string_view token_hash) {
+  return run([&](PgConnection& db) -> Status {
+    send(db, Sql::kDeleteSession, PgParams().bytes(token_hash));
+    return db.sync();
+  });
+}
+
+// --- groups
+
+Result<GroupRecord> PostgresStore::create_group(std::string_view name, UserId creator,
+                                                std::span<const UserId> members) {
+  std::vector<std::int64_t> ids;
+  ids.reserve(members.size() + 1);
+  ids.push_back(creator);
+  ids.insert(ids.end(), members.begin(), members.end());
+  return run([&](PgConnection& db) -> Result<GroupRecord> {
+    std::vector<PgResult> results;
+    send(db, Sql::kCreateGroup, PgParams().bytes(name).int64_array(ids));
+    if (Status s = db.sync(results); !s) {
+      if (db.sqlstate() == kForeignKeyViolation) {
+        return Result<GroupRecord>(Code::kUnknownUser, "unknown user");  // nothing is created
+      }
+      return s;
+    }
+    const PgResult& rows = results[0];
+    if (rows.rows() == 0) return Result<GroupRecord>(Code::kInternal, "group without members");
+    GroupRecord group;
+    group.id = static_cast<GroupId>(rows.int64(0, 0));
+    group.name = name;
+    group.members.reserve(static_cast<std::size_t>(rows.rows()));
+    for (int row = 0; row < rows.rows(); ++row) {
+      group.members.push_back({rows.int64(row, 1), rows.text(row, 2), rows.boolean(row, 3)});
+    }
+    return group;
+  });
+}
+
+Result<GroupRecord> PostgresStore::get_group(GroupId id) {
+  if (!storable_group_id(id)) return Result<GroupRecord>(Code::kUnknownGroup, "unknown group");
+  return run([&](PgConnection& db) -> Result<GroupRecord> {
+    std::vector<PgResult> results;
+    send(db, Sql::kLoadGroup, PgParams().int64(static_cast<std::int64_t>(id)));
+    if (Status s = db.sync(results); !s) return s;
+    const PgResult& rows = results[0];
+    if (rows.rows() == 0) return Result<GroupRecord>(Code::kUnknownGroup, "unknown group");
+    GroupRecord group;
+    group.id = id;
+    group.name = rows.text(0, 0);
+    for (int row = 0; row < rows.rows(); ++row) {
+      if (rows.is_null(row, 1)) continue;  // no members left
+      group.members.push_back({rows.int64(row, 1), rows.text(row, 2), rows.boolean(row, 3)});
+    }
+    return group;
+  });
+}
+
+Result<std::vector<GroupRecord>> PostgresStore::list_groups(UserId member) {
+  return run([&](PgConnection& db) -> Result<std::vector<GroupRecord>> {
+    std::vector<PgResult> results;
+    send(db, Sql::kListGroups, PgParams().int64(member));
+    send(db, Sql::kUserExists, PgParams().int64(member));
+    if (Status s = db.sync(results); !s) return s;
+    const PgResult& rows = results[0];
+    std::vector<GroupRecord> groups;
+    for (int row = 0; row < rows.rows(); ++row) {
+      const auto id = static_cast<GroupId>(rows.int64(row, 0));
+      if (groups.empty() || groups.back().id != id) {
+        GroupRecord& group = groups.emplace_back();
+        group.id = id;
+        group.name = rows.text(row, 1);
+      }
+      groups.back().members.push_back(
+          {rows.int64(row, 2), rows.text(row, 3), rows.boolean(row, 4)});
+    }
+    if (groups.empty() && results[1].rows() == 0) {
+      return Result<std::vector<GroupRecord>>(Code::kUnknownUser, "unknown user");
+    }
+    return groups;
+  });
+}
+
+Status PostgresStore::add_member(GroupId group, UserId user) {
+  if (!storable_group_id(group)) return {Code::kUnknownGroup, "unknown group"};
+  return run([&](PgConnection& db) -> Status {
+    std::vector<PgResult> results;
+    const auto id = static_cast<std::int64_t>(group);
+    send(db, Sql::kLockGroup, PgParams().int64(id));
+    send(db, Sql::kAddMember, PgParams().int64(id).int64(user));
+    if (Status s = db.sync(results); !s) {
+      if (db.sqlstate() == kForeignKeyViolation) return {Code::kUnknownUser, "unknown user"};
+      return s;
+    }
+    if (results[0].rows() == 0) return {Code::kUnknownGroup, "unknown group"};
+    return {};
+  });
+}
+
+Status PostgresStore::remove_member(GroupId group, UserId user) {
+  if (!storable_group_id(group)) return {Code::kUnknownGroup, "unknown group"};
+  return run([&](PgConnection& db) -> Status {
+    std::vector<PgResult> results;
+    const auto id = static_cast<std::int64_t>(group);
+    send(db, Sql::kLockGroup, PgParams().int64(id));
+    send(db, Sql::kRemoveMember, PgParams().int64(id).int64(user));
+    send(db, Sql::kPromoteOldest, PgParams().int64(id));
+    if (Status s = db.sync(results); !s) return s;
+    if (results[0].rows() == 0) return {Code::kUnknownGroup, "unknown group"};
+    return {};
+  });
+}
+
+// --- messages
+
+Result<std::vector<CommitOutcome>> PostgresStore::commit_messages(
+    std::span<const OutgoingMessage> messages) {
+  if (messages.empty()) return std::vector<CommitOutcome>();
+  return run([&](PgConnection& db) { return postgres::commit_messages(db, messages); });
+}
+
+Result<std::vector<InboxItem>> PostgresStore::read_inbox(UserId user, std::uint64_t after_seq,
+                                                         std::size_t limit) {
+  return run([&](PgConnection& db) -> Result<std::vector<InboxItem>> {
+    std::vector<PgResult> results;
+    if (limit > 0) {
+      send(db, Sql::kReadInbox,
+           PgParams().int64(user).int64(clamp_to_int64(after_seq)).int64(clamp_to_int64(limit)));
+    }
+    send(db, Sql::kUserExists, PgParams().int64(user));
+    if (Status s = db.sync(results); !s) return s;
+    std::vector<InboxItem> items;
+    if (limit > 0) {
+      const PgResult& rows = results[0];
+      items.reserve(static_cast<std::size_t>(rows.rows()));
+      for (int row = 0; row < rows.rows(); ++row) {
+        auto message_id = MessageId::from_bytes(rows.bytes(row, 1));
+        if (!message_id) return Result<std::vector<InboxItem>>(Code::kInternal, "bad message id");
+        InboxItem& item = items.emplace_back();
+        item.seq = static_cast<std::uint64_t>(rows.int64(row, 0));
+        item.message_id = *message_id;
+        item.sender = rows.text(row, 2);
+        item.group_id = static_cast<GroupId>(rows.int64(row, 3));  // NULL reads as 0
+        item.body = rows.text(row, 4);
+        item.sealed_key = rows.text(row, 5);  // NULL reads as ""
+        item.server_time_ms = rows.int64(row, 6);
+      }
+    }
+    if (items.empty() && results.back().rows() == 0) {
+      return Result<std::vector<InboxItem>>(Code::kUnknownUser, "unknown user");
+    }
+    return items;
+  });
+}
+
+Status PostgresStore::ack_inbox(std::span<const AckRecord> acks) {
+  if (acks.empty()) return {};
+  return run([&](PgConnection& db) { return postgres::ack_inbox(db, acks); });
+}
+
+Result<std::unique_ptr<Store>> open_postgres_store(const std::string& url) {
+  auto store = PostgresStore::open(url);
+  if (!store) return store.status();
+  return std::unique_ptr<Store>(std::move(store).value());
+}
+
+}  // namespace fastchat::store::postgres
