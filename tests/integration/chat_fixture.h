@@ -25,10 +25,15 @@ inline const TestUser& user(const std::string& name) {
 
 class ChatTest : public ServerTest {
  protected:
-  // Registers `name` on a fresh connection and closes it: the user is now offline.
+  // Registers `name` on a fresh connection and closes it: the user is now offline
+  // (returns once the server has seen the connection close).
   void register_offline(const std::string& name) {
     auto client = registered(port(), user(name));
     ASSERT_TRUE(client);
+    const std::size_t with = server_->server().online_sessions();
+    client.reset();
+    ASSERT_TRUE(eventually([&] { return server_->server().online_sessions() < with; },
+                           std::chrono::seconds(10)));
   }
 
   // Hello + Register, staying connected.
