@@ -342,6 +342,19 @@ bool PgConnection::wait(std::int64_t deadline_ms, short events) {
   }
 }
 
+Status PgConnection::out_of_step(const char* what, const pg_result* unexpected,
+                                 const Status& first_failure) {
+  // Seen when the server ends the session mid-pipeline (shutdown): its FATAL error
+  // comes in place of a statement's results, then the connection closes.
+  broken_ = true;
+  if (PQstatus(conn_) != CONNECTION_OK) return connection_error("lost the PostgreSQL connection");
+  if (unexpected != nullptr && PQresultStatus(unexpected) == PGRES_FATAL_ERROR) {
+    return result_error(unexpected);
+  }
+  if (!first_failure.is_ok()) return first_failure;
+  return {Code::kInternal, std::string("PostgreSQL pipeline out of step: ") + what};
+}
+
 Status PgConnection::flush(std::int64_t deadline_ms) {
   for (;;) {
     const int pending = PQflush(conn_);
@@ -393,10 +406,7 @@ Status PgConnection::sync(std::vector<PgResult>& results) {
   for (int i = 0; i < expected; ++i) {
     pg_result* raw = nullptr;
     if (Status s = next_result(deadline, raw); !s) return s;
-    if (raw == nullptr) {
-      broken_ = true;
-      return {Code::kInternal, "PostgreSQL pipeline out of step: a result is missing"};
-    }
+    if (raw == nullptr) return out_of_step("a result is missing", nullptr, first_failure);
     PgResult result(raw);
     switch (PQresultStatus(raw)) {
       case PGRES_TUPLES_OK:
@@ -418,18 +428,15 @@ Status PgConnection::sync(std::vector<PgResult>& results) {
     // Each statement's results end with a null.
     if (Status s = next_result(deadline, raw); !s) return s;
     if (raw != nullptr) {
-      PQclear(raw);
-      broken_ = true;
-      return {Code::kInternal, "PostgreSQL pipeline out of step: an extra result"};
+      const PgResult extra(raw);
+      return out_of_step("an extra result", raw, first_failure);
     }
   }
   pg_result* raw = nullptr;
   if (Status s = next_result(deadline, raw); !s) return s;
   const PgResult sync_result(raw);
   if (raw == nullptr || PQresultStatus(raw) != PGRES_PIPELINE_SYNC) {
-    if (PQstatus(conn_) != CONNECTION_OK) return connection_error("lost the PostgreSQL connection");
-    broken_ = true;
-    return {Code::kInternal, "PostgreSQL pipeline out of step: no sync"};
+    return out_of_step("no sync", raw, first_failure);
   }
   if (!first_failure.is_ok() && PQstatus(conn_) != CONNECTION_OK) broken_ = true;
   return first_failure;

@@ -137,6 +137,9 @@ class PgConnection {
   Status queue_error(const char* what);
   Status connection_error(std::string_view what);
   Status result_error(const pg_result* result);
+  // The pipeline's results do not match what was sent: the connection is broken; the
+  // status says why as well as it can be told.
+  Status out_of_step(const char* what, const pg_result* unexpected, const Status& first_failure);
   // Waits until the socket is ready for `events` or the deadline; false on timeout.
   bool wait(std::int64_t deadline_ms, short events);
   Status flush(std::int64_t deadline_ms);
