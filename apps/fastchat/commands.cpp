@@ -94,6 +94,9 @@ asio::awaitable<Status> run_command(client::Client& client, const Invocation& in
              session_json(c.name, name));
     co_return Status::ok();
   }
+  if (c.name == "chat" && invocation.options.json) {
+    co_return Status(Code::kBadRequest, "chat has no --json mode");
+  }
   if (auto status = co_await resume_session(client, invocation.options.home); !status) {
     co_return status;
   }

@@ -668,5 +668,40 @@ TEST_F(CliE2e, ChatShowsIncomingMessagesWithoutGarblingTheTypedLine) {
   EXPECT_EQ(status, "0") << tmux.dump();
 }
 
+TEST_F(CliE2e, ChatEndsCleanlyOnInterruptAndEndOfInput) {
+  if (!fs::exists("/usr/bin/tmux")) GTEST_SKIP() << "tmux is not installed";
+  ASSERT_OK(register_user("bob"));
+  for (const std::string key : {"C-c", "C-d"}) {
+    SCOPED_TRACE(key);
+    Tmux tmux(dir_ + "/tmux-" + key + ".sock", "chat");
+    const std::string status_file = dir_ + "/chat-exit-status-" + key;
+    // `stty -g` before and after: the chat must give the terminal back as it found it.
+    ASSERT_TRUE(tmux.start("stty -g > " + status_file + ".before; " + client_binary() +
+                               " --server " + address_ + " --home " + home("bob") +
+                               " chat; echo $? > " + status_file + ".tmp; stty -g > " +
+                               status_file + ".after; mv " + status_file + ".tmp " + status_file,
+                           80, 24));
+    ASSERT_TRUE(eventually([&] { return tmux.last_line() == ">"; }, kWaitTimeout)) << tmux.dump();
+    tmux.keys("typed but not sent");
+    ASSERT_TRUE(
+        eventually([&] { return tmux.last_line() == "> typed but not sent"; }, kWaitTimeout))
+        << tmux.dump();
+    if (key == "C-d") tmux.key("C-u");  // ^D ends input on an empty line only
+    tmux.key(key);
+    std::string status;
+    ASSERT_TRUE(eventually(
+        [&] {
+          std::ifstream in(status_file);
+          return static_cast<bool>(std::getline(in, status));
+        },
+        kWaitTimeout))
+        << tmux.dump();
+    EXPECT_EQ(status, "0");
+    std::ifstream before(status_file + ".before"), after(status_file + ".after");
+    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(before), {}),
+              std::string(std::istreambuf_iterator<char>(after), {}));
+  }
+}
+
 }  // namespace
 }  // namespace fastchat::e2e
