@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -91,6 +92,9 @@ std::vector<const StepResult*> open_loop_steps(const RunReport& report) {
   std::vector<const StepResult*> steps;
   for (const auto& s : report.steps)
     if (s.offered_rate > 0) steps.push_back(&s);
+  std::stable_sort(steps.begin(), steps.end(), [](const StepResult* a, const StepResult* b) {
+    return a->offered_rate < b->offered_rate;
+  });
   return steps;
 }
 

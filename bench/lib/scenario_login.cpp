@@ -74,7 +74,14 @@ StepResult login_step(LoopPool& pool, Fleet& fleet, const BenchOptions& o, bool 
                 ++st.errors[std::string("connect:") + code_name(c.code())];
                 continue;
               }
-              auto ok = password ? co_await login(**c, account) : co_await resume(**c, account);
+              // Not `password ? co_await a : co_await b`: g++ 12 miscompiles co_await
+              // inside a conditional expression (double destruction).
+              Result<wire::AuthOk> ok = Status(Code::kInternal, "not tried");
+              if (password) {
+                ok = co_await login(**c, account);
+              } else {
+                ok = co_await resume(**c, account);
+              }
               if (!ok) {
                 ++st.errors[code_name(ok.code())];
                 (*c)->close();

@@ -133,7 +133,8 @@ Result<RunReport> run_offline(const BenchOptions& o) {
   if (!connected) return connected;
   std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs;
   for (std::uint32_t r = 0; r < readers; ++r)
-    pairs.emplace_back(r, static_cast<std::uint32_t>(readers + r % loops));
+    for (std::size_t l = 0; l < loops; ++l)
+      pairs.emplace_back(r, static_cast<std::uint32_t>(readers + l));
   if (Status s = fleet.keys.add(fleet.accounts, pairs, loops); !s) return s;
   report.settings.emplace_back("backlog", std::to_string(backlog));
 
@@ -161,7 +162,9 @@ Result<RunReport> run_offline(const BenchOptions& o) {
   const auto fill_start = BenchClock::now();
   auto server_before = sample_process(o.server_pid);
   pool.run_on_all([&](std::size_t loop) -> asio::awaitable<void> {
-    const auto sender = static_cast<std::uint32_t>(readers + loop);
+    // The sender whose session lives on this loop (session i is on loop i % loops).
+    const auto sender =
+        static_cast<std::uint32_t>(readers + (loop + loops - readers % loops) % loops);
     auto c = fleet.sessions[sender];
     std::vector<std::uint32_t> targets;
     for (std::size_t r = loop; r < readers; r += loops)

@@ -12,6 +12,11 @@ OpenLoopSchedule::OpenLoopSchedule(BenchClock::time_point start, double rate,
   phase_ns_ = phase * interval_ns_;
   const double span = static_cast<double>(length.count()) - phase_ns_;
   total_ = span <= 0 ? 0 : static_cast<std::uint64_t>(std::ceil(span / interval_ns_));
+  // Settle floating-point rounding: exactly the operations with at(i) < end.
+  while (total_ > 0 && at(total_ - 1) >= end())
+    --total_;
+  while (span > 0 && at(total_) < end())
+    ++total_;
 }
 
 BenchClock::time_point OpenLoopSchedule::at(std::uint64_t i) const {
