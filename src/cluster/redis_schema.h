@@ -1,0 +1,107 @@
+// The cluster's data in Redis: key and channel names, the Lua scripts that change
+// presence and the server registry atomically, and the pub/sub payloads. One place,
+// so the bus, the registry and the balancer agree (docs/cluster.md describes it).
+//
+//   fc:server:<id>     hash {host, port, connections, beat}; PEXPIRE ttl, refreshed
+//                      by the server's heartbeat. Its existence *is* liveness.
+//   fc:servers         sorted set id -> last heartbeat (ms): the index of servers,
+//                      live or dead-but-not-yet-swept.
+//   fc:presence:<uid>  set of server ids holding at least one session of the user
+//                      (only live servers count; dead ones are pruned lazily).
+//   fc:users:<id>      set of "<uid>:<username>" with sessions on server <id>, so
+//                      a dead server's users can be swept offline.
+//   fc:srv:<id>        channel: deliveries for server <id>'s sessions.
+//   fc:presence        channel: presence changes and control messages, to all.
+//
+// Pure functions and constants; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cluster/redis_connection.h"
+#include "common/message_id.h"
+
+namespace fastchat::cluster::schema {
+
+inline constexpr std::string_view kServersIndex = "fc:servers";
+inline constexpr std::string_view kPresenceChannel = "fc:presence";
+
+std::string server_key(std::string_view server_id);      // fc:server:<id>
+std::string server_channel(std::string_view server_id);  // fc:srv:<id>
+std::string presence_key(UserId user);                   // fc:presence:<uid>
+
+// Server ids travel in keys, channels and space-separated payloads: 1-64 of
+// [A-Za-z0-9._:-].
+bool valid_server_id(std::string_view id);
+
+// --- payloads on fc:srv:<id>: 8-byte big-endian recipient id, then the encoded
+// frame. Recipient 0 is the subscriber's own liveness probe.
+std::string encode_delivery(UserId recipient, std::string_view frame);
+struct Delivery {
+  UserId recipient = 0;
+  std::string_view frame;
+};
+std::optional<Delivery> decode_delivery(std::string_view payload);
+
+// --- payloads on fc:presence (written by the Lua scripts, read by every server):
+//   "P <online 0|1> <transition 0|1> <uid> <server_id> <username>"
+//       server <server_id> gained (online=1) or lost its sessions of the user;
+//       transition=1 when that made the user online/offline cluster-wide.
+//   "R <server_id>"  that server may have dropped deliveries: re-read inboxes.
+struct PresenceEvent {
+  bool online = false;
+  bool transition = false;
+  UserId user = 0;
+  std::string server_id;
+  std::string username;
+};
+struct ResyncRequest {
+  std::string server_id;
+};
+std::string encode_resync(std::string_view server_id);
+// Exactly one of the two is set for a well-formed payload; neither otherwise.
+struct ControlMessage {
+  std::optional<PresenceEvent> presence;
+  std::optional<ResyncRequest> resync;
+};
+ControlMessage decode_control(std::string_view payload);
+
+// --- Lua scripts. Keys are built inside the scripts (one Redis, no Redis Cluster).
+struct Script {
+  std::string_view name;
+  std::string_view source;
+  std::string sha1;  // hex, for EVALSHA
+};
+// ARGV: server_id, uid, username. Adds the server to the user's presence and
+// publishes a "P 1 ..." event. Returns 1 when the user came online cluster-wide.
+const Script& open_script();
+// ARGV: server_id, uid, username. The reverse of open; returns 1 when the user went
+// offline cluster-wide.
+const Script& close_script();
+// ARGV: dead_server_id, max_users, force (0|1). Takes up to max_users of the dead
+// server's users offline (as close does, publishing events); without force, does
+// nothing while the server is live. Returns how many are left (-1: it is live), and
+// drops the server from the index when none are.
+const Script& sweep_script();
+// ARGV: server_id, host, port, connections, ttl_ms, now_ms. Writes the registry
+// entry with its TTL; returns {1 if it was still live before, beat}.
+const Script& heartbeat_script();
+// ARGV: server_id. Removes the entry (graceful shutdown).
+const Script& deregister_script();
+// No ARGV. Returns {{id, host, port, connections, beat, pttl}..., {dead_id...}}.
+const Script& list_script();
+// ARGV: uid... Returns one 0/1 per uid: has a session on a live server.
+const Script& online_script();
+
+// SCRIPT LOAD of every script above: queue it first thing after each (re)connect.
+void load_scripts(RedisConnection& redis);
+// EVALSHA with the given ARGV (no KEYS); falls back to EVAL when Redis lost the
+// script (SCRIPT FLUSH). Same contract as RedisConnection::command.
+bool run_script(RedisConnection& redis, const Script& script, std::vector<std::string> args,
+                RedisConnection::ReplyHandler handler = {});
+
+}  // namespace fastchat::cluster::schema
