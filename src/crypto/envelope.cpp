@@ -2,42 +2,42 @@
 
 #include <sodium.h>
 
+#include "crypto/bytes.h"
 #include "crypto/sodium_init.h"
 
 namespace fastchat::crypto {
 
 namespace {
 
+using detail::u8;
+
 constexpr std::size_t kBoxNonce = crypto_box_NONCEBYTES;
+constexpr std::size_t kBoxMac = crypto_box_MACBYTES;
 constexpr std::size_t kAeadNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+constexpr std::size_t kAeadMac = crypto_aead_xchacha20poly1305_ietf_ABYTES;
 constexpr std::size_t kMessageKey = crypto_aead_xchacha20poly1305_ietf_KEYBYTES;
 
-const unsigned char* u8(std::string_view s) {
-  return reinterpret_cast<const unsigned char*>(s.data());
-}
-unsigned char* u8(std::string& s, std::size_t offset = 0) {
-  return reinterpret_cast<unsigned char*>(s.data() + offset);
+bool usable(const SharedKey& key) {
+  return key.bytes().size() == crypto_box_BEFORENMBYTES;
 }
 
 // nonce || crypto_box_easy_afternm(plaintext), appended to `out`.
 void box_append(std::string& out, const SharedKey& key, std::string_view plaintext) {
+  detail::require(usable(key), "sealing with an empty SharedKey");
   const std::size_t offset = out.size();
-  out.resize(offset + kBoxNonce + crypto_box_MACBYTES + plaintext.size());
+  out.resize(offset + kBoxNonce + kBoxMac + plaintext.size());
   randombytes_buf(u8(out, offset), kBoxNonce);
   crypto_box_easy_afternm(u8(out, offset + kBoxNonce), u8(plaintext), plaintext.size(),
                           u8(out, offset), key.bytes().data());
 }
 
-Result<std::string> box_open(const SharedKey& key, std::string_view sealed) {
-  if (sealed.size() < kBoxNonce + crypto_box_MACBYTES) {
-    return Status(Code::kCrypto, "sealed data is truncated");
-  }
-  std::string plaintext(sealed.size() - kBoxNonce - crypto_box_MACBYTES, '\0');
-  if (crypto_box_open_easy_afternm(u8(plaintext), u8(sealed) + kBoxNonce, sealed.size() - kBoxNonce,
+// Opens nonce || box into `plaintext`, which must be sealed.size() - nonce - MAC long.
+Status box_open(const SharedKey& key, std::string_view sealed, unsigned char* plaintext) {
+  if (crypto_box_open_easy_afternm(plaintext, u8(sealed) + kBoxNonce, sealed.size() - kBoxNonce,
                                    u8(sealed), key.bytes().data()) != 0) {
     return Status(Code::kCrypto, "cannot open: wrong key or tampered data");
   }
-  return plaintext;
+  return Status::ok();
 }
 
 }  // namespace
@@ -51,6 +51,7 @@ Result<SharedKey> SharedKey::derive(std::string_view their_box_public_key,
   }
   SharedKey key;
   key.key_ = SecretBytes(crypto_box_BEFORENMBYTES);
+  // Fails for low-order public keys, whose shared secret would be all zeros.
   if (crypto_box_beforenm(key.key_.data(), u8(their_box_public_key), my_box_secret_key.data()) !=
       0) {
     return Status(Code::kCrypto, "weak public key");
@@ -59,6 +60,7 @@ Result<SharedKey> SharedKey::derive(std::string_view their_box_public_key,
 }
 
 std::string seal_direct(const SharedKey& key, std::string_view plaintext) {
+  ensure_sodium();
   std::string out(1, static_cast<char>(kEnvelopeDirectV1));
   box_append(out, key, plaintext);
   return out;
@@ -69,22 +71,29 @@ Result<std::string> open_direct(const SharedKey& key, std::string_view envelope)
   if (static_cast<unsigned char>(envelope[0]) != kEnvelopeDirectV1) {
     return Status(Code::kCrypto, "not a version 1 direct envelope");
   }
-  return box_open(key, envelope.substr(1));
+  const std::string_view sealed = envelope.substr(1);
+  if (sealed.size() < kBoxNonce + kBoxMac) return Status(Code::kCrypto, "envelope is truncated");
+  if (!usable(key)) return Status(Code::kCrypto, "no shared key");
+  std::string plaintext(sealed.size() - kBoxNonce - kBoxMac, '\0');
+  if (Status opened = box_open(key, sealed, u8(plaintext)); !opened) return opened;
+  return plaintext;
 }
 
 SealedGroupMessage seal_group(std::span<const SharedKey* const> recipients,
                               std::string_view plaintext, std::string_view associated_data) {
   ensure_sodium();
+  for (const SharedKey* recipient : recipients) {
+    detail::require(recipient != nullptr, "seal_group() with a null recipient key");
+  }
   SecretBytes message_key(kMessageKey);
   crypto_aead_xchacha20poly1305_ietf_keygen(message_key.data());
 
   SealedGroupMessage sealed;
   sealed.body.assign(1, static_cast<char>(kEnvelopeGroupV1));
-  sealed.body.resize(1 + kAeadNonce + plaintext.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES);
+  sealed.body.resize(1 + kAeadNonce + plaintext.size() + kAeadMac);
   randombytes_buf(u8(sealed.body, 1), kAeadNonce);
-  unsigned long long written = 0;
   crypto_aead_xchacha20poly1305_ietf_encrypt(
-      u8(sealed.body, 1 + kAeadNonce), &written, u8(plaintext), plaintext.size(),
+      u8(sealed.body, 1 + kAeadNonce), nullptr, u8(plaintext), plaintext.size(),
       u8(associated_data), associated_data.size(), nullptr, u8(sealed.body, 1), message_key.data());
 
   sealed.wraps.reserve(recipients.size());
@@ -98,23 +107,25 @@ SealedGroupMessage seal_group(std::span<const SharedKey* const> recipients,
 
 Result<std::string> open_group(const SharedKey& key, std::string_view wrap, std::string_view body,
                                std::string_view associated_data) {
-  auto message_key = box_open(key, wrap);
-  if (!message_key) return message_key.status();
-  SecretBytes secret(*message_key);
-  sodium_memzero(message_key->data(), message_key->size());
-  if (secret.size() != kMessageKey) return Status(Code::kCrypto, "key wrap has the wrong size");
-  if (body.size() < 1 + kAeadNonce + crypto_aead_xchacha20poly1305_ietf_ABYTES) {
-    return Status(Code::kCrypto, "group envelope is truncated");
-  }
+  if (body.empty()) return Status(Code::kCrypto, "empty group envelope");
   if (static_cast<unsigned char>(body[0]) != kEnvelopeGroupV1) {
     return Status(Code::kCrypto, "not a version 1 group envelope");
   }
+  if (body.size() < 1 + kAeadNonce + kAeadMac) {
+    return Status(Code::kCrypto, "group envelope is truncated");
+  }
+  if (wrap.size() != kBoxNonce + kBoxMac + kMessageKey) {
+    return Status(Code::kCrypto, "key wrap has the wrong size");
+  }
+  if (!usable(key)) return Status(Code::kCrypto, "no shared key");
+  SecretBytes message_key(kMessageKey);
+  if (Status opened = box_open(key, wrap, message_key.data()); !opened) return opened;
+
   const std::string_view ciphertext = body.substr(1 + kAeadNonce);
-  std::string plaintext(ciphertext.size() - crypto_aead_xchacha20poly1305_ietf_ABYTES, '\0');
-  unsigned long long written = 0;
+  std::string plaintext(ciphertext.size() - kAeadMac, '\0');
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-          u8(plaintext), &written, nullptr, u8(ciphertext), ciphertext.size(), u8(associated_data),
-          associated_data.size(), u8(body) + 1, secret.data()) != 0) {
+          u8(plaintext), nullptr, nullptr, u8(ciphertext), ciphertext.size(), u8(associated_data),
+          associated_data.size(), u8(body) + 1, message_key.data()) != 0) {
     return Status(Code::kCrypto, "cannot open group message: wrong key or tampered data");
   }
   return plaintext;

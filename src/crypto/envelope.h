@@ -32,8 +32,9 @@ class SharedKey {
   SecretBytes key_;
 };
 
+// Sealing with a default-constructed (empty) SharedKey is a bug and aborts.
 std::string seal_direct(const SharedKey& key, std::string_view plaintext);
-// kCrypto on a wrong key, a tampered envelope or an unknown version.
+// kCrypto on a wrong or empty key, a tampered or truncated envelope or an unknown version.
 Result<std::string> open_direct(const SharedKey& key, std::string_view envelope);
 
 struct SealedGroupMessage {
@@ -45,7 +46,8 @@ struct SealedGroupMessage {
 // recipient. `associated_data` (e.g. group id || message id) is bound to the body.
 SealedGroupMessage seal_group(std::span<const SharedKey* const> recipients,
                               std::string_view plaintext, std::string_view associated_data);
-// `key` is the shared key between the recipient and the sender.
+// `key` is the shared key between the recipient and the sender. kCrypto as open_direct(),
+// and when the associated data differs from the sender's.
 Result<std::string> open_group(const SharedKey& key, std::string_view wrap, std::string_view body,
                                std::string_view associated_data);
 

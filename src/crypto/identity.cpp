@@ -4,17 +4,19 @@
 
 #include <algorithm>
 
+#include "crypto/bytes.h"
 #include "crypto/sodium_init.h"
 
 namespace fastchat::crypto {
 
 namespace {
 
-constexpr std::string_view kIdentityContext = "fastchat/identity/v1";
+using detail::as_string;
+using detail::u8;
 
-std::string as_string(const unsigned char* data, std::size_t size) {
-  return std::string(reinterpret_cast<const char*>(data), size);
-}
+constexpr std::string_view kIdentityContext = "fastchat/identity/v1";
+constexpr std::size_t kMaxSignedUsername = 255;  // its length is one byte of the statement
+constexpr std::size_t kFingerprintBytes = 20;
 
 // "fastchat/identity/v1" || len(username) || username || box_public_key
 std::string identity_statement(std::string_view username, std::string_view box_public_key) {
@@ -23,10 +25,6 @@ std::string identity_statement(std::string_view username, std::string_view box_p
   statement.append(username);
   statement.append(box_public_key);
   return statement;
-}
-
-const unsigned char* bytes(std::string_view s) {
-  return reinterpret_cast<const unsigned char*>(s.data());
 }
 
 }  // namespace
@@ -53,10 +51,22 @@ Result<Identity> Identity::from_secret(std::string_view secret) {
   Identity id;
   id.sign_sk_ = SecretBytes(secret.substr(0, crypto_sign_SECRETKEYBYTES));
   id.box_sk_ = SecretBytes(secret.substr(crypto_sign_SECRETKEYBYTES));
+
+  // An Ed25519 secret key is seed || public key. Re-derive both from the seed: a
+  // mismatching public half would make every signature of this identity fail.
+  SecretBytes seed(crypto_sign_SEEDBYTES);
+  SecretBytes rederived(crypto_sign_SECRETKEYBYTES);
   unsigned char sign_pk[crypto_sign_PUBLICKEYBYTES];
+  crypto_sign_ed25519_sk_to_seed(seed.data(), id.sign_sk_.data());
+  crypto_sign_seed_keypair(sign_pk, rederived.data(), seed.data());
+  if (sodium_memcmp(rederived.data(), id.sign_sk_.data(), rederived.size()) != 0) {
+    return Status(Code::kCrypto, "identity secret is inconsistent");
+  }
+
   unsigned char box_pk[crypto_box_PUBLICKEYBYTES];
-  crypto_sign_ed25519_sk_to_pk(sign_pk, id.sign_sk_.data());
-  crypto_scalarmult_base(box_pk, id.box_sk_.data());
+  if (crypto_scalarmult_base(box_pk, id.box_sk_.data()) != 0) {
+    return Status(Code::kCrypto, "identity box key is invalid");
+  }
   id.sign_pk_ = as_string(sign_pk, sizeof sign_pk);
   id.box_pk_ = as_string(box_pk, sizeof box_pk);
   return id;
@@ -70,9 +80,12 @@ SecretBytes Identity::serialize_secret() const {
 }
 
 PublicIdentity Identity::public_identity(std::string_view username) const {
+  detail::require(sign_sk_.size() == crypto_sign_SECRETKEYBYTES,
+                  "public_identity() of an empty Identity");
+  detail::require(username.size() <= kMaxSignedUsername, "username too long to sign");
   const std::string statement = identity_statement(username, box_pk_);
   unsigned char signature[crypto_sign_BYTES];
-  crypto_sign_detached(signature, nullptr, bytes(statement), statement.size(), sign_sk_.data());
+  crypto_sign_detached(signature, nullptr, u8(statement), statement.size(), sign_sk_.data());
   return {sign_pk_, box_pk_, as_string(signature, sizeof signature)};
 }
 
@@ -80,12 +93,15 @@ Status verify_public_identity(const PublicIdentity& identity, std::string_view u
   ensure_sodium();
   if (identity.sign_public_key.size() != crypto_sign_PUBLICKEYBYTES ||
       identity.box_public_key.size() != crypto_box_PUBLICKEYBYTES ||
-      identity.signature.size() != crypto_sign_BYTES || username.size() > 255) {
+      identity.signature.size() != crypto_sign_BYTES) {
     return Status(Code::kCrypto, "identity keys have the wrong size");
   }
+  if (username.size() > kMaxSignedUsername) {
+    return Status(Code::kCrypto, "username is too long for an identity");
+  }
   const std::string statement = identity_statement(username, identity.box_public_key);
-  if (crypto_sign_verify_detached(bytes(identity.signature), bytes(statement), statement.size(),
-                                  bytes(identity.sign_public_key)) != 0) {
+  if (crypto_sign_verify_detached(u8(identity.signature), u8(statement), statement.size(),
+                                  u8(identity.sign_public_key)) != 0) {
     return Status(Code::kCrypto, "identity signature does not verify");
   }
   return Status::ok();
@@ -93,12 +109,11 @@ Status verify_public_identity(const PublicIdentity& identity, std::string_view u
 
 std::string fingerprint(const PublicIdentity& identity) {
   ensure_sodium();
-  unsigned char digest[20];
+  unsigned char digest[kFingerprintBytes];
   crypto_generichash_state state;
   crypto_generichash_init(&state, nullptr, 0, sizeof digest);
-  crypto_generichash_update(&state, bytes(identity.sign_public_key),
-                            identity.sign_public_key.size());
-  crypto_generichash_update(&state, bytes(identity.box_public_key), identity.box_public_key.size());
+  crypto_generichash_update(&state, u8(identity.sign_public_key), identity.sign_public_key.size());
+  crypto_generichash_update(&state, u8(identity.box_public_key), identity.box_public_key.size());
   crypto_generichash_final(&state, digest, sizeof digest);
   char hex[sizeof digest * 2 + 1];
   sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);

@@ -21,13 +21,15 @@ struct PublicIdentity {
 class Identity {
  public:
   static Identity generate();
-  // From the bytes produced by serialize_secret(); kCrypto when malformed.
+  // From the bytes produced by serialize_secret(); kCrypto when malformed (wrong size,
+  // or an Ed25519 public half that does not match its seed).
   static Result<Identity> from_secret(std::string_view secret);
 
   // Ed25519 secret key (64) || X25519 secret key (32): what the keystore encrypts.
   SecretBytes serialize_secret() const;
 
-  // The public keys, signed for `username` (canonical form):
+  // The public keys, signed for `username` (canonical form, at most 255 bytes). Calling
+  // it on a default-constructed (empty) Identity is a bug and aborts.
   // signature = Ed25519("fastchat/identity/v1" || len(username) || username || box_public_key).
   PublicIdentity public_identity(std::string_view username) const;
 

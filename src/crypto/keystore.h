@@ -1,6 +1,7 @@
 // The on-disk keystore: the local user's private identity, encrypted with
 // XChaCha20-Poly1305 under a random data key; the data key is wrapped by the
 // password-derived storage key. Files are written 0600, atomically (temp + rename).
+// Thread-safe (no shared state); concurrent writers of one path leave one whole file.
 #pragma once
 
 #include <string>
@@ -19,7 +20,8 @@ namespace fastchat::crypto {
 Status save_keystore(const std::string& path, std::string_view username, const Identity& identity,
                      const SecretBytes& storage_key, SecretBytes* data_key_out = nullptr);
 
-// kNotFound if the file is missing, kCrypto if the key is wrong or the file tampered.
+// kNotFound if the file is missing, kIo if it cannot be read, kCrypto if the key is
+// wrong, the file is tampered or truncated, or it belongs to another username.
 Result<Identity> load_keystore(const std::string& path, std::string_view username,
                                const SecretBytes& storage_key);
 

@@ -2,18 +2,27 @@
 
 #include <sodium.h>
 
+#include <cstdio>
 #include <cstdlib>
-#include <string>
 
+#include "crypto/bytes.h"
 #include "crypto/sodium_init.h"
 
 namespace fastchat::crypto {
 
 namespace {
 
-SecretBytes derive_subkey(const SecretBytes& master, std::uint64_t id) {
-  SecretBytes out(32);
-  crypto_kdf_derive_from_key(out.data(), out.size(), id, "fcpasswd", master.data());
+constexpr std::string_view kSaltContext = "fastchat/auth/v1";
+constexpr std::size_t kKeyBytes = 32;
+// crypto_kdf contexts are exactly crypto_kdf_CONTEXTBYTES (8) characters.
+constexpr char kAuthContext[] = "fcauth01";
+constexpr char kStorageContext[] = "fcstor01";
+static_assert(sizeof kAuthContext - 1 == crypto_kdf_CONTEXTBYTES);
+static_assert(sizeof kStorageContext - 1 == crypto_kdf_CONTEXTBYTES);
+
+SecretBytes derive_subkey(const SecretBytes& master, const char* context) {
+  SecretBytes out(kKeyBytes);
+  crypto_kdf_derive_from_key(out.data(), out.size(), 1, context, master.data());
   return out;
 }
 
@@ -21,18 +30,23 @@ SecretBytes derive_subkey(const SecretBytes& master, std::uint64_t id) {
 
 PasswordKeys derive_password_keys(std::string_view username, std::string_view password) {
   ensure_sodium();
+  // The salt is public and per account: it only has to differ between usernames.
   unsigned char salt[crypto_pwhash_SALTBYTES];
-  const std::string salt_input = std::string("fastchat/auth/v1") + std::string(username);
-  crypto_generichash(salt, sizeof salt, reinterpret_cast<const unsigned char*>(salt_input.data()),
-                     salt_input.size(), nullptr, 0);
+  crypto_generichash_state state;
+  crypto_generichash_init(&state, nullptr, 0, sizeof salt);
+  crypto_generichash_update(&state, detail::u8(kSaltContext), kSaltContext.size());
+  crypto_generichash_update(&state, detail::u8(username), username.size());
+  crypto_generichash_final(&state, salt, sizeof salt);
+
   SecretBytes master(crypto_kdf_KEYBYTES);
   if (crypto_pwhash(master.data(), master.size(), password.data(), password.size(), salt,
                     crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
                     crypto_pwhash_ALG_ARGON2ID13) != 0) {
-    // Only fails when the memory limit cannot be allocated: nothing sensible to do.
+    // Fails only when its 64 MiB cannot be allocated; the API has no error path for that.
+    std::fputs("fastchat crypto: Argon2id could not allocate its memory\n", stderr);
     std::abort();
   }
-  return {derive_subkey(master, 1), derive_subkey(master, 2)};
+  return {derive_subkey(master, kAuthContext), derive_subkey(master, kStorageContext)};
 }
 
 }  // namespace fastchat::crypto

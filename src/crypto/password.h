@@ -14,8 +14,10 @@ struct PasswordKeys {
 };
 
 // master = Argon2id(password, salt = BLAKE2b-128("fastchat/auth/v1" || username)),
-// then auth_key and storage_key are independent keyed BLAKE2b derivations of it.
-// `username` must be canonical (lower case).
+// interactive limits; then auth_key and storage_key are independent keyed BLAKE2b
+// derivations of it (crypto_kdf, contexts "fcauth01" and "fcstor01", subkey id 1).
+// The master is wiped. `username` must be canonical (lower case). Deterministic: a
+// change here locks every existing account out. Thread-safe.
 PasswordKeys derive_password_keys(std::string_view username, std::string_view password);
 
 }  // namespace fastchat::crypto

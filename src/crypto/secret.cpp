@@ -9,13 +9,14 @@ namespace fastchat::crypto {
 SecretBytes::SecretBytes(std::size_t size) : bytes_(size, 0) {}
 
 SecretBytes::SecretBytes(std::string_view bytes) : bytes_(bytes.size()) {
-  std::memcpy(bytes_.data(), bytes.data(), bytes.size());
+  if (!bytes.empty()) std::memcpy(bytes_.data(), bytes.data(), bytes.size());
 }
 
 SecretBytes::~SecretBytes() {
   wipe();
 }
 
+// Moving a std::vector hands over its heap buffer, so no copy of the secret is left behind.
 SecretBytes::SecretBytes(SecretBytes&& other) noexcept : bytes_(std::move(other.bytes_)) {
   other.bytes_.clear();
 }
@@ -30,8 +31,9 @@ SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
 }
 
 bool SecretBytes::equals(std::string_view other) const {
-  return other.size() == bytes_.size() &&
-         sodium_memcmp(bytes_.data(), other.data(), bytes_.size()) == 0;
+  if (other.size() != bytes_.size()) return false;
+  if (bytes_.empty()) return true;
+  return sodium_memcmp(bytes_.data(), other.data(), bytes_.size()) == 0;
 }
 
 void SecretBytes::wipe() {

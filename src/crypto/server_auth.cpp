@@ -2,57 +2,91 @@
 
 #include <sodium.h>
 
-#include <fstream>
-#include <iterator>
-
-#include "crypto/keystore.h"
+#include "crypto/bytes.h"
+#include "crypto/file_io.h"
 #include "crypto/sodium_init.h"
 
 namespace fastchat::crypto {
 
 namespace {
+
+using detail::u8;
+
 constexpr std::size_t kSecretBytes = 32;
 constexpr std::size_t kTokenBytes = 32;
+constexpr std::size_t kHashBytes = 32;
+constexpr std::size_t kMaxUsername = 255;  // its length is one byte of the verifier input
+// Token hashes and verifiers share the key; a prefix keeps their inputs apart.
+constexpr std::string_view kTokenContext = "fastchat/session-token/v1";
+
+class KeyedHash {
+ public:
+  explicit KeyedHash(const SecretBytes& key) {
+    crypto_generichash_init(&state_, key.data(), key.size(), kHashBytes);
+  }
+  ~KeyedHash() { sodium_memzero(&state_, sizeof state_); }
+  KeyedHash(const KeyedHash&) = delete;
+  KeyedHash& operator=(const KeyedHash&) = delete;
+
+  void update(std::string_view bytes) {
+    crypto_generichash_update(&state_, u8(bytes), bytes.size());
+  }
+  std::string finish() {
+    std::string out(kHashBytes, '\0');
+    crypto_generichash_final(&state_, detail::u8(out), out.size());
+    return out;
+  }
+
+ private:
+  crypto_generichash_state state_;
+};
+
+Result<SecretBytes> read_secret(const std::string& path) {
+  auto secret = detail::read_private_file(path, kSecretBytes);
+  if (secret && secret->size() != kSecretBytes) {
+    return Status(Code::kIo,
+                  path + " is not a " + std::to_string(kSecretBytes) + "-byte server key");
+  }
+  return secret;
+}
+
 }  // namespace
 
 ServerAuth::ServerAuth(SecretBytes secret) : secret_(std::move(secret)) {
   ensure_sodium();
+  // An empty key would silently make every hash unkeyed.
+  detail::require(secret_.size() == kSecretBytes, "ServerAuth needs a 32-byte secret");
 }
 
 Result<SecretBytes> ServerAuth::load_or_create_secret(const std::string& path) {
   ensure_sodium();
-  std::ifstream in(path, std::ios::binary);
-  if (in) {
-    std::string bytes((std::istreambuf_iterator<char>(in)), {});
-    SecretBytes secret(bytes);
-    sodium_memzero(bytes.data(), bytes.size());
-    if (secret.size() != kSecretBytes) {
-      return Status(Code::kIo, path + " is not a 32-byte server key");
-    }
-    return secret;
-  }
+  auto existing = read_secret(path);
+  // Only a missing file is replaced: an unreadable one is an error, never a new key
+  // (that would lock every account out).
+  if (existing.code() != Code::kNotFound) return existing;
+
   SecretBytes secret(kSecretBytes);
   randombytes_buf(secret.data(), secret.size());
-  if (Status written = write_private_file(path, secret.view()); !written) return written;
-  return secret;
+  auto created = detail::create_private_file(path, secret.view());
+  if (!created) return created.status();
+  if (*created) return secret;
+  // Another process (a second server on the same data dir) created it first: use its key.
+  return read_secret(path);
 }
 
 std::string ServerAuth::auth_verifier(std::string_view username, std::string_view auth_key) const {
-  unsigned char out[32];
-  crypto_generichash_state state;
-  crypto_generichash_init(&state, secret_.data(), secret_.size(), sizeof out);
-  const unsigned char length = static_cast<unsigned char>(username.size());
-  crypto_generichash_update(&state, &length, 1);
-  crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(username.data()),
-                            username.size());
-  crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(auth_key.data()),
-                            auth_key.size());
-  crypto_generichash_final(&state, out, sizeof out);
-  return std::string(reinterpret_cast<const char*>(out), sizeof out);
+  detail::require(username.size() <= kMaxUsername, "username too long for a verifier");
+  KeyedHash hash(secret_);
+  const char length = static_cast<char>(username.size());
+  hash.update(std::string_view(&length, 1));
+  hash.update(username);
+  hash.update(auth_key);
+  return hash.finish();
 }
 
 bool ServerAuth::check_auth_key(std::string_view username, std::string_view auth_key,
                                 std::string_view stored_verifier) const {
+  if (username.size() > kMaxUsername) return false;
   const std::string expected = auth_verifier(username, auth_key);
   return stored_verifier.size() == expected.size() &&
          sodium_memcmp(expected.data(), stored_verifier.data(), expected.size()) == 0;
@@ -66,10 +100,10 @@ std::string ServerAuth::new_session_token() {
 }
 
 std::string ServerAuth::token_hash(std::string_view token) const {
-  unsigned char out[32];
-  crypto_generichash(out, sizeof out, reinterpret_cast<const unsigned char*>(token.data()),
-                     token.size(), nullptr, 0);
-  return std::string(reinterpret_cast<const char*>(out), sizeof out);
+  KeyedHash hash(secret_);
+  hash.update(kTokenContext);
+  hash.update(token);
+  return hash.finish();
 }
 
 }  // namespace fastchat::crypto

@@ -2,107 +2,294 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 namespace fastchat::crypto {
 namespace {
+
+// Envelope layouts (envelope.h): direct = version | nonce(24) | MAC(16) | ciphertext;
+// group body = version | nonce(24) | ciphertext | MAC(16); wrap = nonce(24) | MAC(16) | key(32).
+constexpr std::size_t kNonce = 24;
+constexpr std::size_t kMac = 16;
+constexpr std::size_t kWrapSize = kNonce + kMac + 32;
+
+SharedKey derive(const Identity& them, const Identity& me) {
+  auto key = SharedKey::derive(them.box_public_key(), me.box_secret_key());
+  EXPECT_TRUE(key) << key.status().to_string();
+  return std::move(key).value();
+}
 
 struct Pair {
   Identity alice = Identity::generate();
   Identity bob = Identity::generate();
-  SharedKey alice_to_bob = *SharedKey::derive(bob.box_public_key(), alice.box_secret_key());
-  SharedKey bob_to_alice = *SharedKey::derive(alice.box_public_key(), bob.box_secret_key());
+  SharedKey alice_to_bob = derive(bob, alice);
+  SharedKey bob_to_alice = derive(alice, bob);
 };
 
-TEST(EnvelopeTest, DirectRoundTripBothWays) {
+// Flips each byte of `sealed` in [begin, end) with several masks; `open` must fail.
+template <typename Open>
+void expect_every_flip_rejected(const std::string& sealed, std::size_t begin, std::size_t end,
+                                const char* what, Open open) {
+  for (std::size_t i = begin; i < end; ++i) {
+    for (unsigned char mask : {0x01, 0x80, 0xff}) {
+      std::string tampered = sealed;
+      tampered[i] = static_cast<char>(tampered[i] ^ mask);
+      auto opened = open(tampered);
+      EXPECT_EQ(opened.code(), Code::kCrypto) << what << " byte " << i << " mask " << int(mask);
+    }
+  }
+}
+
+TEST(SharedKeyTest, BothSidesDeriveTheSameKey) {
+  Pair p;
+  EXPECT_EQ(p.alice_to_bob.bytes().size(), 32u);
+  EXPECT_TRUE(p.alice_to_bob.bytes().equals(p.bob_to_alice.bytes().view()));
+  const Identity carol = Identity::generate();
+  EXPECT_FALSE(derive(carol, p.alice).bytes().equals(p.alice_to_bob.bytes().view()));
+}
+
+TEST(SharedKeyTest, RejectsBadSizesAndWeakPublicKeys) {
+  const Identity a = Identity::generate();
+  const Identity b = Identity::generate();
+  EXPECT_EQ(SharedKey::derive("short", a.box_secret_key()).code(), Code::kCrypto);
+  EXPECT_EQ(SharedKey::derive(std::string(b.box_public_key()) + "x", a.box_secret_key()).code(),
+            Code::kCrypto);
+  EXPECT_EQ(SharedKey::derive(b.box_public_key(), SecretBytes()).code(), Code::kCrypto);
+  EXPECT_EQ(SharedKey::derive(b.box_public_key(), SecretBytes(31)).code(), Code::kCrypto);
+  // Low-order points (u = 0, u = 1) would give an all-zero shared secret.
+  EXPECT_EQ(SharedKey::derive(std::string(32, '\0'), a.box_secret_key()).code(), Code::kCrypto);
+  std::string one(32, '\0');
+  one[0] = 1;
+  EXPECT_EQ(SharedKey::derive(one, a.box_secret_key()).code(), Code::kCrypto);
+}
+
+TEST(DirectEnvelopeTest, RoundTripsBothWays) {
   Pair p;
   const std::string envelope = seal_direct(p.alice_to_bob, "hello bob");
+  ASSERT_EQ(envelope.size(), 1 + kNonce + kMac + 9);
   EXPECT_EQ(static_cast<unsigned char>(envelope[0]), kEnvelopeDirectV1);
   EXPECT_EQ(envelope.find("hello bob"), std::string::npos);
   auto opened = open_direct(p.bob_to_alice, envelope);
   ASSERT_TRUE(opened) << opened.status().to_string();
   EXPECT_EQ(*opened, "hello bob");
-  EXPECT_EQ(*open_direct(p.alice_to_bob, seal_direct(p.bob_to_alice, "")), "");
+
+  auto reply = open_direct(p.alice_to_bob, seal_direct(p.bob_to_alice, "hi alice"));
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(*reply, "hi alice");
 }
 
-TEST(EnvelopeTest, SameMessageSealsDifferently) {
+TEST(DirectEnvelopeTest, RoundTripsEmptyBinaryAndLargePlaintexts) {
   Pair p;
-  EXPECT_NE(seal_direct(p.alice_to_bob, "x"), seal_direct(p.alice_to_bob, "x"));
+  const std::string binary("\0\x01\xff\0zero bytes inside\0", 21);
+  std::string large(256 * 1024, '\0');
+  for (std::size_t i = 0; i < large.size(); ++i)
+    large[i] = static_cast<char>(i * 131 + 7);
+  for (const std::string& plaintext : {std::string(), binary, large}) {
+    auto opened = open_direct(p.bob_to_alice, seal_direct(p.alice_to_bob, plaintext));
+    ASSERT_TRUE(opened) << opened.status().to_string();
+    EXPECT_EQ(*opened, plaintext);
+  }
 }
 
-TEST(EnvelopeTest, EveryTamperedByteIsRejected) {
+TEST(DirectEnvelopeTest, SameMessageSealsDifferently) {
+  Pair p;
+  const std::string a = seal_direct(p.alice_to_bob, "x");
+  const std::string b = seal_direct(p.alice_to_bob, "x");
+  EXPECT_NE(a, b);
+  EXPECT_NE(a.substr(1, kNonce), b.substr(1, kNonce));  // fresh nonce every time
+}
+
+TEST(DirectEnvelopeTest, EveryTamperedByteIsRejected) {
   Pair p;
   const std::string envelope = seal_direct(p.alice_to_bob, "attack at dawn");
-  for (std::size_t i = 0; i < envelope.size(); ++i) {
-    std::string tampered = envelope;
-    tampered[i] ^= 0x01;
-    EXPECT_EQ(open_direct(p.bob_to_alice, tampered).code(), Code::kCrypto) << "byte " << i;
-  }
-  for (std::size_t n = 0; n < envelope.size(); ++n) {
-    EXPECT_FALSE(open_direct(p.bob_to_alice, envelope.substr(0, n))) << "length " << n;
+  auto open = [&](const std::string& e) { return open_direct(p.bob_to_alice, e); };
+  expect_every_flip_rejected(envelope, 0, 1, "version", open);
+  expect_every_flip_rejected(envelope, 1, 1 + kNonce, "nonce", open);
+  expect_every_flip_rejected(envelope, 1 + kNonce, 1 + kNonce + kMac, "mac", open);
+  expect_every_flip_rejected(envelope, 1 + kNonce + kMac, envelope.size(), "ciphertext", open);
+}
+
+TEST(DirectEnvelopeTest, UnknownVersionsAreRejected) {
+  Pair p;
+  const std::string envelope = seal_direct(p.alice_to_bob, "payload");
+  for (int version = 0; version < 256; ++version) {
+    if (version == kEnvelopeDirectV1) continue;
+    std::string other = envelope;
+    other[0] = static_cast<char>(version);
+    auto opened = open_direct(p.bob_to_alice, other);
+    EXPECT_EQ(opened.code(), Code::kCrypto) << "version " << version;
   }
 }
 
-TEST(EnvelopeTest, WrongKeyIsRejected) {
+TEST(DirectEnvelopeTest, TruncatedOrExtendedEnvelopesAreRejected) {
+  Pair p;
+  const std::string envelope = seal_direct(p.alice_to_bob, "attack at dawn");
+  for (std::size_t n = 0; n < envelope.size(); ++n) {
+    EXPECT_EQ(open_direct(p.bob_to_alice, envelope.substr(0, n)).code(), Code::kCrypto)
+        << "length " << n;
+  }
+  EXPECT_EQ(open_direct(p.bob_to_alice, envelope + '\0').code(), Code::kCrypto);
+}
+
+TEST(DirectEnvelopeTest, WrongKeysAreRejected) {
   Pair p;
   const Identity eve = Identity::generate();
-  auto eve_key = SharedKey::derive(p.alice.box_public_key(), eve.box_secret_key());
-  ASSERT_TRUE(eve_key);
-  EXPECT_EQ(open_direct(*eve_key, seal_direct(p.alice_to_bob, "secret")).code(), Code::kCrypto);
+  const std::string envelope = seal_direct(p.alice_to_bob, "secret");
+  // Eve's key with Alice, with Bob, and Alice's key with herself: none opens it.
+  EXPECT_EQ(open_direct(derive(p.alice, eve), envelope).code(), Code::kCrypto);
+  EXPECT_EQ(open_direct(derive(p.bob, eve), envelope).code(), Code::kCrypto);
+  EXPECT_EQ(open_direct(derive(p.alice, p.alice), envelope).code(), Code::kCrypto);
+  EXPECT_EQ(open_direct(SharedKey(), envelope).code(), Code::kCrypto);
 }
 
-TEST(EnvelopeTest, SharedKeyRejectsBadSizes) {
-  const Identity a = Identity::generate();
-  EXPECT_FALSE(SharedKey::derive("short", a.box_secret_key()));
-}
-
-TEST(EnvelopeTest, GroupRoundTripForEveryMemberWithOneBody) {
-  const Identity sender = Identity::generate();
+struct Group {
+  static constexpr std::size_t kMembers = 5;
+  Identity sender = Identity::generate();
   std::vector<Identity> members;
-  std::vector<SharedKey> sender_keys;
-  for (int i = 0; i < 5; ++i) {
-    members.push_back(Identity::generate());
-    sender_keys.push_back(
-        *SharedKey::derive(members.back().box_public_key(), sender.box_secret_key()));
-  }
+  std::vector<SharedKey> to_member;    // sender's key with members[i]
+  std::vector<SharedKey> from_sender;  // members[i]'s key with the sender
   std::vector<const SharedKey*> recipients;
-  for (const auto& k : sender_keys)
-    recipients.push_back(&k);
+
+  Group() {
+    for (std::size_t i = 0; i < kMembers; ++i)
+      members.push_back(Identity::generate());
+    for (const Identity& m : members) {
+      to_member.push_back(derive(m, sender));
+      from_sender.push_back(derive(sender, m));
+    }
+    for (const SharedKey& k : to_member)
+      recipients.push_back(&k);
+  }
+};
+
+TEST(GroupEnvelopeTest, EveryMemberOpensTheOneBody) {
+  Group g;
   const std::string ad = "group 7 message 1";
-  const SealedGroupMessage sealed = seal_group(recipients, "team lunch?", ad);
-  ASSERT_EQ(sealed.wraps.size(), members.size());
+  const SealedGroupMessage sealed = seal_group(g.recipients, "team lunch?", ad);
+  ASSERT_EQ(sealed.wraps.size(), Group::kMembers);
+  ASSERT_EQ(sealed.body.size(), 1 + kNonce + 11 + kMac);
   EXPECT_EQ(static_cast<unsigned char>(sealed.body[0]), kEnvelopeGroupV1);
-  for (std::size_t i = 0; i < members.size(); ++i) {
-    auto key = SharedKey::derive(sender.box_public_key(), members[i].box_secret_key());
-    ASSERT_TRUE(key);
-    auto opened = open_group(*key, sealed.wraps[i], sealed.body, ad);
+  EXPECT_EQ(sealed.body.find("team lunch?"), std::string::npos);
+  std::set<std::string> distinct(sealed.wraps.begin(), sealed.wraps.end());
+  EXPECT_EQ(distinct.size(), Group::kMembers);
+  for (std::size_t i = 0; i < Group::kMembers; ++i) {
+    ASSERT_EQ(sealed.wraps[i].size(), kWrapSize);
+    auto opened = open_group(g.from_sender[i], sealed.wraps[i], sealed.body, ad);
     ASSERT_TRUE(opened) << opened.status().to_string();
     EXPECT_EQ(*opened, "team lunch?");
     // Another member's wrap does not open with this member's key.
-    EXPECT_FALSE(open_group(*key, sealed.wraps[(i + 1) % members.size()], sealed.body, ad));
+    const std::size_t j = (i + 1) % Group::kMembers;
+    EXPECT_EQ(open_group(g.from_sender[i], sealed.wraps[j], sealed.body, ad).code(), Code::kCrypto);
   }
 }
 
-TEST(EnvelopeTest, GroupRejectsTamperingAndWrongAssociatedData) {
-  const Identity sender = Identity::generate();
-  const Identity member = Identity::generate();
-  const SharedKey to_member = *SharedKey::derive(member.box_public_key(), sender.box_secret_key());
-  const SharedKey from_sender =
-      *SharedKey::derive(sender.box_public_key(), member.box_secret_key());
-  const SharedKey* recipients[] = {&to_member};
-  const SealedGroupMessage sealed = seal_group(recipients, "payload", "ad");
-  EXPECT_FALSE(open_group(from_sender, sealed.wraps[0], sealed.body, "other ad"));
-  for (std::size_t i = 0; i < sealed.body.size(); ++i) {
+TEST(GroupEnvelopeTest, EmptyAndLargePlaintextsAndNoRecipients) {
+  Group g;
+  const SealedGroupMessage empty = seal_group(g.recipients, "", "");
+  auto opened = open_group(g.from_sender[0], empty.wraps[0], empty.body, "");
+  ASSERT_TRUE(opened);
+  EXPECT_EQ(*opened, "");
+
+  const std::string large(200 * 1024, 'q');
+  const SealedGroupMessage big = seal_group(g.recipients, large, "ad");
+  auto opened_big = open_group(g.from_sender[4], big.wraps[4], big.body, "ad");
+  ASSERT_TRUE(opened_big);
+  EXPECT_EQ(*opened_big, large);
+
+  const SealedGroupMessage nobody = seal_group({}, "for no one", "ad");
+  EXPECT_TRUE(nobody.wraps.empty());
+  EXPECT_EQ(nobody.body.size(), 1 + kNonce + 10 + kMac);
+}
+
+TEST(GroupEnvelopeTest, NonMembersAndWrongAssociatedDataAreRejected) {
+  Group g;
+  const SealedGroupMessage sealed = seal_group(g.recipients, "payload", "group 1 msg 1");
+  const Identity outsider = Identity::generate();
+  const SharedKey outsider_key = derive(g.sender, outsider);
+  for (const std::string& wrap : sealed.wraps) {
+    EXPECT_EQ(open_group(outsider_key, wrap, sealed.body, "group 1 msg 1").code(), Code::kCrypto);
+  }
+  for (const char* ad : {"group 1 msg 2", "group 2 msg 1", "", "group 1 msg 1 "}) {
+    EXPECT_EQ(open_group(g.from_sender[0], sealed.wraps[0], sealed.body, ad).code(), Code::kCrypto)
+        << ad;
+  }
+  EXPECT_EQ(open_group(SharedKey(), sealed.wraps[0], sealed.body, "group 1 msg 1").code(),
+            Code::kCrypto);
+}
+
+TEST(GroupEnvelopeTest, EveryTamperedBodyOrWrapByteIsRejected) {
+  Group g;
+  const SealedGroupMessage sealed = seal_group(g.recipients, "attack at dawn", "ad");
+  const SharedKey& key = g.from_sender[0];
+  const std::string& wrap = sealed.wraps[0];
+  const std::string& body = sealed.body;
+  auto open_body = [&](const std::string& b) { return open_group(key, wrap, b, "ad"); };
+  auto open_wrap = [&](const std::string& w) { return open_group(key, w, body, "ad"); };
+  expect_every_flip_rejected(body, 0, 1, "body version", open_body);
+  expect_every_flip_rejected(body, 1, 1 + kNonce, "body nonce", open_body);
+  expect_every_flip_rejected(body, 1 + kNonce, body.size() - kMac, "body ciphertext", open_body);
+  expect_every_flip_rejected(body, body.size() - kMac, body.size(), "body mac", open_body);
+  expect_every_flip_rejected(wrap, 0, kNonce, "wrap nonce", open_wrap);
+  expect_every_flip_rejected(wrap, kNonce, kNonce + kMac, "wrap mac", open_wrap);
+  expect_every_flip_rejected(wrap, kNonce + kMac, wrap.size(), "wrap ciphertext", open_wrap);
+}
+
+TEST(GroupEnvelopeTest, UnknownVersionsAreRejected) {
+  Group g;
+  const SealedGroupMessage sealed = seal_group(g.recipients, "payload", "ad");
+  for (int version = 0; version < 256; ++version) {
+    if (version == kEnvelopeGroupV1) continue;
     std::string body = sealed.body;
-    body[i] ^= 0x80;
-    EXPECT_FALSE(open_group(from_sender, sealed.wraps[0], body, "ad")) << "body byte " << i;
+    body[0] = static_cast<char>(version);
+    EXPECT_EQ(open_group(g.from_sender[0], sealed.wraps[0], body, "ad").code(), Code::kCrypto)
+        << "version " << version;
   }
-  for (std::size_t i = 0; i < sealed.wraps[0].size(); ++i) {
-    std::string wrap = sealed.wraps[0];
-    wrap[i] ^= 0x80;
-    EXPECT_FALSE(open_group(from_sender, wrap, sealed.body, "ad")) << "wrap byte " << i;
+}
+
+TEST(GroupEnvelopeTest, TruncatedOrExtendedInputsAreRejected) {
+  Group g;
+  const SealedGroupMessage sealed = seal_group(g.recipients, "payload", "ad");
+  const SharedKey& key = g.from_sender[0];
+  for (std::size_t n = 0; n < sealed.body.size(); ++n) {
+    EXPECT_EQ(open_group(key, sealed.wraps[0], sealed.body.substr(0, n), "ad").code(),
+              Code::kCrypto)
+        << "body length " << n;
   }
-  EXPECT_FALSE(open_group(from_sender, sealed.wraps[0], sealed.body.substr(0, 10), "ad"));
-  // A direct envelope is not a group envelope.
-  EXPECT_FALSE(open_group(from_sender, sealed.wraps[0], seal_direct(to_member, "x"), "ad"));
+  for (std::size_t n = 0; n < sealed.wraps[0].size(); ++n) {
+    EXPECT_EQ(open_group(key, sealed.wraps[0].substr(0, n), sealed.body, "ad").code(),
+              Code::kCrypto)
+        << "wrap length " << n;
+  }
+  EXPECT_EQ(open_group(key, sealed.wraps[0] + 'x', sealed.body, "ad").code(), Code::kCrypto);
+  EXPECT_EQ(open_group(key, sealed.wraps[0], sealed.body + 'x', "ad").code(), Code::kCrypto);
+}
+
+TEST(GroupEnvelopeTest, PartsOfDifferentMessagesDoNotMix) {
+  Group g;
+  const SealedGroupMessage first = seal_group(g.recipients, "first", "ad");
+  const SealedGroupMessage second = seal_group(g.recipients, "second", "ad");
+  EXPECT_NE(first.wraps[0], second.wraps[0]);  // a fresh message key per message
+  EXPECT_EQ(open_group(g.from_sender[0], first.wraps[0], second.body, "ad").code(), Code::kCrypto);
+  EXPECT_EQ(open_group(g.from_sender[0], second.wraps[0], first.body, "ad").code(), Code::kCrypto);
+}
+
+TEST(EnvelopeTest, DirectAndGroupEnvelopesAreNotInterchangeable) {
+  Group g;
+  const SealedGroupMessage sealed = seal_group(g.recipients, "payload", "ad");
+  const std::string direct = seal_direct(g.to_member[0], "payload");
+  EXPECT_EQ(open_group(g.from_sender[0], sealed.wraps[0], direct, "ad").code(), Code::kCrypto);
+  EXPECT_EQ(open_direct(g.from_sender[0], sealed.body).code(), Code::kCrypto);
+  // A wrap is a sealed key, not an envelope.
+  EXPECT_EQ(open_direct(g.from_sender[0], sealed.wraps[0]).code(), Code::kCrypto);
+}
+
+TEST(EnvelopeDeathTest, SealingWithAnEmptyKeyAborts) {
+  const SharedKey empty;
+  EXPECT_DEATH(seal_direct(empty, "x"), "empty SharedKey");
+  const SharedKey* recipients[] = {&empty};
+  EXPECT_DEATH(seal_group(recipients, "x", "ad"), "empty SharedKey");
+  const SharedKey* null_recipient[] = {nullptr};
+  EXPECT_DEATH(seal_group(null_recipient, "x", "ad"), "null recipient");
 }
 
 }  // namespace
