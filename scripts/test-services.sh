@@ -12,7 +12,9 @@
 #
 # Everything lives in $FASTCHAT_SERVICES_DIR (default /tmp/fastchat-services): the
 # database cluster (initdb'd on first start, kept between runs), logs and sockets.
-# Ports: $FASTCHAT_PG_PORT (55432) and $FASTCHAT_REDIS_PORT (56379), on 127.0.0.1 only.
+# Ports: $FASTCHAT_PG_PORT (55432) and $FASTCHAT_REDIS_PORT (56379), on 127.0.0.1 only;
+# "auto" picks free ones and remembers them in the services dir, so that runs with
+# services dirs of their own (scripts/test.sh) never meet.
 # PostgreSQL keeps fsync and synchronous_commit on, as in production: the tests check
 # durability, not a tuned-down server. Authentication is "trust" on loopback: this is a
 # throwaway cluster for tests, never one holding data. Safe to run twice: a running
@@ -50,6 +52,27 @@ pg_running() {
 
 port_in_use() {
   (echo >"/dev/tcp/127.0.0.1/$1") >/dev/null 2>&1
+}
+
+# A free port for "auto", chosen once per services dir and service.
+resolve_port() {
+  local name="$1" port="$2" file="$DIR/$1.port"
+  if [ "$port" != auto ]; then
+    echo "$port"
+  elif [ -f "$file" ]; then
+    cat "$file"
+  else
+    for _ in $(seq 100); do
+      port=$((20000 + RANDOM % 30000))
+      if ! port_in_use "$port"; then
+        mkdir -p "$DIR"
+        echo "$port" >"$file"
+        echo "$port"
+        return
+      fi
+    done
+    die "no free port for $name"
+  fi
 }
 
 pg_url() { echo "postgresql://$PG_USER@127.0.0.1:$PG_PORT/$PG_DB"; }
@@ -151,6 +174,9 @@ status() {
   if pg_running; then echo "postgres: running, $(pg_url)"; else echo "postgres: stopped"; fi
   if redis_running; then echo "redis: running, $(redis_url)"; else echo "redis: stopped"; fi
 }
+
+PG_PORT="$(resolve_port postgres "$PG_PORT")"
+REDIS_PORT="$(resolve_port redis "$REDIS_PORT")"
 
 command="${1:-}"
 which="${2:-all}"

@@ -8,8 +8,12 @@ preset="${1:-asan}"
 jobs="$(nproc)"
 
 if [ -x scripts/test-services.sh ] && [ -z "${FASTCHAT_TEST_POSTGRES_URL:-}" ]; then
+  # Services of this run only, on free ports: parallel runs (other checkouts, the
+  # shared services of scripts/test-services.sh's defaults) never stop each other's.
+  FASTCHAT_SERVICES_DIR="$(mktemp -d "${TMPDIR:-/tmp}/fastchat-services-XXXXXX")"
+  export FASTCHAT_SERVICES_DIR FASTCHAT_PG_PORT=auto FASTCHAT_REDIS_PORT=auto
+  trap 'scripts/test-services.sh stop >/dev/null 2>&1 || true; rm -rf "$FASTCHAT_SERVICES_DIR"' EXIT
   eval "$(scripts/test-services.sh start)"
-  trap 'scripts/test-services.sh stop >/dev/null 2>&1 || true' EXIT
 fi
 
 cmake --preset "$preset"
