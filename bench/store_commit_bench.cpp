@@ -6,6 +6,10 @@
 //
 // The database lives in $FASTCHAT_BENCH_DIR, else $TMPDIR, else /tmp: put it on the disk
 // you want to measure (a tmpfs makes fsync free). Wall-clock time, since fsync waits.
+//
+// With $FASTCHAT_TEST_POSTGRES_URL set (scripts/test-services.sh start), the same cases
+// run against the PostgreSQL store too (BM_Pg*), each in a schema of its own that is
+// dropped afterwards; synchronous_commit=on, so one WAL flush per batch.
 #include <benchmark/benchmark.h>
 #include <stdlib.h>
 
@@ -17,7 +21,9 @@
 #include <string>
 #include <vector>
 
+#include "common/message_id.h"
 #include "store/open_store.h"
+#include "store/postgres/pg_connection.h"
 
 namespace fastchat::store {
 namespace {
@@ -26,16 +32,49 @@ constexpr int kUsers = 1000;
 constexpr std::size_t kBodySize = 256;  // a short text message after encryption
 constexpr int kGroupSize = 8;
 
+enum class Backend { kSqlite, kPostgres };
+
+const char* postgres_url() {
+  const char* url = std::getenv("FASTCHAT_TEST_POSTGRES_URL");
+  return url != nullptr && *url != '\0' ? url : nullptr;
+}
+
+// Runs one SQL statement on `url`, or aborts.
+void postgres_exec(const std::string& url, const std::string& sql) {
+  postgres::PgConnectOptions options;
+  options.url = url;
+  auto db = postgres::PgConnection::connect(options);
+  if (!db) {
+    std::fprintf(stderr, "%s\n", db.status().to_string().c_str());
+    std::abort();
+  }
+  (*db)->send_sql(sql.c_str());
+  if (Status s = (*db)->sync(); !s) {
+    std::fprintf(stderr, "%s: %s\n", sql.c_str(), s.to_string().c_str());
+    std::abort();
+  }
+}
+
 class BenchStore {
  public:
-  BenchStore() {
-    const char* base = std::getenv("FASTCHAT_BENCH_DIR");
-    if (base == nullptr || *base == '\0') base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
-                          "/fastchat-store-bench-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) std::abort();
-    dir_ = pattern;
-    auto store = open_store("", dir_);
+  explicit BenchStore(Backend backend = Backend::kSqlite) {
+    std::string location;
+    if (backend == Backend::kPostgres) {
+      schema_ = "bench_" + MessageId::random().to_hex().substr(0, 16);
+      postgres_exec(postgres_url(), "CREATE SCHEMA " + schema_);
+      location =
+          std::string(postgres_url()) +
+          (std::string_view(postgres_url()).find('?') == std::string_view::npos ? "?" : "&") +
+          "options=-csearch_path%3D" + schema_;
+    } else {
+      const char* base = std::getenv("FASTCHAT_BENCH_DIR");
+      if (base == nullptr || *base == '\0') base = std::getenv("TMPDIR");
+      std::string pattern = std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
+                            "/fastchat-store-bench-XXXXXX";
+      if (::mkdtemp(pattern.data()) == nullptr) std::abort();
+      dir_ = pattern;
+    }
+    auto store = backend == Backend::kPostgres ? open_store(location, "") : open_store("", dir_);
     if (!store) {
       std::fprintf(stderr, "open_store: %s\n", store.status().to_string().c_str());
       std::abort();
@@ -53,6 +92,8 @@ class BenchStore {
   }
   ~BenchStore() {
     store_.reset();
+    if (!schema_.empty()) postgres_exec(postgres_url(), "DROP SCHEMA " + schema_ + " CASCADE");
+    if (dir_.empty()) return;
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);
   }
@@ -68,7 +109,8 @@ class BenchStore {
   }
 
  private:
-  std::string dir_;
+  std::string dir_;     // SQLite
+  std::string schema_;  // PostgreSQL
   std::unique_ptr<Store> store_;
   std::vector<UserId> users_;
   std::uint64_t counter_ = 0;
@@ -87,8 +129,8 @@ void report(benchmark::State& state, std::int64_t messages, std::int64_t deliver
 // Direct messages between random users. With `acks`, every batch is followed by the
 // recipients' acks (online users): inboxes and message rows stay small, the steady state
 // of a server. Without, everything accumulates (users offline): the harder case.
-void commit_direct(benchmark::State& state, bool acks) {
-  BenchStore bench;
+void commit_direct(benchmark::State& state, bool acks, Backend backend = Backend::kSqlite) {
+  BenchStore bench(backend);
   const auto batch_size = static_cast<std::size_t>(state.range(0));
   std::mt19937_64 rng(42);
   std::uniform_int_distribution<std::size_t> pick(0, kUsers - 1);
@@ -146,8 +188,8 @@ BENCHMARK(BM_CommitDirectWithAcks)
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 
-void BM_CommitGroup(benchmark::State& state) {
-  BenchStore bench;
+void commit_group(benchmark::State& state, Backend backend) {
+  BenchStore bench(backend);
   const auto batch_size = static_cast<std::size_t>(state.range(0));
   // kUsers / kGroupSize disjoint groups of kGroupSize members.
   std::vector<GroupId> groups;
@@ -195,12 +237,38 @@ void BM_CommitGroup(benchmark::State& state) {
   }
   report(state, messages, deliveries);
 }
+
+void BM_CommitGroup(benchmark::State& state) {
+  commit_group(state, Backend::kSqlite);
+}
 BENCHMARK(BM_CommitGroup)
     ->Arg(1)
     ->Arg(100)
     ->Arg(1000)
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
+
+// The PostgreSQL cases exist only when there is a server to run them against.
+const bool kPostgresRegistered = [] {
+  if (postgres_url() == nullptr) return false;
+  const std::pair<const char*, void (*)(benchmark::State&)> cases[] = {
+      {"BM_PgCommitDirect",
+       [](benchmark::State& state) { commit_direct(state, false, Backend::kPostgres); }},
+      {"BM_PgCommitDirectWithAcks",
+       [](benchmark::State& state) { commit_direct(state, true, Backend::kPostgres); }},
+      {"BM_PgCommitGroup",
+       [](benchmark::State& state) { commit_group(state, Backend::kPostgres); }},
+  };
+  for (const auto& [name, function] : cases) {
+    benchmark::RegisterBenchmark(name, function)
+        ->Arg(1)
+        ->Arg(100)
+        ->Arg(1000)
+        ->UseRealTime()
+        ->Unit(benchmark::kMicrosecond);
+  }
+  return true;
+}();
 
 }  // namespace
 }  // namespace fastchat::store

@@ -23,7 +23,14 @@ struct pg_result;
 namespace fastchat::store::postgres {
 
 // The PostgreSQL types that parameters and array elements are sent as (their OIDs).
-enum class PgType : std::uint32_t { kBool = 16, kBytea = 17, kInt8 = 20, kInt4 = 23, kText = 25 };
+enum class PgType : std::uint32_t {
+  kBool = 16,
+  kBytea = 17,
+  kInt8 = 20,
+  kInt4 = 23,
+  kText = 25,
+  kUuid = 2950,  // binary format: the 16 bytes
+};
 
 // Parameters of one statement, all in binary format. The SQL must give each
 // parameter its type ($1::int8, $2::bytea[]) since none is sent along.
@@ -31,7 +38,7 @@ class PgParams {
  public:
   PgParams& int64(std::int64_t value);
   PgParams& int32(std::int32_t value);
-  PgParams& bytes(std::string_view value);  // bytea, or text (UTF-8)
+  PgParams& bytes(std::string_view value);  // bytea, text (UTF-8), or uuid (16 bytes)
   PgParams& null();
 
   // A one-dimensional array: begin_array, one element_*() per element, end_array.

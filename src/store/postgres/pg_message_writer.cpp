@@ -129,7 +129,7 @@ void Batch::send_reads(PgConnection& db) {
   keys.begin_array(PgType::kInt8);
   for (const OutgoingMessage& message : messages_)
     keys.element_int64(message.sender);
-  keys.end_array().begin_array(PgType::kBytea);
+  keys.end_array().begin_array(PgType::kUuid);
   for (const OutgoingMessage& message : messages_)
     keys.element_bytes(message.message_id.bytes());
   keys.end_array();
@@ -307,7 +307,7 @@ void Batch::send_writes(PgConnection& db) {
     params.begin_array(PgType::kInt8);
     for (std::uint32_t i : new_messages_)
       params.element_int64(messages_[i].sender);
-    params.end_array().begin_array(PgType::kBytea);
+    params.end_array().begin_array(PgType::kUuid);
     for (std::uint32_t i : new_messages_)
       params.element_bytes(messages_[i].message_id.bytes());
     params.end_array().begin_array(PgType::kInt8);
@@ -347,7 +347,7 @@ void Batch::send_writes(PgConnection& db) {
     params.end_array().begin_array(PgType::kInt8);
     for (const Row& row : rows_)
       params.element_int64(messages_[row.message].sender);
-    params.end_array().begin_array(PgType::kBytea);
+    params.end_array().begin_array(PgType::kUuid);
     for (const Row& row : rows_)
       params.element_bytes(messages_[row.message].message_id.bytes());
     params.end_array().begin_array(PgType::kBytea);

@@ -90,15 +90,15 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kStatem
     // kFindOriginals: messages of the batch already stored. Runs after kLockUsers, which
     // holds every sender: no one else can store one of these keys until we commit.
     "SELECT m.sender, m.message_id, m.server_time_ms "
-    "FROM unnest($1::int8[], $2::bytea[]) AS k (sender, message_id) "
+    "FROM unnest($1::int8[], $2::uuid[]) AS k (sender, message_id) "
     "JOIN messages AS m ON m.sender = k.sender AND m.message_id = k.message_id",
     // kInsertMessages: the batch's new messages, one statement.
     "INSERT INTO messages (sender, message_id, group_id, body, server_time_ms, refs) "
-    "SELECT * FROM unnest($1::int8[], $2::bytea[], $3::int8[], $4::bytea[], $5::int8[], "
+    "SELECT * FROM unnest($1::int8[], $2::uuid[], $3::int8[], $4::bytea[], $5::int8[], "
     "$6::int4[])",
     // kInsertInbox: the batch's deliveries, one statement.
     "INSERT INTO inbox (user_id, seq, sender, message_id, sealed_key) "
-    "SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::bytea[], $5::bytea[])",
+    "SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::uuid[], $5::bytea[])",
     // kStoreLastSeqs: one row per recipient of the batch.
     "UPDATE users AS u SET last_seq = s.last_seq "
     "FROM unnest($1::int8[], $2::int8[]) AS s (id, last_seq) WHERE u.id = s.id",
@@ -116,25 +116,29 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kStatem
     "UPDATE users AS u SET acked_seq = least(a.up_to, u.last_seq) "
     "FROM unnest($1::int8[], $2::int8[]) AS a (id, up_to) "
     "WHERE u.id = a.id AND u.acked_seq < least(a.up_to, u.last_seq)",
-    // kLockReleased: the messages whose references kReleaseInbox drops, locked in key
-    // order so that acks of members of one group never deadlock on them. Inbox rows up
-    // to an earlier ack are gone already: these are exactly the newly acknowledged ones.
+    // kLockReleased: the group messages whose references kReleaseInbox drops, locked in
+    // key order so that acks of members of one group never deadlock on them. (A direct
+    // message has one inbox row, and its recipient is locked already; only group
+    // messages' inbox rows carry a key wrap.) Inbox rows up to an earlier ack are gone
+    // already: these are exactly the newly acknowledged ones.
     "SELECT 1 FROM messages AS m WHERE (m.sender, m.message_id) IN ("
     "  SELECT i.sender, i.message_id FROM users AS u "
     "  JOIN inbox AS i ON i.user_id = u.id AND i.seq <= u.acked_seq "
-    "  WHERE u.id = ANY($1::int8[])) "
+    "  WHERE u.id = ANY($1::int8[]) AND i.sealed_key IS NOT NULL) "
     "ORDER BY m.sender, m.message_id FOR NO KEY UPDATE OF m",
-    // kReleaseInbox: deletes acknowledged inbox rows and drops their references.
+    // kReleaseInbox: deletes acknowledged inbox rows; a message whose last references go
+    // is deleted, the others lose the references (two sets of rows: none is touched twice).
     "WITH gone AS (DELETE FROM inbox AS i USING users AS u "
     "  WHERE u.id = ANY($1::int8[]) AND i.user_id = u.id AND i.seq <= u.acked_seq "
-    "  RETURNING i.sender, i.message_id) "
-    "UPDATE messages AS m SET refs = m.refs - g.n "
-    "FROM (SELECT sender, message_id, count(*)::int4 AS n FROM gone "
-    "      GROUP BY sender, message_id) AS g "
-    "WHERE m.sender = g.sender AND m.message_id = g.message_id",
-    // kPurgeUnreferenced: served by the partial index messages_unreferenced, which holds
-    // only the rows that go: those just released, and those no inbox ever held (sent to
-    // a group of one).
+    "  RETURNING i.sender, i.message_id), "
+    "released AS (SELECT sender, message_id, count(*)::int4 AS n FROM gone "
+    "  GROUP BY sender, message_id), "
+    "dropped AS (DELETE FROM messages AS m USING released AS r "
+    "  WHERE m.sender = r.sender AND m.message_id = r.message_id AND m.refs <= r.n) "
+    "UPDATE messages AS m SET refs = m.refs - r.n FROM released AS r "
+    "WHERE m.sender = r.sender AND m.message_id = r.message_id AND m.refs > r.n",
+    // kPurgeUnreferenced: messages no inbox ever held (sent to a group of one), found by
+    // the partial index messages_unreferenced, which holds only those.
     "DELETE FROM messages WHERE refs = 0",
 };
 
