@@ -1,0 +1,89 @@
+// fastchat-balancer: tells clients which chat server to use (docs/cluster.md).
+//   fastchat-balancer --listen HOST:PORT --redis URL [--strategy
+//   least-connections|round-robin|random]
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+
+#include "balancer/balancer.h"
+#include "common/logging.h"
+
+namespace {
+
+// "HOST:PORT" or "[V6]:PORT" into its parts.
+bool split_host_port(const std::string& text, std::string& host, std::uint16_t& port) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos) return false;
+  host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  try {
+    const int value = std::stoi(text.substr(colon + 1));
+    if (value < 0 || value > 65535) return false;
+    port = static_cast<std::uint16_t>(value);
+  } catch (...) {
+    return false;
+  }
+  return !host.empty();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  fastchat::balancer::BalancerConfig config;
+  std::string listen = "127.0.0.1:7700";
+  std::string strategy = "least-connections";
+  std::string log_level = "info";
+  std::string log_file;
+
+  CLI::App app{"fastchat-balancer: hands each client a live fastchat server"};
+  app.add_option("--listen", listen, "HOST:PORT to listen on (port 0 picks a free one)")
+      ->capture_default_str();
+  app.add_option("--redis", config.redis_url, "redis://HOST:PORT[/DB] of the cluster")->required();
+  app.add_option("--strategy", strategy, "least-connections, round-robin or random")
+      ->capture_default_str();
+  app.add_option("--admin-listen", config.admin_listen,
+                 "HOST:PORT for /metrics and /healthz (default: none)");
+  app.add_option("--ready-file", config.ready_file, "write HOST:PORT here once listening");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off")
+      ->capture_default_str();
+  app.add_option("--log-file", log_file, "also log to this file");
+  CLI11_PARSE(app, argc, argv);
+
+  if (!split_host_port(listen, config.listen_host, config.listen_port)) {
+    std::fprintf(stderr, "fastchat-balancer: --listen wants HOST:PORT, got '%s'\n", listen.c_str());
+    return 2;
+  }
+  auto parsed = fastchat::balancer::parse_strategy(strategy);
+  if (!parsed) {
+    std::fprintf(stderr,
+                 "fastchat-balancer: --strategy is least-connections, round-robin or random, "
+                 "not '%s'\n",
+                 strategy.c_str());
+    return 2;
+  }
+  config.strategy = *parsed;
+  fastchat::setup_logging(log_level, log_file);
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  fastchat::balancer::Balancer balancer(config);
+  if (auto status = balancer.start(); !status) {
+    spdlog::error("cannot start: {}", status.to_string());
+    std::fprintf(stderr, "fastchat-balancer: %s\n", status.to_string().c_str());
+    return 1;
+  }
+  int signal = 0;
+  sigwait(&signals, &signal);
+  spdlog::info("received signal {}", signal);
+  balancer.stop();
+  return 0;
+}
