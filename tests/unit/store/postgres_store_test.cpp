@@ -369,5 +369,38 @@ TEST_F(PostgresStoreTest, BrokenConnectionIsReplacedOnNextUse) {
   EXPECT_EQ(store->open_connections(), 1);
 }
 
+TEST_F(PostgresStoreTest, ClosingTheStoreClosesItsConnections) {
+  const std::string name = "closing_" + schema_->name();
+  const std::string count =
+      "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + name + "'";
+  PostgresOptions options;
+  options.max_connections = 4;
+  auto opened = PostgresStore::open(schema_->url() + "&application_name=" + name, options);
+  ASSERT_TRUE(opened) << opened.status().to_string();
+  std::unique_ptr<PostgresStore> store = std::move(opened).value();
+  const UserId alice = add_user(*store, "alice");
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      for (int j = 0; j < 50; ++j)
+        EXPECT_TRUE(store->find_user_by_id(alice));
+    });
+  }
+  for (auto& thread : threads)
+    thread.join();
+  EXPECT_GE(store->open_connections(), 1);
+  EXPECT_LE(store->open_connections(), 4);
+  EXPECT_EQ(schema_->query_int(count.c_str()), store->open_connections());
+
+  store.reset();
+  // Backends exit asynchronously after the client's Terminate message.
+  std::int64_t left = -1;
+  for (int i = 0; i < 50 && left != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    left = schema_->query_int(count.c_str());
+  }
+  EXPECT_EQ(left, 0);
+}
+
 }  // namespace
 }  // namespace fastchat::store::postgres
