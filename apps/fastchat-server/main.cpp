@@ -51,6 +51,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--threads", config.threads, "event loops (default: one per core)");
   app.add_option("--ready-file", config.ready_file, "write HOST:PORT here once listening");
+  app.add_option("--redis", config.redis_url,
+                 "redis://HOST:PORT[/DB]: join a cluster (routing, presence, registry)");
+  app.add_option("--server-id", config.server_id,
+                 "unique id in the cluster (default: PUBLIC_HOST:PORT)");
+  app.add_option("--admin-listen", config.admin_listen,
+                 "HOST:PORT for /metrics and /healthz (default: none)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off")
       ->capture_default_str();
   app.add_option("--log-file", log_file, "also log to this file");

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+
 namespace fastchat::server {
 
 GroupCommitter::GroupCommitter(store::Store& store, std::size_t max_batch)
@@ -90,7 +92,13 @@ void GroupCommitter::commit_sends(std::vector<PendingSend>& sends) {
   batch.reserve(sends.size());
   for (auto& s : sends)
     batch.push_back(std::move(s.message));
+  const auto started = std::chrono::steady_clock::now();
   auto outcomes = store_.commit_messages(batch);
+  if (batch_observer_) {
+    batch_observer_(
+        batch.size(),
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
   {
     std::lock_guard lock(mutex_);
     ++stats_.batches;

@@ -41,6 +41,11 @@ class GroupCommitter {
   void enqueue_ack(store::AckRecord ack, AckDone done);
 
   CommitStats stats() const;
+  // Called after each batch of sends with its size and commit time (metrics). Set
+  // before start(); runs on the committer thread.
+  void set_batch_observer(std::function<void(std::size_t messages, double seconds)> observer) {
+    batch_observer_ = std::move(observer);
+  }
 
  private:
   struct PendingSend {
@@ -65,6 +70,7 @@ class GroupCommitter {
   bool stopping_ = false;
   bool running_ = false;
   CommitStats stats_;
+  std::function<void(std::size_t, double)> batch_observer_;
   std::thread thread_;
 };
 

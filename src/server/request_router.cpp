@@ -59,7 +59,7 @@ void handle_locate(Session& session, std::uint64_t request_id) {
   auto* address = reply.mutable_server_address();
   address->set_host(config.public_host.empty() ? config.listen_host : config.public_host);
   address->set_port(config.listen_port);
-  address->set_server_id(config.server_name);
+  address->set_server_id(config.server_id.empty() ? config.server_name : config.server_id);
   session.send(reply);
 }
 

@@ -8,9 +8,12 @@
 #include <filesystem>
 
 #include "cluster/local_bus.h"
+#include "cluster/redis_bus.h"
 #include "crypto/keystore.h"
 #include "protocol/frame_codec.h"
 #include "server/directory_handlers.h"
+#include "server/inbox_replay.h"
+#include "server/server_metrics.h"
 #include "server/session.h"
 #include "store/open_store.h"
 
@@ -22,7 +25,7 @@ using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>
 
 Server::Server(ServerConfig config, const Clock& clock, std::unique_ptr<cluster::Bus> bus)
     : config_(std::move(config)), clock_(clock), bus_(std::move(bus)) {
-  if (!bus_) bus_ = std::make_unique<cluster::LocalBus>();
+  if (!bus_ && config_.redis_url.empty()) bus_ = std::make_unique<cluster::LocalBus>();
 }
 
 Server::~Server() {
@@ -53,9 +56,6 @@ Status Server::start() {
   worker_ = std::make_unique<StoreWorker>(*store_, config_.store_threads);
   committer_ = std::make_unique<GroupCommitter>(*store_, config_.max_commit_batch);
   limiter_ = std::make_unique<LoginLimiter>(clock_, config_.login_limits);
-  context_ = std::make_unique<ServerContext>(ServerContext{config_, clock_, *worker_, *committer_,
-                                                           registry_, directory_, *limiter_, *auth_,
-                                                           *bus_, counters_});
 
   const std::size_t loops =
       config_.threads > 0 ? config_.threads : std::max(1u, std::thread::hardware_concurrency());
@@ -83,6 +83,14 @@ Status Server::start() {
   }
   port_ = port;
   config_.listen_port = port;
+  if (Status s = start_cluster(); !s) {
+    acceptors_.clear();
+    loops_.clear();
+    return s;
+  }
+  context_ = std::make_unique<ServerContext>(ServerContext{config_, clock_, *worker_, *committer_,
+                                                           registry_, directory_, *limiter_, *auth_,
+                                                           *bus_, counters_});
 
   bus_->start({
       .on_delivery =
@@ -93,7 +101,8 @@ Status Server::start() {
           [this](const cluster::PresenceChange& change) {
             notify_presence(registry_, change.user, change.username, change.online);
           },
-      .on_reconnected = [] {},
+      // Notifications may have been lost: sessions get their inboxes again.
+      .on_reconnected = [this] { replay_inboxes(*context_, loops_.front()->get_executor()); },
   });
   committer_->start();
   for (std::size_t i = 0; i < loops_.size(); ++i)
@@ -152,6 +161,7 @@ void Server::stop() {
   for (auto& thread : threads_)
     thread.join();
   bus_->stop();
+  if (metrics_) metrics_->stop();
   worker_->stop();
   acceptors_.clear();
   loops_.clear();  // destroys the sessions still open
@@ -164,6 +174,62 @@ std::size_t Server::online_sessions() const {
 
 CommitStats Server::commit_stats() const {
   return committer_ ? committer_->stats() : CommitStats{};
+}
+
+// --- cluster and operations wiring ------------------------------------------------
+
+Status Server::start_cluster() {
+  const std::string host = config_.public_host.empty() ? config_.listen_host : config_.public_host;
+  if (config_.server_id.empty()) config_.server_id = host + ":" + std::to_string(port_);
+  if (!config_.admin_listen.empty()) {
+    ServerMetricsSources sources{
+        .counters = counters_,
+        .commit_stats = [this] { return commit_stats(); },
+        .online_sessions = [this] { return online_sessions(); },
+        .bus_stats = nullptr,
+        .health = [this] { return health(); },
+    };
+    if (!config_.redis_url.empty()) sources.bus_stats = [this] { return redis_bus_->stats(); };
+    metrics_ = std::make_unique<ServerMetrics>(std::move(sources));
+    committer_->set_batch_observer([metrics = metrics_.get()](std::size_t n, double seconds) {
+      metrics->observe_commit(n, seconds);
+    });
+  }
+  if (!bus_) {
+    const auto unspecified = asio::ip::make_address(host).is_unspecified();
+    if (unspecified) {
+      spdlog::warn("clients will be sent to {}: set --public-host to a reachable address", host);
+    }
+    cluster::RedisBusOptions options;
+    options.redis_url = config_.redis_url;
+    options.advert = {config_.server_id, host, port_};
+    options.connection_count = [this] {
+      return counters_.connections_open.load(std::memory_order_relaxed);
+    };
+    if (metrics_) {
+      options.on_publish_latency = [metrics = metrics_.get()](double seconds) {
+        metrics->observe_publish(seconds);
+      };
+    }
+    auto bus = cluster::RedisBus::create(std::move(options));
+    if (!bus) return bus.status();
+    redis_bus_ = bus->get();
+    bus_ = std::move(*bus);
+  }
+  if (metrics_) return metrics_->start(config_.admin_listen);
+  return Status::ok();
+}
+
+Status Server::health() const {
+  if (stopped_) return Status(Code::kUnavailable, "shutting down");
+  if (redis_bus_ && !redis_bus_->stats().connected) {
+    return Status(Code::kUnavailable, "not connected to Redis");
+  }
+  return Status::ok();
+}
+
+std::uint16_t Server::admin_port() const {
+  return metrics_ ? metrics_->port() : 0;
 }
 
 }  // namespace fastchat::server

@@ -18,11 +18,18 @@
 #include "server/server_config.h"
 #include "server/server_context.h"
 
+namespace fastchat::cluster {
+class RedisBus;
+}
+
 namespace fastchat::server {
+
+class ServerMetrics;
 
 class Server {
  public:
-  // `bus` may be null: a LocalBus (single node) is used then.
+  // `bus` may be null: a LocalBus (single node) is used then, or a RedisBus when
+  // config.redis_url is set.
   explicit Server(ServerConfig config, const Clock& clock = SystemClock::instance(),
                   std::unique_ptr<cluster::Bus> bus = nullptr);
   ~Server();
@@ -40,10 +47,15 @@ class Server {
   const ServerCounters& counters() const { return counters_; }
   std::size_t online_sessions() const;
   CommitStats commit_stats() const;
+  std::uint16_t admin_port() const;
 
  private:
   void accept_loop(std::size_t loop);
   Status write_ready_file() const;
+  // Cluster and operations wiring (RedisBus, registry, admin endpoint): server.cpp's
+  // last section.
+  Status start_cluster();
+  Status health() const;
 
   ServerConfig config_;
   const Clock& clock_;
@@ -57,6 +69,8 @@ class Server {
   std::unique_ptr<LoginLimiter> limiter_;
   ServerCounters counters_;
   std::unique_ptr<ServerContext> context_;
+  std::unique_ptr<ServerMetrics> metrics_;
+  cluster::RedisBus* redis_bus_ = nullptr;  // bus_, when it is a RedisBus
 
   std::vector<std::unique_ptr<asio::io_context>> loops_;
   std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;

@@ -24,6 +24,10 @@ struct ServerConfig {
   std::size_t max_connections = 200'000;
   std::size_t max_commit_batch = 4096;
   int handshake_timeout_ms = 30'000;  // time to log in after connecting
+  // --- cluster and operations (docs/cluster.md)
+  std::string redis_url;     // set: a RedisBus links this server into a cluster
+  std::string server_id;     // unique in the cluster; empty: PUBLIC_HOST:PORT
+  std::string admin_listen;  // HOST:PORT for /metrics and /healthz; empty: none
   LoginLimits login_limits;
 };
 

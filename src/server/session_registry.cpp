@@ -51,6 +51,16 @@ std::size_t SessionRegistry::deliver(UserId user, const std::shared_ptr<const st
   return post_to(it->second, frame);
 }
 
+std::vector<UserId> SessionRegistry::users() {
+  std::vector<UserId> out;
+  for (auto& sh : shards_) {
+    std::lock_guard lock(sh.mutex);
+    for (const auto& [user, list] : sh.sessions)
+      out.push_back(user);
+  }
+  return out;
+}
+
 void SessionRegistry::set_watch(const std::shared_ptr<Session>& session,
                                 const std::vector<UserId>& old_users,
                                 const std::vector<UserId>& new_users) {

@@ -33,6 +33,9 @@ class SessionRegistry {
 
   std::size_t authenticated_sessions() const { return count_.load(std::memory_order_relaxed); }
 
+  // Users with at least one session here (a snapshot; for inbox replay).
+  std::vector<UserId> users();
+
  private:
   static constexpr std::size_t kShards = 16;
   using SessionList = std::vector<std::weak_ptr<Session>>;

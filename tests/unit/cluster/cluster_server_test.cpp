@@ -1,0 +1,266 @@
+// Real fastchat servers joined by Redis: registry, Locate, the admin endpoint, and
+// (with the shared PostgreSQL store) messages and presence across servers, including
+// a Redis outage whose lost notifications come back from the inboxes.
+#include <gtest/gtest.h>
+
+#include <asio/read.hpp>
+#include <asio/write.hpp>
+#include <future>
+
+#include "../../integration/raw_client.h"
+#include "../../integration/test_server.h"
+#include "../../integration/test_user.h"
+#include "balancer/balancer.h"
+#include "cluster/redis_schema.h"
+#include "cluster/server_registry.h"
+#include "redis_test_support.h"
+
+namespace fastchat {
+namespace {
+
+using namespace std::chrono_literals;
+using cluster::testing::eventually;
+
+std::string http_get(std::uint16_t port, const std::string& path) {
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  socket.connect({asio::ip::make_address("127.0.0.1"), port});
+  asio::write(socket, asio::buffer("GET " + path + " HTTP/1.0\r\n\r\n"));
+  std::string response;
+  asio::error_code ec;
+  asio::read(socket, asio::dynamic_buffer(response), ec);
+  return response;
+}
+
+// Users with names no other run has taken (the PostgreSQL store is shared).
+const itest::TestUser& user(const std::string& base) {
+  static std::map<std::string, std::unique_ptr<itest::TestUser>> users;
+  auto& slot = users[base];
+  if (!slot) {
+    const std::string name = cluster::testing::unique_name(base).substr(0, 32);
+    slot = std::make_unique<itest::TestUser>(itest::TestUser::create(name, name + "-pw"));
+  }
+  return *slot;
+}
+
+class ClusterServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto url = cluster::testing::shared_redis_url();
+    if (!url) GTEST_SKIP() << cluster::testing::kSkipMessage;
+    redis_url_ = *url;
+  }
+
+  std::unique_ptr<itest::TestServer> start_server(const std::string& name,
+                                                  const std::string& db_url = {},
+                                                  const std::string& redis_url = {}) {
+    auto server = std::make_unique<itest::TestServer>(dir_.path() + "/" + name);
+    server->config().redis_url = redis_url.empty() ? redis_url_ : redis_url;
+    server->config().server_id = cluster::testing::unique_name(name);
+    server->config().admin_listen = "127.0.0.1:0";
+    server->config().db_url = db_url;
+    server->config().secret_file = dir_.file("cluster.key");  // shared, as in a cluster
+    server->config().threads = 2;
+    Status s = server->start();
+    EXPECT_TRUE(s) << s.to_string();
+    return s ? std::move(server) : nullptr;
+  }
+
+  Result<cluster::ServerList> registry(const std::string& url) {
+    cluster::testing::IoThread thread;
+    cluster::RedisConnection redis(thread.io(), *cluster::parse_redis_url(url), "probe");
+    thread.run([&] { redis.start(); });
+    if (!eventually([&] { return thread.run([&] { return redis.connected(); }); })) {
+      return Status(Code::kUnavailable, "no Redis");
+    }
+    std::promise<Result<cluster::ServerList>> result;
+    thread.run([&] {
+      cluster::list_servers(redis, [&](Result<cluster::ServerList> l) { result.set_value(l); });
+    });
+    auto list = result.get_future().get();
+    thread.run([&] { redis.stop(); });
+    return list;
+  }
+
+  static const cluster::ServerEntry* find(const cluster::ServerList& list, const std::string& id) {
+    for (const auto& e : list.live) {
+      if (e.id == id) return &e;
+    }
+    return nullptr;
+  }
+
+  itest::TempDir dir_;
+  std::string redis_url_;
+};
+
+TEST_F(ClusterServerTest, AServerRegistersAnswersLocateAndExposesMetrics) {
+  auto server = start_server("solo");
+  ASSERT_TRUE(server);
+  const std::string id = server->config().server_id;
+
+  auto list = registry(redis_url_);
+  ASSERT_TRUE(list) << list.status().to_string();
+  const auto* entry = find(*list, id);
+  ASSERT_NE(entry, nullptr);
+  EXPECT_EQ(entry->host, "127.0.0.1");
+  EXPECT_EQ(entry->port, server->port());
+
+  itest::RawClient client(server->port());
+  ASSERT_TRUE(client.hello());
+  wire::Frame locate;
+  locate.mutable_locate();
+  auto reply = client.call(locate);
+  ASSERT_TRUE(reply.has_server_address()) << reply.ShortDebugString();
+  EXPECT_EQ(reply.server_address().server_id(), id);
+  EXPECT_EQ(reply.server_address().port(), server->port());
+
+  const std::uint16_t admin = server->server().admin_port();
+  ASSERT_NE(admin, 0);
+  ASSERT_TRUE(
+      eventually([&] { return http_get(admin, "/healthz").find(" 200 ") != std::string::npos; }));
+  const std::string metrics = http_get(admin, "/metrics");
+  EXPECT_NE(metrics.find("fastchat_connections 1"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("fastchat_bus_connected 1"), std::string::npos);
+  EXPECT_NE(metrics.find("# TYPE fastchat_commit_seconds histogram"), std::string::npos);
+  EXPECT_NE(metrics.find("# TYPE fastchat_bus_publish_seconds histogram"), std::string::npos);
+
+  // A graceful stop leaves the registry at once.
+  server->stop();
+  list = registry(redis_url_);
+  ASSERT_TRUE(list);
+  EXPECT_EQ(find(*list, id), nullptr);
+}
+
+TEST_F(ClusterServerTest, RefusesToStartWithoutRedis) {
+  itest::TestServer server(dir_.path() + "/nored");
+  server.config().redis_url = "redis://127.0.0.1:1";
+  Status s = server.start();
+  EXPECT_EQ(s.code(), Code::kUnavailable) << s.to_string();
+}
+
+class ClusterMessagingTest : public ClusterServerTest {
+ protected:
+  void SetUp() override {
+    ClusterServerTest::SetUp();
+    if (IsSkipped()) return;
+    const char* pg = std::getenv("FASTCHAT_TEST_POSTGRES_URL");
+    if (!pg || !*pg)
+      GTEST_SKIP() << "FASTCHAT_TEST_POSTGRES_URL is not set (scripts/test-services.sh)";
+    pg_url_ = pg;
+  }
+  std::string pg_url_;
+};
+
+TEST_F(ClusterMessagingTest, MessagesAndPresenceCrossServers) {
+  auto a = start_server("a", pg_url_);
+  auto b = start_server("b", pg_url_);
+  ASSERT_TRUE(a && b);
+  const auto& alice = user("alice");
+  const auto& bob = user("bob");
+  auto on_a = itest::registered(a->port(), alice);
+  auto on_b = itest::registered(b->port(), bob);
+  ASSERT_TRUE(on_a && on_a->connected() && on_b && on_b->connected());
+
+  // alice watches bob (on the other server): online now...
+  wire::Frame watch;
+  watch.mutable_watch_presence()->add_usernames(bob.name());
+  auto watched = on_a->call(watch);
+  ASSERT_TRUE(watched.has_presence_list()) << watched.ShortDebugString();
+  ASSERT_EQ(watched.presence_list().presence_size(), 1);
+  EXPECT_TRUE(watched.presence_list().presence(0).online());
+
+  // ...a message committed on a reaches bob's session on b through Redis...
+  for (int i = 1; i <= 3; ++i) {
+    const auto id = MessageId::random();
+    auto reply = on_a->call(itest::direct_send(alice, bob, id, "hello " + std::to_string(i)));
+    ASSERT_TRUE(reply.has_send_ok()) << reply.ShortDebugString();
+    auto push = on_b->push();
+    ASSERT_TRUE(push) << "no push across servers for message " << i;
+    EXPECT_EQ(push->message_id(), id.to_bytes());
+    auto text = bob.open_text(alice, *push);
+    ASSERT_TRUE(text);
+    EXPECT_EQ(*text, "hello " + std::to_string(i));
+  }
+
+  // ...and when bob leaves b, alice on a sees him go offline.
+  on_b.reset();
+  std::optional<wire::Frame> presence;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto f = on_a->next(50ms);
+        if (f && f->has_presence()) presence = f;
+        return presence.has_value();
+      },
+      5s));
+  EXPECT_EQ(presence->presence().username(), bob.name());
+  EXPECT_FALSE(presence->presence().online());
+}
+
+TEST_F(ClusterMessagingTest, ABalancerSpreadsClientsOverTheServers) {
+  if (!cluster::testing::PrivateRedis::available()) GTEST_SKIP() << "redis-server not installed";
+  cluster::testing::PrivateRedis redis;  // a registry holding just these servers
+  ASSERT_TRUE(redis.start()) << redis.error();
+  auto a = start_server("a", pg_url_, redis.url());
+  auto b = start_server("b", pg_url_, redis.url());
+  ASSERT_TRUE(a && b);
+  balancer::BalancerConfig config;
+  config.listen_port = 0;
+  config.redis_url = redis.url();
+  config.refresh_period = 50ms;
+  balancer::Balancer balancer(config);
+  ASSERT_TRUE(balancer.start());
+  ASSERT_TRUE(eventually([&] { return balancer.stats().live_servers == 2; }));
+  std::map<std::uint32_t, int> ports;
+  for (int i = 0; i < 20; ++i) {
+    itest::RawClient client(balancer.port());
+    ASSERT_TRUE(client.hello());
+    wire::Frame locate;
+    locate.mutable_locate();
+    auto reply = client.call(locate);
+    ASSERT_TRUE(reply.has_server_address()) << reply.ShortDebugString();
+    ++ports[reply.server_address().port()];
+  }
+  EXPECT_EQ(ports, (std::map<std::uint32_t, int>{{a->port(), 10}, {b->port(), 10}}));
+  balancer.stop();
+}
+
+TEST_F(ClusterMessagingTest, NotificationsLostInARedisOutageComeBackFromTheInbox) {
+  if (!cluster::testing::PrivateRedis::available()) GTEST_SKIP() << "redis-server not installed";
+  cluster::testing::PrivateRedis redis;
+  ASSERT_TRUE(redis.start()) << redis.error();
+  auto a = start_server("a", pg_url_, redis.url());
+  auto b = start_server("b", pg_url_, redis.url());
+  ASSERT_TRUE(a && b);
+  const auto& carol = user("carol");
+  const auto& dave = user("dave");
+  auto on_a = itest::registered(a->port(), carol);
+  auto on_b = itest::registered(b->port(), dave);
+  ASSERT_TRUE(on_a && on_a->connected() && on_b && on_b->connected());
+  const auto first = MessageId::random();
+  ASSERT_TRUE(on_a->call(itest::direct_send(carol, dave, first, "before")).has_send_ok());
+  ASSERT_TRUE(on_b->push());
+
+  redis.stop(/*crash=*/true);
+  // Committed and acknowledged while the bus is down: no push can cross.
+  const auto lost = MessageId::random();
+  auto reply = on_a->call(itest::direct_send(carol, dave, lost, "during the outage"));
+  ASSERT_TRUE(reply.has_send_ok()) << reply.ShortDebugString();
+  EXPECT_FALSE(on_b->push(300ms));
+
+  // Redis comes back (empty): b notices and pushes dave's inbox again.
+  ASSERT_TRUE(redis.start()) << redis.error();
+  std::optional<wire::InboxMessage> push;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto p = on_b->push(100ms);
+        if (p && p->message_id() == lost.to_bytes()) push = p;
+        return push.has_value();
+      },
+      10s));
+  auto text = dave.open_text(carol, *push);
+  ASSERT_TRUE(text);
+  EXPECT_EQ(*text, "during the outage");
+}
+
+}  // namespace
+}  // namespace fastchat
