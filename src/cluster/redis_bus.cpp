@@ -62,8 +62,10 @@ RedisBus::~RedisBus() {
 }
 
 void RedisBus::start(BusHandlers handlers) {
-  if (running_.exchange(true)) return;
-  handlers_ = std::move(handlers);
+  if (started_) return;
+  started_ = true;
+  handlers_ = std::move(handlers);  // before running_: publish_delivery reads it
+  running_ = true;
   asio::post(io_, [this] {
     commands_ = std::make_unique<RedisConnection>(io_, endpoint_, options_.advert.id + "/commands",
                                                   options_.redis);
@@ -88,7 +90,7 @@ void RedisBus::start(BusHandlers handlers) {
 }
 
 void RedisBus::stop() {
-  if (stopped_ || !running_) return;
+  if (stopped_ || !started_) return;
   stopped_ = true;
   running_ = false;
   auto farewell_done = std::make_shared<std::promise<void>>();
@@ -449,7 +451,11 @@ void RedisBus::on_subscription_ready() {
   // Notifications published while we were not subscribed are lost: the sessions
   // re-read their inboxes. (On the very first subscription only if any exist.)
   if (subscriber_was_ready_ || sessions_here) {
-    routes_.clear();  // presence events were missed too
+    // Presence events were missed too: forget every route (lookups in flight ask again).
+    for (auto it = routes_.begin(); it != routes_.end();) {
+      ++it->second.generation;
+      it = it->second.resolving ? std::next(it) : routes_.erase(it);
+    }
     reconnects_.fetch_add(1, std::memory_order_relaxed);
     spdlog::info("redis bus: subscribed again; sessions re-read their inboxes");
     if (handlers_.on_reconnected) handlers_.on_reconnected();

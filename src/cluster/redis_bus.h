@@ -136,7 +136,8 @@ class RedisBus final : public Bus {
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   std::thread thread_;
   std::atomic<bool> running_{false};
-  bool stopped_ = false;  // controlling thread
+  bool started_ = false;  // controlling thread
+  bool stopped_ = false;
 
   // Bus thread only.
   std::unique_ptr<RedisConnection> commands_;

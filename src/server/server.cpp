@@ -196,8 +196,8 @@ Status Server::start_cluster() {
     });
   }
   if (!bus_) {
-    const auto unspecified = asio::ip::make_address(host).is_unspecified();
-    if (unspecified) {
+    asio::error_code not_an_address;  // a host name is fine
+    if (asio::ip::make_address(host, not_an_address).is_unspecified() && !not_an_address) {
       spdlog::warn("clients will be sent to {}: set --public-host to a reachable address", host);
     }
     cluster::RedisBusOptions options;
@@ -221,7 +221,6 @@ Status Server::start_cluster() {
 }
 
 Status Server::health() const {
-  if (stopped_) return Status(Code::kUnavailable, "shutting down");
   if (redis_bus_ && !redis_bus_->stats().connected) {
     return Status(Code::kUnavailable, "not connected to Redis");
   }

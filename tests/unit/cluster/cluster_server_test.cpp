@@ -5,6 +5,7 @@
 
 #include <asio/read.hpp>
 #include <asio/write.hpp>
+#include <filesystem>
 #include <future>
 
 #include "../../integration/raw_client.h"
@@ -98,10 +99,13 @@ TEST_F(ClusterServerTest, AServerRegistersAnswersLocateAndExposesMetrics) {
   ASSERT_TRUE(server);
   const std::string id = server->config().server_id;
 
-  auto list = registry(redis_url_);
-  ASSERT_TRUE(list) << list.status().to_string();
+  // The server registers as soon as its bus has connected (asynchronously).
+  Result<cluster::ServerList> list = Status(Code::kUnavailable, "not read");
+  ASSERT_TRUE(eventually([&] {
+    list = registry(redis_url_);
+    return list && find(*list, id);
+  }));
   const auto* entry = find(*list, id);
-  ASSERT_NE(entry, nullptr);
   EXPECT_EQ(entry->host, "127.0.0.1");
   EXPECT_EQ(entry->port, server->port());
 
@@ -194,6 +198,46 @@ TEST_F(ClusterMessagingTest, MessagesAndPresenceCrossServers) {
       5s));
   EXPECT_EQ(presence->presence().username(), bob.name());
   EXPECT_FALSE(presence->presence().online());
+}
+
+TEST_F(ClusterMessagingTest, UsersOfAKilledServerGoOfflineWhenItsHeartbeatExpires) {
+  auto a = start_server("a", pg_url_);
+  ASSERT_TRUE(a);
+  // b is the real binary, so it can be killed with -9.
+  std::filesystem::create_directories(dir_.path() + "/b");
+  itest::ServerProcess b(
+      dir_.path() + "/b",
+      {"--redis", redis_url_, "--db", pg_url_, "--secret-file", dir_.file("cluster.key"),
+       "--server-id", cluster::testing::unique_name("doomed")});
+  Status started = b.start();
+  ASSERT_TRUE(started) << started.to_string() << b.output();
+  const auto& erin = user("erin");
+  const auto& frank = user("frank");
+  auto on_a = itest::registered(a->port(), erin);
+  auto on_b = itest::registered(b.port(), frank);
+  ASSERT_TRUE(on_a && on_a->connected() && on_b && on_b->connected());
+  wire::Frame watch;
+  watch.mutable_watch_presence()->add_usernames(frank.name());
+  auto watched = on_a->call(watch);
+  ASSERT_TRUE(watched.has_presence_list());
+  ASSERT_TRUE(watched.presence_list().presence(0).online());
+
+  b.kill9();  // no farewell: only the expiring heartbeat tells
+  const auto killed = std::chrono::steady_clock::now();
+  std::optional<wire::Frame> presence;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto f = on_a->next(50ms);
+        if (f && f->has_presence()) presence = f;
+        return presence.has_value();
+      },
+      10s));
+  EXPECT_EQ(presence->presence().username(), frank.name());
+  EXPECT_FALSE(presence->presence().online());
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
+  std::printf("offline %.2f s after kill -9 (heartbeat TTL 3 s)\n", seconds);
+  EXPECT_LT(seconds, 6.0);
 }
 
 TEST_F(ClusterMessagingTest, ABalancerSpreadsClientsOverTheServers) {
