@@ -1,5 +1,5 @@
 // fastchat-server: one chat server. Single node by default (SQLite in --data-dir);
-// see docs/deployment.md for the cluster flags.
+// see docs/cluster.md for the cluster flags.
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
