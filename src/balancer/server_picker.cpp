@@ -28,7 +28,7 @@ ServerPicker::ServerPicker(Strategy strategy, std::uint64_t seed)
     : strategy_(strategy), random_(seed) {}
 
 std::uint64_t ServerPicker::Candidate::load() const {
-  std::uint64_t total = entry.connections;
+  std::uint64_t total = entry.connections + untagged;
   for (const auto& [beat, count] : recent)
     total += count;
   return total;
@@ -44,9 +44,8 @@ void ServerPicker::update(const std::vector<cluster::ServerEntry>& live, std::in
     auto old = std::find_if(servers_.begin(), servers_.end(),
                             [&](const Candidate& o) { return o.entry.id == entry.id; });
     if (old != servers_.end() && entry.beat >= old->entry.beat) {
-      // A client assigned while the server was at beat b has connected (and is in
-      // its own count) by beat b + 2: heartbeats are a period apart.
       c.recent = std::move(old->recent);
+      if (old->untagged > 0) c.recent[entry.beat] += old->untagged;
       std::erase_if(c.recent, [&](const auto& r) { return r.first + 2 <= entry.beat; });
     }  // a lower beat: the entry was re-created, its old assignments mean nothing now
     next.push_back(std::move(c));
@@ -87,7 +86,7 @@ std::optional<cluster::ServerEntry> ServerPicker::pick(std::int64_t now_ms) {
       chosen = live[std::uniform_int_distribution<std::size_t>(0, live.size() - 1)(random_)];
       break;
   }
-  ++chosen->recent[chosen->entry.beat];
+  ++chosen->untagged;
   return chosen->entry;
 }
 

@@ -1,9 +1,12 @@
 // ServerPicker: which live chat server the next client should use. Strategies:
 // least-connections (lowest reported load, ties broken at random), round-robin and
 // random. Reported loads are a heartbeat old, so each pick is also counted locally
-// until the server's own count surely includes it (two heartbeats later): a burst
-// of clients spreads evenly instead of all landing on the server that was idlest a
-// second ago. Servers whose heartbeat expired are never handed out.
+// until the server's own count surely includes it: a burst of clients spreads evenly
+// instead of all landing on the server that was idlest a second ago. An assignment
+// is tagged with the heartbeat number of the first list read after it, b; the
+// heartbeat b + 2 is written at least a period after that read, by when the client
+// has connected and is in the server's own count. Servers whose heartbeat expired
+// are never handed out.
 //
 // Thread safety: none (one balancer thread owns it). Pure: no I/O; time and
 // randomness come from the caller.
@@ -46,7 +49,8 @@ class ServerPicker {
   struct Candidate {
     cluster::ServerEntry entry;
     std::int64_t expires_ms = 0;
-    // Assignments made while the server's last known heartbeat was `beat`.
+    std::uint64_t untagged = 0;  // assignments since the last list read
+    // Assignments tagged with the heartbeat number of the list read after them.
     std::map<std::uint64_t, std::uint64_t> recent;
     std::uint64_t load() const;
   };

@@ -338,6 +338,8 @@ TEST_F(RedisBusTest, ARestartedServerClearsWhatItsPreviousLifeLeft) {
   Recorder recorder;
   (*bus)->start(recorder.handlers());
   ASSERT_TRUE(eventually([&] { return !online(*watcher->bus, gina); }));
+  // The event may trail the state it announces by a moment.
+  ASSERT_TRUE(eventually([&] { return !watcher->recorder.presence(gina).empty(); }));
   EXPECT_EQ(watcher->recorder.presence(gina), std::vector<std::string>{"-gina"});
   (*bus)->stop();
 }

@@ -72,15 +72,18 @@ TEST(ServerPicker, LocalAssignmentsAgeOutOnceHeartbeatsCountThem) {
   picker.update({server("s1", 0, 10), server("s2", 0, 10)}, 0);
   pick_many(picker, 100);
   EXPECT_EQ(picker.effective_load("s1"), 50u);
-  // One beat later the clients may not be counted yet: keep the local figure.
+  // The first read after the picks (beat 11) tags them; until beat 13 the clients
+  // may not all be counted by the server yet: keep the local figure.
   picker.update({server("s1", 20, 11), server("s2", 20, 11)}, 1000);
   EXPECT_EQ(picker.effective_load("s1"), 70u);
-  // Two beats later they surely are: only the reported count remains.
   picker.update({server("s1", 50, 12), server("s2", 50, 12)}, 2000);
+  EXPECT_EQ(picker.effective_load("s1"), 100u);
+  // Two beats after the tag they surely are: only the reported count remains.
+  picker.update({server("s1", 50, 13), server("s2", 50, 13)}, 3000);
   EXPECT_EQ(picker.effective_load("s1"), 50u);
   // A re-created entry (beat restarts) forgets old assignments.
-  pick_many(picker, 2, 2000);
-  picker.update({server("s1", 0, 1), server("s2", 50, 13)}, 3000);
+  pick_many(picker, 2, 3000);
+  picker.update({server("s1", 0, 1), server("s2", 50, 14)}, 4000);
   EXPECT_EQ(picker.effective_load("s1"), 0u);
 }
 
