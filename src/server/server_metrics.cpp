@@ -46,8 +46,10 @@ ServerMetrics::ServerMetrics(ServerMetricsSources sources)
                        read(c.messages_in));
   scraped->add_counter("fastchat_deliveries_out_total", "pushes queued to sessions",
                        read(c.deliveries_out));
-  scraped->add_counter("fastchat_errors_total", "protocol errors from clients",
-                       read(c.protocol_errors), {{"kind", "protocol"}});
+  // One family, by kind: protocol (a client broke the protocol), bus_publish (a
+  // delivery to another server was lost; the inbox still has it).
+  scraped->add_counter("fastchat_errors_total", "errors, by kind", read(c.protocol_errors),
+                       {{"kind", "protocol"}});
   scraped->add_counter("fastchat_commit_batches_total", "group commits",
                        [this] { return static_cast<double>(sources_.commit_stats().batches); });
   scraped->add_counter("fastchat_commit_messages_total", "messages committed",
@@ -62,7 +64,7 @@ ServerMetrics::ServerMetrics(ServerMetricsSources sources)
                          bus([](const cluster::RedisBusStats& s) { return s.published; }));
     scraped->add_counter("fastchat_bus_received_total", "deliveries received from other servers",
                          bus([](const cluster::RedisBusStats& s) { return s.received; }));
-    scraped->add_counter("fastchat_errors_total", "deliveries to other servers that were lost",
+    scraped->add_counter("fastchat_errors_total", "errors, by kind",
                          bus([](const cluster::RedisBusStats& s) { return s.publish_dropped; }),
                          {{"kind", "bus_publish"}});
     scraped->add_counter("fastchat_bus_route_lookups_total", "presence lookups for routing",

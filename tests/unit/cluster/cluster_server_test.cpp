@@ -135,6 +135,26 @@ TEST_F(ClusterServerTest, AServerRegistersAnswersLocateAndExposesMetrics) {
   EXPECT_EQ(find(*list, id), nullptr);
 }
 
+TEST(ServerAdmin, ASingleNodeServesMetricsAndHealthToo) {
+  itest::TempDir dir;
+  itest::TestServer server(dir.path() + "/single");
+  server.config().admin_listen = "127.0.0.1:0";
+  ASSERT_TRUE(server.start());
+  const std::uint16_t admin = server.server().admin_port();
+  ASSERT_NE(admin, 0);
+  {
+    itest::RawClient client(server.port());
+    ASSERT_TRUE(client.hello());
+    const std::string metrics = http_get(admin, "/metrics");
+    EXPECT_NE(metrics.find("fastchat_connections 1"), std::string::npos) << metrics;
+    EXPECT_NE(metrics.find("fastchat_errors_total{kind=\"protocol\"} 0"), std::string::npos);
+    EXPECT_EQ(metrics.find("fastchat_bus_connected"), std::string::npos);  // no Redis bus here
+  }
+  EXPECT_NE(http_get(admin, "/healthz").find(" 200 "), std::string::npos);
+  EXPECT_NE(http_get(admin, "/nope").find(" 404 "), std::string::npos);
+  server.stop();
+}
+
 TEST_F(ClusterServerTest, RefusesToStartWithoutRedis) {
   itest::TestServer server(dir_.path() + "/nored");
   server.config().redis_url = "redis://127.0.0.1:1";
