@@ -119,7 +119,7 @@ TEST_F(CliE2e, UsersAndFiles) {
   const std::string file = dir_ + "/report.bin";
   std::string content;
   for (int i = 0; i < 300000; ++i)
-    content.push_back(static_cast<char>((i * 7919) % 251));
+    content.push_back(static_cast<char>((static_cast<long>(i) * 7919) % 251));
   std::ofstream(file, std::ios::binary) << content;
   const RunResult sent = cli("alice", {"send-file", "bob", file});
   ASSERT_EQ(sent.exit_code, 0) << sent.err;
