@@ -284,16 +284,20 @@ PgConnection::~PgConnection() {
   PQfinish(conn_);
 }
 
-void PgConnection::send(int index, const PgParams& params) {
-  if (broken_ || !queue_failure_.empty()) return;
-  const StatementName name(index);
+void PgConnection::bind(const PgParams& params) {
   values_.clear();
   lengths_.clear();
-  formats_.assign(params.params_.size(), 1);
+  formats_.assign(params.params_.size(), 1);  // all binary
   for (const PgParams::Param& param : params.params_) {
     values_.push_back(param.length < 0 ? nullptr : params.buffer_.data() + param.offset);
     lengths_.push_back(param.length < 0 ? 0 : param.length);
   }
+}
+
+void PgConnection::send(int index, const PgParams& params) {
+  if (broken_ || !queue_failure_.empty()) return;
+  const StatementName name(index);
+  bind(params);
   if (PQsendQueryPrepared(conn_, name.text, static_cast<int>(values_.size()), values_.data(),
                           lengths_.data(), formats_.data(), /*resultFormat=*/1) != 1) {
     queue_failure_ = one_line(PQerrorMessage(conn_));
@@ -304,13 +308,7 @@ void PgConnection::send(int index, const PgParams& params) {
 
 void PgConnection::send_sql(const char* sql, const PgParams& params) {
   if (broken_ || !queue_failure_.empty()) return;
-  values_.clear();
-  lengths_.clear();
-  formats_.assign(params.params_.size(), 1);
-  for (const PgParams::Param& param : params.params_) {
-    values_.push_back(param.length < 0 ? nullptr : params.buffer_.data() + param.offset);
-    lengths_.push_back(param.length < 0 ? 0 : param.length);
-  }
+  bind(params);
   if (PQsendQueryParams(conn_, sql, static_cast<int>(values_.size()), nullptr, values_.data(),
                         lengths_.data(), formats_.data(), /*resultFormat=*/1) != 1) {
     queue_failure_ = one_line(PQerrorMessage(conn_));

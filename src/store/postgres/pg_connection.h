@@ -141,7 +141,8 @@ class PgConnection {
  private:
   PgConnection(pg_conn* conn, int io_timeout_ms) : conn_(conn), io_timeout_ms_(io_timeout_ms) {}
 
-  Status queue_error(const char* what);
+  // Points values_, lengths_ and formats_ at `params`.
+  void bind(const PgParams& params);
   Status connection_error(std::string_view what);
   Status result_error(const pg_result* result);
   // The pipeline's results do not match what was sent: the connection is broken; the

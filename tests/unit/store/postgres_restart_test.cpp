@@ -239,6 +239,16 @@ TEST_F(PostgresRestartTest, CommitsRacingARestartLoseNothingAcknowledged) {
     sender.join();
   EXPECT_EQ(other_errors, 0);
 
+  // The last failed connect may be a moment ago: wait (bounded) for service to resume.
+  const auto since = Clock::now();
+  auto probe = store_->find_user_by_id(carol);
+  if (!probe) std::printf("after the restart: %s\n", probe.status().to_string().c_str());
+  while (!probe && Clock::now() - since < 10s) {
+    std::this_thread::sleep_for(50ms);
+    probe = store_->find_user_by_id(carol);
+  }
+  ASSERT_TRUE(probe) << probe.status().to_string();
+
   // Every acknowledged message is stored, and seqs stayed gapless for everyone.
   std::set<MessageId> stored;
   for (UserId user : {alice_, carol}) {
