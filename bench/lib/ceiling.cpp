@@ -136,7 +136,10 @@ StepResult measure_ceiling(LoopPool& pool, const CeilingConfig& config) {
   r.delivered = sum(&LoopStats::delivered);
   r.lost = r.delivered < r.acknowledged ? r.acknowledged - r.delivered : 0;
   r.delivered_per_s = static_cast<double>(delivered_at_end) / r.seconds;
-  if (bench_before && bench_after) r.bench_cpu_percent = cpu_percent(*bench_before, *bench_after);
+  if (bench_before && bench_after) {
+    r.bench_cpu_percent = cpu_percent(*bench_before, *bench_after);
+    r.bench_runqueue_ratio = runqueue_ratio(*bench_before, *bench_after);
+  }
   r.figures.emplace_back("connections", static_cast<double>(n));
   r.figures.emplace_back("frame_bytes", static_cast<double>(config.frame_bytes));
   r.figures.emplace_back("window", static_cast<double>(config.window));

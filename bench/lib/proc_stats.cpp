@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -35,6 +36,13 @@ std::optional<ProcSample> sample_process(pid_t pid) {
       break;
     }
   }
+  // Per-thread scheduler statistics: "run_ns wait_ns slices".
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator(base + "/task", ec)) {
+    std::ifstream schedstat(task.path() / "schedstat");
+    double run_ns = 0, wait_ns = 0;
+    if (schedstat >> run_ns >> wait_ns) sample.runqueue_seconds += wait_ns / 1e9;
+  }
   sample.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
   return sample;
@@ -44,6 +52,16 @@ double cpu_percent(const ProcSample& before, const ProcSample& after) {
   const double wall = after.wall_seconds - before.wall_seconds;
   if (wall <= 0) return 0;
   return 100.0 * (after.cpu_seconds - before.cpu_seconds) / wall;
+}
+
+}  // namespace fastchat::bench
+
+namespace fastchat::bench {
+
+double runqueue_ratio(const ProcSample& before, const ProcSample& after) {
+  const double ran = after.cpu_seconds - before.cpu_seconds;
+  if (ran <= 0) return 0;
+  return (after.runqueue_seconds - before.runqueue_seconds) / ran;
 }
 
 }  // namespace fastchat::bench

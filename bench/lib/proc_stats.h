@@ -14,6 +14,7 @@ struct ProcSample {
   double cpu_seconds = 0;       // user + system, all threads
   std::uint64_t rss_bytes = 0;  // VmRSS
   double wall_seconds = 0;      // steady clock when sampled
+  double runqueue_seconds = 0;  // time its threads were runnable but waited for a CPU
 };
 
 // nullopt when the process does not exist or /proc cannot be read.
@@ -21,5 +22,9 @@ std::optional<ProcSample> sample_process(pid_t pid);
 
 // CPU used between two samples in percent of one core (200 = two cores busy).
 double cpu_percent(const ProcSample& before, const ProcSample& after);
+// Seconds its threads waited on the run queue per second they ran, between two
+// samples: near 0 on an idle machine; 2 means other load held them off twice as
+// long as they ran (the figures are then the machine's share, not its capacity).
+double runqueue_ratio(const ProcSample& before, const ProcSample& after);
 
 }  // namespace fastchat::bench

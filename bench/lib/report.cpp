@@ -76,8 +76,13 @@ std::string json_step(const StepResult& s) {
              : "\"server_cpu_percent\": null, ";
   out += s.server_rss_bytes ? fmt::format("\"server_rss_bytes\": {}, ", *s.server_rss_bytes)
                             : "\"server_rss_bytes\": null, ";
-  out += fmt::format("\"bench_cpu_percent\": {:.1f}, \"generator_limited\": {}, \"sustained\": {}",
-                     s.bench_cpu_percent, s.generator_limited, s.sustained);
+  out += s.server_runqueue_ratio
+             ? fmt::format("\"server_runqueue_ratio\": {:.2f}, ", *s.server_runqueue_ratio)
+             : "\"server_runqueue_ratio\": null, ";
+  out += fmt::format(
+      "\"bench_runqueue_ratio\": {:.2f}, \"bench_cpu_percent\": {:.1f}, \"generator_limited\": "
+      "{}, \"sustained\": {}",
+      s.bench_runqueue_ratio, s.bench_cpu_percent, s.generator_limited, s.sustained);
   out += ", \"figures\": {";
   first = true;
   for (const auto& [name, value] : s.figures) {
@@ -170,6 +175,14 @@ void print_table(std::FILE* out, const RunReport& report) {
     }
     for (const auto& [kind, n] : s.errors)
       fmt::print(out, "  {} error {}: {}\n", s.label, kind, n);
+    if (s.server_runqueue_ratio || s.bench_runqueue_ratio > 0) {
+      fmt::print(out, "  {} run-queue wait per CPU second: server {}, bench {:.2f}{}\n", s.label,
+                 s.server_runqueue_ratio ? fmt::format("{:.2f}", *s.server_runqueue_ratio) : "-",
+                 s.bench_runqueue_ratio,
+                 std::max(s.server_runqueue_ratio.value_or(0), s.bench_runqueue_ratio) > 0.3
+                     ? "  (other load on this machine held them off: a share, not the capacity)"
+                     : "");
+    }
     if (s.ack_latency.count() > 0) {
       fmt::print(out, "  {} ack latency p50 {} p99 {} max {}; generator lag p99 {} max {}\n",
                  s.label, format_micros(s.ack_latency.percentile(50)),

@@ -38,6 +38,10 @@ struct StepResult {
   std::optional<double> server_cpu_percent;     // 100 = one core
   std::optional<std::uint64_t> server_rss_bytes;
   double bench_cpu_percent = 0;
+  // Run-queue wait per second of CPU (proc_stats.h): how much other load on the
+  // machine held the server and the bench off.
+  std::optional<double> server_runqueue_ratio;
+  double bench_runqueue_ratio = 0;
   bool generator_limited = false;  // the load generator, not the server, fell behind
   bool sustained = true;           // kept up with the offered load
   std::vector<std::pair<std::string, double>> figures;  // scenario-specific numbers

@@ -112,8 +112,14 @@ Result<RunReport> run_idle(const BenchOptions& o) {
     r.figures.emplace_back("server_rss_per_connection_bytes", delta / static_cast<double>(open));
     r.server_rss_bytes = hold_start->rss_bytes;
   }
-  if (hold_start && hold_end) r.server_cpu_percent = cpu_percent(*hold_start, *hold_end);
-  if (bench_start && bench_end) r.bench_cpu_percent = cpu_percent(*bench_start, *bench_end);
+  if (hold_start && hold_end) {
+    r.server_cpu_percent = cpu_percent(*hold_start, *hold_end);
+    r.server_runqueue_ratio = runqueue_ratio(*hold_start, *hold_end);
+  }
+  if (bench_start && bench_end) {
+    r.bench_cpu_percent = cpu_percent(*bench_start, *bench_end);
+    r.bench_runqueue_ratio = runqueue_ratio(*bench_start, *bench_end);
+  }
   if (tcp_before && tcp_after && open > 0) {
     // Both ends of each connection are on this machine: half is the server's.
     const double per_socket =

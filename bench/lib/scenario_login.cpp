@@ -128,9 +128,13 @@ StepResult login_step(LoopPool& pool, Fleet& fleet, const BenchOptions& o, bool 
   r.figures.emplace_back("concurrent_users", static_cast<double>(users));
   if (server_before && server_after) {
     r.server_cpu_percent = cpu_percent(*server_before, *server_after);
+    r.server_runqueue_ratio = runqueue_ratio(*server_before, *server_after);
     r.server_rss_bytes = server_after->rss_bytes;
   }
-  if (bench_before && bench_after) r.bench_cpu_percent = cpu_percent(*bench_before, *bench_after);
+  if (bench_before && bench_after) {
+    r.bench_cpu_percent = cpu_percent(*bench_before, *bench_after);
+    r.bench_runqueue_ratio = runqueue_ratio(*bench_before, *bench_after);
+  }
   return r;
 }
 

@@ -222,6 +222,7 @@ Result<RunReport> run_offline(const BenchOptions& o) {
   fill.figures.emplace_back("stored_msgs_per_s", static_cast<double>(acked) / fill.seconds);
   if (server_before && server_after) {
     fill.server_cpu_percent = cpu_percent(*server_before, *server_after);
+    fill.server_runqueue_ratio = runqueue_ratio(*server_before, *server_after);
     fill.server_rss_bytes = server_after->rss_bytes;
   }
   if (o.progress) {
@@ -288,6 +289,7 @@ Result<RunReport> run_offline(const BenchOptions& o) {
   drain.figures.emplace_back("sync_pages", static_cast<double>(pages));
   if (server_before && server_after) {
     drain.server_cpu_percent = cpu_percent(*server_before, *server_after);
+    drain.server_runqueue_ratio = runqueue_ratio(*server_before, *server_after);
     drain.server_rss_bytes = server_after->rss_bytes;
   }
   if (bench_before && bench_after)

@@ -476,9 +476,13 @@ StepResult TrafficEngine::run_step(double rate, std::chrono::nanoseconds duratio
   r.delivered_per_s = span > 0 ? static_cast<double>(r.delivered) / std::max(span, r.seconds) : 0;
   if (server_before && server_after) {
     r.server_cpu_percent = cpu_percent(*server_before, *server_after);
+    r.server_runqueue_ratio = runqueue_ratio(*server_before, *server_after);
     r.server_rss_bytes = server_after->rss_bytes;
   }
-  if (bench_before && bench_after) r.bench_cpu_percent = cpu_percent(*bench_before, *bench_after);
+  if (bench_before && bench_after) {
+    r.bench_cpu_percent = cpu_percent(*bench_before, *bench_after);
+    r.bench_runqueue_ratio = runqueue_ratio(*bench_before, *bench_after);
+  }
   const double per_message =
       r.acknowledged > 0 ? static_cast<double>(r.expected) / r.acknowledged : 1;
   const double offered_deliveries = rate * per_message;

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Runs the fastchat-bench scenarios of docs/performance.md against a fresh release
+# fastchat-server on this machine (one fresh server per scenario, data on disk) and
+# writes each report under OUT/<scenario>/ (report.json, steps.csv, latency.png).
+#   BUILD=build-bench-rel OUT=bench-results bench/run_all.sh [scenario...]
+# Build first: cmake -S . -B build-bench-rel -G Ninja -DCMAKE_BUILD_TYPE=Release &&
+#   ninja -C build-bench-rel fastchat-server fastchat-bench
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build-bench-rel}
+OUT=${OUT:-bench-results}
+HOME_DIR=${BENCH_HOME:-bench-home}
+PORT=${PORT:-7600}
+BENCH="$BUILD/apps/fastchat-bench/fastchat-bench"
+SERVER_BIN="$BUILD/apps/fastchat-server/fastchat-server"
+mkdir -p "$OUT"
+
+SERVER_PID=""
+DATA=""
+start_server() {
+  DATA=$(mktemp -d "${TMPDIR:-/tmp}/fastchat-bench-data-XXXXXX")
+  "$SERVER_BIN" --listen "127.0.0.1:$PORT" --data-dir "$DATA" --ready-file "$DATA/ready" \
+    --log-level warn >"$DATA/server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 100); do [ -s "$DATA/ready" ] && return 0; sleep 0.1; done
+  echo "server did not start" >&2
+  exit 1
+}
+stop_server() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" && wait "$SERVER_PID" || true
+  SERVER_PID=""
+  rm -rf "$DATA"
+}
+trap stop_server EXIT
+
+run() {  # run NAME SCENARIO ARGS...
+  local name=$1
+  shift
+  echo "=== $name: fastchat-bench $*"
+  start_server
+  "$BENCH" "$@" --server "127.0.0.1:$PORT" --server-pid "$SERVER_PID" --home "$HOME_DIR" \
+    --out "$OUT/$name" | tee "$OUT/$name.txt"
+  stop_server
+}
+
+want() { [ -z "$SELECTED" ] || [[ " $SELECTED " == *" $1 "* ]]; }
+SELECTED="$*"
+want dm && run dm dm --users 1000 --duration 5 --max --rate 5000 --sources 4
+want group && run group group --users 1000 --group-size 1000 --group-senders 8 --duration 5 --max --rate 50
+want group100 && run group100 group --users 1000 --group-size 100 --duration 5 --max --rate 200
+want login && run login login --users 200 --duration 5 --sources 16
+want offline && run offline offline --users 1 --backlog 100000
+want offline100 && run offline100 offline --users 100 --backlog 1000
+want idle && run idle idle --users 19000 --duration 10 --sources 8
