@@ -6,30 +6,9 @@
 #include <csignal>
 #include <cstdio>
 
+#include "common/endpoint.h"
 #include "common/logging.h"
 #include "server/server.h"
-
-namespace {
-
-// "HOST:PORT" or "[V6]:PORT" into its parts.
-bool split_host_port(const std::string& text, std::string& host, std::uint16_t& port) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string::npos) return false;
-  host = text.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  try {
-    const int value = std::stoi(text.substr(colon + 1));
-    if (value < 0 || value > 65535) return false;
-    port = static_cast<std::uint16_t>(value);
-  } catch (...) {
-    return false;
-  }
-  return !host.empty();
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   fastchat::server::ServerConfig config;
@@ -62,10 +41,14 @@ int main(int argc, char** argv) {
   app.add_option("--log-file", log_file, "also log to this file");
   CLI11_PARSE(app, argc, argv);
 
-  if (!split_host_port(listen, config.listen_host, config.listen_port)) {
-    std::fprintf(stderr, "fastchat-server: --listen wants HOST:PORT, got '%s'\n", listen.c_str());
+  auto endpoint =
+      fastchat::parse_endpoint(listen, fastchat::kDefaultPort, /*allow_port_zero=*/true);
+  if (!endpoint) {
+    std::fprintf(stderr, "fastchat-server: --listen: %s\n", endpoint.status().message().c_str());
     return 2;
   }
+  config.listen_host = endpoint->host;
+  config.listen_port = endpoint->port;
   fastchat::setup_logging(log_level, log_file);
 
   // Block the shutdown signals in every thread; the main thread waits for them.

@@ -18,18 +18,14 @@
 #include <string_view>
 #include <vector>
 
+#include "common/endpoint.h"
 #include "common/message_id.h"
 #include "common/status.h"
 
 namespace fastchat::client {
 
-struct Endpoint {
-  std::string host = "127.0.0.1";
-  std::uint16_t port = 7600;
-  std::string to_string() const;
-};
-// "HOST:PORT", "HOST" (port 7600) or "[v6]:PORT".
-Result<Endpoint> parse_endpoint(std::string_view text);
+using fastchat::Endpoint;  // "HOST:PORT", "HOST" (port 7600) or "[v6]:PORT"
+using fastchat::parse_endpoint;
 
 struct ClientConfig {
   Endpoint server;

@@ -1,19 +1,17 @@
-// parse_endpoint() and Endpoint::to_string() (declared in client/client.h).
+#include "common/endpoint.h"
+
 #include <charconv>
 
-#include "client/client.h"
-
-namespace fastchat::client {
+namespace fastchat {
 
 namespace {
 
-constexpr std::uint16_t kDefaultPort = 7600;
-
-Result<std::uint16_t> parse_port(std::string_view text) {
+Result<std::uint16_t> parse_port(std::string_view text, bool allow_zero) {
   unsigned value = 0;
   const auto* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (text.empty() || ec != std::errc() || ptr != end || value == 0 || value > 65535) {
+  if (text.empty() || ec != std::errc() || ptr != end || (value == 0 && !allow_zero) ||
+      value > 65535) {
     return Status(Code::kBadRequest, "not a valid port: '" + std::string(text) + "'");
   }
   return static_cast<std::uint16_t>(value);
@@ -26,7 +24,8 @@ std::string Endpoint::to_string() const {
   return host + ":" + std::to_string(port);
 }
 
-Result<Endpoint> parse_endpoint(std::string_view text) {
+Result<Endpoint> parse_endpoint(std::string_view text, std::uint16_t default_port,
+                                bool allow_port_zero) {
   Endpoint endpoint;
   if (text.empty()) return Status(Code::kBadRequest, "empty server address");
   if (text.front() == '[') {
@@ -37,13 +36,13 @@ Result<Endpoint> parse_endpoint(std::string_view text) {
     endpoint.host = std::string(text.substr(1, close - 1));
     auto rest = text.substr(close + 1);
     if (rest.empty()) {
-      endpoint.port = kDefaultPort;
+      endpoint.port = default_port;
       return endpoint;
     }
     if (rest.front() != ':') {
       return Status(Code::kBadRequest, "expected ':' after ']' in '" + std::string(text) + "'");
     }
-    auto port = parse_port(rest.substr(1));
+    auto port = parse_port(rest.substr(1), allow_port_zero);
     if (!port) return port.status();
     endpoint.port = *port;
     return endpoint;
@@ -51,7 +50,7 @@ Result<Endpoint> parse_endpoint(std::string_view text) {
   const auto colon = text.rfind(':');
   if (colon == std::string_view::npos) {
     endpoint.host = std::string(text);
-    endpoint.port = kDefaultPort;
+    endpoint.port = default_port;
     return endpoint;
   }
   if (text.find(':') != colon) {
@@ -59,11 +58,11 @@ Result<Endpoint> parse_endpoint(std::string_view text) {
                                          std::string(text) + "'");
   }
   if (colon == 0) return Status(Code::kBadRequest, "missing host in '" + std::string(text) + "'");
-  auto port = parse_port(text.substr(colon + 1));
+  auto port = parse_port(text.substr(colon + 1), allow_port_zero);
   if (!port) return port.status();
   endpoint.host = std::string(text.substr(0, colon));
   endpoint.port = *port;
   return endpoint;
 }
 
-}  // namespace fastchat::client
+}  // namespace fastchat
