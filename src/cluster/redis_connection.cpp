@@ -65,9 +65,15 @@ std::chrono::milliseconds with_jitter(std::chrono::milliseconds base) {
 }  // namespace
 
 std::string RedisEndpoint::to_string() const {
-  std::string out =
-      unix_path.empty() ? "redis://" + host + ":" + std::to_string(port) : "unix://" + unix_path;
-  if (db != 0) out += unix_path.empty() ? "/" + std::to_string(db) : "?db=" + std::to_string(db);
+  // Appended piece by piece: g++ 12 -O3 warns (-Wrestrict) on "literal" + string here.
+  std::string out;
+  if (unix_path.empty()) {
+    out.append("redis://").append(host).append(":").append(std::to_string(port));
+    if (db != 0) out.append("/").append(std::to_string(db));
+  } else {
+    out.append("unix://").append(unix_path);
+    if (db != 0) out.append("?db=").append(std::to_string(db));
+  }
   return out;
 }
 
