@@ -51,6 +51,24 @@ bool check_not_logged_in(Session& session, std::uint64_t request_id) {
   return false;
 }
 
+// The canonical username when a login attempt may go ahead; otherwise answers the
+// request (invalid name, already logged in, rate limited) and returns nullopt.
+std::optional<std::string> admit_login(Session& session, std::uint64_t request_id,
+                                       std::string_view raw_username) {
+  if (!check_not_logged_in(session, request_id)) return std::nullopt;
+  auto username = normalize_username(raw_username);
+  if (!username) {
+    session.send_error(request_id, Status(Code::kInvalidUsername, "not a valid username"));
+    return std::nullopt;
+  }
+  if (!session.context().limiter.allowed(*username, session.peer_address())) {
+    session.send_error(request_id,
+                       Status(Code::kRateLimited, "too many failed logins; try again later"));
+    return std::nullopt;
+  }
+  return username;
+}
+
 }  // namespace
 
 asio::awaitable<void> handle_register(std::shared_ptr<Session> session, std::uint64_t request_id,
@@ -91,18 +109,9 @@ asio::awaitable<void> handle_register(std::shared_ptr<Session> session, std::uin
 
 asio::awaitable<void> handle_login(std::shared_ptr<Session> session, std::uint64_t request_id,
                                    wire::Login request) {
-  if (!check_not_logged_in(*session, request_id)) co_return;
+  auto username = admit_login(*session, request_id, request.username());
+  if (!username) co_return;
   auto& ctx = session->context();
-  auto username = normalize_username(request.username());
-  if (!username) {
-    session->send_error(request_id, Status(Code::kInvalidUsername, "not a valid username"));
-    co_return;
-  }
-  if (!ctx.limiter.allowed(*username, session->peer_address())) {
-    session->send_error(request_id,
-                        Status(Code::kRateLimited, "too many failed logins; try again later"));
-    co_return;
-  }
   auto find = [name = *username](store::Store& s) { return s.find_user(name); };
   auto user = co_await ctx.worker.run(std::move(find));
   if (!user) {
@@ -124,18 +133,9 @@ asio::awaitable<void> handle_login(std::shared_ptr<Session> session, std::uint64
 
 asio::awaitable<void> handle_resume(std::shared_ptr<Session> session, std::uint64_t request_id,
                                     wire::Resume request) {
-  if (!check_not_logged_in(*session, request_id)) co_return;
+  auto username = admit_login(*session, request_id, request.username());
+  if (!username) co_return;
   auto& ctx = session->context();
-  auto username = normalize_username(request.username());
-  if (!username) {
-    session->send_error(request_id, Status(Code::kInvalidUsername, "not a valid username"));
-    co_return;
-  }
-  if (!ctx.limiter.allowed(*username, session->peer_address())) {
-    session->send_error(request_id,
-                        Status(Code::kRateLimited, "too many failed logins; try again later"));
-    co_return;
-  }
   const std::string token_hash = ctx.auth.token_hash(request.session_token());
   const std::int64_t now = ctx.clock.now_ms();
   auto find = [token_hash, now](store::Store& s) -> Result<store::UserRecord> {
