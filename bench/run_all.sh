@@ -46,7 +46,7 @@ run() {  # run NAME SCENARIO ARGS...
 want() { [ -z "$SELECTED" ] || [[ " $SELECTED " == *" $1 "* ]]; }
 SELECTED="$*"
 want dm && run dm dm --users 1000 --duration 5 --max --rate 5000 --sources 4
-want group && run group group --users 1000 --group-size 1000 --group-senders 8 --duration 5 --max --rate 50
+want group && run group group --users 1000 --group-size 1000 --group-senders 8 --duration 5 --max --rate 10
 want group100 && run group100 group --users 1000 --group-size 100 --duration 5 --max --rate 200
 want login && run login login --users 200 --duration 5 --sources 16
 want offline && run offline offline --users 1 --backlog 100000
