@@ -203,7 +203,8 @@ void Session::authenticate(UserId user, std::string username, std::string token_
 }
 
 void Session::enqueue_send(std::uint64_t request_id, wire::Send send) {
-  send_queue_.emplace_back(request_id, std::move(send));
+  if (!send_queue_) send_queue_ = std::make_unique<decltype(send_queue_)::element_type>();
+  send_queue_->emplace_back(request_id, std::move(send));
   if (send_pump_running_) return;
   send_pump_running_ = true;
   asio::co_spawn(
@@ -212,12 +213,12 @@ void Session::enqueue_send(std::uint64_t request_id, wire::Send send) {
 
 asio::awaitable<void> Session::send_pump() {
   auto self = shared_from_this();
-  while (!send_queue_.empty() && !closed_) {
-    auto [request_id, send] = std::move(send_queue_.front());
-    send_queue_.pop_front();
+  while (!send_queue_->empty() && !closed_) {
+    auto [request_id, send] = std::move(send_queue_->front());
+    send_queue_->pop_front();
     co_await submit_send(self, request_id, std::move(send));
   }
-  send_queue_.clear();
+  send_queue_->clear();
   send_pump_running_ = false;
 }
 
