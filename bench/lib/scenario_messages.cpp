@@ -9,6 +9,7 @@
 #include <mutex>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "bench_connection.h"
 #include "ceiling.h"
@@ -225,6 +226,9 @@ Result<RunReport> run_messages(const BenchOptions& o) {
           r.sustained ? "" : "  (not sustained)");
     }
     report.steps.push_back(r);
+    // An overloaded server is still working off its queues (and SQLite its WAL) when
+    // the step ends; let it settle so the next step starts from a steady state.
+    if (!r.sustained) std::this_thread::sleep_for(std::chrono::seconds(3));
     return r.sustained;
   };
   if (o.max) {
