@@ -49,6 +49,7 @@ want dm && run dm dm --users 1000 --duration 5 --max --rate 5000 --sources 4
 want group && run group group --users 1000 --group-size 1000 --group-senders 8 --duration 5 --max --rate 10
 want group100 && run group100 group --users 1000 --group-size 100 --duration 5 --max --rate 200
 want login && run login login --users 200 --duration 5 --sources 16
+want login1000 && run login1000 login --users 1000 --duration 5 --sources 16
 want offline && run offline offline --users 1 --backlog 100000
 want offline100 && run offline100 offline --users 100 --backlog 1000
 want idle && run idle idle --users 19000 --duration 10 --sources 8
