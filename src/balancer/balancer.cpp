@@ -249,6 +249,7 @@ asio::awaitable<void> Balancer::serve(asio::ip::tcp::socket socket) {
         auto* ok = reply.mutable_hello_ok();
         ok->set_protocol_version(protocol::kProtocolVersion);
         ok->set_server_name("fastchat-balancer");
+        ok->set_balancer(true);
         ok->set_max_frame_bytes(static_cast<std::uint32_t>(kMaxFrameBytes));
       }
     } else if (frame.has_locate()) {

@@ -112,6 +112,7 @@ class Client::Impl {
 
  private:
   // client_session.cpp
+  asio::awaitable<Result<std::shared_ptr<Connection>>> connect_to_server();
   asio::awaitable<Status> open_connection();
   asio::awaitable<Result<wire::AuthOk>> authenticate(wire::Frame request);
   Status start_session(const std::string& username, std::unique_ptr<crypto::Identity> identity,

@@ -67,18 +67,41 @@ bool Client::Impl::session_ready() const {
   return authenticated_ && conn_ && conn_->is_open();
 }
 
+// Connects and says Hello. When the peer is a balancer, asks it which server to use
+// and connects there instead; reconnects go through the balancer again, so a dead
+// server is left behind.
+asio::awaitable<Result<std::shared_ptr<Connection>>> Client::Impl::connect_to_server() {
+  Endpoint target = config_.server;
+  for (int hop = 0; hop < 2; ++hop) {
+    auto conn = Connection::create(executor_);
+    if (Status s = co_await conn->connect(target.host, target.port); !s) co_return s;
+    auto hello = co_await say_hello(*conn, config_.client_name);
+    if (!hello) {
+      conn->close();
+      co_return hello.status();
+    }
+    if (!conn->is_open()) co_return Status(Code::kUnavailable, "connection closed after Hello");
+    if (!hello->balancer()) co_return conn;
+    wire::Frame locate;
+    locate.mutable_locate();
+    auto answer = co_await conn->request(std::move(locate));
+    conn->close();
+    if (!answer) co_return answer.status();
+    if (!answer->has_server_address()) {
+      co_return Status(Code::kBadRequest, "balancer answered Locate without an address");
+    }
+    target.host = answer->server_address().host();
+    target.port = static_cast<std::uint16_t>(answer->server_address().port());
+    spdlog::debug("balancer {} sent us to {}", config_.server.to_string(), target.to_string());
+  }
+  co_return Status(Code::kNoServer, "a balancer sent us to another balancer");
+}
+
 asio::awaitable<Status> Client::Impl::open_connection() {
   if (conn_ && conn_->is_open()) co_return Status::ok();
-  auto conn = Connection::create(executor_);
-  if (Status s = co_await conn->connect(config_.server.host, config_.server.port); !s) {
-    co_return s;
-  }
-  auto hello = co_await say_hello(*conn, config_.client_name);
-  if (!hello) {
-    conn->close();
-    co_return hello.status();
-  }
-  if (!conn->is_open()) co_return Status(Code::kUnavailable, "connection closed after Hello");
+  auto connected = co_await connect_to_server();
+  if (!connected) co_return connected.status();
+  auto conn = std::move(*connected);
   Connection* raw = conn.get();
   conn->set_push_handler([this](wire::Frame& frame) { on_push(frame); });
   conn->set_close_handler([this, raw](const Status& reason) { on_closed(raw, reason); });

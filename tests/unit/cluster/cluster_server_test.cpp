@@ -4,7 +4,11 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <asio/co_spawn.hpp>
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
 #include <asio/read.hpp>
+#include <asio/use_future.hpp>
 #include <asio/write.hpp>
 #include <filesystem>
 #include <future>
@@ -13,6 +17,7 @@
 #include "../../integration/test_server.h"
 #include "../../integration/test_user.h"
 #include "balancer/balancer.h"
+#include "client/client.h"
 #include "cluster/redis_schema.h"
 #include "cluster/server_registry.h"
 #include "redis_test_support.h"
@@ -291,6 +296,75 @@ TEST_F(ClusterMessagingTest, ABalancerSpreadsClientsOverTheServers) {
     ++ports[reply.server_address().port()];
   }
   EXPECT_EQ(ports, (std::map<std::uint32_t, int>{{a->port(), 10}, {b->port(), 10}}));
+  balancer.stop();
+}
+
+// The client core, pointed at a balancer, follows its Locate answer to a chat server;
+// two users on whichever servers they land on talk to each other.
+TEST_F(ClusterMessagingTest, ClientsFollowTheBalancerAndTalkAcrossServers) {
+  if (!cluster::testing::PrivateRedis::available()) GTEST_SKIP() << "redis-server not installed";
+  cluster::testing::PrivateRedis redis;
+  ASSERT_TRUE(redis.start()) << redis.error();
+  auto a = start_server("a", pg_url_, redis.url());
+  auto b = start_server("b", pg_url_, redis.url());
+  ASSERT_TRUE(a && b);
+  balancer::BalancerConfig config;
+  config.listen_port = 0;
+  config.redis_url = redis.url();
+  config.refresh_period = 50ms;
+  balancer::Balancer balancer(config);
+  ASSERT_TRUE(balancer.start());
+  ASSERT_TRUE(eventually([&] { return balancer.stats().live_servers == 2; }));
+
+  asio::io_context io;
+  auto work = asio::make_work_guard(io);
+  std::thread loop([&] { io.run(); });
+  auto make = [&](const std::string& name) {
+    client::ClientConfig cc;
+    cc.server = {"127.0.0.1", balancer.port()};
+    cc.home_dir = dir_.path() + "/home-" + name;
+    return std::make_unique<client::Client>(io.get_executor(), cc);
+  };
+  auto carol = make("carol");
+  auto dave = make("dave");
+  auto run = [&](auto make_awaitable) {
+    return asio::co_spawn(io, make_awaitable(), asio::use_future).get();
+  };
+  auto reg_carol = [&]() { return carol->register_account("carol", "pw-carol"); };
+  auto reg_dave = [&]() { return dave->register_account("dave", "pw-dave"); };
+  EXPECT_TRUE(run(reg_carol));
+  EXPECT_TRUE(run(reg_dave));
+  // Least-connections put the two on different servers.
+  EXPECT_TRUE(eventually(
+      [&] { return a->server().online_sessions() == 1 && b->server().online_sessions() == 1; }));
+
+  // co_spawn's futures need default-constructible results: report through locals.
+  Status sent(Code::kInternal, "not run");
+  auto send = [&]() -> asio::awaitable<void> {
+    auto r = co_await carol->send_text("dave", "via the balancer");
+    sent = r.status();
+  };
+  asio::co_spawn(io, send(), asio::use_future).get();
+  ASSERT_TRUE(sent) << sent.to_string();
+  std::size_t received = 0;
+  ASSERT_TRUE(eventually([&] {
+    auto sync = [&]() -> asio::awaitable<void> {
+      auto got = co_await dave->sync();
+      if (got) received += *got;
+    };
+    asio::co_spawn(io, sync(), asio::use_future).get();
+    return received >= 1;
+  }));
+  auto history = dave->history("carol", 0, 10);
+  ASSERT_TRUE(history);
+  ASSERT_EQ(history->size(), 1u);
+  EXPECT_EQ(history->front().text, "via the balancer");
+
+  carol.reset();
+  dave.reset();
+  work.reset();
+  io.stop();
+  loop.join();
   balancer.stop();
 }
 
