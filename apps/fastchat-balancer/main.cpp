@@ -10,6 +10,7 @@
 #include "balancer/balancer.h"
 #include "common/endpoint.h"
 #include "common/logging.h"
+#include "common/shutdown_signals.h"
 
 int main(int argc, char** argv) {
   fastchat::balancer::BalancerConfig config;
@@ -51,12 +52,7 @@ int main(int argc, char** argv) {
   config.strategy = *parsed;
   fastchat::setup_logging(log_level, log_file);
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  const fastchat::ShutdownSignals shutdown;  // before any thread starts
 
   fastchat::balancer::Balancer balancer(config);
   if (auto status = balancer.start(); !status) {
@@ -64,9 +60,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "fastchat-balancer: %s\n", status.to_string().c_str());
     return 1;
   }
-  int signal = 0;
-  sigwait(&signals, &signal);
-  spdlog::info("received signal {}", signal);
+  spdlog::info("received signal {}", shutdown.wait());
   balancer.stop();
   return 0;
 }

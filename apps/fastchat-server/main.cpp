@@ -8,6 +8,7 @@
 
 #include "common/endpoint.h"
 #include "common/logging.h"
+#include "common/shutdown_signals.h"
 #include "server/server.h"
 
 int main(int argc, char** argv) {
@@ -51,13 +52,7 @@ int main(int argc, char** argv) {
   config.listen_port = endpoint->port;
   fastchat::setup_logging(log_level, log_file);
 
-  // Block the shutdown signals in every thread; the main thread waits for them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  const fastchat::ShutdownSignals shutdown;  // before any thread starts
 
   fastchat::server::Server server(config);
   if (auto status = server.start(); !status) {
@@ -65,9 +60,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "fastchat-server: %s\n", status.to_string().c_str());
     return 1;
   }
-  int signal = 0;
-  sigwait(&signals, &signal);
-  spdlog::info("received signal {}", signal);
+  spdlog::info("received signal {}", shutdown.wait());
   server.stop();
   return 0;
 }
