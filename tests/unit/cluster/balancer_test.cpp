@@ -10,7 +10,7 @@
 #include <map>
 
 #include "protocol/frame_codec.h"
-#include "redis_test_support.h"
+#include "support/redis_test_support.h"
 
 namespace fastchat::balancer {
 namespace {

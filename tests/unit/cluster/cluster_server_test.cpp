@@ -20,7 +20,7 @@
 #include "client/client.h"
 #include "cluster/redis_schema.h"
 #include "cluster/server_registry.h"
-#include "redis_test_support.h"
+#include "support/redis_test_support.h"
 
 namespace fastchat {
 namespace {

@@ -10,7 +10,7 @@
 #include <mutex>
 
 #include "cluster/redis_schema.h"
-#include "redis_test_support.h"
+#include "support/redis_test_support.h"
 
 namespace fastchat::cluster {
 namespace {

@@ -8,7 +8,7 @@
 #include <future>
 
 #include "cluster/redis_connection.h"
-#include "redis_test_support.h"
+#include "support/redis_test_support.h"
 
 namespace fastchat::cluster {
 namespace {

@@ -1,15 +1,10 @@
 // PostgreSQL going away and coming back under a PostgresStore: restarts are invisible
 // to the next call, calls fail quickly with kUnavailable while the server is down,
 // service resumes by itself when it is back, and nothing acknowledged is lost. Each
-// test starts a private server (scripts/test-services.sh in a temporary directory, on
-// a free port) so that stopping it disturbs no other test. Skipped unless
-// $FASTCHAT_TEST_POSTGRES_URL is set (the machine has PostgreSQL for tests).
-#include <arpa/inet.h>
+// test starts a private server (support/private_postgres.h) so that stopping it
+// disturbs no other test. Skipped unless $FASTCHAT_TEST_POSTGRES_URL is set (the
+// machine has PostgreSQL for tests).
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -18,7 +13,8 @@
 #include <set>
 #include <thread>
 
-#include "postgres_test_schema.h"
+#include "support/postgres_test_schema.h"
+#include "support/private_postgres.h"
 #include "store/postgres/postgres_store.h"
 #include "store_backends.h"
 
@@ -30,53 +26,14 @@ using namespace std::chrono_literals;
 
 constexpr std::int64_t kNow = 1'700'000'000'000;
 
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
-    port = ntohs(address.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
-
-// A PostgreSQL server of our own, through the same script the test suite uses.
-class PrivateServer {
- public:
-  // The directory must be reachable by the postgres user the script runs the server as
-  // when we are root.
-  PrivateServer() : port_(free_port()) { ::chmod(dir_.path().c_str(), 0755); }
-  ~PrivateServer() { run("stop postgres"); }
-
-  bool run(const std::string& args) {
-    const std::string command = "FASTCHAT_SERVICES_DIR='" + dir_.path() + "/services' " +
-                                "FASTCHAT_PG_PORT=" + std::to_string(port_) + " '" +
-                                FASTCHAT_SOURCE_DIR + "/scripts/test-services.sh' " + args +
-                                " >/dev/null 2>>'" + dir_.path() + "/script.log'";
-    return std::system(command.c_str()) == 0;
-  }
-  std::string url() const {
-    return "postgresql://fastchat@127.0.0.1:" + std::to_string(port_) + "/fastchat_test";
-  }
-
- private:
-  test::TempDir dir_;  // destroyed last, after the server stopped
-  int port_;
-};
-
 class PostgresRestartTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (test::PostgresTestSchema::base_url().empty()) {
       GTEST_SKIP() << "FASTCHAT_TEST_POSTGRES_URL is not set";
     }
-    server_ = std::make_unique<PrivateServer>();
-    ASSERT_TRUE(server_->run("start postgres")) << "could not start a private PostgreSQL";
+    server_ = std::make_unique<fastchat::test_support::PrivatePostgres>();
+    ASSERT_TRUE(server_->start()) << "could not start a private PostgreSQL: " << server_->log();
     PostgresOptions options;
     options.max_connections = 4;
     options.connect_timeout_s = 2;
@@ -129,7 +86,7 @@ class PostgresRestartTest : public ::testing::Test {
     return ids;
   }
 
-  std::unique_ptr<PrivateServer> server_;
+  std::unique_ptr<fastchat::test_support::PrivatePostgres> server_;
   std::unique_ptr<PostgresStore> store_;
   UserId alice_ = 0, bob_ = 0;
 };
@@ -147,7 +104,7 @@ TEST_F(PostgresRestartTest, RestartIsInvisibleToTheNextCall) {
     reader.join();
   ASSERT_TRUE(store_->commit_messages(std::vector<OutgoingMessage>{direct(alice_, bob_)}));
 
-  ASSERT_TRUE(server_->run("restart postgres"));
+  ASSERT_TRUE(server_->restart());
   auto found = store_->find_user("alice");
   ASSERT_TRUE(found) << found.status().to_string();
   auto outcomes = store_->commit_messages(std::vector<OutgoingMessage>{direct(alice_, bob_)});
@@ -163,7 +120,7 @@ TEST_F(PostgresRestartTest, WhileDownCallsFailQuicklyAndServiceResumesWhenBack) 
     before.push_back(direct(alice_, bob_));
   ASSERT_TRUE(store_->commit_messages(before));
 
-  ASSERT_TRUE(server_->run("stop postgres"));
+  ASSERT_TRUE(server_->stop());
   const auto down_since = Clock::now();
   int calls = 0;
   while (Clock::now() - down_since < 1500ms) {
@@ -182,7 +139,7 @@ TEST_F(PostgresRestartTest, WhileDownCallsFailQuicklyAndServiceResumesWhenBack) 
   }
   EXPECT_GE(calls, 5);
 
-  ASSERT_TRUE(server_->run("start postgres"));
+  ASSERT_TRUE(server_->start());
   // Service resumes by itself (the pool retries connecting after a short pause).
   const auto up_since = Clock::now();
   Result<UserRecord> found = store_->find_user("alice");
@@ -232,7 +189,7 @@ TEST_F(PostgresRestartTest, CommitsRacingARestartLoseNothingAcknowledged) {
     });
   }
   std::this_thread::sleep_for(300ms);
-  ASSERT_TRUE(server_->run("restart postgres"));
+  ASSERT_TRUE(server_->restart());
   std::this_thread::sleep_for(700ms);
   stop = true;
   for (auto& sender : senders)

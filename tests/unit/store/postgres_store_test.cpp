@@ -12,7 +12,7 @@
 #include <set>
 #include <thread>
 
-#include "postgres_test_schema.h"
+#include "support/postgres_test_schema.h"
 #include "store/open_store.h"
 #include "store/postgres/pg_migrations.h"
 #include "store/postgres/pg_pool.h"

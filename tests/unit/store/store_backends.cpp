@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "postgres_test_schema.h"
+#include "support/postgres_test_schema.h"
 #include "store/open_store.h"
 
 namespace fastchat::store::test {

@@ -1,4 +1,4 @@
-#include "redis_test_support.h"
+#include "support/redis_test_support.h"
 
 #include <hiredis/hiredis.h>
 #include <signal.h>

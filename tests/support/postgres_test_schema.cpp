@@ -1,4 +1,4 @@
-#include "postgres_test_schema.h"
+#include "support/postgres_test_schema.h"
 
 #include <gtest/gtest.h>
 
