@@ -27,6 +27,10 @@ int main(int argc, char** argv) {
                  "server key file (default: DATA_DIR/server.key; share it across a cluster)");
   app.add_option("--public-host", config.public_host,
                  "address clients are told to use (default: the listen host)");
+  app.add_option("--dedupe-window", config.dedupe_window_s,
+                 "seconds a delivered message's id still makes a retry a duplicate")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option("--name", config.server_name, "server name in logs and Hello")
       ->capture_default_str();
   app.add_option("--threads", config.threads, "event loops (default: one per core)");

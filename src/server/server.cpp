@@ -15,6 +15,7 @@
 #include "server/inbox_replay.h"
 #include "server/server_metrics.h"
 #include "server/session.h"
+#include "server/tombstone_sweeper.h"
 #include "store/open_store.h"
 
 namespace fastchat::server {
@@ -105,6 +106,11 @@ Status Server::start() {
       .on_reconnected = [this] { replay_inboxes(*context_, loops_.front()->get_executor()); },
   });
   committer_->start();
+  sweeper_ = std::make_unique<TombstoneSweeper>(
+      loops_.front()->get_executor(), *worker_, clock_,
+      SweepSettings{.window = std::chrono::seconds(config_.dedupe_window_s),
+                    .interval = std::chrono::milliseconds(config_.sweep_interval_ms)});
+  sweeper_->start();
   for (std::size_t i = 0; i < loops_.size(); ++i)
     accept_loop(i);
   for (auto& loop : loops_) {
@@ -154,6 +160,7 @@ void Server::stop() {
       acceptor.close(ignored);
     });
   }
+  sweeper_->stop();
   // Everything queued is committed and answered before the loops stop.
   committer_->stop();
   for (auto& loop : loops_)

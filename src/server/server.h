@@ -25,6 +25,7 @@ class RedisBus;
 namespace fastchat::server {
 
 class ServerMetrics;
+class TombstoneSweeper;
 
 class Server {
  public:
@@ -70,6 +71,7 @@ class Server {
   ServerCounters counters_;
   std::unique_ptr<ServerContext> context_;
   std::unique_ptr<ServerMetrics> metrics_;
+  std::unique_ptr<TombstoneSweeper> sweeper_;
   cluster::RedisBus* redis_bus_ = nullptr;  // bus_, when it is a RedisBus
 
   std::vector<std::unique_ptr<asio::io_context>> loops_;

@@ -24,6 +24,10 @@ struct ServerConfig {
   std::size_t max_connections = 200'000;
   std::size_t max_commit_batch = 4096;
   int handshake_timeout_ms = 30'000;  // time to log in after connecting
+  // How long after its commit a message's id still makes a retry a duplicate, once
+  // every recipient acknowledged it (docs/protocol.md, "Delivery"); swept this often.
+  std::int64_t dedupe_window_s = 24 * 60 * 60;
+  std::int64_t sweep_interval_ms = 60'000;
   // --- cluster and operations (docs/cluster.md)
   std::string redis_url;     // set: a RedisBus links this server into a cluster
   std::string server_id;     // unique in the cluster; empty: PUBLIC_HOST:PORT

@@ -75,7 +75,7 @@ struct OutgoingMessage {
   MessageId message_id;
   UserId to_user = 0;
   GroupId group_id = 0;
-  std::string body;                    // ciphertext, stored once
+  std::string body;                      // ciphertext, stored once
   std::vector<KeyWrapRecord> key_wraps;  // group only
   std::int64_t server_time_ms = 0;
 };
@@ -92,9 +92,9 @@ struct CommitOutcome {
   // member); kMembershipChanged (a current member other than the sender has no key
   // wrap). A failed message changes nothing and does not fail the others.
   Status status;
-  bool duplicate = false;             // (sender, message_id) was already committed
-  std::int64_t server_time_ms = 0;    // of the stored message (the original, if duplicate)
-  std::vector<Delivery> deliveries;   // empty when duplicate or failed
+  bool duplicate = false;            // (sender, message_id) was already committed
+  std::int64_t server_time_ms = 0;   // of the stored message (the original, if duplicate)
+  std::vector<Delivery> deliveries;  // empty when duplicate or failed
 };
 
 struct InboxItem {
@@ -153,6 +153,13 @@ class Store {
   // Records acks (one transaction for the batch): acked_seq only grows, and inbox
   // items up to it may be deleted.
   virtual Status ack_inbox(std::span<const AckRecord> acks) = 0;
+
+  // --- housekeeping
+  // Deletes at most `limit` tombstones (the (sender, message_id) of a message every
+  // recipient acknowledged, kept so that a late retry is still a duplicate) of messages
+  // committed before `before_ms`; returns how many went. Call again while it returns
+  // `limit`. (Expired sessions need no sweep: create_session purges them.)
+  virtual Result<std::size_t> purge_tombstones(std::int64_t before_ms, std::size_t limit) = 0;
 };
 
 }  // namespace fastchat::store

@@ -318,21 +318,24 @@ void Batch::send_writes(PgConnection& db) {
         params.element_null();
       }
     }
+    // refs: the message's inbox rows, which are consecutive in rows_. A message no inbox
+    // will hold (sent to a group of one) is a tombstone at once: no body.
+    std::vector<std::int32_t> refs(new_messages_.size(), 0);
+    std::size_t row = 0;
+    for (std::size_t n = 0; n < new_messages_.size(); ++n) {
+      for (; row < rows_.size() && rows_[row].message == new_messages_[n]; ++row)
+        ++refs[n];
+    }
     params.end_array().begin_array(PgType::kBytea);
-    for (std::uint32_t i : new_messages_)
-      params.element_bytes(messages_[i].body);
+    for (std::size_t n = 0; n < new_messages_.size(); ++n)
+      params.element_bytes(refs[n] > 0 ? std::string_view(messages_[new_messages_[n]].body)
+                                       : std::string_view());
     params.end_array().begin_array(PgType::kInt8);
     for (std::uint32_t i : new_messages_)
       params.element_int64(messages_[i].server_time_ms);
     params.end_array().begin_array(PgType::kInt4);
-    // refs: the message's inbox rows, which are consecutive in rows_.
-    std::size_t row = 0;
-    for (std::uint32_t i : new_messages_) {
-      std::int32_t refs = 0;
-      for (; row < rows_.size() && rows_[row].message == i; ++row)
-        ++refs;
-      params.element_int32(refs);
-    }
+    for (const std::int32_t n : refs)
+      params.element_int32(n);
     params.end_array();
     send(db, Sql::kInsertMessages, params);
   }
@@ -439,7 +442,6 @@ Status ack_inbox(PgConnection& db, std::span<const AckRecord> acks) {
   send(db, Sql::kAdvanceAcks, advance);
   send(db, Sql::kLockReleased, users);
   send(db, Sql::kReleaseInbox, users);
-  send(db, Sql::kPurgeUnreferenced);
   return db.sync();
 }
 

@@ -95,6 +95,15 @@ CREATE INDEX sessions_by_expiry ON sessions (expires_ms);
 CREATE INDEX group_members_by_user ON group_members (user_id);
 CREATE INDEX messages_unreferenced ON messages (sender) WHERE refs = 0;
 )sql"},
+    Migration{3, R"sql(
+-- Tombstones: a message every recipient acknowledged keeps its row, without its body,
+-- so that a late retry of it is still recognized as a duplicate; purge_tombstones()
+-- deletes it once it is older than the de-duplication window. The partial index holds
+-- only them.
+DROP INDEX messages_unreferenced;
+UPDATE messages SET body = ''::bytea WHERE refs = 0;
+CREATE INDEX messages_tombstones ON messages (server_time_ms) WHERE refs = 0;
+)sql"},
 };
 static_assert(kMigrations.size() == kSchemaVersion);
 

@@ -126,20 +126,24 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kStatem
     "  JOIN inbox AS i ON i.user_id = u.id AND i.seq <= u.acked_seq "
     "  WHERE u.id = ANY($1::int8[]) AND i.sealed_key IS NOT NULL) "
     "ORDER BY m.sender, m.message_id FOR NO KEY UPDATE OF m",
-    // kReleaseInbox: deletes acknowledged inbox rows; a message whose last references go
-    // is deleted, the others lose the references (two sets of rows: none is touched twice).
+    // kReleaseInbox: deletes acknowledged inbox rows; the messages lose the references,
+    // and one whose last reference goes becomes a tombstone: its body is dropped, its key
+    // stays to recognize a late retry until kPurgeTombstones.
     "WITH gone AS (DELETE FROM inbox AS i USING users AS u "
     "  WHERE u.id = ANY($1::int8[]) AND i.user_id = u.id AND i.seq <= u.acked_seq "
     "  RETURNING i.sender, i.message_id), "
     "released AS (SELECT sender, message_id, count(*)::int4 AS n FROM gone "
-    "  GROUP BY sender, message_id), "
-    "dropped AS (DELETE FROM messages AS m USING released AS r "
-    "  WHERE m.sender = r.sender AND m.message_id = r.message_id AND m.refs <= r.n) "
-    "UPDATE messages AS m SET refs = m.refs - r.n FROM released AS r "
-    "WHERE m.sender = r.sender AND m.message_id = r.message_id AND m.refs > r.n",
-    // kPurgeUnreferenced: messages no inbox ever held (sent to a group of one), found by
-    // the partial index messages_unreferenced, which holds only those.
-    "DELETE FROM messages WHERE refs = 0",
+    "  GROUP BY sender, message_id) "
+    "UPDATE messages AS m SET refs = greatest(m.refs - r.n, 0), "
+    "  body = CASE WHEN m.refs <= r.n THEN ''::bytea ELSE m.body END "
+    "FROM released AS r WHERE m.sender = r.sender AND m.message_id = r.message_id",
+
+    // kPurgeTombstones: found by the partial index messages_tombstones, which holds only
+    // tombstones; returns how many went.
+    "WITH gone AS (DELETE FROM messages WHERE (sender, message_id) IN ("
+    "  SELECT sender, message_id FROM messages WHERE refs = 0 AND server_time_ms < $1::int8 "
+    "  LIMIT $2::int8) RETURNING 1) "
+    "SELECT count(*) FROM gone",
 };
 
 #undef FASTCHAT_USER_COLUMNS

@@ -43,7 +43,8 @@ enum class Sql : int {
   kAdvanceAcks,
   kLockReleased,
   kReleaseInbox,
-  kPurgeUnreferenced,
+  // housekeeping
+  kPurgeTombstones,
   kCount
 };
 

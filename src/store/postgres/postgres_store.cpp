@@ -377,6 +377,19 @@ Status PostgresStore::ack_inbox(std::span<const AckRecord> acks) {
   return run([&](PgConnection& db) { return postgres::ack_inbox(db, acks); });
 }
 
+// --- housekeeping
+
+Result<std::size_t> PostgresStore::purge_tombstones(std::int64_t before_ms, std::size_t limit) {
+  const auto capped =
+      static_cast<std::int64_t>(std::min<std::size_t>(limit, static_cast<std::size_t>(INT64_MAX)));
+  return run([&](PgConnection& db) -> Result<std::size_t> {
+    std::vector<PgResult> results;
+    send(db, Sql::kPurgeTombstones, PgParams().int64(before_ms).int64(capped));
+    if (Status s = db.sync(results); !s) return s;
+    return static_cast<std::size_t>(results[0].int64(0, 0));
+  });
+}
+
 Result<std::unique_ptr<Store>> open_postgres_store(const std::string& url) {
   auto store = PostgresStore::open(url);
   if (!store) return store.status();

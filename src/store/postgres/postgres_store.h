@@ -72,6 +72,8 @@ class PostgresStore final : public Store {
                                             std::size_t limit) override;
   Status ack_inbox(std::span<const AckRecord> acks) override;
 
+  Result<std::size_t> purge_tombstones(std::int64_t before_ms, std::size_t limit) override;
+
  private:
   PostgresStore(std::unique_ptr<PgPool> pool, int deadlock_retries);
 

@@ -29,13 +29,12 @@ constexpr char kUpdateLastSeq[] = "UPDATE users SET last_seq = ?2 WHERE id = ?1"
 constexpr char kAdvanceAck[] =
     "UPDATE users SET acked_seq = min(?2, last_seq) "
     "WHERE id = ?1 AND acked_seq < min(?2, last_seq) RETURNING acked_seq";
+// A message whose last reference goes becomes a tombstone: its body is dropped, its
+// (sender, message_id) stays to recognize a late retry until purge() removes it.
 constexpr char kReleaseMessages[] =
-    "UPDATE messages SET refs = refs - 1 WHERE id IN "
+    "UPDATE messages SET refs = refs - 1, body = iif(refs = 1, x'', body) WHERE id IN "
     "(SELECT message_row FROM inbox WHERE user_id = ?1 AND seq <= ?2)";
 constexpr char kDeleteInbox[] = "DELETE FROM inbox WHERE user_id = ?1 AND seq <= ?2";
-// Served by the partial index messages_unreferenced, which holds only the rows that go:
-// those just released, and those no inbox ever held (sent to a group of one).
-constexpr char kDeleteUnreferenced[] = "DELETE FROM messages WHERE refs = 0";
 
 constexpr std::int64_t kMaxInt64 = std::numeric_limits<std::int64_t>::max();
 
@@ -216,7 +215,8 @@ Status MessageWriter::commit_one(const OutgoingMessage& message, CommitOutcome& 
     } else {
       insert_message.bind_null(3);
     }
-    insert_message.bind_blob(4, message.body);
+    // A message no inbox will hold (sent to a group of one) is a tombstone at once.
+    insert_message.bind_blob(4, recipients_.empty() ? std::string_view() : message.body);
     insert_message.bind_int64(5, message.server_time_ms);
     insert_message.bind_int64(6, static_cast<std::int64_t>(recipients_.size()));
     if (insert_message.step() == Step::kError) return insert_message.error();
@@ -303,7 +303,6 @@ Status MessageWriter::ack(std::span<const AckRecord> acks) {
 
   auto txn = Transaction::begin(db_);
   if (!txn) return txn.status();
-  bool released = false;
   for (const auto& [user, up_to] : acks_) {
     std::int64_t acked = 0;
     {
@@ -324,12 +323,6 @@ Status MessageWriter::ack(std::span<const AckRecord> acks) {
       statement->bind_int64(2, acked);
       if (Status s = statement->run(); !s) return s;
     }
-    released = true;
-  }
-  if (released) {
-    auto purge = db_.prepare(kDeleteUnreferenced);
-    if (!purge) return purge.status();
-    if (Status s = purge->run(); !s) return s;
   }
   return txn->commit();
 }

@@ -27,10 +27,10 @@ class MessageWriter {
   // Store::commit_messages.
   Result<std::vector<CommitOutcome>> commit(std::span<const OutgoingMessage> messages);
   // Store::ack_inbox. Acks for unknown users are ignored; an ack beyond the user's
-  // last_seq counts as one up to last_seq (acked_seq never passes last_seq). Message
-  // rows that no inbox holds any more are deleted in the same transaction, which also
-  // ends de-duplication for them: a retry arriving after every recipient acked is
-  // delivered again (clients drop ids they have seen, DESIGN §4).
+  // last_seq counts as one up to last_seq (acked_seq never passes last_seq). A message
+  // that no inbox holds any more loses its body in the same transaction and stays as a
+  // tombstone, so a retry arriving after every recipient acked is still a duplicate
+  // (until Store::purge removes tombstones older than the de-duplication window).
   Status ack(std::span<const AckRecord> acks);
 
  private:

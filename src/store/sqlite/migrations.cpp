@@ -89,6 +89,16 @@ CREATE INDEX messages_unreferenced ON messages (id) WHERE refs = 0;
 
 PRAGMA user_version = 2;
 )sql"},
+    Migration{3, R"sql(
+-- Tombstones: a message every recipient acknowledged keeps its row, without its body,
+-- so that a late retry of it is still recognized as a duplicate; purge() deletes it
+-- once it is older than the de-duplication window. The partial index holds only them.
+DROP INDEX messages_unreferenced;
+UPDATE messages SET body = x'' WHERE refs = 0;
+CREATE INDEX messages_tombstones ON messages (server_time_ms) WHERE refs = 0;
+
+PRAGMA user_version = 3;
+)sql"},
 };
 static_assert(kMigrations.size() == kSchemaVersion);
 

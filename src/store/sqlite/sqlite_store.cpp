@@ -36,6 +36,11 @@ constexpr char kInsertSession[] =
 constexpr char kSelectSession[] = "SELECT user_id, expires_ms FROM sessions WHERE token_hash = ?1";
 constexpr char kDeleteSession[] = "DELETE FROM sessions WHERE token_hash = ?1";
 
+// Served by the partial index messages_tombstones, which holds only tombstones.
+constexpr char kPurgeTombstones[] =
+    "DELETE FROM messages WHERE id IN (SELECT id FROM messages "
+    "WHERE refs = 0 AND server_time_ms < ?1 LIMIT ?2)";
+
 constexpr char kReadInbox[] =
     "SELECT i.seq, m.message_id, u.username, m.group_id, m.body, i.sealed_key, "
     "m.server_time_ms FROM inbox AS i "
@@ -330,6 +335,18 @@ Result<std::vector<InboxItem>> SqliteStore::read_inbox(UserId user, std::uint64_
 Status SqliteStore::ack_inbox(std::span<const AckRecord> acks) {
   std::lock_guard lock(writer_mu_);
   return messages_->ack(acks);
+}
+
+// --- housekeeping
+
+Result<std::size_t> SqliteStore::purge_tombstones(std::int64_t before_ms, std::size_t limit) {
+  std::lock_guard lock(writer_mu_);
+  auto purge = writer_->prepare(kPurgeTombstones);
+  if (!purge) return purge.status();
+  purge->bind_int64(1, before_ms);
+  purge->bind_int64(2, clamp_to_int64(limit));
+  if (Status s = purge->run(); !s) return s;
+  return static_cast<std::size_t>(writer_->changes());
 }
 
 }  // namespace fastchat::store::sqlite

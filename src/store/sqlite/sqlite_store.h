@@ -64,6 +64,8 @@ class SqliteStore final : public Store {
                                             std::size_t limit) override;
   Status ack_inbox(std::span<const AckRecord> acks) override;
 
+  Result<std::size_t> purge_tombstones(std::int64_t before_ms, std::size_t limit) override;
+
  private:
   SqliteStore(std::unique_ptr<Connection> writer, std::unique_ptr<ConnectionPool> readers);
 

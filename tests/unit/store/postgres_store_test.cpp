@@ -12,10 +12,10 @@
 #include <set>
 #include <thread>
 
-#include "support/postgres_test_schema.h"
 #include "store/open_store.h"
 #include "store/postgres/pg_migrations.h"
 #include "store/postgres/pg_pool.h"
+#include "support/postgres_test_schema.h"
 
 namespace fastchat::store::postgres {
 namespace {
@@ -105,7 +105,7 @@ TEST_F(PostgresStoreTest, MigratesAVersion1DatabaseAndKeepsItsData) {
   EXPECT_EQ(schema_->query_int("SELECT max(version) FROM schema_migrations"), kSchemaVersion);
   EXPECT_EQ(schema_->query_int("SELECT count(*) FROM schema_migrations"), kSchemaVersion);
   EXPECT_EQ(schema_->query_int("SELECT count(*) FROM pg_indexes WHERE schemaname = "
-                               "current_schema() AND indexname = 'messages_unreferenced'"),
+                               "current_schema() AND indexname = 'messages_tombstones'"),
             1);
   auto old = store->find_user("OLD");
   ASSERT_TRUE(old) << old.status().to_string();
@@ -176,16 +176,27 @@ TEST_F(PostgresStoreTest, GroupBodiesAreStoredOnceAndGoWhenTheLastRecipientAcks)
       std::vector<OutgoingMessage>{to_group(alice, group->id, {bob, carol}), direct(alice, bob),
                                    to_group(alice, solo->id, {})}));
 
+  const char* kBodies = "SELECT count(*) FROM messages WHERE length(body) > 0";
   EXPECT_EQ(schema_->query_int("SELECT count(*) FROM messages"), 3);  // bodies stored once
+  EXPECT_EQ(schema_->query_int(kBodies), 2);  // the undelivered one keeps none
   EXPECT_EQ(schema_->query_int("SELECT count(*) FROM inbox"), 3);
   ASSERT_TRUE(store->ack_inbox(std::vector<AckRecord>{{bob, 2}}));
-  // carol still holds the group message; the direct one and the undelivered one went.
-  EXPECT_EQ(schema_->query_int("SELECT count(*) FROM messages"), 1);
-  EXPECT_EQ(schema_->query_int("SELECT refs FROM messages"), 1);
+  // carol still holds the group message; the direct one's body went, its key stays.
+  EXPECT_EQ(schema_->query_int(kBodies), 1);
+  EXPECT_EQ(schema_->query_int("SELECT refs FROM messages WHERE length(body) > 0"), 1);
   EXPECT_EQ(schema_->query_int("SELECT count(*) FROM inbox"), 1);
   ASSERT_TRUE(store->ack_inbox(std::vector<AckRecord>{{carol, 1}}));
-  EXPECT_EQ(schema_->query_int("SELECT count(*) FROM messages"), 0);
+  EXPECT_EQ(schema_->query_int(kBodies), 0);
+  EXPECT_EQ(schema_->query_int("SELECT count(*) FROM messages WHERE refs = 0"), 3);
   EXPECT_EQ(schema_->query_int("SELECT count(*) FROM inbox"), 0);
+  // Purging after the window removes the tombstones, in batches of at most `limit`.
+  auto purged = store->purge_tombstones(kNow + 1, 2);
+  ASSERT_TRUE(purged) << purged.status().to_string();
+  EXPECT_EQ(*purged, 2u);
+  purged = store->purge_tombstones(kNow + 1, 2);
+  ASSERT_TRUE(purged);
+  EXPECT_EQ(*purged, 1u);
+  EXPECT_EQ(schema_->query_int("SELECT count(*) FROM messages"), 0);
 }
 
 TEST_F(PostgresStoreTest, DatabaseErrorMidBatchCommitsNothingOfTheBatch) {

@@ -147,11 +147,17 @@ TEST_F(SqliteStoreTest, MigratesAVersion1DatabaseAndKeepsItsData) {
   ASSERT_TRUE(store->ack_inbox(std::vector<AckRecord>{{2, 2}}));
   auto db = raw();
   ASSERT_NE(db, nullptr);
-  EXPECT_EQ(count(*db, "SELECT count(*) FROM messages"), 0);
+  // Both messages are tombstones now: keys kept, bodies gone.
+  EXPECT_EQ(count(*db, "SELECT count(*) FROM messages WHERE refs = 0 AND length(body) = 0"), 2);
+  EXPECT_EQ(count(*db, "SELECT count(*) FROM messages"), 2);
+  EXPECT_EQ(count(*db,
+                  "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = "
+                  "'messages_tombstones'"),
+            1);
   EXPECT_EQ(count(*db,
                   "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = "
                   "'messages_unreferenced'"),
-            1);
+            0);
 }
 
 TEST_F(SqliteStoreTest, MigrationIsIdempotent) {
@@ -189,7 +195,7 @@ TEST_F(SqliteStoreTest, RefusesAFileThatIsNotADatabase) {
   EXPECT_EQ(store.code(), Code::kInternal) << store.status().to_string();
 }
 
-TEST_F(SqliteStoreTest, MessageRowsGoWhenTheLastRecipientAcks) {
+TEST_F(SqliteStoreTest, BodiesGoWhenTheLastRecipientAcksAndTombstonesWhenPurged) {
   auto store = open_store();
   ASSERT_NE(store, nullptr);
   const UserId alice = add_user(*store, "alice");
@@ -214,16 +220,27 @@ TEST_F(SqliteStoreTest, MessageRowsGoWhenTheLastRecipientAcks) {
 
   auto db = raw();
   ASSERT_NE(db, nullptr);
+  const char* kBodies = "SELECT count(*) FROM messages WHERE length(body) > 0";
   EXPECT_EQ(count(*db, "SELECT count(*) FROM messages"), 3);  // bodies stored once
+  EXPECT_EQ(count(*db, kBodies), 2);                          // the undelivered one keeps none
   EXPECT_EQ(count(*db, "SELECT count(*) FROM inbox"), 3);
   ASSERT_TRUE(store->ack_inbox(std::vector<AckRecord>{{bob, 2}}));
-  // carol still holds the group message; the direct one and the undelivered one went.
-  EXPECT_EQ(count(*db, "SELECT count(*) FROM messages"), 1);
-  EXPECT_EQ(count(*db, "SELECT refs FROM messages"), 1);
+  // carol still holds the group message; the direct one's body went, its key stays.
+  EXPECT_EQ(count(*db, kBodies), 1);
+  EXPECT_EQ(count(*db, "SELECT refs FROM messages WHERE length(body) > 0"), 1);
   EXPECT_EQ(count(*db, "SELECT count(*) FROM inbox"), 1);
   ASSERT_TRUE(store->ack_inbox(std::vector<AckRecord>{{carol, 1}}));
-  EXPECT_EQ(count(*db, "SELECT count(*) FROM messages"), 0);
+  EXPECT_EQ(count(*db, kBodies), 0);
+  EXPECT_EQ(count(*db, "SELECT count(*) FROM messages WHERE refs = 0"), 3);
   EXPECT_EQ(count(*db, "SELECT count(*) FROM inbox"), 0);
+  // Purging after the window removes the tombstones, in batches of at most `limit`.
+  auto purged = store->purge_tombstones(kNow + 1, 2);
+  ASSERT_TRUE(purged) << purged.status().to_string();
+  EXPECT_EQ(*purged, 2u);
+  purged = store->purge_tombstones(kNow + 1, 2);
+  ASSERT_TRUE(purged);
+  EXPECT_EQ(*purged, 1u);
+  EXPECT_EQ(count(*db, "SELECT count(*) FROM messages"), 0);
 }
 
 TEST_F(SqliteStoreTest, DatabaseErrorMidBatchCommitsNothingOfTheBatch) {

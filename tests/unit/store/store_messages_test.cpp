@@ -375,6 +375,48 @@ TEST_P(StoreMessagesTest, GroupMessageStaysForMembersWhoHaveNotAcked) {
   EXPECT_THAT(inbox(carol_), IsEmpty());
 }
 
+TEST_P(StoreMessagesTest, RetryAfterEveryRecipientAckedIsStillADuplicate) {
+  const OutgoingMessage first = direct(alice_, bob_, "once");
+  const GroupId group = add_group(alice_, {bob_, carol_});
+  const OutgoingMessage shared = to_group(alice_, group, "shared", {bob_, carol_});
+  commit({first, shared});
+  ASSERT_TRUE(store().ack_inbox(std::vector<AckRecord>{{bob_, 2}, {carol_, 1}}));
+  OutgoingMessage again = first;
+  again.server_time_ms = kNow + 5;
+  const auto outcomes = commit({again, shared});
+  for (const CommitOutcome& outcome : outcomes) {
+    EXPECT_TRUE(outcome.status);
+    EXPECT_TRUE(outcome.duplicate);
+    EXPECT_EQ(outcome.server_time_ms, kNow);
+    EXPECT_THAT(outcome.deliveries, IsEmpty());
+  }
+  EXPECT_THAT(inbox(bob_), IsEmpty());
+  EXPECT_THAT(inbox(carol_), IsEmpty());
+}
+
+TEST_P(StoreMessagesTest, PurgedTombstonesEndDeduplicationAndSpareYoungerOnes) {
+  OutgoingMessage old_one = direct(alice_, bob_, "old");
+  OutgoingMessage young = direct(alice_, bob_, "young");
+  young.server_time_ms = kNow + 1000;
+  OutgoingMessage pending = direct(alice_, carol_, "pending");  // never acked
+  commit({old_one, young, pending});
+  ASSERT_TRUE(store().ack_inbox(std::vector<AckRecord>{{bob_, 2}}));
+
+  auto purged = store().purge_tombstones(kNow + 1, 100);
+  ASSERT_TRUE(purged) << purged.status().to_string();
+  EXPECT_EQ(*purged, 1u);  // not the young tombstone, not the unacknowledged message
+  purged = store().purge_tombstones(kNow + 1, 100);
+  ASSERT_TRUE(purged);
+  EXPECT_EQ(*purged, 0u);
+  EXPECT_THAT(bodies(inbox(carol_)), ElementsAre("pending"));
+
+  // The purged id is new again; the young one is still a duplicate.
+  const auto outcomes = commit({old_one, young});
+  EXPECT_FALSE(outcomes[0].duplicate);
+  EXPECT_EQ(outcomes[0].deliveries.size(), 1u);
+  EXPECT_TRUE(outcomes[1].duplicate);
+}
+
 TEST_P(StoreMessagesTest, EmptyBatchCommitsNothing) {
   auto outcomes = store().commit_messages({});
   ASSERT_TRUE(outcomes) << outcomes.status().to_string();
