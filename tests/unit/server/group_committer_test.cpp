@@ -74,7 +74,8 @@ TEST_F(GroupCommitterTest, CommitsEverythingQueuedInFewBatches) {
   done.wait();
   EXPECT_EQ(ok.load(), kMessages);
   // Sequence numbers follow the enqueue order without gaps.
-  for (int i = 0; i < kMessages; ++i) EXPECT_EQ(seqs[i], static_cast<std::uint64_t>(i + 1));
+  for (int i = 0; i < kMessages; ++i)
+    EXPECT_EQ(seqs[i], static_cast<std::uint64_t>(i + 1));
   const auto stats = committer.stats();
   EXPECT_EQ(stats.messages, static_cast<std::uint64_t>(kMessages));
   EXPECT_EQ(stats.batches, 4u);  // ceil(1000 / 256)
@@ -98,10 +99,9 @@ TEST_F(GroupCommitterTest, StopCommitsWhatIsQueuedAndRefusesLaterWork) {
   EXPECT_EQ(inbox->size(), 100u);
 
   Status late;
-  committer.enqueue_send(message_to_bob(),
-                         [&](const store::OutgoingMessage&, Result<store::CommitOutcome> r) {
-                           late = r.status();
-                         });
+  committer.enqueue_send(
+      message_to_bob(),
+      [&](const store::OutgoingMessage&, Result<store::CommitOutcome> r) { late = r.status(); });
   EXPECT_EQ(late.code(), Code::kUnavailable);
 }
 
@@ -110,10 +110,9 @@ TEST_F(GroupCommitterTest, AcksAreBatchedAndApplied) {
   committer.start();
   std::latch sent(10);
   for (int i = 0; i < 10; ++i) {
-    committer.enqueue_send(message_to_bob(),
-                           [&](const store::OutgoingMessage&, Result<store::CommitOutcome>) {
-                             sent.count_down();
-                           });
+    committer.enqueue_send(
+        message_to_bob(),
+        [&](const store::OutgoingMessage&, Result<store::CommitOutcome>) { sent.count_down(); });
   }
   sent.wait();
   std::latch acked(1);

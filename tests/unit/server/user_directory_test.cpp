@@ -16,9 +16,11 @@ TEST(UserDirectoryTest, RemembersBothDirections) {
 
 TEST(UserDirectoryTest, StaysBounded) {
   UserDirectory directory(3);
-  for (UserId id = 1; id <= 10; ++id) directory.remember(id, "u" + std::to_string(id));
+  for (UserId id = 1; id <= 10; ++id)
+    directory.remember(id, "u" + std::to_string(id));
   int found = 0;
-  for (UserId id = 1; id <= 10; ++id) found += directory.find("u" + std::to_string(id)) ? 1 : 0;
+  for (UserId id = 1; id <= 10; ++id)
+    found += directory.find("u" + std::to_string(id)) ? 1 : 0;
   EXPECT_LE(found, 3);
   EXPECT_EQ(directory.find("u10"), 10);  // the newest entry is always there
 }

@@ -13,10 +13,10 @@
 #include <set>
 #include <thread>
 
-#include "support/postgres_test_schema.h"
-#include "support/private_postgres.h"
 #include "store/postgres/postgres_store.h"
 #include "store_backends.h"
+#include "support/postgres_test_schema.h"
+#include "support/private_postgres.h"
 
 namespace fastchat::store::postgres {
 namespace {

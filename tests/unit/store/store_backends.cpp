@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "support/postgres_test_schema.h"
 #include "store/open_store.h"
+#include "support/postgres_test_schema.h"
 
 namespace fastchat::store::test {
 namespace {
