@@ -2,6 +2,8 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+
 #include "crypto/bytes.h"
 #include "crypto/sodium_init.h"
 
@@ -16,6 +18,9 @@ constexpr std::size_t kBoxMac = crypto_box_MACBYTES;
 constexpr std::size_t kAeadNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 constexpr std::size_t kAeadMac = crypto_aead_xchacha20poly1305_ietf_ABYTES;
 constexpr std::size_t kMessageKey = crypto_aead_xchacha20poly1305_ietf_KEYBYTES;
+constexpr std::size_t kBodyHash = crypto_generichash_BYTES;  // 32
+constexpr std::size_t kWrapPlaintext = kMessageKey + kBodyHash;
+static_assert(kBodyHash == 32, "crypto_verify_32 compares the body hash");
 
 bool usable(const SharedKey& key) {
   return key.bytes().size() == crypto_box_BEFORENMBYTES;
@@ -89,17 +94,21 @@ SealedGroupMessage seal_group(std::span<const SharedKey* const> recipients,
   crypto_aead_xchacha20poly1305_ietf_keygen(message_key.data());
 
   SealedGroupMessage sealed;
-  sealed.body.assign(1, static_cast<char>(kEnvelopeGroupV1));
+  sealed.body.assign(1, static_cast<char>(kEnvelopeGroupV2));
   sealed.body.resize(1 + kAeadNonce + plaintext.size() + kAeadMac);
   randombytes_buf(u8(sealed.body, 1), kAeadNonce);
   crypto_aead_xchacha20poly1305_ietf_encrypt(
       u8(sealed.body, 1 + kAeadNonce), nullptr, u8(plaintext), plaintext.size(),
       u8(associated_data), associated_data.size(), nullptr, u8(sealed.body, 1), message_key.data());
 
+  SecretBytes wrapped(kWrapPlaintext);  // message key | hash of the finished body
+  std::copy_n(message_key.data(), kMessageKey, wrapped.data());
+  crypto_generichash(wrapped.data() + kMessageKey, kBodyHash, u8(sealed.body), sealed.body.size(),
+                     nullptr, 0);
   sealed.wraps.reserve(recipients.size());
   for (const SharedKey* recipient : recipients) {
     std::string wrap;
-    box_append(wrap, *recipient, message_key.view());
+    box_append(wrap, *recipient, wrapped.view());
     sealed.wraps.push_back(std::move(wrap));
   }
   return sealed;
@@ -108,24 +117,31 @@ SealedGroupMessage seal_group(std::span<const SharedKey* const> recipients,
 Result<std::string> open_group(const SharedKey& key, std::string_view wrap, std::string_view body,
                                std::string_view associated_data) {
   if (body.empty()) return Status(Code::kCrypto, "empty group envelope");
-  if (static_cast<unsigned char>(body[0]) != kEnvelopeGroupV1) {
-    return Status(Code::kCrypto, "not a version 1 group envelope");
+  if (static_cast<unsigned char>(body[0]) != kEnvelopeGroupV2) {
+    return Status(Code::kCrypto, "not a version 2 group envelope");
   }
   if (body.size() < 1 + kAeadNonce + kAeadMac) {
     return Status(Code::kCrypto, "group envelope is truncated");
   }
-  if (wrap.size() != kBoxNonce + kBoxMac + kMessageKey) {
+  if (wrap.size() != kBoxNonce + kBoxMac + kWrapPlaintext) {
     return Status(Code::kCrypto, "key wrap has the wrong size");
   }
   if (!usable(key)) return Status(Code::kCrypto, "no shared key");
-  SecretBytes message_key(kMessageKey);
-  if (Status opened = box_open(key, wrap, message_key.data()); !opened) return opened;
+  SecretBytes wrapped(kWrapPlaintext);
+  if (Status opened = box_open(key, wrap, wrapped.data()); !opened) return opened;
+  unsigned char body_hash[kBodyHash];
+  crypto_generichash(body_hash, kBodyHash, u8(body), body.size(), nullptr, 0);
+  if (crypto_verify_32(body_hash, wrapped.data() + kMessageKey) != 0) {
+    return Status(Code::kCrypto,
+                  "group message body is not the one its sender wrapped the key for");
+  }
+  const unsigned char* message_key = wrapped.data();
 
   const std::string_view ciphertext = body.substr(1 + kAeadNonce);
   std::string plaintext(ciphertext.size() - kAeadMac, '\0');
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(
           u8(plaintext), nullptr, nullptr, u8(ciphertext), ciphertext.size(), u8(associated_data),
-          associated_data.size(), u8(body) + 1, message_key.data()) != 0) {
+          associated_data.size(), u8(body) + 1, message_key) != 0) {
     return Status(Code::kCrypto, "cannot open group message: wrong key or tampered data");
   }
   return plaintext;

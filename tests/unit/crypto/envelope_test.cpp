@@ -1,6 +1,7 @@
 #include "crypto/envelope.h"
 
 #include <gtest/gtest.h>
+#include <sodium.h>
 
 #include <set>
 
@@ -8,10 +9,11 @@ namespace fastchat::crypto {
 namespace {
 
 // Envelope layouts (envelope.h): direct = version | nonce(24) | MAC(16) | ciphertext;
-// group body = version | nonce(24) | ciphertext | MAC(16); wrap = nonce(24) | MAC(16) | key(32).
+// group body = version | nonce(24) | ciphertext | MAC(16);
+// wrap = nonce(24) | MAC(16) | key(32) | body hash(32).
 constexpr std::size_t kNonce = 24;
 constexpr std::size_t kMac = 16;
-constexpr std::size_t kWrapSize = kNonce + kMac + 32;
+constexpr std::size_t kWrapSize = kNonce + kMac + 32 + 32;  // message key | body hash
 
 SharedKey derive(const Identity& them, const Identity& me) {
   auto key = SharedKey::derive(them.box_public_key(), me.box_secret_key());
@@ -168,7 +170,7 @@ TEST(GroupEnvelopeTest, EveryMemberOpensTheOneBody) {
   const SealedGroupMessage sealed = seal_group(g.recipients, "team lunch?", ad);
   ASSERT_EQ(sealed.wraps.size(), Group::kMembers);
   ASSERT_EQ(sealed.body.size(), 1 + kNonce + 11 + kMac);
-  EXPECT_EQ(static_cast<unsigned char>(sealed.body[0]), kEnvelopeGroupV1);
+  EXPECT_EQ(static_cast<unsigned char>(sealed.body[0]), kEnvelopeGroupV2);
   EXPECT_EQ(sealed.body.find("team lunch?"), std::string::npos);
   std::set<std::string> distinct(sealed.wraps.begin(), sealed.wraps.end());
   EXPECT_EQ(distinct.size(), Group::kMembers);
@@ -238,7 +240,7 @@ TEST(GroupEnvelopeTest, UnknownVersionsAreRejected) {
   Group g;
   const SealedGroupMessage sealed = seal_group(g.recipients, "payload", "ad");
   for (int version = 0; version < 256; ++version) {
-    if (version == kEnvelopeGroupV1) continue;
+    if (version == kEnvelopeGroupV2) continue;
     std::string body = sealed.body;
     body[0] = static_cast<char>(version);
     EXPECT_EQ(open_group(g.from_sender[0], sealed.wraps[0], body, "ad").code(), Code::kCrypto)
@@ -262,6 +264,39 @@ TEST(GroupEnvelopeTest, TruncatedOrExtendedInputsAreRejected) {
   }
   EXPECT_EQ(open_group(key, sealed.wraps[0] + 'x', sealed.body, "ad").code(), Code::kCrypto);
   EXPECT_EQ(open_group(key, sealed.wraps[0], sealed.body + 'x', "ad").code(), Code::kCrypto);
+}
+
+// A member knows the message key. With the server's help it re-encrypts a different
+// body under that key and the right associated data, and hands the other members the
+// sender's genuine wraps: the wraps name the original body, so nobody accepts it.
+TEST(GroupEnvelopeTest, AMemberCannotPassAnotherBodyOffAsTheSenders) {
+  Group g;
+  const std::string ad = "group 3 message 9";
+  const SealedGroupMessage sealed = seal_group(g.recipients, "lunch at noon", ad);
+  // Member 0 recovers the key from its own wrap (what its client can do).
+  std::string wrapped(32 + 32, '\0');
+  const std::string& wrap = sealed.wraps[0];
+  ASSERT_EQ(
+      crypto_box_open_easy_afternm(
+          reinterpret_cast<unsigned char*>(wrapped.data()),
+          reinterpret_cast<const unsigned char*>(wrap.data()) + kNonce, wrap.size() - kNonce,
+          reinterpret_cast<const unsigned char*>(wrap.data()), g.from_sender[0].bytes().data()),
+      0);
+  std::string forged(1, static_cast<char>(kEnvelopeGroupV2));
+  const std::string lie = "lunch cancelled";
+  forged.resize(1 + kNonce + lie.size() + kMac);
+  randombytes_buf(forged.data() + 1, kNonce);
+  crypto_aead_xchacha20poly1305_ietf_encrypt(
+      reinterpret_cast<unsigned char*>(forged.data()) + 1 + kNonce, nullptr,
+      reinterpret_cast<const unsigned char*>(lie.data()), lie.size(),
+      reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), nullptr,
+      reinterpret_cast<const unsigned char*>(forged.data()) + 1,
+      reinterpret_cast<const unsigned char*>(wrapped.data()));
+  for (std::size_t i = 1; i < Group::kMembers; ++i) {
+    auto opened = open_group(g.from_sender[i], sealed.wraps[i], forged, ad);
+    EXPECT_EQ(opened.code(), Code::kCrypto) << "member " << i << " accepted the forgery";
+    ASSERT_TRUE(open_group(g.from_sender[i], sealed.wraps[i], sealed.body, ad));
+  }
 }
 
 TEST(GroupEnvelopeTest, PartsOfDifferentMessagesDoNotMix) {
