@@ -1,7 +1,7 @@
-// ChatTest: a running in-process server plus test users with real keys. A user's
-// keys are derived (Argon2id, ~100 ms) the first time a test of the process asks
-// for that name, then reused; each test registers the users it needs on its own
-// fresh server.
+// ChatTest: running in-process servers (one, or a cluster: test_cluster.h) plus test
+// users with real keys. A user's keys are derived (Argon2id, ~100 ms) the first time a
+// test of the process asks for that name, then reused; each test registers the users
+// it needs on its own fresh servers.
 #pragma once
 
 #include <map>
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "raw_client.h"
+#include "test_cluster.h"
 #include "test_server.h"
 #include "test_user.h"
 
@@ -26,14 +27,15 @@ inline const TestUser& user(const std::string& name) {
 class ChatTest : public ServerTest {
  protected:
   // Registers `name` on a fresh connection and closes it: the user is now offline
-  // (returns once the server has seen the connection close).
+  // (returns once the server has seen the connection close and, in a cluster, every
+  // server would answer "offline").
   void register_offline(const std::string& name) {
     auto client = registered(port(), user(name));
     ASSERT_TRUE(client);
-    const std::size_t with = server_->server().online_sessions();
+    const std::size_t with = online_sessions();
     client.reset();
-    ASSERT_TRUE(eventually([&] { return server_->server().online_sessions() < with; },
-                           std::chrono::seconds(10)));
+    ASSERT_TRUE(eventually([&] { return online_sessions() < with; }, std::chrono::seconds(10)));
+    ASSERT_TRUE(servers_->wait_offline(name)) << name << " still has a session in Redis";
   }
 
   // Hello + Register, staying connected.

@@ -1,7 +1,8 @@
 // End to end with the client core library: real fastchat::client::Client objects (each
-// with its own home dir) against the in-process server, some through a WireTap so
-// their connections can be cut mid-stream. Every Client lives on one I/O thread; the
-// test thread drives them with co_spawn(..., use_future) and waits with deadlines.
+// with its own home dir) against the in-process server (or, in cluster mode, spread over
+// a cluster), some through a WireTap so their connections can be cut mid-stream. Every Client lives
+// on one I/O thread; the test thread drives them with co_spawn(..., use_future) and waits with
+// deadlines.
 #include <gtest/gtest.h>
 
 #include <asio/co_spawn.hpp>
@@ -23,6 +24,7 @@
 #include "crypto/keystore.h"
 #include "crypto/password.h"
 #include "secret_scan.h"
+#include "test_cluster.h"
 #include "test_server.h"
 #include "wire_tap.h"
 
@@ -101,8 +103,9 @@ class ClientE2ETest : public ServerTest {
   };
 
   void SetUp() override {
-    ServerTest::SetUp();
+    // First, so that TearDown has a thread to join even when SetUp skips.
     thread_ = std::thread([this] { io_.run(); });
+    ServerTest::SetUp();
   }
 
   void TearDown() override {
@@ -320,7 +323,7 @@ TEST_F(ClientE2ETest, GroupWithSomeMembersOffline) {
 // The recipient's connection is reset several times while messages flow; run()
 // reconnects and resumes. Nothing is lost and nothing is reported twice.
 TEST_F(ClientE2ETest, ARecipientCutOffMidStreamLosesNothingAndSeesNothingTwice) {
-  WireTap tap(port());
+  WireTap tap(servers_->ports());  // in a cluster, each reconnect lands on the next server
   auto& alice = peer("alice");
   auto& bob = peer("bob", tap.port());
   register_account(alice);
@@ -348,7 +351,7 @@ TEST_F(ClientE2ETest, ARecipientCutOffMidStreamLosesNothingAndSeesNothingTwice) 
 // The sender's connection is reset while it sends: each send is retried with the same
 // id after run() reconnects, and the recipient sees every message exactly once.
 TEST_F(ClientE2ETest, ASenderCutOffMidStreamDeliversEachMessageOnce) {
-  WireTap tap(port());
+  WireTap tap(servers_->ports());
   auto& alice = peer("alice", tap.port());
   auto& bob = peer("bob");
   register_account(alice);
@@ -390,7 +393,7 @@ TEST_F(ClientE2ETest, ASenderCutOffMidStreamDeliversEachMessageOnce) {
 // Clients keep running across a server restart on the same data dir: they reconnect
 // and nothing acknowledged is lost.
 TEST_F(ClientE2ETest, ClientsRideThroughAServerRestart) {
-  WireTap tap(port());
+  WireTap tap(servers_->ports());
   auto& alice = peer("alice", tap.port());
   auto& bob = peer("bob", tap.port());
   register_account(alice);
@@ -400,11 +403,11 @@ TEST_F(ClientE2ETest, ClientsRideThroughAServerRestart) {
   send(alice, "bob", "before");
   ASSERT_TRUE(bob.inbox.wait_for(1));
 
-  server_->stop();
+  servers_->stop();  // every server of a cluster
   tap.cut_all();
   ASSERT_TRUE(bob.inbox.wait_for_downs(1));
-  ASSERT_TRUE(server_->start());
-  tap.set_upstream_port(port());
+  ASSERT_TRUE(servers_->start());
+  tap.set_upstream_ports(servers_->ports());
 
   send(alice, "bob", "after");
   ASSERT_TRUE(bob.inbox.wait_for(2));
@@ -415,7 +418,8 @@ TEST_F(ClientE2ETest, ClientsRideThroughAServerRestart) {
 // Zero trust with the real client: its traffic, the server's database and the log
 // (server and clients share it here) hold no plaintext, password or private key.
 TEST_F(ClientE2ETest, RealClientsLeaveNoSecretsWithTheServer) {
-  WireTap tap(port());
+  WireTap tap(servers_->ports());
+  ASSERT_TRUE(servers_->record_redis());
   auto& alice = peer("alice", tap.port());
   auto& bob = peer("bob", tap.port());
   auto& carol = peer("carol", tap.port());
@@ -453,21 +457,24 @@ TEST_F(ClientE2ETest, RealClientsLeaveNoSecretsWithTheServer) {
     scan.add(p->name + "'s signing secret key", identity->sign_secret_key().view());
     scan.add(p->name + "'s box secret key", identity->box_secret_key().view());
   }
-  auto read_db = [&] {
-    std::string all;
-    for (const char* suffix : {"", "-wal", "-shm"})
-      all += read_file(server_->data_dir() + "/fastchat.db" + suffix);
-    return all;
-  };
   const std::string wire = tap.client_to_server() + tap.server_to_client();
   ASSERT_NE(wire.find("carol"), std::string::npos);
   scan.expect_absent("the wire bytes", wire);
-  scan.expect_absent("the database (running)", read_db());
-  server_->stop();
-  scan.expect_absent("the database (stopped)", read_db());
-  scan.expect_absent_in_dir(server_->data_dir());
-  scan.expect_absent("the log", server_->log());
-  ASSERT_TRUE(server_->start());
+  const std::string db_running = servers_->store_contents();
+  ASSERT_NE(db_running.find("carol"), std::string::npos) << "not the right store?";
+  scan.expect_absent("the database (running)", db_running);
+  servers_->stop();
+  scan.expect_absent("the database (stopped)", servers_->store_contents());
+  for (const auto& dir : servers_->data_dirs())
+    scan.expect_absent_in_dir(dir);
+  scan.expect_absent("the log", servers_->log());
+  if (servers_->cluster()) {
+    const std::string redis = servers_->redis_traffic();
+    ASSERT_NE(redis.find("PUBLISH"), std::string::npos) << "nothing recorded from Redis";
+    scan.expect_absent("the commands Redis executed", redis);
+    scan.expect_absent("the key file", read_file(servers_->secret_file()));
+  }
+  ASSERT_TRUE(servers_->start());
 }
 
 }  // namespace

@@ -94,7 +94,7 @@ TEST_F(DirectoryTest, WatchersSeeUsersComeAndGo) {
   auto bob2 = logged_in(port(), user("bob"));
   ASSERT_TRUE(bob2);
   bob2.reset();
-  ASSERT_TRUE(eventually([&] { return server_->server().online_sessions() == 2; }, seconds(10)));
+  ASSERT_TRUE(eventually([&] { return online_sessions() == 2; }, seconds(10)));
   auto carol = logged_in(port(), user("carol"));  // a barrier
   ASSERT_TRUE(carol);
   change = presence(*alice);

@@ -1,5 +1,7 @@
 // Durability: a message acknowledged with SendOk survives a server stop, SIGTERM and
-// kill -9 (DESIGN §4), for the in-process server and for the real binary.
+// kill -9 (DESIGN §4), for the in-process server and for the real binary. In cluster
+// mode the whole cluster restarts, and the binary is a fourth member of a running
+// cluster whose acknowledged messages are read back through the other servers.
 #include <gtest/gtest.h>
 
 #include <set>
@@ -36,8 +38,8 @@ TEST_F(DurabilityTest, AcknowledgedMessagesSurviveARestartOfTheInProcessServer) 
     ASSERT_TRUE(auth);
     token = auth->session_token();
   }
-  server_->stop();
-  Status restarted = server_->start();
+  servers_->stop();  // every server of a cluster
+  Status restarted = servers_->start();
   ASSERT_TRUE(restarted) << restarted.to_string();
 
   auto bob = logged_in(port(), user("bob"));
@@ -79,14 +81,14 @@ TEST_F(DurabilityTest, StopCommitsEverythingAlreadyQueued) {
   const auto requests = alice->request_all(std::move(frames));
   // Wait for the first SendOk so the burst is being processed, then stop at once.
   ASSERT_TRUE(send_ok(*alice, requests.front()));
-  server_->stop();
+  servers_->stop();
   std::size_t acknowledged = 1;
   for (std::size_t i = 1; i < requests.size(); ++i) {
     auto reply = alice->response(requests[i], std::chrono::milliseconds(2000));
     if (!reply) break;  // the connection ended
     if (reply->has_send_ok()) ++acknowledged;
   }
-  ASSERT_TRUE(server_->start());
+  ASSERT_TRUE(servers_->start());
   auto bob = logged_in(port(), user("bob"));
   ASSERT_TRUE(bob);
   auto items = bob->sync_all(0, 1000);
@@ -99,7 +101,32 @@ TEST_F(DurabilityTest, StopCommitsEverythingAlreadyQueued) {
 // The real binary: SIGTERM and kill -9.
 class ServerProcessTest : public ::testing::Test {
  protected:
+  void SetUp() override {
+    if (!cluster_mode()) return;
+    if (const std::string why = TestCluster::unavailable(); !why.empty()) GTEST_SKIP() << why;
+    cluster_ = std::make_unique<TestCluster>(dir_.file("cluster"), true);
+    Status started = cluster_->start();
+    ASSERT_TRUE(started) << started.to_string();
+  }
+  void TearDown() override {
+    if (cluster_) {
+      for (std::size_t i = 0; i < cluster_->size(); ++i)
+        EXPECT_TRUE(server_works(cluster_->port_of(i))) << "server " << i;
+    }
+  }
+
+  // The binary's flags: in cluster mode, those joining the running cluster.
+  std::vector<std::string> process_args() const {
+    return cluster_ ? cluster_->process_args("itest-process") : std::vector<std::string>{};
+  }
+  // Where acknowledged messages are read back: the binary itself, or (cluster) the
+  // other servers in turn.
+  std::uint16_t reader_port(const ServerProcess& process) const {
+    return cluster_ ? cluster_->port() : process.port();
+  }
+
   TempDir dir_;
+  std::unique_ptr<TestCluster> cluster_;
 };
 
 // Sends `count` messages from alice to bob pipelined and returns the ids that got a
@@ -149,7 +176,7 @@ void expect_inbox_holds(std::uint16_t port, const std::vector<std::string>& ackn
 }
 
 TEST_F(ServerProcessTest, KillNineRightAfterSendOkLosesNothingAcknowledged) {
-  ServerProcess process(dir_.path());
+  ServerProcess process(dir_.path(), process_args());
   Status started = process.start();
   ASSERT_TRUE(started) << started.to_string();
   ASSERT_TRUE(registered(process.port(), user("alice")));
@@ -164,7 +191,7 @@ TEST_F(ServerProcessTest, KillNineRightAfterSendOkLosesNothingAcknowledged) {
   process.kill9();
   started = process.start();
   ASSERT_TRUE(started) << started.to_string();
-  expect_inbox_holds(process.port(), {id.to_bytes()});
+  expect_inbox_holds(reader_port(process), {id.to_bytes()});
 
   // A burst killed in the middle: whatever was acknowledged is there.
   const auto acknowledged = send_burst(process, 400, 150);
@@ -174,12 +201,12 @@ TEST_F(ServerProcessTest, KillNineRightAfterSendOkLosesNothingAcknowledged) {
   ASSERT_TRUE(started) << started.to_string();
   auto all = acknowledged;
   all.push_back(id.to_bytes());
-  expect_inbox_holds(process.port(), all);
+  expect_inbox_holds(reader_port(process), all);
   EXPECT_TRUE(server_works(process.port()));
 }
 
 TEST_F(ServerProcessTest, SigtermStopsCleanlyAndKeepsEverything) {
-  ServerProcess process(dir_.path());
+  ServerProcess process(dir_.path(), process_args());
   Status started = process.start();
   ASSERT_TRUE(started) << started.to_string();
   ASSERT_TRUE(registered(process.port(), user("alice")));
@@ -189,7 +216,7 @@ TEST_F(ServerProcessTest, SigtermStopsCleanlyAndKeepsEverything) {
   EXPECT_EQ(process.terminate(), 0) << process.output();
   started = process.start();
   ASSERT_TRUE(started) << started.to_string();
-  expect_inbox_holds(process.port(), acknowledged);
+  expect_inbox_holds(reader_port(process), acknowledged);
   EXPECT_TRUE(server_works(process.port()));
   EXPECT_EQ(process.terminate(), 0);
 }

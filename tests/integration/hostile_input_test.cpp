@@ -122,7 +122,7 @@ TEST_F(HostileInputTest, NonRequestBodiesAreBadRequests) {
   wire::Frame list;
   list.mutable_list_users();
   EXPECT_TRUE(alice->call(list).has_user_list());
-  EXPECT_GE(server_->server().counters().protocol_errors.load(), 6u);
+  EXPECT_GE(counter(&server::ServerCounters::protocol_errors), 6u);
 }
 
 // Random bytes in several shapes, from a fixed seed: nothing may crash the server.
@@ -190,7 +190,7 @@ TEST_F(HostileInputTest, RandomBlobsNeverCrashTheServer) {
   }
   EXPECT_TRUE(server_works(port()));
   // The handlers saw the well-formed mutations too.
-  EXPECT_GT(server_->server().counters().frames_in.load(), static_cast<std::uint64_t>(kBlobs));
+  EXPECT_GT(counter(&server::ServerCounters::frames_in), static_cast<std::uint64_t>(kBlobs));
 }
 
 TEST_F(HostileInputTest, IdleAndStalledConnectionFloodDoesNotStopNormalClients) {
@@ -230,7 +230,7 @@ TEST_F(HostileInputTest, IdleAndStalledConnectionFloodDoesNotStopNormalClients) 
   // Every flood connection was accepted and is still open on the server.
   EXPECT_TRUE(eventually(
       [&] {
-        return server_->server().counters().connections_open.load() >=
+        return counter(&server::ServerCounters::connections_open) >=
                static_cast<std::uint64_t>(kIdle + kStalled + 2);
       },
       seconds(10)));
@@ -254,7 +254,7 @@ TEST_F(HostileInputTest, AConsumerThatNeverReadsIsDisconnectedAndLosesNothing) {
   }
   // Bob's session was cut (he has not read a byte); nothing is lost: all of it is in
   // the inbox.
-  EXPECT_TRUE(eventually([&] { return server_->server().online_sessions() == 1; }, seconds(30)));
+  EXPECT_TRUE(eventually([&] { return online_sessions() == 1; }, seconds(30)));
   bob.reset();
   auto again = logged_in(port(), user("bob"));
   ASSERT_TRUE(again);
@@ -289,18 +289,28 @@ TEST_F(LimitsTest, ConnectionsThatNeverLogInAreClosedAfterTheHandshakeTimeout) {
   EXPECT_TRUE(alice->call(list).has_user_list()) << "a logged-in connection was closed";
 }
 
+// The limit is per server: fill every server of a cluster to it.
 TEST_F(LimitsTest, ConnectionsBeyondTheLimitAreClosedAtOnce) {
+  const std::size_t servers = servers_->size();
   std::vector<std::unique_ptr<RawClient>> idle;
-  for (int i = 0; i < 20; ++i) {
-    idle.push_back(std::make_unique<RawClient>(port()));
-    ASSERT_TRUE(idle.back()->connected());
+  for (std::size_t s = 0; s < servers; ++s) {
+    for (int i = 0; i < 20; ++i) {
+      idle.push_back(std::make_unique<RawClient>(servers_->port_of(s)));
+      ASSERT_TRUE(idle.back()->connected());
+    }
   }
-  ASSERT_TRUE(eventually([&] { return server_->server().counters().connections_open.load() == 20; },
-                         seconds(10)));
-  RawClient over(port());
-  EXPECT_TRUE(over.wait_closed(seconds(5)));
+  auto open_on = [&](std::size_t s) {
+    return servers_->server(s).server().counters().connections_open.load();
+  };
+  for (std::size_t s = 0; s < servers; ++s) {
+    ASSERT_TRUE(eventually([&] { return open_on(s) == 20; }, seconds(10))) << "server " << s;
+  }
+  for (std::size_t s = 0; s < servers; ++s) {
+    RawClient over(servers_->port_of(s));
+    EXPECT_TRUE(over.wait_closed(seconds(5))) << "server " << s;
+  }
   idle.clear();
-  ASSERT_TRUE(eventually([&] { return server_->server().counters().connections_open.load() == 0; },
+  ASSERT_TRUE(eventually([&] { return counter(&server::ServerCounters::connections_open) == 0; },
                          seconds(10)));
   EXPECT_TRUE(server_works(port()));
 }

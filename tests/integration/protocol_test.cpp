@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "raw_client.h"
-#include "test_server.h"
+#include "test_cluster.h"
 #include "test_user.h"
 
 namespace fastchat::itest {
@@ -237,12 +237,16 @@ TEST_F(ProtocolTest, LogoutRevokesTheToken) {
 }
 
 TEST_F(ProtocolTest, LocateAnswersWithTheServerItself) {
-  auto client = connect_with_hello();
-  wire::Frame locate;
-  locate.mutable_locate();
-  const auto reply = client->call(locate);
-  ASSERT_TRUE(reply.has_server_address()) << reply.DebugString();
-  EXPECT_EQ(reply.server_address().port(), port());
+  // Each server of a cluster names itself.
+  for (std::size_t i = 0; i < servers_->size(); ++i) {
+    RawClient client(servers_->port_of(i));
+    ASSERT_TRUE(client.hello());
+    wire::Frame locate;
+    locate.mutable_locate();
+    const auto reply = client.call(locate);
+    ASSERT_TRUE(reply.has_server_address()) << reply.DebugString();
+    EXPECT_EQ(reply.server_address().port(), servers_->port_of(i));
+  }
 }
 
 }  // namespace

@@ -28,8 +28,9 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-// Logs to `file` at `level`; warnings and errors also go to stderr (test output).
-void install_file_logger(const std::string& file, const std::string& level) {
+}  // namespace
+
+void install_test_logger(const std::string& file, const std::string& level) {
   auto to_file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(file);
   auto to_stderr = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
   to_stderr->set_level(spdlog::level::warn);
@@ -46,8 +47,6 @@ void install_stderr_logger() {
   logger->set_level(spdlog::level::warn);
   spdlog::set_default_logger(std::move(logger));
 }
-
-}  // namespace
 
 TempDir::TempDir() {
   std::string pattern = ::testing::TempDir() + "fastchat-itest-XXXXXX";
@@ -69,16 +68,19 @@ std::string read_file(const std::string& path) {
 
 // --- TestServer
 
-TestServer::TestServer(std::string root, std::string log_level)
-    : root_(std::move(root)), data_dir_(root_ + "/data"), log_file_(root_ + "/server.log") {
-  install_file_logger(log_file_, log_level);
+TestServer::TestServer(std::string root, std::string log_level, std::string shared_log_file)
+    : root_(std::move(root)),
+      data_dir_(root_ + "/data"),
+      log_file_(shared_log_file.empty() ? root_ + "/server.log" : shared_log_file),
+      owns_logger_(shared_log_file.empty()) {
+  if (owns_logger_) install_test_logger(log_file_, log_level);
   config_.threads = 2;
   config_.store_threads = 2;
 }
 
 TestServer::~TestServer() {
   stop();
-  install_stderr_logger();
+  if (owns_logger_) install_stderr_logger();
 }
 
 Status TestServer::start() {
@@ -243,20 +245,6 @@ bool eventually(const std::function<bool()>& condition, milliseconds timeout) {
     return ::testing::AssertionFailure() << "Register failed: " << auth.status().to_string();
   }
   return ::testing::AssertionSuccess();
-}
-
-void ServerTest::SetUp() {
-  server_ = std::make_unique<TestServer>(dir_.path());
-  configure(server_->config());
-  Status started = server_->start();
-  ASSERT_TRUE(started) << started.to_string();
-}
-
-void ServerTest::TearDown() {
-  if (server_ && server_->running()) {
-    EXPECT_TRUE(server_works(server_->port())) << "the server no longer serves a fresh client";
-  }
-  server_.reset();
 }
 
 }  // namespace fastchat::itest

@@ -41,12 +41,21 @@ class TempDir {
 // The whole content of a file ("" when it cannot be read).
 std::string read_file(const std::string& path);
 
+// Makes spdlog's default logger write to `file` at `level` (warnings and errors also to
+// stderr), or back to stderr only (warnings and errors).
+void install_test_logger(const std::string& file, const std::string& level);
+void install_stderr_logger();
+
 // An in-process server. Its data dir and log file live under `root`; start() after
 // stop() runs a new Server on the same data dir (and a new port).
 class TestServer {
  public:
   // `log_level`: spdlog level of the log file ("debug" logs everything the server says).
-  explicit TestServer(std::string root, std::string log_level = "debug");
+  // The server's log goes to the process-wide default logger, which the constructor
+  // points at <root>/server.log (and the destructor back at stderr) unless
+  // `shared_log_file` is given: then whoever installed that logger owns it.
+  explicit TestServer(std::string root, std::string log_level = "debug",
+                      std::string shared_log_file = {});
   ~TestServer();
   TestServer(const TestServer&) = delete;
   TestServer& operator=(const TestServer&) = delete;
@@ -70,6 +79,7 @@ class TestServer {
   std::string root_;
   std::string data_dir_;
   std::string log_file_;
+  bool owns_logger_;
   server::ServerConfig config_;
   std::unique_ptr<server::Server> server_;
 };
@@ -118,20 +128,5 @@ bool eventually(const std::function<bool()>& condition, milliseconds timeout);
 
 // True when a fresh connection gets through Hello and can register a new account.
 ::testing::AssertionResult server_works(std::uint16_t port);
-
-// A fixture with a running in-process server; TearDown checks that it still serves
-// a fresh client, then stops it.
-class ServerTest : public ::testing::Test {
- protected:
-  void SetUp() override;
-  void TearDown() override;
-  // Overridable: settings before the first start.
-  virtual void configure(server::ServerConfig& /*config*/) {}
-
-  std::uint16_t port() const { return server_->port(); }
-
-  TempDir dir_;
-  std::unique_ptr<TestServer> server_;
-};
 
 }  // namespace fastchat::itest

@@ -28,7 +28,11 @@ struct WireTap::Link {
   }
 };
 
-WireTap::WireTap(std::uint16_t upstream_port) : acceptor_(io_), upstream_port_(upstream_port) {
+WireTap::WireTap(std::uint16_t upstream_port)
+    : WireTap(std::vector<std::uint16_t>{upstream_port}) {}
+
+WireTap::WireTap(std::vector<std::uint16_t> upstream_ports)
+    : acceptor_(io_), upstream_ports_(std::move(upstream_ports)) {
   const asio::ip::tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), 0);
   acceptor_.open(endpoint.protocol());
   acceptor_.bind(endpoint);
@@ -62,8 +66,18 @@ void WireTap::accept_next() {
   });
 }
 
+void WireTap::set_upstream_ports(std::vector<std::uint16_t> ports) {
+  std::lock_guard lock(mutex_);
+  upstream_ports_ = std::move(ports);
+}
+
+std::uint16_t WireTap::next_upstream() {
+  std::lock_guard lock(mutex_);
+  return upstream_ports_[next_upstream_++ % upstream_ports_.size()];
+}
+
 void WireTap::start_link(std::shared_ptr<Link> link) {
-  const asio::ip::tcp::endpoint upstream(asio::ip::make_address("127.0.0.1"), upstream_port_);
+  const asio::ip::tcp::endpoint upstream(asio::ip::make_address("127.0.0.1"), next_upstream());
   link->upstream.async_connect(upstream, [this, link](asio::error_code ec) {
     if (ec) {
       link->close(true);

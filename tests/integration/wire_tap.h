@@ -1,5 +1,6 @@
 // WireTap: a loopback TCP proxy for tests. Clients connect to port(); each
-// connection is forwarded to the upstream server, and every byte in both
+// connection is forwarded to an upstream server (with several, to each in turn, as a
+// balancer would spread them over a cluster), and every byte in both
 // directions is recorded (the zero-trust test searches it). cut_all() resets every
 // open link at once, as a crashing network would.
 //
@@ -22,13 +23,15 @@ namespace fastchat::itest {
 class WireTap {
  public:
   explicit WireTap(std::uint16_t upstream_port);
+  explicit WireTap(std::vector<std::uint16_t> upstream_ports);
   ~WireTap();
   WireTap(const WireTap&) = delete;
   WireTap& operator=(const WireTap&) = delete;
 
   std::uint16_t port() const { return port_; }
-  // New connections go to this upstream port (for a restarted server).
-  void set_upstream_port(std::uint16_t port) { upstream_port_ = port; }
+  // New connections go to this upstream port, or these in turn (for restarted servers).
+  void set_upstream_port(std::uint16_t port) { set_upstream_ports({port}); }
+  void set_upstream_ports(std::vector<std::uint16_t> ports);
 
   // Everything forwarded so far, per direction.
   std::string client_to_server() const;
@@ -49,10 +52,12 @@ class WireTap {
   asio::io_context io_;
   asio::ip::tcp::acceptor acceptor_;
   std::uint16_t port_ = 0;
-  std::atomic<std::uint16_t> upstream_port_;
+  std::uint16_t next_upstream();
   std::atomic<std::size_t> accepted_{0};
   std::vector<std::weak_ptr<Link>> links_;  // on the I/O thread only
   mutable std::mutex mutex_;
+  std::vector<std::uint16_t> upstream_ports_;  // guarded by mutex_
+  std::size_t next_upstream_ = 0;              // guarded by mutex_
   std::string to_server_;
   std::string to_client_;
   std::thread thread_;

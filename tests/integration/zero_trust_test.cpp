@@ -1,7 +1,8 @@
 // Zero trust in the server (DESIGN §6), as a tested property: a scenario with known
 // plaintext markers runs through client-side sealing, over a recording proxy, with the
 // server logging at debug to a file. Afterwards no marker, password or private key
-// appears in the database files, the server log or the bytes on the wire.
+// appears in the database (SQLite files, or in cluster mode every PostgreSQL row), the
+// server log, the bytes on the wire or (cluster mode) the commands Redis executed.
 #include <gtest/gtest.h>
 
 #include "chat_fixture.h"
@@ -15,6 +16,17 @@ namespace {
 std::string opened(const TestUser& me, const TestUser& from, const wire::InboxMessage& item) {
   auto text = me.open_text(from, item);
   return text ? *text : text.status().to_string();
+}
+
+// `bytes` occur in `haystack` raw or (PostgreSQL's bytea as text) as lower-case hex.
+bool holds(const std::string& haystack, const std::string& bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (const unsigned char c : bytes) {
+    hex += kHex[c >> 4];
+    hex += kHex[c & 15];
+  }
+  return haystack.find(bytes) != std::string::npos || haystack.find(hex) != std::string::npos;
 }
 
 class ZeroTrustTest : public ServerTest {
@@ -47,8 +59,12 @@ TEST_F(ZeroTrustTest, NoPlaintextPasswordOrPrivateKeyReachesTheServer) {
   // Markers by themselves, in case some layer cuts a text.
   add_secret("marker prefix", "MARKER-");
 
-  WireTap tap(port());
+  // In a cluster the tap spreads the connections over the servers, and Redis is
+  // recorded from the start.
+  WireTap tap(servers_->ports());
+  ASSERT_TRUE(servers_->record_redis());
   std::string group_body;
+  std::string direct_body;
   {
     auto z = registered(tap.port(), zoe);
     auto y = registered(tap.port(), yuri);
@@ -57,7 +73,9 @@ TEST_F(ZeroTrustTest, NoPlaintextPasswordOrPrivateKeyReachesTheServer) {
 
     // Online direct message.
     const auto id = MessageId::random();
-    ASSERT_TRUE(send_ok(*z, z->request(direct_send(zoe, yuri, id, kDirect))));
+    auto direct = direct_send(zoe, yuri, id, kDirect);
+    direct_body = direct.send().body();
+    ASSERT_TRUE(send_ok(*z, z->request(std::move(direct))));
     auto push = y->push();
     ASSERT_TRUE(push);
     auto text = yuri.open_text(zoe, *push);
@@ -102,35 +120,39 @@ TEST_F(ZeroTrustTest, NoPlaintextPasswordOrPrivateKeyReachesTheServer) {
     EXPECT_EQ(opened(xena, zoe, (*items)[0]), kGroup);
   }
 
-  auto read_db = [&] {
-    std::string all;
-    for (const char* suffix : {"", "-wal", "-shm"}) {
-      all += read_file(server_->data_dir() + "/fastchat.db" + suffix);
-    }
-    return all;
-  };
   // While running (the WAL holds the recent commits) and after a clean stop.
-  const std::string db_running = read_db();
+  const std::string db_running = servers_->store_contents();
   const std::string wire = tap.client_to_server() + tap.server_to_client();
-  server_->stop();
-  const std::string db_stopped = read_db();
-  const std::string log = read_file(server_->log_file());
+  servers_->stop();
+  const std::string db_stopped = servers_->store_contents();
+  const std::string redis = servers_->redis_traffic();
+  const std::string log = read_file(servers_->log_file());
 
   // The haystacks are real: what the server must see is there.
   ASSERT_NE(wire.find("zoe"), std::string::npos);
   ASSERT_NE(wire.find(group_body), std::string::npos);
-  ASSERT_NE((db_running + db_stopped).find(group_body), std::string::npos)
-      << "the database does not hold the sealed body: is this the right file?";
+  ASSERT_TRUE(holds(db_running + db_stopped, group_body))
+      << "the database does not hold the sealed body: is this the right store?";
   ASSERT_NE(log.find("zoe"), std::string::npos) << "the log is empty or not at debug";
   ASSERT_GT(tap.connections(), 4u);
+  if (servers_->cluster()) {
+    // zoe and yuri were on different servers: the push crossed Redis.
+    ASSERT_NE(redis.find("PUBLISH"), std::string::npos) << "nothing recorded from Redis";
+    ASSERT_NE(redis.find(direct_body), std::string::npos)
+        << "the cross-server push is not in the Redis recording";
+  }
 
   expect_absent("the wire bytes", wire);
   expect_absent("the database (running)", db_running);
   expect_absent("the database (stopped)", db_stopped);
   expect_absent("the server log", log);
-  // Nothing else in the data dir either (server key, anything added later).
-  scan_.expect_absent_in_dir(server_->data_dir());
-  ASSERT_TRUE(server_->start());  // for the fixture's final check
+  expect_absent("the commands Redis executed", redis);
+  // Nothing else in the data dirs either (server key, anything added later), nor the
+  // cluster's shared key file.
+  for (const auto& dir : servers_->data_dirs())
+    scan_.expect_absent_in_dir(dir);
+  if (servers_->cluster()) expect_absent("the key file", read_file(servers_->secret_file()));
+  ASSERT_TRUE(servers_->start());  // for the fixture's final check
 }
 
 }  // namespace

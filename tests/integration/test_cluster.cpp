@@ -1,0 +1,287 @@
+#include "test_cluster.h"
+
+#include <hiredis/hiredis.h>
+
+#include <stdexcept>
+
+#include "cluster/redis_connection.h"
+#include "redis_monitor.h"
+#include "support/postgres_test_schema.h"
+#include "support/redis_test_support.h"
+
+namespace fastchat::itest {
+
+namespace {
+
+std::atomic<bool> g_cluster_mode{false};
+
+// SMEMBERS `key` on a fresh connection; nullopt when Redis did not answer.
+std::optional<std::vector<std::string>> set_members(const std::string& url,
+                                                    const std::string& key) {
+  auto endpoint = cluster::parse_redis_url(url);
+  if (!endpoint) return std::nullopt;
+  timeval timeout{2, 0};
+  redisContext* c = endpoint->unix_path.empty()
+                        ? redisConnectWithTimeout(endpoint->host.c_str(), endpoint->port, timeout)
+                        : redisConnectUnixWithTimeout(endpoint->unix_path.c_str(), timeout);
+  if (c == nullptr || c->err) {
+    if (c) redisFree(c);
+    return std::nullopt;
+  }
+  std::optional<std::vector<std::string>> members;
+  auto* reply = static_cast<redisReply*>(redisCommand(c, "SMEMBERS %b", key.data(), key.size()));
+  if (reply && reply->type == REDIS_REPLY_ARRAY) {
+    members.emplace();
+    for (std::size_t i = 0; i < reply->elements; ++i)
+      members->emplace_back(reply->element[i]->str, reply->element[i]->len);
+  }
+  if (reply) freeReplyObject(reply);
+  redisFree(c);
+  return members;
+}
+
+}  // namespace
+
+bool cluster_mode() {
+  return g_cluster_mode.load();
+}
+
+void set_cluster_mode(bool on) {
+  g_cluster_mode = on;
+}
+
+std::string TestCluster::unavailable() {
+  if (store::test::PostgresTestSchema::base_url().empty()) {
+    return "cluster mode needs PostgreSQL: FASTCHAT_TEST_POSTGRES_URL is not set "
+           "(eval \"$(scripts/test-services.sh start)\")";
+  }
+  if (!cluster::testing::PrivateRedis::available()) {
+    return "cluster mode needs redis-server on PATH (scripts/install-deps.sh)";
+  }
+  return "";
+}
+
+TestCluster::TestCluster(std::string root, bool cluster)
+    : root_(std::move(root)), cluster_(cluster), log_file_(root_ + "/servers.log") {
+  const std::size_t n = cluster_ ? kClusterSize : 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string dir = root_ + "/server" + std::to_string(i);
+    // Single node: the server installs (and owns) its log file as it always did. A
+    // cluster's servers share the process and its one default logger: one file.
+    servers_.push_back(cluster_ ? std::make_unique<TestServer>(dir, "debug", log_file_)
+                                : std::make_unique<TestServer>(dir));
+  }
+  if (cluster_) install_test_logger(log_file_, "debug");
+  // Three servers on a 2-core machine under ASan: keep each one small.
+  config_ = servers_[0]->config();
+  if (cluster_) {
+    config_.threads = 1;
+    config_.store_threads = 2;
+  }
+}
+
+TestCluster::~TestCluster() {
+  stop();
+  monitor_.reset();
+  servers_.clear();
+  if (cluster_) install_stderr_logger();
+  redis_.reset();
+  schema_.reset();
+}
+
+Status TestCluster::start_services() {
+  if (const std::string why = unavailable(); !why.empty()) {
+    return Status(Code::kUnavailable, why);
+  }
+  try {
+    schema_ = std::make_unique<store::test::PostgresTestSchema>();
+  } catch (const std::exception& e) {
+    return Status(Code::kUnavailable, e.what());
+  }
+  redis_ = std::make_unique<cluster::testing::PrivateRedis>();
+  if (!redis_->start()) {
+    return Status(Code::kUnavailable, "cannot start redis-server: " + redis_->error());
+  }
+  db_url_ = schema_->url();
+  redis_url_ = redis_->url();
+  secret_file_ = root_ + "/cluster.key";
+  return Status::ok();
+}
+
+Status TestCluster::start() {
+  if (cluster_ && !schema_) {
+    if (Status s = start_services(); !s) return s;
+  }
+  for (std::size_t i = 0; i < servers_.size(); ++i) {
+    auto& server = *servers_[i];
+    if (server.running()) continue;
+    server.config() = config_;
+    if (cluster_) {
+      server.config().db_url = db_url_;
+      server.config().redis_url = redis_url_;
+      server.config().secret_file = secret_file_;
+      // Stable across restarts, as in production: a restarted server clears what its
+      // previous life left in Redis.
+      server.config().server_id = "itest-" + std::to_string(i);
+    }
+    if (Status s = server.start(); !s) {
+      return Status(s.code(), "server " + std::to_string(i) + ": " + s.message());
+    }
+  }
+  return Status::ok();
+}
+
+void TestCluster::stop() {
+  for (auto& server : servers_)
+    server->stop();
+}
+
+bool TestCluster::running() const {
+  for (const auto& server : servers_) {
+    if (!server->running()) return false;
+  }
+  return true;
+}
+
+std::uint16_t TestCluster::port() const {
+  return servers_[next_.fetch_add(1) % servers_.size()]->port();
+}
+
+std::vector<std::uint16_t> TestCluster::ports() const {
+  std::vector<std::uint16_t> out;
+  for (const auto& server : servers_)
+    out.push_back(server->port());
+  return out;
+}
+
+std::size_t TestCluster::online_sessions() const {
+  std::size_t sum = 0;
+  for (const auto& server : servers_) {
+    if (server->running()) sum += server->server().online_sessions();
+  }
+  return sum;
+}
+
+std::uint64_t TestCluster::counter(
+    std::atomic<std::uint64_t> server::ServerCounters::*field) const {
+  std::uint64_t sum = 0;
+  for (const auto& server : servers_) {
+    if (server->running()) sum += (server->server().counters().*field).load();
+  }
+  return sum;
+}
+
+bool TestCluster::wait_offline(const std::string& username, milliseconds timeout) const {
+  if (!cluster_) return true;
+  const std::string suffix = ":" + username;
+  return eventually(
+      [&] {
+        for (std::size_t i = 0; i < servers_.size(); ++i) {
+          auto members = set_members(redis_url_, "fc:users:itest-" + std::to_string(i));
+          if (!members) return false;
+          for (const auto& m : *members) {
+            if (m.size() > suffix.size() &&
+                m.compare(m.size() - suffix.size(), suffix.size(), suffix) == 0) {
+              return false;
+            }
+          }
+        }
+        return true;
+      },
+      timeout);
+}
+
+const std::string& TestCluster::log_file() const {
+  return servers_[0]->log_file();
+}
+
+std::string TestCluster::log() const {
+  return servers_[0]->log();
+}
+
+std::string TestCluster::store_contents() {
+  if (!cluster_) {
+    std::string all;
+    for (const char* suffix : {"", "-wal", "-shm"})
+      all += read_file(servers_[0]->data_dir() + "/fastchat.db" + suffix);
+    return all;
+  }
+  auto& db = schema_->db();
+  std::vector<store::postgres::PgResult> results;
+  const std::string tables =
+      "SELECT table_name::text FROM information_schema.tables WHERE table_schema = '" +
+      schema_->name() + "' ORDER BY 1";
+  db.send_sql(tables.c_str());
+  if (Status s = db.sync(results); !s) {
+    ADD_FAILURE() << "listing the schema's tables: " << s.to_string();
+    return "";
+  }
+  std::vector<std::string> names;
+  for (int row = 0; row < results[0].rows(); ++row)
+    names.push_back(results[0].text(row, 0));
+  EXPECT_FALSE(names.empty()) << "no tables in schema " << schema_->name();
+  std::string all;
+  for (const auto& table : names) {
+    // A row as text renders bytea as \x followed by lower-case hex, which SecretScan
+    // looks for as well as the raw bytes.
+    const std::string rows = "SELECT t::text FROM \"" + schema_->name() + "\".\"" + table + "\" t";
+    results.clear();
+    db.send_sql(rows.c_str());
+    if (Status s = db.sync(results); !s) {
+      ADD_FAILURE() << "reading " << table << ": " << s.to_string();
+      continue;
+    }
+    all += "-- " + table + "\n";
+    for (int row = 0; row < results[0].rows(); ++row) {
+      all += results[0].text(row, 0);
+      all += '\n';
+    }
+  }
+  return all;
+}
+
+std::vector<std::string> TestCluster::data_dirs() const {
+  std::vector<std::string> out;
+  for (const auto& server : servers_)
+    out.push_back(server->data_dir());
+  return out;
+}
+
+std::vector<std::string> TestCluster::process_args(const std::string& id) const {
+  if (!cluster_) return {};
+  return {"--db", db_url_, "--redis", redis_url_, "--secret-file", secret_file_, "--server-id", id};
+}
+
+Status TestCluster::record_redis() {
+  if (!cluster_) return Status::ok();
+  auto monitor = RedisMonitor::start(redis_url_);
+  if (!monitor) return monitor.status();
+  monitor_ = std::move(monitor).value();
+  return Status::ok();
+}
+
+std::string TestCluster::redis_traffic() const {
+  return monitor_ ? monitor_->traffic() : std::string();
+}
+
+void ServerTest::SetUp() {
+  if (cluster_mode()) {
+    if (const std::string why = TestCluster::unavailable(); !why.empty()) GTEST_SKIP() << why;
+  }
+  servers_ = std::make_unique<TestCluster>(dir_.path(), cluster_mode());
+  configure(servers_->config());
+  Status started = servers_->start();
+  ASSERT_TRUE(started) << started.to_string();
+}
+
+void ServerTest::TearDown() {
+  if (servers_ && servers_->running()) {
+    for (std::size_t i = 0; i < servers_->size(); ++i) {
+      EXPECT_TRUE(server_works(servers_->port_of(i)))
+          << "server " << i << " no longer serves a fresh client";
+    }
+  }
+  servers_.reset();
+}
+
+}  // namespace fastchat::itest
