@@ -101,7 +101,10 @@ Status Balancer::start() {
     refresh();
     accept();
   });
-  thread_ = std::thread([this] { io_.run(); });
+  thread_ = std::thread([this] {
+    cluster::block_sigpipe_on_this_thread();
+    io_.run();
+  });
   started_ = true;
   spdlog::info("fastchat-balancer listening on {}:{} ({}, registry {})", config_.listen_host, port_,
                strategy_name(config_.strategy), endpoint_.to_string());

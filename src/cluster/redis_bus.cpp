@@ -85,7 +85,10 @@ void RedisBus::start(BusHandlers handlers) {
     heartbeat_->start([this](bool lapsed) { on_beat(lapsed); });
     maintenance();
   });
-  thread_ = std::thread([this] { io_.run(); });
+  thread_ = std::thread([this] {
+    block_sigpipe_on_this_thread();
+    io_.run();
+  });
   spdlog::info("redis bus: server '{}' on {}", options_.advert.id, endpoint_.to_string());
 }
 

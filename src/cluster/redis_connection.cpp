@@ -2,6 +2,8 @@
 
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
+#include <pthread.h>
+#include <signal.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -128,6 +130,13 @@ Result<RedisEndpoint> parse_redis_url(std::string_view url) {
   if (endpoint.host.empty()) return bad_url("no host");
   if (!port.empty() && !parse_int(port, endpoint.port, 1, 65535)) return bad_url("bad port");
   return endpoint;
+}
+
+void block_sigpipe_on_this_thread() {
+  sigset_t pipe;
+  sigemptyset(&pipe);
+  sigaddset(&pipe, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
 }
 
 Status ping_redis(const RedisEndpoint& endpoint, std::chrono::milliseconds timeout) {

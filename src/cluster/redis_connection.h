@@ -45,6 +45,13 @@ Result<RedisEndpoint> parse_redis_url(std::string_view url);
 // tests, never on an event loop.
 Status ping_redis(const RedisEndpoint& endpoint, std::chrono::milliseconds timeout);
 
+// hiredis writes with write(2): when Redis goes away mid-write the kernel raises
+// SIGPIPE, whose default action kills the whole process (a server embedded in another
+// program, or one whose main() did not ignore it). Blocks SIGPIPE for the calling
+// thread, so such a write just fails with EPIPE; call it first on every thread that
+// runs RedisConnections.
+void block_sigpipe_on_this_thread();
+
 struct RedisOptions {
   std::chrono::milliseconds connect_timeout{2000};
   // No reply for this long while commands are waiting: the connection is dropped.
