@@ -131,11 +131,26 @@ asio::awaitable<Result<ChatMessage>> Client::Impl::send_group_text(GroupId group
   const std::int64_t now = SystemClock::instance().now_ms();
   auto content = make_content(id, username_, "", group, now);
   content.set_text(text);
-  for (int attempt = 1;; ++attempt) {
+  int membership_changes = 0;
+  int unreachable = 0;
+  std::chrono::milliseconds backoff(200);
+  for (;;) {
     wire::Frame get;
     get.mutable_get_group()->set_group_id(group);
     auto info = co_await call(std::move(get));
-    if (!info) co_return info.status();
+    if (!info) {
+      // The connection broke before the message went out: wait for the reconnect and
+      // start over, as send_with_retry does for the Send itself.
+      if (info.code() == Code::kUnavailable && ++unreachable < kMaxSendAttempts &&
+          !username_.empty()) {
+        asio::steady_timer timer(executor_);
+        timer.expires_after(backoff);
+        co_await timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+        backoff *= 2;
+        continue;
+      }
+      co_return info.status();
+    }
     if (!info->has_group_info()) co_return Status(Code::kBadRequest, "expected GroupInfo");
     std::vector<std::string> members;
     bool member = false;
@@ -171,7 +186,8 @@ asio::awaitable<Result<ChatMessage>> Client::Impl::send_group_text(GroupId group
       wrap->set_sealed_key(std::move(sealed.wraps[i]));
     }
     auto ok = co_await send_with_retry(frame);
-    if (!ok && ok.code() == Code::kMembershipChanged && attempt < kMaxMembershipRetries) {
+    if (!ok && ok.code() == Code::kMembershipChanged &&
+        ++membership_changes < kMaxMembershipRetries) {
       spdlog::debug("group {} changed while sending {}; sealing again", group, id.to_hex());
       continue;
     }
