@@ -171,7 +171,8 @@ void Server::stop() {
   if (metrics_) metrics_->stop();
   worker_->stop();
   acceptors_.clear();
-  loops_.clear();  // destroys the sessions still open
+  sweeper_.reset();  // its timer must go before its io_context (the sweep may hold it too)
+  loops_.clear();    // destroys the sessions still open
   spdlog::info("fastchat-server stopped");
 }
 
