@@ -32,6 +32,10 @@ struct BusHandlers {
   // The bus lost and regained its connection: deliveries may have been missed, so
   // sessions should re-read their inboxes.
   std::function<void()> on_reconnected;
+  // Deliveries to `user` may have been routed elsewhere while the cluster learned that
+  // the user is here now (other servers' route caches lag a presence change): its
+  // sessions here should re-read the inbox. Optional; may run on any thread.
+  std::function<void(UserId user)> on_catch_up;
 };
 
 class Bus {
@@ -49,6 +53,11 @@ class Bus {
   // published when the user's first session opens or last one closes, cluster-wide.
   virtual void session_opened(UserId user, std::string_view username) = 0;
   virtual void session_closed(UserId user, std::string_view username) = 0;
+
+  // This server could not tell whether some deliveries were committed (a store call
+  // failed without an answer): every server's sessions should re-read their inboxes.
+  // The caller replays this server's own; the bus tells the others.
+  virtual void request_resync() = 0;
 
   // Which of `users` are online anywhere; `done` may run on any thread.
   virtual void query_online(std::vector<UserId> users,

@@ -16,6 +16,7 @@ class LocalBus final : public Bus {
   void publish_delivery(UserId recipient, std::shared_ptr<const std::string> frame) override;
   void session_opened(UserId user, std::string_view username) override;
   void session_closed(UserId user, std::string_view username) override;
+  void request_resync() override {}  // no other servers to tell
   void query_online(std::vector<UserId> users,
                     std::function<void(std::vector<bool>)> done) override;
 

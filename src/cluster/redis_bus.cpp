@@ -109,6 +109,8 @@ void RedisBus::stop() {
   }
   asio::post(io_, [this] {
     maintenance_timer_.cancel();
+    for (const auto& timer : catch_ups_)
+      timer->cancel();
     heartbeat_.reset();
     if (subscriber_) subscriber_->stop();
     if (commands_) commands_->stop();
@@ -285,8 +287,46 @@ void RedisBus::session_closed(UserId user, std::string_view username) {
 void RedisBus::send_presence(UserId user, const std::string& username, bool open) {
   // Not up: the resync after the reconnect writes the current state.
   if (!commands_ || !commands_->connected()) return;
-  schema::run_script(*commands_, open ? schema::open_script() : schema::close_script(),
-                     {options_.advert.id, std::to_string(user), username});
+  if (!open) {
+    schema::run_script(*commands_, schema::close_script(),
+                       {options_.advert.id, std::to_string(user), username});
+    return;
+  }
+  // Until every server has dropped the route it cached before this write (on the
+  // presence event, or when it expires), deliveries to the user may go elsewhere.
+  auto written = [this, user](const redisReply* reply) {
+    if (!reply || reply->type == REDIS_REPLY_ERROR) return;  // the next resync writes it
+    schedule_catch_up(user, options_.first_catch_up);
+    schedule_catch_up(user, options_.route_ttl + options_.first_catch_up);
+  };
+  schema::run_script(*commands_, schema::open_script(),
+                     {options_.advert.id, std::to_string(user), username}, std::move(written));
+}
+
+void RedisBus::schedule_catch_up(UserId user, std::chrono::milliseconds after) {
+  if (!handlers_.on_catch_up) return;
+  auto timer = std::make_shared<asio::steady_timer>(io_, after);
+  catch_ups_.insert(timer);
+  timer->async_wait([this, user, timer](const asio::error_code& ec) {
+    catch_ups_.erase(timer);
+    if (ec || !running_) return;
+    {
+      std::lock_guard lock(local_mutex_);
+      if (!local_.contains(user)) return;  // gone from here meanwhile
+    }
+    handlers_.on_catch_up(user);
+  });
+}
+
+void RedisBus::request_resync() {
+  if (!running_) return;
+  asio::post(io_, [this] {
+    if (!commands_ || !commands_->connected()) {
+      dropped_since_up_ = true;  // published when the connection is back
+      return;
+    }
+    commands_->command({"PUBLISH", schema::kPresenceChannel, schema::encode_resync(server_id())});
+  });
 }
 
 void RedisBus::on_control_message(std::string_view payload) {

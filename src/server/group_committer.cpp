@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <utility>
 
 namespace fastchat::server {
 
@@ -107,6 +108,9 @@ void GroupCommitter::commit_sends(std::vector<PendingSend>& sends) {
   if (!outcomes) {
     spdlog::warn("group commit of {} messages failed: {}", batch.size(),
                  outcomes.status().to_string());
+    failed_since_commit_ = true;
+  } else if (std::exchange(failed_since_commit_, false) && recovery_observer_) {
+    recovery_observer_();
   }
   for (std::size_t i = 0; i < sends.size(); ++i) {
     if (outcomes) {

@@ -46,6 +46,13 @@ class GroupCommitter {
   void set_batch_observer(std::function<void(std::size_t messages, double seconds)> observer) {
     batch_observer_ = std::move(observer);
   }
+  // Called after the first batch of sends that commits following one that failed: the
+  // failed batch may have committed after all (the answer was lost), in which case its
+  // messages were never pushed, and a retry of them is a duplicate that pushes nothing.
+  // Set before start(); runs on the committer thread.
+  void set_recovery_observer(std::function<void()> observer) {
+    recovery_observer_ = std::move(observer);
+  }
 
  private:
   struct PendingSend {
@@ -71,6 +78,8 @@ class GroupCommitter {
   bool running_ = false;
   CommitStats stats_;
   std::function<void(std::size_t, double)> batch_observer_;
+  std::function<void()> recovery_observer_;
+  bool failed_since_commit_ = false;  // committer thread only
   std::thread thread_;
 };
 

@@ -104,6 +104,14 @@ Status Server::start() {
           },
       // Notifications may have been lost: sessions get their inboxes again.
       .on_reconnected = [this] { replay_inboxes(*context_, loops_.front()->get_executor()); },
+      .on_catch_up =
+          [this](UserId user) { replay_inbox(*context_, loops_.front()->get_executor(), user); },
+  });
+  // A failed commit may have committed: every server's sessions re-read their inboxes.
+  committer_->set_recovery_observer([this] {
+    spdlog::info("store is back after a failed commit; sessions re-read their inboxes");
+    replay_inboxes(*context_, loops_.front()->get_executor());
+    bus_->request_resync();
   });
   committer_->start();
   sweeper_ = std::make_unique<TombstoneSweeper>(

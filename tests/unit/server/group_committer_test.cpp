@@ -4,9 +4,12 @@
 
 #include <atomic>
 #include <filesystem>
+#include <future>
 #include <latch>
 
 #include "store/open_store.h"
+#include "store/sqlite/connection.h"
+#include "store/sqlite/sqlite_store.h"
 
 namespace fastchat::server {
 namespace {
@@ -127,6 +130,44 @@ TEST_F(GroupCommitterTest, AcksAreBatchedAndApplied) {
   ASSERT_TRUE(bob);
   EXPECT_EQ(bob->acked_seq, 6u);
   EXPECT_EQ(bob->last_seq, 10u);
+  committer.stop();
+}
+
+// A failed batch may have committed all the same (its answer lost), so the first batch
+// that commits after it tells the recovery observer, which makes sessions re-read
+// their inboxes. Here the failure is real: another connection holds SQLite's write
+// lock past the store's busy timeout.
+TEST_F(GroupCommitterTest, TheFirstCommitAfterAFailedOneTellsTheRecoveryObserver) {
+  store_.reset();
+  const std::string path = (dir_ / "fastchat.db").string();
+  auto impatient = store::sqlite::SqliteStore::open(path, {.busy_timeout_ms = 10});
+  ASSERT_TRUE(impatient) << impatient.status().to_string();
+  store_ = std::move(*impatient);
+  auto blocker = store::sqlite::Connection::open(path, {});
+  ASSERT_TRUE(blocker) << blocker.status().to_string();
+
+  GroupCommitter committer(*store_);
+  std::atomic<int> recoveries{0};
+  committer.set_recovery_observer([&] { ++recoveries; });
+  committer.start();
+  auto send = [&] {
+    std::promise<Result<store::CommitOutcome>> result;
+    committer.enqueue_send(message_to_bob(),
+                           [&](const store::OutgoingMessage&, Result<store::CommitOutcome> r) {
+                             result.set_value(std::move(r));
+                           });
+    return result.get_future().get();
+  };
+  ASSERT_TRUE(send());
+  ASSERT_TRUE((*blocker)->exec("BEGIN IMMEDIATE"));  // holds the write lock
+  EXPECT_FALSE(send());
+  EXPECT_FALSE(send());
+  EXPECT_EQ(recoveries.load(), 0);
+  ASSERT_TRUE((*blocker)->exec("ROLLBACK"));
+  ASSERT_TRUE(send());
+  EXPECT_EQ(recoveries.load(), 1);  // once per outage, not per batch
+  ASSERT_TRUE(send());
+  EXPECT_EQ(recoveries.load(), 1);
   committer.stop();
 }
 
