@@ -196,11 +196,9 @@ TEST_F(MessagingTest, TheSameMessageIdFromAnotherSenderIsAnotherMessage) {
   EXPECT_EQ((*items)[1].sender(), "carol");
 }
 
-// DISABLED: a store bug. SqliteStore::ack_inbox deletes a message row once every
-// recipient acked it, and with it the (sender, message_id) record that detects a
-// resend; a retry after the ack is stored and delivered again (DESIGN §3: "sending the
-// same id twice stores and delivers it once"). Enable when the store keeps the ids.
-TEST_F(MessagingTest, DISABLED_AResendAfterTheRecipientAckedIsStillADuplicate) {
+// The store keeps a delivered message's id (a tombstone) for the de-duplication window,
+// so a retry after every recipient acked is still answered as a duplicate.
+TEST_F(MessagingTest, AResendAfterTheRecipientAckedIsStillADuplicate) {
   auto alice = online("alice");
   auto bob = online("bob");
   ASSERT_TRUE(alice && bob);
