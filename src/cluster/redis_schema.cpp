@@ -111,6 +111,15 @@ end
 return out
 )lua";
 
+constexpr std::string_view kLoginFailure = R"lua(
+local function bump(key, window)
+  local n = redis.call('INCR', key)
+  if n == 1 or redis.call('PTTL', key) < 0 then redis.call('PEXPIRE', key, window) end
+  return n
+end
+return {bump(ARGV[1], ARGV[3]), bump(ARGV[2], ARGV[3])}
+)lua";
+
 std::string sha1_hex(std::string_view text) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
@@ -126,8 +135,8 @@ std::string sha1_hex(std::string_view text) {
 
 // Scripts live as long as the process: built once, on first use.
 struct ScriptSet {
-  std::string sources[7];
-  Script scripts[7];
+  std::string sources[8];
+  Script scripts[8];
 
   ScriptSet() {
     const std::pair<std::string_view, std::string> defs[] = {
@@ -138,6 +147,7 @@ struct ScriptSet {
         {"deregister", std::string(kDeregister)},
         {"list", std::string(kList)},
         {"online", std::string(kPrelude) + std::string(kOnline)},
+        {"login_failure", std::string(kLoginFailure)},
     };
     for (std::size_t i = 0; i < std::size(defs); ++i) {
       sources[i] = defs[i].second;
@@ -182,6 +192,14 @@ std::string server_channel(std::string_view server_id) {
 
 std::string presence_key(UserId user) {
   return "fc:presence:" + std::to_string(user);
+}
+
+std::string login_account_key(std::string_view username) {
+  return "fc:login:acct:" + std::string(username);
+}
+
+std::string login_address_key(std::string_view address) {
+  return "fc:login:addr:" + std::string(address);
 }
 
 bool valid_server_id(std::string_view id) {
@@ -260,6 +278,9 @@ const Script& list_script() {
 }
 const Script& online_script() {
   return script_set().scripts[6];
+}
+const Script& login_failure_script() {
+  return script_set().scripts[7];
 }
 
 void load_scripts(RedisConnection& redis) {

@@ -12,6 +12,10 @@
 //                      a dead server's users can be swept offline.
 //   fc:srv:<id>        channel: deliveries for server <id>'s sessions.
 //   fc:presence        channel: presence changes and control messages, to all.
+//   fc:login:acct:<username>  integer: failed logins of the account in the current
+//                      fixed window (PEXPIRE window, set by the first failure).
+//   fc:login:addr:<address>   the same per client address (as the server saw it).
+//                      Usernames are canonical (lower case); never passwords or tokens.
 //
 // Pure functions and constants; thread-safe.
 #pragma once
@@ -33,6 +37,11 @@ inline constexpr std::string_view kPresenceChannel = "fc:presence";
 std::string server_key(std::string_view server_id);      // fc:server:<id>
 std::string server_channel(std::string_view server_id);  // fc:srv:<id>
 std::string presence_key(UserId user);                   // fc:presence:<uid>
+
+// Failed-login counters (RedisLoginLimiter): the canonical username, the client
+// address as the server saw it.
+std::string login_account_key(std::string_view username);  // fc:login:acct:<username>
+std::string login_address_key(std::string_view address);   // fc:login:addr:<address>
 
 // Server ids travel in keys, channels and space-separated payloads: 1-64 of
 // [A-Za-z0-9._:-].
@@ -96,6 +105,11 @@ const Script& deregister_script();
 const Script& list_script();
 // ARGV: uid... Returns one 0/1 per uid: has a session on a live server.
 const Script& online_script();
+
+// ARGV: account key, address key, window_ms. INCRs both login-failure counters and
+// gives a counter its PEXPIRE when its window starts (the first failure) or when it
+// has none. Returns {account failures, address failures}.
+const Script& login_failure_script();
 
 // SCRIPT LOAD of every script above: queue it first thing after each (re)connect.
 void load_scripts(RedisConnection& redis);

@@ -53,20 +53,23 @@ bool check_not_logged_in(Session& session, std::uint64_t request_id) {
 
 // The canonical username when a login attempt may go ahead; otherwise answers the
 // request (invalid name, already logged in, rate limited) and returns nullopt.
-std::optional<std::string> admit_login(Session& session, std::uint64_t request_id,
-                                       std::string_view raw_username) {
-  if (!check_not_logged_in(session, request_id)) return std::nullopt;
+asio::awaitable<std::optional<std::string>> admit_login(Session& session, std::uint64_t request_id,
+                                                        std::string_view raw_username) {
+  if (!check_not_logged_in(session, request_id)) co_return std::nullopt;
   auto username = normalize_username(raw_username);
   if (!username) {
     session.send_error(request_id, Status(Code::kInvalidUsername, "not a valid username"));
-    return std::nullopt;
+    co_return std::nullopt;
   }
-  if (!session.context().limiter.allowed(*username, session.peer_address())) {
+  // Named first: no temporaries inside a co_await expression (g++ 12).
+  auto check = login_allowed(session.context().limiter, *username, session.peer_address());
+  const bool allowed = co_await std::move(check);
+  if (!allowed) {
     session.send_error(request_id,
                        Status(Code::kRateLimited, "too many failed logins; try again later"));
-    return std::nullopt;
+    co_return std::nullopt;
   }
-  return username;
+  co_return username;
 }
 
 }  // namespace
@@ -109,20 +112,22 @@ asio::awaitable<void> handle_register(std::shared_ptr<Session> session, std::uin
 
 asio::awaitable<void> handle_login(std::shared_ptr<Session> session, std::uint64_t request_id,
                                    wire::Login request) {
-  auto username = admit_login(*session, request_id, request.username());
+  auto username = co_await admit_login(*session, request_id, request.username());
   if (!username) co_return;
   auto& ctx = session->context();
   auto find = [name = *username](store::Store& s) { return s.find_user(name); };
   auto user = co_await ctx.worker.run(std::move(find));
   if (!user) {
     if (user.code() == Code::kUnknownUser) {
-      ctx.limiter.record_failure(*username, session->peer_address());
+      auto failed = record_login_failure(ctx.limiter, *username, session->peer_address());
+      co_await std::move(failed);
     }
     session->send_error(request_id, user.status());
     co_return;
   }
   if (!ctx.auth.check_auth_key(*username, request.auth_key(), user->auth_verifier)) {
-    ctx.limiter.record_failure(*username, session->peer_address());
+    auto failed = record_login_failure(ctx.limiter, *username, session->peer_address());
+    co_await std::move(failed);
     spdlog::info("failed login for '{}' from {}", *username, session->peer_address());
     session->send_error(request_id, Status(Code::kAuthFailed, "wrong password"));
     co_return;
@@ -133,7 +138,7 @@ asio::awaitable<void> handle_login(std::shared_ptr<Session> session, std::uint64
 
 asio::awaitable<void> handle_resume(std::shared_ptr<Session> session, std::uint64_t request_id,
                                     wire::Resume request) {
-  auto username = admit_login(*session, request_id, request.username());
+  auto username = co_await admit_login(*session, request_id, request.username());
   if (!username) co_return;
   auto& ctx = session->context();
   const std::string token_hash = ctx.auth.token_hash(request.session_token());
@@ -149,7 +154,8 @@ asio::awaitable<void> handle_resume(std::shared_ptr<Session> session, std::uint6
       session->send_error(request_id, user.status());
       co_return;
     }
-    ctx.limiter.record_failure(*username, session->peer_address());
+    auto failed = record_login_failure(ctx.limiter, *username, session->peer_address());
+    co_await std::move(failed);
     session->send_error(request_id,
                         Status(Code::kAuthFailed, "session expired or revoked; log in again"));
     co_return;

@@ -1,32 +1,45 @@
-// LoginLimiter: counts failed logins per account and per client address in a fixed
-// window and refuses further attempts past a limit (DESIGN §5). Thread-safe.
+// Login rate limiting (DESIGN §5): the LoginLimiter interface (cluster/login_limiter.h),
+// its in-memory implementation for a single node (MemoryLoginLimiter; a cluster uses
+// cluster::RedisLoginLimiter, which keeps one of these as its fallback), and awaitables
+// for the auth handlers' coroutines.
 #pragma once
 
+#include <asio/awaitable.hpp>
 #include <cstdint>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
+#include "cluster/login_limiter.h"
 #include "common/clock.h"
 
 namespace fastchat::server {
 
-struct LoginLimits {
-  int failures_per_account = 10;
-  int failures_per_address = 50;
-  std::int64_t window_ms = 60'000;
-};
+using cluster::LoginLimiter;
+using cluster::LoginLimits;
 
-class LoginLimiter {
+// Failure counts per account and per client address in fixed windows, in process
+// memory. Thread-safe; completions run inline.
+class MemoryLoginLimiter final : public LoginLimiter {
  public:
-  LoginLimiter(const Clock& clock, LoginLimits limits) : clock_(clock), limits_(limits) {}
+  MemoryLoginLimiter(const Clock& clock, LoginLimits limits) : clock_(clock), limits_(limits) {}
 
   // False when the account or the address has failed too often in this window.
   bool allowed(std::string_view username, std::string_view address);
   void record_failure(std::string_view username, std::string_view address);
   // A success clears the account's count (not the address's).
-  void record_success(std::string_view username);
+  void record_success(std::string_view username) override;
+
+  void allowed(std::string_view username, std::string_view address,
+               std::function<void(bool)> done) override {
+    done(allowed(username, address));
+  }
+  void record_failure(std::string_view username, std::string_view address,
+                      std::function<void()> done) override {
+    record_failure(username, address);
+    done();
+  }
 
  private:
   struct Window {
@@ -43,5 +56,12 @@ class LoginLimiter {
   std::unordered_map<std::string, Window> accounts_;
   std::unordered_map<std::string, Window> addresses_;
 };
+
+// The limiter's answers on the awaiting coroutine's executor (a limiter may complete
+// on any thread).
+asio::awaitable<bool> login_allowed(LoginLimiter& limiter, std::string username,
+                                    std::string address);
+asio::awaitable<void> record_login_failure(LoginLimiter& limiter, std::string username,
+                                           std::string address);
 
 }  // namespace fastchat::server

@@ -9,6 +9,7 @@
 
 #include "cluster/local_bus.h"
 #include "cluster/redis_bus.h"
+#include "cluster/redis_login_limiter.h"
 #include "crypto/keystore.h"
 #include "protocol/frame_codec.h"
 #include "server/directory_handlers.h"
@@ -56,7 +57,16 @@ Status Server::start() {
 
   worker_ = std::make_unique<StoreWorker>(*store_, config_.store_threads);
   committer_ = std::make_unique<GroupCommitter>(*store_, config_.max_commit_batch);
-  limiter_ = std::make_unique<LoginLimiter>(clock_, config_.login_limits);
+  // Failed logins are counted in Redis in a cluster (the local counts are its fallback).
+  auto local_limiter = std::make_unique<MemoryLoginLimiter>(clock_, config_.login_limits);
+  if (config_.redis_url.empty()) {
+    limiter_ = std::move(local_limiter);
+  } else {
+    auto limiter = cluster::RedisLoginLimiter::create(
+        {.redis_url = config_.redis_url, .limits = config_.login_limits}, std::move(local_limiter));
+    if (!limiter) return limiter.status();
+    limiter_ = std::move(*limiter);
+  }
 
   const std::size_t loops =
       config_.threads > 0 ? config_.threads : std::max(1u, std::thread::hardware_concurrency());
@@ -176,6 +186,7 @@ void Server::stop() {
   for (auto& thread : threads_)
     thread.join();
   bus_->stop();
+  limiter_->stop();
   if (metrics_) metrics_->stop();
   worker_->stop();
   acceptors_.clear();

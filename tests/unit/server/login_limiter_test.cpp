@@ -7,7 +7,7 @@ namespace {
 
 TEST(LoginLimiterTest, BlocksAccountAfterLimitUntilWindowPasses) {
   ManualClock clock;
-  LoginLimiter limiter(
+  MemoryLoginLimiter limiter(
       clock, {.failures_per_account = 3, .failures_per_address = 100, .window_ms = 60'000});
   for (int i = 0; i < 3; ++i) {
     EXPECT_TRUE(limiter.allowed("alice", "10.0.0.1"));
@@ -21,7 +21,7 @@ TEST(LoginLimiterTest, BlocksAccountAfterLimitUntilWindowPasses) {
 
 TEST(LoginLimiterTest, BlocksAddressAcrossAccounts) {
   ManualClock clock;
-  LoginLimiter limiter(
+  MemoryLoginLimiter limiter(
       clock, {.failures_per_account = 100, .failures_per_address = 5, .window_ms = 1'000});
   for (int i = 0; i < 5; ++i)
     limiter.record_failure("user" + std::to_string(i), "10.0.0.9");
@@ -31,7 +31,7 @@ TEST(LoginLimiterTest, BlocksAddressAcrossAccounts) {
 
 TEST(LoginLimiterTest, SuccessClearsTheAccountCount) {
   ManualClock clock;
-  LoginLimiter limiter(
+  MemoryLoginLimiter limiter(
       clock, {.failures_per_account = 2, .failures_per_address = 100, .window_ms = 60'000});
   limiter.record_failure("carol", "a");
   limiter.record_success("carol");
