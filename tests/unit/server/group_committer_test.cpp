@@ -7,39 +7,20 @@
 #include <future>
 #include <latch>
 
-#include "store/open_store.h"
+#include "server_store_test.h"
 #include "store/sqlite/connection.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace fastchat::server {
 namespace {
 
-class GroupCommitterTest : public ::testing::Test {
+class GroupCommitterTest : public ServerStoreTest {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::path(::testing::TempDir()) /
-           ("committer-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    auto store = store::open_store("", dir_.string());
-    ASSERT_TRUE(store) << store.status().to_string();
-    store_ = std::move(*store);
+    ServerStoreTest::SetUp();
+    if (HasFatalFailure()) return;
     alice_ = make_user("alice");
     bob_ = make_user("bob");
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
-  UserId make_user(const std::string& name) {
-    store::NewUser user;
-    user.username = name;
-    user.auth_verifier = std::string(32, 'v');
-    user.identity = {std::string(32, 's'), std::string(32, 'b'), std::string(64, 'g')};
-    auto id = store_->create_user(user);
-    EXPECT_TRUE(id) << id.status().to_string();
-    return id ? *id : 0;
   }
 
   store::OutgoingMessage message_to_bob() {
@@ -52,8 +33,6 @@ class GroupCommitterTest : public ::testing::Test {
     return m;
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<store::Store> store_;
   UserId alice_ = 0, bob_ = 0;
 };
 

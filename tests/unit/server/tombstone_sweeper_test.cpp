@@ -7,11 +7,10 @@
 
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
-#include <filesystem>
 #include <functional>
 #include <thread>
 
-#include "store/open_store.h"
+#include "server_store_test.h"
 
 namespace fastchat::server {
 namespace {
@@ -20,16 +19,11 @@ using namespace std::chrono_literals;
 
 constexpr std::int64_t kWindowMs = 1'000'000;
 
-class TombstoneSweeperTest : public ::testing::Test {
+class TombstoneSweeperTest : public ServerStoreTest {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::path(::testing::TempDir()) /
-           ("sweeper-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    auto store = store::open_store("", dir_.string());
-    ASSERT_TRUE(store) << store.status().to_string();
-    store_ = std::move(*store);
+    ServerStoreTest::SetUp();
+    if (HasFatalFailure()) return;
     worker_ = std::make_unique<StoreWorker>(*store_, 1);
     alice_ = make_user("alice");
     bob_ = make_user("bob");
@@ -37,20 +31,9 @@ class TombstoneSweeperTest : public ::testing::Test {
   }
   void TearDown() override {
     work_.reset();
-    loop_.join();
+    if (loop_.joinable()) loop_.join();
     worker_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
-  UserId make_user(const std::string& name) {
-    store::NewUser user;
-    user.username = name;
-    user.auth_verifier = std::string(32, 'v');
-    user.identity = {std::string(32, 's'), std::string(32, 'b'), std::string(64, 'g')};
-    auto id = store_->create_user(user);
-    EXPECT_TRUE(id) << id.status().to_string();
-    return id ? *id : 0;
+    ServerStoreTest::TearDown();
   }
 
   // A message to bob committed `age_ms` before the clock's now.
@@ -91,8 +74,6 @@ class TombstoneSweeperTest : public ::testing::Test {
     return {.window = std::chrono::milliseconds(kWindowMs), .interval = 1ms, .batch = batch};
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<store::Store> store_;
   std::unique_ptr<StoreWorker> worker_;
   ManualClock clock_;
   asio::io_context io_;

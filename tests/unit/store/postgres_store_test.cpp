@@ -189,14 +189,6 @@ TEST_F(PostgresStoreTest, GroupBodiesAreStoredOnceAndGoWhenTheLastRecipientAcks)
   EXPECT_EQ(schema_->query_int(kBodies), 0);
   EXPECT_EQ(schema_->query_int("SELECT count(*) FROM messages WHERE refs = 0"), 3);
   EXPECT_EQ(schema_->query_int("SELECT count(*) FROM inbox"), 0);
-  // Purging after the window removes the tombstones, in batches of at most `limit`.
-  auto purged = store->purge_tombstones(kNow + 1, 2);
-  ASSERT_TRUE(purged) << purged.status().to_string();
-  EXPECT_EQ(*purged, 2u);
-  purged = store->purge_tombstones(kNow + 1, 2);
-  ASSERT_TRUE(purged);
-  EXPECT_EQ(*purged, 1u);
-  EXPECT_EQ(schema_->query_int("SELECT count(*) FROM messages"), 0);
 }
 
 TEST_F(PostgresStoreTest, DatabaseErrorMidBatchCommitsNothingOfTheBatch) {

@@ -233,14 +233,6 @@ TEST_F(SqliteStoreTest, BodiesGoWhenTheLastRecipientAcksAndTombstonesWhenPurged)
   EXPECT_EQ(count(*db, kBodies), 0);
   EXPECT_EQ(count(*db, "SELECT count(*) FROM messages WHERE refs = 0"), 3);
   EXPECT_EQ(count(*db, "SELECT count(*) FROM inbox"), 0);
-  // Purging after the window removes the tombstones, in batches of at most `limit`.
-  auto purged = store->purge_tombstones(kNow + 1, 2);
-  ASSERT_TRUE(purged) << purged.status().to_string();
-  EXPECT_EQ(*purged, 2u);
-  purged = store->purge_tombstones(kNow + 1, 2);
-  ASSERT_TRUE(purged);
-  EXPECT_EQ(*purged, 1u);
-  EXPECT_EQ(count(*db, "SELECT count(*) FROM messages"), 0);
 }
 
 TEST_F(SqliteStoreTest, DatabaseErrorMidBatchCommitsNothingOfTheBatch) {

@@ -398,23 +398,28 @@ TEST_P(StoreMessagesTest, PurgedTombstonesEndDeduplicationAndSpareYoungerOnes) {
   OutgoingMessage old_one = direct(alice_, bob_, "old");
   OutgoingMessage young = direct(alice_, bob_, "young");
   young.server_time_ms = kNow + 1000;
+  OutgoingMessage also_old = direct(alice_, carol_, "also old");
   OutgoingMessage pending = direct(alice_, carol_, "pending");  // never acked
-  commit({old_one, young, pending});
-  ASSERT_TRUE(store().ack_inbox(std::vector<AckRecord>{{bob_, 2}}));
+  commit({old_one, young, also_old, pending});
+  ASSERT_TRUE(store().ack_inbox(std::vector<AckRecord>{{bob_, 2}, {carol_, 1}}));
 
-  auto purged = store().purge_tombstones(kNow + 1, 100);
+  auto purged = store().purge_tombstones(kNow + 1, 1);  // at most `limit` per call
   ASSERT_TRUE(purged) << purged.status().to_string();
+  EXPECT_EQ(*purged, 1u);
+  purged = store().purge_tombstones(kNow + 1, 100);
+  ASSERT_TRUE(purged);
   EXPECT_EQ(*purged, 1u);  // not the young tombstone, not the unacknowledged message
   purged = store().purge_tombstones(kNow + 1, 100);
   ASSERT_TRUE(purged);
   EXPECT_EQ(*purged, 0u);
   EXPECT_THAT(bodies(inbox(carol_)), ElementsAre("pending"));
 
-  // The purged id is new again; the young one is still a duplicate.
-  const auto outcomes = commit({old_one, young});
+  // The purged ids are new again; the young one is still a duplicate.
+  const auto outcomes = commit({old_one, young, also_old});
   EXPECT_FALSE(outcomes[0].duplicate);
   EXPECT_EQ(outcomes[0].deliveries.size(), 1u);
   EXPECT_TRUE(outcomes[1].duplicate);
+  EXPECT_FALSE(outcomes[2].duplicate);
 }
 
 TEST_P(StoreMessagesTest, EmptyBatchCommitsNothing) {
