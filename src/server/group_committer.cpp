@@ -5,6 +5,8 @@
 #include <chrono>
 #include <utility>
 
+#include "server/outbound_batch.h"
+
 namespace fastchat::server {
 
 GroupCommitter::GroupCommitter(store::Store& store, std::size_t max_batch)
@@ -112,6 +114,8 @@ void GroupCommitter::commit_sends(std::vector<PendingSend>& sends) {
   } else if (std::exchange(failed_since_commit_, false) && recovery_observer_) {
     recovery_observer_();
   }
+  // Frames the completions queue for sessions leave with one post per event loop.
+  OutboundBatch outbound;
   for (std::size_t i = 0; i < sends.size(); ++i) {
     if (outcomes) {
       sends[i].done(batch[i], std::move((*outcomes)[i]));
@@ -132,6 +136,7 @@ void GroupCommitter::commit_acks(std::vector<PendingAck>& acks) {
     if (status) stats_.acks += batch.size();
   }
   if (!status) spdlog::warn("ack batch of {} failed: {}", batch.size(), status.to_string());
+  OutboundBatch outbound;
   for (auto& a : acks)
     a.done(status);
 }

@@ -1,7 +1,9 @@
 // GroupCommitter: the one writer of messages and acks. Sessions enqueue sends and
 // acks from any loop; a dedicated thread commits everything queued in one
 // transaction (one fsync for many messages, DESIGN §7) and then calls each item's
-// completion on that thread. Completions must only post work, never block.
+// completion on that thread, inside an OutboundBatch (frames they queue for
+// sessions leave with one post per event loop). Completions must only post work,
+// never block.
 // Thread-safe.
 #pragma once
 

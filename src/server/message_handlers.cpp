@@ -2,11 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
-#include <asio/post.hpp>
-
+#include "cluster/local_bus.h"
+#include "common/username.h"
 #include "protocol/error_mapping.h"
 #include "protocol/frame_codec.h"
+#include "protocol/push_codec.h"
 #include "server/directory_handlers.h"
+#include "server/outbound_batch.h"
 #include "server/session.h"
 
 namespace fastchat::server {
@@ -17,48 +19,83 @@ constexpr std::size_t kDefaultSyncLimit = 256;
 constexpr std::size_t kMaxSyncLimit = 1000;
 constexpr int kMaxKeyWraps = 10'000;
 
-void fill_inbox_message(wire::InboxMessage& out, const store::OutgoingMessage& message,
-                        const store::Delivery& delivery, const std::string& sender) {
-  out.set_seq(delivery.seq);
-  out.set_message_id(message.message_id.to_bytes());
-  out.set_sender(sender);
-  out.set_group_id(message.group_id);
-  out.set_body(message.body);
-  if (delivery.key_wrap_index >= 0) {
-    out.set_sealed_key(
-        message.key_wraps[static_cast<std::size_t>(delivery.key_wrap_index)].sealed_key);
+// Pushes to at most this many recipients are written whole into the outbound batch;
+// beyond it, each recipient's frame is a small head plus the shared fields.
+constexpr std::size_t kMaxWholePushes = 4;
+
+// What normalize_username() would return unchanged.
+bool is_canonical_username(std::string_view name) {
+  if (name.empty() || name.size() > kMaxUsernameLength) return false;
+  for (const char c : name) {
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+    if (!ok) return false;
   }
-  out.set_server_time_ms(static_cast<std::uint64_t>(message.server_time_ms));
+  return true;
 }
 
-// Runs on the committer thread: push to each recipient, then answer the sender.
+bool bus_is_local(const cluster::Bus& bus) {
+  return dynamic_cast<const cluster::LocalBus*>(&bus) != nullptr;
+}
+
+// Runs on the committer thread, inside its OutboundBatch: push to each recipient,
+// then answer the sender. The push fields every recipient shares (the body above all)
+// are encoded once per message.
 void on_committed(const std::shared_ptr<Session>& session, std::uint64_t request_id,
                   const std::string& sender, const store::OutgoingMessage& message,
                   Result<store::CommitOutcome> outcome) {
   auto& ctx = session->context();
-  if (outcome && outcome->status) {
-    wire::Frame push;
+  if (outcome && outcome->status && !outcome->deliveries.empty()) {
+    const protocol::PushEncoder push(message.message_id.bytes(), sender, message.group_id,
+                                     message.body,
+                                     static_cast<std::uint64_t>(message.server_time_ms));
+    const bool local = bus_is_local(ctx.bus);
+    const bool whole = outcome->deliveries.size() <= kMaxWholePushes;
     for (const auto& delivery : outcome->deliveries) {
-      fill_inbox_message(*push.mutable_message(), message, delivery, sender);
-      ctx.bus.publish_delivery(delivery.recipient,
-                               std::make_shared<const std::string>(protocol::encode_frame(push)));
+      std::string_view sealed_key;
+      if (delivery.key_wrap_index >= 0) {
+        sealed_key =
+            message.key_wraps[static_cast<std::size_t>(delivery.key_wrap_index)].sealed_key;
+      }
+      if (!local) {  // the bus carries whole frames to other servers
+        auto frame = std::make_shared<std::string>();
+        if (push.append_frame(*frame, delivery.seq, sealed_key)) {
+          ctx.bus.publish_delivery(delivery.recipient, std::move(frame));
+        }
+        continue;
+      }
+      // Single node: straight to this server's sessions of the recipient, which is
+      // all LocalBus::publish_delivery would do.
+      ctx.registry.for_each_session(delivery.recipient, [&](const std::shared_ptr<Session>& to) {
+        if (whole) {
+          auto encode = [&](std::string& out) {
+            return push.append_frame(out, delivery.seq, sealed_key);
+          };
+          OutboundBatch::queue(to, encode, nullptr, OutboundBatch::kDelivery);
+        } else {
+          auto encode = [&](std::string& out) {
+            return push.append_head(out, delivery.seq, sealed_key);
+          };
+          OutboundBatch::queue(to, encode, push.shared_fields(), OutboundBatch::kDelivery);
+        }
+      });
     }
   }
-  wire::Frame reply;
-  reply.set_request_id(request_id);
-  Status status = outcome ? outcome->status : outcome.status();
-  if (status) {
-    auto* ok = reply.mutable_send_ok();
-    ok->set_message_id(message.message_id.to_bytes());
-    ok->set_server_time_ms(static_cast<std::uint64_t>(outcome->server_time_ms));
-    ok->set_duplicate(outcome->duplicate);
-  } else {
-    protocol::set_error(reply, request_id, status);
-  }
-  asio::post(session->executor(), [session, reply = std::move(reply)] {
-    session->send(reply);
-    session->end_request();
-  });
+  const Status status = outcome ? outcome->status : outcome.status();
+  auto encode_reply = [&](std::string& out) {
+    if (!status) {
+      wire::Frame reply;
+      protocol::set_error(reply, request_id, status);
+      return protocol::append_frame(out, reply);
+    }
+    thread_local wire::SendOk ok;  // reused: no allocation per reply
+    const auto id = message.message_id.bytes();
+    ok.set_message_id(id.data(), id.size());
+    ok.set_server_time_ms(static_cast<std::uint64_t>(outcome->server_time_ms));
+    ok.set_duplicate(outcome->duplicate);
+    return protocol::append_frame_of(out, request_id, wire::Frame::kSendOkFieldNumber, ok);
+  };
+  OutboundBatch::queue(session, encode_reply, nullptr, OutboundBatch::kEndsRequest);
 }
 
 }  // namespace
@@ -104,6 +141,13 @@ asio::awaitable<void> submit_send(std::shared_ptr<Session> session, std::uint64_
       message.group_id = send.group_id();
       message.key_wraps.reserve(static_cast<std::size_t>(send.key_wraps_size()));
       for (auto& wrap : *send.mutable_key_wraps()) {
+        // Most members are known: no coroutine, no allocation for them.
+        if (is_canonical_username(wrap.username())) {
+          if (auto known = ctx.directory.find(wrap.username())) {
+            message.key_wraps.push_back({*known, std::move(*wrap.mutable_sealed_key())});
+            continue;
+          }
+        }
         auto member = co_await resolve_user(ctx, wrap.username());
         if (!member) {
           if (member.code() == Code::kUnavailable) {
@@ -180,17 +224,16 @@ void handle_ack(const std::shared_ptr<Session>& session, std::uint64_t request_i
   session->begin_request();
   session->context().committer.enqueue_ack(
       {session->user_id(), request.up_to_seq()}, [session, request_id](Status status) {
-        asio::post(session->executor(), [session, request_id, status] {
+        auto encode = [&](std::string& out) {
           if (status) {
-            wire::Frame reply;
-            reply.set_request_id(request_id);
-            reply.mutable_ok();
-            session->send(reply);
-          } else {
-            session->send_error(request_id, status);
+            return protocol::append_frame_of(out, request_id, wire::Frame::kOkFieldNumber,
+                                             wire::Ok::default_instance());
           }
-          session->end_request();
-        });
+          wire::Frame reply;
+          protocol::set_error(reply, request_id, status);
+          return protocol::append_frame(out, reply);
+        };
+        OutboundBatch::queue(session, encode, nullptr, OutboundBatch::kEndsRequest);
       });
 }
 

@@ -4,25 +4,18 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/post.hpp>
 #include <asio/write.hpp>
 
 #include "protocol/error_mapping.h"
 #include "server/message_handlers.h"
+#include "server/outbound_batch.h"
 #include "server/request_router.h"
 
 namespace fastchat::server {
 
-namespace {
-constexpr auto kAsTuple = asio::experimental::as_tuple(asio::use_awaitable);
-}
-
 Session::Session(asio::ip::tcp::socket socket, ServerContext& context)
-    : socket_(std::move(socket)),
-      context_(context),
-      resume_reading_(socket_.get_executor()),
-      handshake_timer_(socket_.get_executor()) {
+    : socket_(std::move(socket)), context_(context) {
   asio::error_code ec;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   socket_.set_option(asio::socket_base::keep_alive(true), ec);
@@ -38,13 +31,16 @@ Session::~Session() {
 
 void Session::start() {
   arm_handshake_timer();
-  asio::co_spawn(
-      executor(), [self = shared_from_this()] { return self->read_loop(); }, asio::detached);
+  asio::error_code ec;
+  socket_.non_blocking(true, ec);  // reads are synchronous, after readiness
+  wait_readable();
 }
 
 void Session::arm_handshake_timer() {
-  handshake_timer_.expires_after(std::chrono::milliseconds(context_.config.handshake_timeout_ms));
-  handshake_timer_.async_wait([weak = weak_from_this()](asio::error_code ec) {
+  // Only until login: an authenticated session holds no timer.
+  handshake_timer_ = std::make_unique<asio::steady_timer>(socket_.get_executor());
+  handshake_timer_->expires_after(std::chrono::milliseconds(context_.config.handshake_timeout_ms));
+  handshake_timer_->async_wait([weak = weak_from_this()](asio::error_code ec) {
     if (ec) return;  // cancelled: logged in, or closed
     if (auto self = weak.lock(); self && !self->authenticated()) {
       spdlog::debug("closing {}: no login within the handshake timeout", self->peer_address_);
@@ -53,58 +49,106 @@ void Session::arm_handshake_timer() {
   });
 }
 
-asio::awaitable<void> Session::read_loop() {
+// The reader is a readiness callback, not a coroutine: an idle connection holds one
+// pending wait and no coroutine frame or read buffer (docs/performance.md, idle).
+void Session::wait_readable() {
+  socket_.async_wait(asio::ip::tcp::socket::wait_read,
+                     [self = shared_from_this()](asio::error_code ec) { self->on_readable(ec); });
+}
+
+void Session::on_readable(asio::error_code ec) {
+  if (ec) {
+    if (!close_after_flush_) close();
+    return;
+  }
+  // A few reads per readiness (then the wait lets the loop's other connections run).
+  for (int reads = 0; reads < 8; ++reads) {
+    if (closed_) return;
+    if (inflight_ >= kMaxInflight) {
+      reading_paused_ = true;  // end_request() resumes
+      return;
+    }
+    // A synchronous read into the loop's scratch buffer (no allocation per read),
+    // decoded at once: nothing may suspend until release_if_empty().
+    auto area = decoder_.read_area();
+    const std::size_t n = socket_.read_some(asio::buffer(area.data(), area.size()), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      decoder_.release_if_empty();
+      break;
+    }
+    if (ec) {
+      decoder_.release_if_empty();
+      if (!close_after_flush_) close();
+      return;
+    }
+    decoder_.commit(n);
+    const bool stop = decode_frames();
+    decoder_.release_if_empty();
+    if (stop) return;
+    if (n < area.size()) break;  // most likely drained
+  }
+  wait_readable();
+}
+
+// Hands every complete frame to the router; true when reading must stop.
+bool Session::decode_frames() {
   auto self = shared_from_this();
   wire::Frame frame;
-  while (!closed_) {
-    if (inflight_ >= kMaxInflight) {
-      resume_reading_.expires_at(asio::steady_timer::time_point::max());
-      co_await resume_reading_.async_wait(kAsTuple);
-      continue;
+  for (;;) {
+    const auto next = decoder_.next(frame);
+    if (next == protocol::FrameDecoder::Next::kNeedMore) break;
+    if (next == protocol::FrameDecoder::Next::kTooLarge) {
+      context_.counters.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+      fail(0, Status(Code::kFrameTooLarge, "frame exceeds 1 MiB"));
+      break;
     }
-    // Wait for readability first so an idle connection holds no read buffer.
-    auto [wait_ec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, kAsTuple);
-    if (wait_ec) break;
-    auto area = decoder_.prepare(16 * 1024);
-    auto [ec, n] =
-        co_await socket_.async_read_some(asio::buffer(area.data(), area.size()), kAsTuple);
-    if (ec) break;
-    decoder_.commit(n);
-    for (;;) {
-      const auto next = decoder_.next(frame);
-      if (next == protocol::FrameDecoder::Next::kNeedMore) break;
-      if (next == protocol::FrameDecoder::Next::kTooLarge) {
-        context_.counters.protocol_errors.fetch_add(1, std::memory_order_relaxed);
-        fail(0, Status(Code::kFrameTooLarge, "frame exceeds 1 MiB"));
-        break;
-      }
-      if (next == protocol::FrameDecoder::Next::kMalformed) {
-        context_.counters.protocol_errors.fetch_add(1, std::memory_order_relaxed);
-        fail(0, Status(Code::kBadRequest, "malformed frame"));
-        break;
-      }
-      context_.counters.frames_in.fetch_add(1, std::memory_order_relaxed);
-      route_frame(self, std::move(frame));
-      frame.Clear();
-      if (closed_ || close_after_flush_) break;
+    if (next == protocol::FrameDecoder::Next::kMalformed) {
+      context_.counters.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+      fail(0, Status(Code::kBadRequest, "malformed frame"));
+      break;
     }
-    if (close_after_flush_) break;
-    decoder_.release_if_empty();
+    context_.counters.frames_in.fetch_add(1, std::memory_order_relaxed);
+    route_frame(self, std::move(frame));
+    frame.Clear();
+    if (closed_ || close_after_flush_) break;
   }
-  if (!close_after_flush_) close();
+  return closed_ || close_after_flush_;
 }
 
 void Session::end_request() {
-  if (inflight_-- == kMaxInflight) resume_reading_.cancel();
+  --inflight_;
+  if (reading_paused_ && inflight_ < kMaxInflight && !closed_) {
+    reading_paused_ = false;
+    wait_readable();
+  }
 }
 
 void Session::deliver(std::shared_ptr<const std::string> frame) {
-  asio::post(executor(), [self = shared_from_this(), frame = std::move(frame)] {
-    if (self->closed_) return;
-    self->outbound_.append(*frame);
-    self->context_.counters.deliveries_out.fetch_add(1, std::memory_order_relaxed);
-    self->schedule_flush();
-  });
+  auto nothing = [](std::string&) { return true; };
+  OutboundBatch::queue(shared_from_this(), nothing, std::move(frame), OutboundBatch::kDelivery);
+}
+
+bool Session::take_queued(std::string_view bytes, const std::string* shared, bool ends_request,
+                          bool& needs_flush) {
+  bool taken = false;
+  if (!closed_) {
+    outbound_.append(bytes);
+    if (shared != nullptr) outbound_.append(*shared);
+    taken = true;
+    if (outbound_.size() > kMaxOutboundBytes) {
+      schedule_flush();  // closes the connection
+    } else if (!flush_scheduled_ && !write_in_flight_) {
+      flush_scheduled_ = true;  // flush_queued() follows, once per batch
+      needs_flush = true;
+    }
+  }
+  if (ends_request) end_request();
+  return taken;
+}
+
+void Session::flush_queued() {
+  flush_scheduled_ = false;
+  flush();
 }
 
 void Session::send(const wire::Frame& frame) {
@@ -178,8 +222,7 @@ void Session::close() {
     asio::error_code ec;
     self->socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
     self->socket_.close(ec);
-    self->handshake_timer_.cancel();
-    self->resume_reading_.cancel();
+    self->handshake_timer_.reset();  // cancels its wait
     self->on_closed();
   });
 }
@@ -196,7 +239,7 @@ void Session::authenticate(UserId user, std::string username, std::string token_
   user_id_ = user;
   username_ = std::move(username);
   token_hash_ = std::move(token_hash);
-  handshake_timer_.cancel();
+  handshake_timer_.reset();  // cancels its wait
   context_.directory.remember(user_id_, username_);
   context_.registry.add(user_id_, shared_from_this());
   context_.bus.session_opened(user_id_, username_);

@@ -1,6 +1,7 @@
-// Session: one client connection. It lives on one event loop: a reader coroutine
-// decodes frames and hands them to the request handlers; replies and pushes are
-// coalesced into one socket write per loop turn. Bounded: at most kMaxInflight
+// Session: one client connection. It lives on one event loop: a readiness callback
+// reads (synchronously, into the loop's scratch buffer), decodes frames and hands
+// them to the request handlers; replies and pushes are coalesced into one socket
+// write per loop turn. Bounded: at most kMaxInflight
 // requests in progress (reading pauses beyond it) and kMaxOutboundBytes queued
 // (a consumer that slow is disconnected; its messages wait in its inbox).
 //
@@ -14,6 +15,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/message_id.h"
@@ -35,7 +37,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // Starts the reader; call once, on the socket's executor.
   void start();
 
-  // Thread-safe: queues an already encoded frame (pushes from other sessions).
+  // Thread-safe: queues an already encoded frame (pushes from other sessions), in
+  // the calling thread's OutboundBatch if one is open.
   void deliver(std::shared_ptr<const std::string> frame);
   // Thread-safe: closes the connection.
   void close();
@@ -47,6 +50,12 @@ class Session : public std::enable_shared_from_this<Session> {
   void fail(std::uint64_t request_id, const Status& status);
   // Closes once everything queued is written.
   void close_after_flush();
+  // For OutboundBatch: appends `bytes` and `*shared` (when not null) unless closed,
+  // then ends a request if asked. Sets `needs_flush` when flush_queued() must follow
+  // (after the rest of the batch). Returns whether the bytes were taken.
+  bool take_queued(std::string_view bytes, const std::string* shared, bool ends_request,
+                   bool& needs_flush);
+  void flush_queued();
 
   void authenticate(UserId user, std::string username, std::string token_hash);
   bool authenticated() const { return user_id_ != 0; }
@@ -72,7 +81,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void enqueue_send(std::uint64_t request_id, wire::Send send);
 
  private:
-  asio::awaitable<void> read_loop();
+  void wait_readable();
+  void on_readable(asio::error_code ec);
+  bool decode_frames();
   asio::awaitable<void> send_pump();
   void schedule_flush();
   void flush();
@@ -82,15 +93,15 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::ip::tcp::socket socket_;
   ServerContext& context_;
   protocol::FrameDecoder decoder_;
-  asio::steady_timer resume_reading_;
-  asio::steady_timer handshake_timer_;
-  std::string outbound_;  // frames waiting for the next write
-  std::string writing_;   // frames being written
+  std::unique_ptr<asio::steady_timer> handshake_timer_;  // until login
+  std::string outbound_;                                 // frames waiting for the next write
+  std::string writing_;                                  // frames being written
   bool flush_scheduled_ = false;
   bool write_in_flight_ = false;
   bool close_after_flush_ = false;
   bool closed_ = false;
   bool hello_done_ = false;
+  bool reading_paused_ = false;  // kMaxInflight requests in progress
   std::size_t inflight_ = 0;
   UserId user_id_ = 0;
   std::string username_;

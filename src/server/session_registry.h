@@ -24,6 +24,18 @@ class SessionRegistry {
 
   // Queues `frame` on every session of `user` on this server. Returns how many.
   std::size_t deliver(UserId user, const std::shared_ptr<const std::string>& frame);
+  // Calls `fn(const std::shared_ptr<Session>&)` for every live session of `user` on
+  // this server, under the shard's lock: `fn` must only queue work, never block.
+  template <typename Fn>
+  void for_each_session(UserId user, Fn&& fn) {
+    auto& sh = shard(user);
+    std::lock_guard lock(sh.mutex);
+    auto it = sh.sessions.find(user);
+    if (it == sh.sessions.end()) return;
+    for (const auto& weak : it->second) {
+      if (auto s = weak.lock()) fn(s);
+    }
+  }
 
   // Replaces the set of users `session` watches.
   void set_watch(const std::shared_ptr<Session>& session, const std::vector<UserId>& old_users,

@@ -4,7 +4,7 @@ namespace fastchat::server {
 
 std::optional<UserId> UserDirectory::find(std::string_view username) const {
   std::lock_guard lock(mutex_);
-  auto it = ids_.find(std::string(username));
+  auto it = ids_.find(username);
   if (it == ids_.end()) return std::nullopt;
   return it->second;
 }

@@ -3,6 +3,7 @@
 // an entry never goes stale. Thread-safe (a tiny lock around a hash map).
 #pragma once
 
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -24,7 +25,13 @@ class UserDirectory {
  private:
   const std::size_t max_entries_;
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, UserId> ids_;
+  struct NameHash {
+    using is_transparent = void;  // find(string_view) without building a string
+    std::size_t operator()(std::string_view name) const noexcept {
+      return std::hash<std::string_view>{}(name);
+    }
+  };
+  std::unordered_map<std::string, UserId, NameHash, std::equal_to<>> ids_;
   std::unordered_map<UserId, std::string> names_;
 };
 
