@@ -16,7 +16,6 @@ namespace fastchat::client {
 
 namespace {
 constexpr auto kAsTuple = asio::experimental::as_tuple(asio::use_awaitable);
-constexpr std::size_t kReadChunk = 16 * 1024;
 constexpr std::size_t kKeepWriteBuffer = 64 * 1024;
 }  // namespace
 
@@ -121,21 +120,35 @@ asio::awaitable<void> Connection::read_loop() {
   auto self = shared_from_this();
   wire::Frame frame;
   Status reason(Code::kUnavailable, "connection closed by the server");
+  asio::error_code ec;
+  socket_.non_blocking(true, ec);
+  bool readable = false;  // a read may find data without waiting for readiness first
+  int reads_without_wait = 0;
   while (open_) {
-    // Wait for readability first so an idle connection holds no read buffer.
-    auto [wait_ec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, kAsTuple);
-    if (wait_ec) {
-      reason = Status(Code::kUnavailable, "connection lost: " + wait_ec.message());
-      break;
+    if (!readable) {
+      auto [wait_ec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, kAsTuple);
+      if (wait_ec) {
+        reason = Status(Code::kUnavailable, "connection lost: " + wait_ec.message());
+        break;
+      }
+      reads_without_wait = 0;
     }
-    auto area = decoder_.prepare(kReadChunk);
-    auto [ec, n] =
-        co_await socket_.async_read_some(asio::buffer(area.data(), area.size()), kAsTuple);
+    // A synchronous read into the thread's scratch buffer (no allocation; an idle
+    // connection holds no buffer), decoded at once: nothing may suspend until
+    // release_if_empty().
+    auto area = decoder_.read_area();
+    const std::size_t n = socket_.read_some(asio::buffer(area.data(), area.size()), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      decoder_.release_if_empty();
+      readable = false;
+      continue;
+    }
     if (ec) {
       if (ec != asio::error::eof)
         reason = Status(Code::kUnavailable, "connection lost: " + ec.message());
       break;
     }
+    readable = n == area.size() && ++reads_without_wait < 8;
     decoder_.commit(n);
     bool broken = false;
     while (open_) {
@@ -152,9 +165,10 @@ asio::awaitable<void> Connection::read_loop() {
       dispatch(frame);
       frame.Clear();
     }
-    if (broken) break;
     decoder_.release_if_empty();
+    if (broken) break;
   }
+  decoder_.release_if_empty();
   close_with(reason);
 }
 
