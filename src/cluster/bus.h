@@ -32,10 +32,6 @@ struct BusHandlers {
   // The bus lost and regained its connection: deliveries may have been missed, so
   // sessions should re-read their inboxes.
   std::function<void()> on_reconnected;
-  // Deliveries to `user` may have been routed elsewhere while the cluster learned that
-  // the user is here now (other servers' route caches lag a presence change): its
-  // sessions here should re-read the inbox. Optional; may run on any thread.
-  std::function<void(UserId user)> on_catch_up;
 };
 
 class Bus {

@@ -109,8 +109,6 @@ void RedisBus::stop() {
   }
   asio::post(io_, [this] {
     maintenance_timer_.cancel();
-    for (const auto& timer : catch_ups_)
-      timer->cancel();
     heartbeat_.reset();
     if (subscriber_) subscriber_->stop();
     if (commands_) commands_->stop();
@@ -153,6 +151,7 @@ void RedisBus::route(UserId recipient, Waiting item) {
     return;
   }
   if (SteadyClock::now() < r.expires) {
+    if (!subscriber_ready_) note_dropped(1);  // the cached route may be stale (see lookup)
     if (!r.channels.empty()) publish_to(r.channels, recipient, {std::move(item)});
     return;
   }
@@ -190,6 +189,11 @@ void RedisBus::lookup(UserId recipient) {
     const auto channels = route.channels;
     auto waiting = std::move(route.waiting);
     route.waiting.clear();
+    if (!subscriber_ready_) {
+      // Presence events are not reaching us, so this answer may already be stale (a
+      // user re-registering after a Redis restart): let the others re-read inboxes.
+      note_dropped(waiting.size());
+    }
     if (!channels.empty()) publish_to(channels, recipient, waiting);
   };
   if (!commands_->command({"SMEMBERS", key}, std::move(on_reply))) {
@@ -241,6 +245,13 @@ void RedisBus::note_dropped(std::size_t n) {
   dropped_since_up_ = true;
 }
 
+void RedisBus::announce_drops() {
+  if (!dropped_since_up_ || !connected_) return;
+  // Deliveries to other servers were lost: they re-read inboxes.
+  dropped_since_up_ = false;
+  commands_->command({"PUBLISH", schema::kPresenceChannel, schema::encode_resync(server_id())});
+}
+
 void RedisBus::on_server_message(std::string_view payload) {
   auto delivery = schema::decode_delivery(payload);
   if (!delivery) {
@@ -287,45 +298,15 @@ void RedisBus::session_closed(UserId user, std::string_view username) {
 void RedisBus::send_presence(UserId user, const std::string& username, bool open) {
   // Not up: the resync after the reconnect writes the current state.
   if (!commands_ || !commands_->connected()) return;
-  if (!open) {
-    schema::run_script(*commands_, schema::close_script(),
-                       {options_.advert.id, std::to_string(user), username});
-    return;
-  }
-  // Until every server has dropped the route it cached before this write (on the
-  // presence event, or when it expires), deliveries to the user may go elsewhere.
-  auto written = [this, user](const redisReply* reply) {
-    if (!reply || reply->type == REDIS_REPLY_ERROR) return;  // the next resync writes it
-    schedule_catch_up(user, options_.first_catch_up);
-    schedule_catch_up(user, options_.route_ttl + options_.first_catch_up);
-  };
-  schema::run_script(*commands_, schema::open_script(),
-                     {options_.advert.id, std::to_string(user), username}, std::move(written));
-}
-
-void RedisBus::schedule_catch_up(UserId user, std::chrono::milliseconds after) {
-  if (!handlers_.on_catch_up) return;
-  auto timer = std::make_shared<asio::steady_timer>(io_, after);
-  catch_ups_.insert(timer);
-  timer->async_wait([this, user, timer](const asio::error_code& ec) {
-    catch_ups_.erase(timer);
-    if (ec || !running_) return;
-    {
-      std::lock_guard lock(local_mutex_);
-      if (!local_.contains(user)) return;  // gone from here meanwhile
-    }
-    handlers_.on_catch_up(user);
-  });
+  schema::run_script(*commands_, open ? schema::open_script() : schema::close_script(),
+                     {options_.advert.id, std::to_string(user), username});
 }
 
 void RedisBus::request_resync() {
   if (!running_) return;
   asio::post(io_, [this] {
-    if (!commands_ || !commands_->connected()) {
-      dropped_since_up_ = true;  // published when the connection is back
-      return;
-    }
-    commands_->command({"PUBLISH", schema::kPresenceChannel, schema::encode_resync(server_id())});
+    dropped_since_up_ = true;
+    announce_drops();  // now, or once connected again
   });
 }
 
@@ -461,16 +442,12 @@ void RedisBus::run_online_query(std::vector<UserId> users,
 
 void RedisBus::on_commands_up() {
   schema::load_scripts(*commands_);
-  if (dropped_since_up_) {
-    // Deliveries to other servers were lost while we were away: they re-read inboxes.
-    dropped_since_up_ = false;
-    commands_->command({"PUBLISH", schema::kPresenceChannel, schema::encode_resync(server_id())});
-  }
   // Changes made while disconnected were not written: the beat's answer triggers a
   // presence resync (on_beat).
   need_resync_ = true;
   heartbeat_->beat_now();
   update_connected();
+  announce_drops();
 }
 
 void RedisBus::on_beat(bool lapsed) {
@@ -505,6 +482,7 @@ void RedisBus::on_subscription_ready() {
   }
   subscriber_was_ready_ = true;
   update_connected();
+  announce_drops();
 }
 
 void RedisBus::on_subscriber_down() {
@@ -519,6 +497,7 @@ void RedisBus::update_connected() {
 
 void RedisBus::maintenance() {
   if (!running_) return;
+  announce_drops();
   if (commands_->connected()) {
     // Probe our own subscription: PUBLISH answers how many subscribers got it.
     if (subscriber_ready_) {

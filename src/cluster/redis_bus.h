@@ -26,7 +26,6 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "cluster/bus.h"
@@ -51,11 +50,6 @@ struct RedisBusOptions {
   std::chrono::milliseconds maintenance_period{1000};
   // The subscription is re-established when its own probe does not come back.
   std::chrono::milliseconds probe_timeout{5000};
-  // After a user's presence here is written, its sessions re-read their inbox this
-  // long after (on_catch_up), and again once every route cached before the write has
-  // expired (route_ttl later): a delivery another server routed by a stale route meanwhile
-  // is not left waiting for the next reconnect.
-  std::chrono::milliseconds first_catch_up{200};
   std::size_t max_waiting_frames = 4096;  // per recipient, while its route is looked up
   std::size_t max_routes = 200'000;
   // Time from publish_delivery to Redis accepting the PUBLISH (bus thread).
@@ -124,8 +118,9 @@ class RedisBus final : public Bus {
                   const std::vector<Waiting>& items);
   void invalidate(UserId user);
   void note_dropped(std::size_t n);
+  // Publishes "R <id>" when deliveries were dropped and the bus is connected.
+  void announce_drops();
   void send_presence(UserId user, const std::string& username, bool open);
-  void schedule_catch_up(UserId user, std::chrono::milliseconds after);
   void resync_presence();
   void maintenance();
   void sweep(const std::string& dead_server);
@@ -153,7 +148,6 @@ class RedisBus final : public Bus {
   std::unique_ptr<Heartbeat> heartbeat_;
   asio::steady_timer maintenance_timer_;
   std::unordered_map<UserId, Route> routes_;
-  std::unordered_set<std::shared_ptr<asio::steady_timer>> catch_ups_;  // pending
   int subscriptions_confirmed_ = 0;
   bool subscriber_ready_ = false;
   bool subscriber_was_ready_ = false;

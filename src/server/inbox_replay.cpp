@@ -38,9 +38,7 @@ asio::awaitable<void> replay(ServerContext& ctx, std::vector<UserId> users) {
           user, std::make_shared<const std::string>(protocol::encode_frame(push)));
     }
   }
-  if (users.size() > 1 || pushed > 0) {
-    spdlog::info("inbox replay: {} pushes to the sessions of {} users", pushed, users.size());
-  }
+  spdlog::info("inbox replay: {} pushes to the sessions of {} users", pushed, users.size());
 }
 
 }  // namespace
@@ -48,11 +46,6 @@ asio::awaitable<void> replay(ServerContext& ctx, std::vector<UserId> users) {
 void replay_inboxes(ServerContext& context, asio::any_io_executor executor) {
   auto users = context.registry.users();
   if (users.empty()) return;
-  asio::co_spawn(executor, replay(context, std::move(users)), asio::detached);
-}
-
-void replay_inbox(ServerContext& context, asio::any_io_executor executor, UserId user) {
-  std::vector<UserId> users{user};
   asio::co_spawn(executor, replay(context, std::move(users)), asio::detached);
 }
 

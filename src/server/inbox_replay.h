@@ -1,9 +1,8 @@
 // Inbox replay: when notifications may have been lost (Redis went away and came back,
-// a store commit's answer was lost, another server's route to a user was stale), the
-// sessions on this server are sent again what their inbox holds beyond the user's
-// last ack, as ordinary pushes. Clients drop ids they
-// have already shown (DESIGN §4), so a replay is harmless, and nothing committed
-// while the bus was down waits for the user's next reconnect.
+// a store commit's answer was lost), the sessions on this server are sent again what their inbox
+// holds beyond the user's last ack, as ordinary pushes. Clients drop ids they have already shown
+// (DESIGN §4), so a replay is harmless, and nothing committed while the bus was down waits for the
+// user's next reconnect.
 //
 // Thread safety: replay_inboxes() may be called from any thread; the work runs on
 // `executor` and the store worker pool, one user at a time.
@@ -19,9 +18,6 @@ namespace fastchat::server {
 // next reconnect (or gap) fetches the rest.
 inline constexpr std::size_t kMaxReplayPerUser = 256;
 
-// Every user with a session here.
 void replay_inboxes(ServerContext& context, asio::any_io_executor executor);
-// One user's sessions here (a catch-up after a presence change, cluster only).
-void replay_inbox(ServerContext& context, asio::any_io_executor executor, UserId user);
 
 }  // namespace fastchat::server

@@ -114,8 +114,6 @@ Status Server::start() {
           },
       // Notifications may have been lost: sessions get their inboxes again.
       .on_reconnected = [this] { replay_inboxes(*context_, loops_.front()->get_executor()); },
-      .on_catch_up =
-          [this](UserId user) { replay_inbox(*context_, loops_.front()->get_executor(), user); },
   });
   // A failed commit may have committed: every server's sessions re-read their inboxes.
   committer_->set_recovery_observer([this] {

@@ -398,6 +398,18 @@ class ClusterFaultTest : public ::testing::Test {
     return {std::move(servers[0]), std::move(servers[1])};
   }
 
+  // user0 and user1 on the server at `a`, user2 and user3 on the one at `b`.
+  static ::testing::AssertionResult register_pairs(Traffic& traffic, std::uint16_t a,
+                                                   std::uint16_t b) {
+    for (int i = 0; i < 4; ++i) {
+      auto& user = traffic.add(fmt::format("user{}", i), i < 2 ? a : b);
+      if (Status s = traffic.register_user(user); !s) {
+        return ::testing::AssertionFailure() << user.name << ": " << s.to_string();
+      }
+    }
+    return ::testing::AssertionSuccess();
+  }
+
   itest::TempDir dir_;
   cluster::testing::PrivateRedis redis_;
 };
@@ -470,13 +482,8 @@ TEST_F(ClusterFaultTest, RedisStoppedAndStartedUnderTrafficLosesNoMessage) {
   auto [a, b] = start_servers(schema.url());
   ASSERT_TRUE(a && b);
 
-  // user0 and user1 on a, user2 and user3 on b.
   Traffic traffic(dir_.path() + "/homes");
-  for (int i = 0; i < 4; ++i) {
-    auto& user = traffic.add(fmt::format("user{}", i), i < 2 ? a->port() : b->port());
-    Status s = traffic.register_user(user);
-    ASSERT_TRUE(s) << user.name << ": " << s.to_string();
-  }
+  ASSERT_TRUE(register_pairs(traffic, a->port(), b->port()));
   auto group = traffic.create_group();
   ASSERT_TRUE(group) << group.status().to_string();
   traffic.start();
@@ -525,11 +532,7 @@ TEST_F(ClusterFaultTest, PostgresStoppedAndStartedUnderTrafficFailsCleanlyAndRec
   ASSERT_TRUE(a && b);
 
   Traffic traffic(dir_.path() + "/homes");
-  for (int i = 0; i < 4; ++i) {
-    auto& user = traffic.add(fmt::format("user{}", i), i < 2 ? a->port() : b->port());
-    Status s = traffic.register_user(user);
-    ASSERT_TRUE(s) << user.name << ": " << s.to_string();
-  }
+  ASSERT_TRUE(register_pairs(traffic, a->port(), b->port()));
   // A raw client shows the exact answer on the wire.
   const auto probe = itest::TestUser::quick("probe");
   const auto peer = itest::TestUser::quick("probepeer");

@@ -318,20 +318,31 @@ TEST_F(ClusterMessagingTest, ClientsFollowTheBalancerAndTalkAcrossServers) {
 
   asio::io_context io;
   auto work = asio::make_work_guard(io);
-  std::thread loop([&] { io.run(); });
+  // Stops and joins on every way out, a failed ASSERT included (after the clients go).
+  struct Loop {
+    asio::io_context& io;
+    std::thread thread{[this] { io.run(); }};
+    ~Loop() {
+      io.stop();
+      thread.join();
+    }
+  } loop{io};
   auto make = [&](const std::string& name) {
     client::ClientConfig cc;
     cc.server = {"127.0.0.1", balancer.port()};
     cc.home_dir = dir_.path() + "/home-" + name;
     return std::make_unique<client::Client>(io.get_executor(), cc);
   };
+  // Names of this run only: the PostgreSQL database is shared between runs.
+  const std::string carol_name = cluster::testing::unique_name("carol").substr(0, 32);
+  const std::string dave_name = cluster::testing::unique_name("dave").substr(0, 32);
   auto carol = make("carol");
   auto dave = make("dave");
   auto run = [&](auto make_awaitable) {
     return asio::co_spawn(io, make_awaitable(), asio::use_future).get();
   };
-  auto reg_carol = [&]() { return carol->register_account("carol", "pw-carol"); };
-  auto reg_dave = [&]() { return dave->register_account("dave", "pw-dave"); };
+  auto reg_carol = [&]() { return carol->register_account(carol_name, "pw-carol"); };
+  auto reg_dave = [&]() { return dave->register_account(dave_name, "pw-dave"); };
   EXPECT_TRUE(run(reg_carol));
   EXPECT_TRUE(run(reg_dave));
   // Least-connections put the two on different servers.
@@ -341,7 +352,7 @@ TEST_F(ClusterMessagingTest, ClientsFollowTheBalancerAndTalkAcrossServers) {
   // co_spawn's futures need default-constructible results: report through locals.
   Status sent(Code::kInternal, "not run");
   auto send = [&]() -> asio::awaitable<void> {
-    auto r = co_await carol->send_text("dave", "via the balancer");
+    auto r = co_await carol->send_text(dave_name, "via the balancer");
     sent = r.status();
   };
   asio::co_spawn(io, send(), asio::use_future).get();
@@ -355,16 +366,13 @@ TEST_F(ClusterMessagingTest, ClientsFollowTheBalancerAndTalkAcrossServers) {
     asio::co_spawn(io, sync(), asio::use_future).get();
     return received >= 1;
   }));
-  auto history = dave->history("carol", 0, 10);
+  auto history = dave->history(carol_name, 0, 10);
   ASSERT_TRUE(history);
   ASSERT_EQ(history->size(), 1u);
   EXPECT_EQ(history->front().text, "via the balancer");
 
   carol.reset();
   dave.reset();
-  work.reset();
-  io.stop();
-  loop.join();
   balancer.stop();
 }
 

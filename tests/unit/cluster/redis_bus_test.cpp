@@ -36,21 +36,7 @@ class Recorder {
               presence_.push_back(change);
             },
         .on_reconnected = [this] { ++reconnected_; },
-        .on_catch_up =
-            [this](UserId user) {
-              std::lock_guard lock(mutex_);
-              catch_ups_.emplace_back(user, std::chrono::steady_clock::now());
-            },
     };
-  }
-  // When on_catch_up was called for `user`.
-  std::vector<std::chrono::steady_clock::time_point> catch_ups(UserId user) {
-    std::lock_guard lock(mutex_);
-    std::vector<std::chrono::steady_clock::time_point> out;
-    for (const auto& [u, at] : catch_ups_) {
-      if (u == user) out.push_back(at);
-    }
-    return out;
   }
   std::size_t deliveries(UserId user, const std::string& frame) {
     std::lock_guard lock(mutex_);
@@ -77,7 +63,6 @@ class Recorder {
   std::mutex mutex_;
   std::vector<std::pair<UserId, std::string>> deliveries_;
   std::vector<PresenceChange> presence_;
-  std::vector<std::pair<UserId, std::chrono::steady_clock::time_point>> catch_ups_;
   std::atomic<int> reconnected_{0};
 };
 
@@ -95,8 +80,7 @@ class RedisBusTest : public ::testing::Test {
   }
 
   std::unique_ptr<Node> make_node(const std::string& name, RegistryTiming timing = {},
-                                  std::string url = {},
-                                  const std::function<void(RedisBusOptions&)>& tune = {}) {
+                                  std::string url = {}) {
     RedisBusOptions options;
     options.redis_url = url.empty() ? url_ : url;
     options.advert = {testing::unique_name(name), "127.0.0.1", 7600};
@@ -105,7 +89,6 @@ class RedisBusTest : public ::testing::Test {
     options.maintenance_period = 100ms;
     options.redis.reply_timeout = 2000ms;
     options.redis.max_backoff = 200ms;
-    if (tune) tune(options);
     auto bus = RedisBus::create(std::move(options));
     EXPECT_TRUE(bus) << bus.status().to_string();
     if (!bus) return nullptr;
@@ -419,32 +402,20 @@ TEST(RedisBusCreate, RefusesBadOptions) {
   EXPECT_EQ(bus.status().code(), Code::kUnavailable);
 }
 
-// Other servers' cached routes to a user lag its login here (until the presence event
-// reaches them, at worst until the route expires), so the sessions here are told to
-// re-read the inbox shortly after the login and once more when every older route has
-// expired; a user gone meanwhile is not.
-TEST_F(RedisBusTest, ALoginIsFollowedByInboxCatchUpsUntilOldRoutesExpire) {
-  constexpr auto kFirst = 50ms;
-  constexpr auto kTtl = 400ms;
-  auto node = make_node("catchup", {}, {}, [&](RedisBusOptions& options) {
-    options.first_catch_up = kFirst;
-    options.route_ttl = kTtl;
-  });
-  ASSERT_TRUE(node);
-  const UserId stays = unique_user();
-  const UserId leaves = unique_user();
-  const auto opened = std::chrono::steady_clock::now();
-  node->bus->session_opened(stays, "stays");
-  node->bus->session_opened(leaves, "leaves");
-  node->bus->session_closed(leaves, "leaves");
-
-  ASSERT_TRUE(eventually([&] { return node->recorder.catch_ups(stays).size() == 2; }, 5s));
-  const auto times = node->recorder.catch_ups(stays);
-  EXPECT_GE(times[0] - opened, kFirst);
-  EXPECT_GE(times[1] - opened, kTtl + kFirst);
-  EXPECT_TRUE(node->recorder.catch_ups(leaves).empty());
-  node->bus->session_closed(stays, "stays");
-  node->bus->stop();  // pending catch-ups do not hold the stop up
+// A server that cannot tell whether deliveries were committed (a failed store commit)
+// asks every other server's sessions to re-read their inboxes.
+TEST_F(RedisBusTest, ARequestedResyncMakesTheOtherServersReReadInboxes) {
+  auto a = make_node("asks");
+  auto b = make_node("told");
+  ASSERT_TRUE(a && b);
+  const int a_before = a->recorder.reconnected();
+  const int b_before = b->recorder.reconnected();
+  a->bus->request_resync();
+  EXPECT_TRUE(eventually([&] { return b->recorder.reconnected() == b_before + 1; }));
+  // The one that asked replays its own sessions itself (the server does): not told.
+  a->bus->stop();
+  b->bus->stop();
+  EXPECT_EQ(a->recorder.reconnected(), a_before);
 }
 
 }  // namespace
