@@ -14,8 +14,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include "raw_client.h"
 #include "test_user.h"
@@ -28,6 +30,17 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
+// Replaces spdlog's default logger but keeps the old one alive for good: a server
+// still running on other threads (several in one test) may hold a raw pointer to it
+// mid-call, and destroying it under them was a use-after-free.
+void replace_default_logger(std::shared_ptr<spdlog::logger> logger) {
+  static std::mutex mutex;
+  static std::vector<std::shared_ptr<spdlog::logger>> retired;
+  std::lock_guard lock(mutex);
+  retired.push_back(spdlog::default_logger());
+  spdlog::set_default_logger(std::move(logger));
+}
+
 }  // namespace
 
 void install_test_logger(const std::string& file, const std::string& level) {
@@ -38,14 +51,14 @@ void install_test_logger(const std::string& file, const std::string& level) {
       std::make_shared<spdlog::logger>("fastchat", spdlog::sinks_init_list{to_file, to_stderr});
   logger->set_level(spdlog::level::from_str(level));
   logger->flush_on(spdlog::level::trace);
-  spdlog::set_default_logger(std::move(logger));
+  replace_default_logger(std::move(logger));
 }
 
 void install_stderr_logger() {
   auto logger = std::make_shared<spdlog::logger>(
       "fastchat", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
   logger->set_level(spdlog::level::warn);
-  spdlog::set_default_logger(std::move(logger));
+  replace_default_logger(std::move(logger));
 }
 
 TempDir::TempDir() {
