@@ -102,11 +102,7 @@ class BenchStore {
   const std::vector<UserId>& users() const { return users_; }
 
   // A fresh id per message, cheaply (the client's random ids cost nothing here).
-  MessageId next_id() {
-    std::uint64_t words[2] = {++counter_, 0x5eed5eed5eed5eedULL};
-    return *MessageId::from_bytes(
-        std::string_view(reinterpret_cast<const char*>(words), sizeof words));
-  }
+  MessageId next_id() { return MessageId::time_ordered(++counter_); }
 
  private:
   std::string dir_;     // SQLite

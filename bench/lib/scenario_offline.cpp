@@ -183,7 +183,7 @@ Result<RunReport> run_offline(const BenchOptions& o) {
             while (*next < total) {
               const std::size_t k = (*next)++;
               const std::uint32_t to = targets[k % targets.size()];
-              const MessageId id = MessageId::random();
+              const MessageId id = MessageId::time_ordered();
               PayloadHeader header{step, ledger.reserve(1),
                                    BenchClock::now().time_since_epoch().count()};
               auto content = client::make_content(id, fleet.accounts[sender].username,

@@ -188,7 +188,7 @@ void TrafficEngine::issue(LoopState& ls, BenchClock::time_point intended) {
     count_error(ls, "disconnected");
     return;
   }
-  const MessageId id = MessageId::random();
+  const MessageId id = MessageId::time_ordered();
   PayloadHeader header{ls.step->id, 0, intended.time_since_epoch().count()};
   wire::Frame frame;
   auto* send = frame.mutable_send();

@@ -90,8 +90,8 @@ asio::awaitable<Result<ChatMessage>> Client::Impl::send_text(std::string to_user
   auto peer = co_await contact(*to);
   if (!peer) co_return peer.status();
 
-  const auto id = MessageId::random();
   const std::int64_t now = SystemClock::instance().now_ms();
+  const auto id = MessageId::time_ordered(static_cast<std::uint64_t>(now));
   auto content = make_content(id, username_, *to, 0, now);
   content.set_text(text);
   wire::Frame frame;
@@ -127,8 +127,8 @@ asio::awaitable<Result<ChatMessage>> Client::Impl::send_group_text(GroupId group
 
   // One id for every attempt: if an attempt was committed after all, the retry is a
   // duplicate, not a second message.
-  const auto id = MessageId::random();
   const std::int64_t now = SystemClock::instance().now_ms();
+  const auto id = MessageId::time_ordered(static_cast<std::uint64_t>(now));
   auto content = make_content(id, username_, "", group, now);
   content.set_text(text);
   int membership_changes = 0;
@@ -253,8 +253,9 @@ asio::awaitable<Result<ChatMessage>> Client::Impl::send_file(std::string to_user
     }
     auto peer = co_await contact(*to);
     if (!peer) co_return peer.status();
-    const auto id = MessageId::random();
-    auto content = make_content(id, username_, *to, 0, SystemClock::instance().now_ms());
+    const std::int64_t now = SystemClock::instance().now_ms();
+    const auto id = MessageId::time_ordered(static_cast<std::uint64_t>(now));
+    auto content = make_content(id, username_, *to, 0, now);
     auto* chunk = content.mutable_file();
     chunk->set_file_id(file_id);
     chunk->set_name(name);

@@ -2,11 +2,29 @@
 
 #include <sodium.h>
 
+#include <chrono>
+
 namespace fastchat {
 
 MessageId MessageId::random() {
   MessageId id;
   randombytes_buf(id.bytes_.data(), id.bytes_.size());
+  return id;
+}
+
+MessageId MessageId::time_ordered() {
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  return time_ordered(static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(now).count()));
+}
+
+MessageId MessageId::time_ordered(std::uint64_t unix_ms) {
+  MessageId id;
+  constexpr std::size_t kTimeBytes = 6;
+  for (std::size_t i = 0; i < kTimeBytes; ++i) {
+    id.bytes_[i] = static_cast<std::uint8_t>(unix_ms >> (8 * (kTimeBytes - 1 - i)));
+  }
+  randombytes_buf(id.bytes_.data() + kTimeBytes, kSize - kTimeBytes);
   return id;
 }
 
@@ -21,8 +39,8 @@ std::optional<MessageId> MessageId::from_hex(std::string_view hex) {
   if (hex.size() != 2 * kSize) return std::nullopt;
   MessageId id;
   std::size_t written = 0;
-  if (sodium_hex2bin(id.bytes_.data(), kSize, hex.data(), hex.size(), nullptr, &written,
-                     nullptr) != 0 ||
+  if (sodium_hex2bin(id.bytes_.data(), kSize, hex.data(), hex.size(), nullptr, &written, nullptr) !=
+          0 ||
       written != kSize) {
     return std::nullopt;
   }
@@ -35,6 +53,8 @@ std::string MessageId::to_hex() const {
   return std::string(out, 2 * kSize);
 }
 
-bool MessageId::is_zero() const { return sodium_is_zero(bytes_.data(), kSize) == 1; }
+bool MessageId::is_zero() const {
+  return sodium_is_zero(bytes_.data(), kSize) == 1;
+}
 
 }  // namespace fastchat

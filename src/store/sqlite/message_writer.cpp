@@ -11,24 +11,24 @@
 namespace fastchat::store::sqlite {
 namespace {
 
-constexpr char kSelectUserSeq[] = "SELECT last_seq FROM users WHERE id = ?1";
+constexpr char kSelectUserSeq[] = "SELECT last_seq FROM user_seqs WHERE user_id = ?1";
 constexpr char kSelectGroup[] = "SELECT 1 FROM chat_groups WHERE id = ?1";
 constexpr char kSelectMembers[] =
     "SELECT user_id FROM group_members WHERE group_id = ?1 ORDER BY user_id";
 constexpr char kInsertMessage[] =
     "INSERT INTO messages (sender, message_id, group_id, body, server_time_ms, refs) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (sender, message_id) DO NOTHING";
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (message_id, sender) DO NOTHING";
 constexpr char kInsertInbox[] =
     "INSERT INTO inbox (user_id, seq, message_row, sealed_key) VALUES (?1, ?2, ?3, ?4)";
 constexpr char kSelectOriginal[] =
-    "SELECT server_time_ms FROM messages WHERE sender = ?1 AND message_id = ?2";
-constexpr char kUpdateLastSeq[] = "UPDATE users SET last_seq = ?2 WHERE id = ?1";
+    "SELECT server_time_ms FROM messages WHERE message_id = ?2 AND sender = ?1";
+constexpr char kUpdateLastSeq[] = "UPDATE user_seqs SET last_seq = ?2 WHERE user_id = ?1";
 
 // acked_seq grows to min(up_to, last_seq), never shrinks; RETURNING gives the new value
 // and no row when nothing changed (or the user is unknown).
 constexpr char kAdvanceAck[] =
-    "UPDATE users SET acked_seq = min(?2, last_seq) "
-    "WHERE id = ?1 AND acked_seq < min(?2, last_seq) RETURNING acked_seq";
+    "UPDATE user_seqs SET acked_seq = min(?2, last_seq) "
+    "WHERE user_id = ?1 AND acked_seq < min(?2, last_seq) RETURNING acked_seq";
 // A message whose last reference goes becomes a tombstone: its body is dropped, its
 // (sender, message_id) stays to recognize a late retry until purge() removes it.
 constexpr char kReleaseMessages[] =

@@ -18,17 +18,18 @@ namespace {
 constexpr char kInsertUser[] =
     "INSERT INTO users (username, auth_verifier, sign_public_key, box_public_key, "
     "key_signature, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+constexpr char kInsertUserSeqs[] = "INSERT INTO user_seqs (user_id) VALUES (?1)";
 constexpr char kSelectUserByName[] =
     "SELECT id, username, auth_verifier, sign_public_key, box_public_key, key_signature, "
-    "acked_seq, last_seq FROM users WHERE username = ?1";
+    "acked_seq, last_seq FROM users JOIN user_seqs ON user_id = id WHERE username = ?1";
 constexpr char kSelectUserById[] =
     "SELECT id, username, auth_verifier, sign_public_key, box_public_key, key_signature, "
-    "acked_seq, last_seq FROM users WHERE id = ?1";
+    "acked_seq, last_seq FROM users JOIN user_seqs ON user_id = id WHERE id = ?1";
 // The column's NOCASE collation makes LIKE's case-insensitivity and the index order agree.
 constexpr char kListUsers[] =
     "SELECT id, username, auth_verifier, sign_public_key, box_public_key, key_signature, "
-    "acked_seq, last_seq FROM users WHERE username LIKE ?1 ESCAPE '\\' "
-    "ORDER BY username LIMIT ?2";
+    "acked_seq, last_seq FROM users JOIN user_seqs ON user_id = id "
+    "WHERE username LIKE ?1 ESCAPE '\\' ORDER BY username LIMIT ?2";
 
 constexpr char kPurgeSessions[] = "DELETE FROM sessions WHERE expires_ms <= ?1";
 constexpr char kInsertSession[] =
@@ -182,6 +183,8 @@ Result<SqliteSettings> SqliteStore::settings() {
 
 Result<UserId> SqliteStore::create_user(const NewUser& user) {
   std::lock_guard lock(writer_mu_);
+  auto txn = Transaction::begin(*writer_);
+  if (!txn) return txn.status();
   auto insert = writer_->prepare(kInsertUser);
   if (!insert) return insert.status();
   insert->bind_text(1, user.username);
@@ -196,7 +199,13 @@ Result<UserId> SqliteStore::create_user(const NewUser& user) {
     }
     return s;
   }
-  return writer_->last_insert_rowid();
+  const UserId id = writer_->last_insert_rowid();
+  auto seqs = writer_->prepare(kInsertUserSeqs);
+  if (!seqs) return seqs.status();
+  seqs->bind_int64(1, id);
+  if (Status s = seqs->run(); !s) return s;
+  if (Status s = txn->commit(); !s) return s;
+  return id;
 }
 
 Result<UserRecord> SqliteStore::find_user(std::string_view username) {

@@ -139,6 +139,14 @@ TEST_F(SqliteStoreTest, MigratesAVersion1DatabaseAndKeepsItsData) {
   EXPECT_EQ((*items)[0].message_id.to_hex(), "000102030405060708090a0b0c0d0e0f");
   EXPECT_EQ((*items)[0].server_time_ms, 1234);
 
+  // The message's duplicate key went through the table's rebuild (version 4).
+  OutgoingMessage retry = direct(1, 2);
+  retry.message_id = *MessageId::from_hex("000102030405060708090a0b0c0d0e0f");
+  auto retried = store->commit_messages(std::vector<OutgoingMessage>{retry});
+  ASSERT_TRUE(retried) << retried.status().to_string();
+  EXPECT_TRUE((*retried)[0].duplicate);
+  EXPECT_EQ((*retried)[0].server_time_ms, 1234);
+
   // The upgraded database works on: numbering continues, acks reclaim old rows.
   auto outcomes = store->commit_messages(std::vector<OutgoingMessage>{direct(1, 2)});
   ASSERT_TRUE(outcomes) << outcomes.status().to_string();
@@ -246,7 +254,9 @@ TEST_F(SqliteStoreTest, DatabaseErrorMidBatchCommitsNothingOfTheBatch) {
     // Break an invariant behind the store's back: bob's next seq now collides.
     auto db = raw();
     ASSERT_NE(db, nullptr);
-    ASSERT_TRUE(db->exec("UPDATE users SET last_seq = 0 WHERE username = 'bob'"));
+    ASSERT_TRUE(
+        db->exec("UPDATE user_seqs SET last_seq = 0 WHERE user_id = "
+                 "(SELECT id FROM users WHERE username = 'bob')"));
   }
   auto outcomes = store->commit_messages(
       std::vector<OutgoingMessage>{direct(alice, carol), direct(alice, bob)});
