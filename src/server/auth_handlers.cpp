@@ -4,6 +4,7 @@
 
 #include "common/username.h"
 #include "crypto/identity.h"
+#include "server/await_committer.h"
 #include "server/session.h"
 
 namespace fastchat::server {
@@ -34,8 +35,8 @@ asio::awaitable<void> open_session(std::shared_ptr<Session> session, std::uint64
   record.user_id = user;
   record.created_ms = ctx.clock.now_ms();
   record.expires_ms = record.created_ms + kSessionLifetimeMs;
-  auto create = [record](store::Store& s) { return s.create_session(record); };
-  Status stored = co_await ctx.worker.run(std::move(create));
+  store::SessionWrite create{store::SessionWrite::Kind::kCreate, record};
+  Status stored = co_await commit_session_write(ctx.committer, std::move(create));
   if (!stored) {
     session->send_error(request_id, stored);
     co_return;
@@ -167,8 +168,9 @@ asio::awaitable<void> handle_resume(std::shared_ptr<Session> session, std::uint6
 
 asio::awaitable<void> handle_logout(std::shared_ptr<Session> session, std::uint64_t request_id) {
   auto& ctx = session->context();
-  auto revoke = [hash = session->token_hash()](store::Store& s) { return s.delete_session(hash); };
-  Status deleted = co_await ctx.worker.run(std::move(revoke));
+  store::SessionWrite revoke{store::SessionWrite::Kind::kRevoke, {}};
+  revoke.session.token_hash = session->token_hash();
+  Status deleted = co_await commit_session_write(ctx.committer, std::move(revoke));
   if (!deleted) {
     session->send_error(request_id, deleted);
     co_return;

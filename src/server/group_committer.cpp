@@ -32,30 +32,33 @@ void GroupCommitter::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void GroupCommitter::enqueue_send(store::OutgoingMessage message, SendDone done) {
+template <typename Item, typename Refuse>
+void GroupCommitter::enqueue(std::deque<Item>& queue, Item item, Refuse refuse) {
   {
     std::unique_lock lock(mutex_);
     if (!stopping_ || running_) {
-      sends_.push_back({std::move(message), std::move(done)});
+      queue.push_back(std::move(item));
       lock.unlock();
       wake_.notify_one();
       return;
     }
   }
-  done(message, Status(Code::kUnavailable, "server is shutting down"));
+  refuse(item, Status(Code::kUnavailable, "server is shutting down"));
+}
+
+void GroupCommitter::enqueue_send(store::OutgoingMessage message, SendDone done) {
+  enqueue(sends_, PendingSend{std::move(message), std::move(done)},
+          [](PendingSend& send, Status status) { send.done(send.message, std::move(status)); });
 }
 
 void GroupCommitter::enqueue_ack(store::AckRecord ack, AckDone done) {
-  {
-    std::unique_lock lock(mutex_);
-    if (!stopping_ || running_) {
-      acks_.push_back({ack, std::move(done)});
-      lock.unlock();
-      wake_.notify_one();
-      return;
-    }
-  }
-  done(Status(Code::kUnavailable, "server is shutting down"));
+  enqueue(acks_, PendingAck{ack, std::move(done)},
+          [](PendingAck& pending, Status status) { pending.done(std::move(status)); });
+}
+
+void GroupCommitter::enqueue_session_write(store::SessionWrite write, SessionWriteDone done) {
+  enqueue(session_writes_, PendingSessionWrite{std::move(write), std::move(done)},
+          [](PendingSessionWrite& pending, Status status) { pending.done(std::move(status)); });
 }
 
 CommitStats GroupCommitter::stats() const {
@@ -63,30 +66,42 @@ CommitStats GroupCommitter::stats() const {
   return stats_;
 }
 
+namespace {
+
+// Moves up to `max` items from the front of `from` to `to`.
+template <typename Item>
+void take(std::deque<Item>& from, std::vector<Item>& to, std::size_t max) {
+  while (!from.empty() && to.size() < max) {
+    to.push_back(std::move(from.front()));
+    from.pop_front();
+  }
+}
+
+}  // namespace
+
 void GroupCommitter::run() {
   std::vector<PendingSend> sends;
   std::vector<PendingAck> acks;
+  std::vector<PendingSessionWrite> session_writes;
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !sends_.empty() || !acks_.empty(); });
-      if (sends_.empty() && acks_.empty()) {  // stopping, and everything is committed
+      auto idle = [this] { return sends_.empty() && acks_.empty() && session_writes_.empty(); };
+      wake_.wait(lock, [&] { return stopping_ || !idle(); });
+      if (idle()) {  // stopping, and everything is committed
         running_ = false;
         return;
       }
-      while (!sends_.empty() && sends.size() < max_batch_) {
-        sends.push_back(std::move(sends_.front()));
-        sends_.pop_front();
-      }
-      while (!acks_.empty() && acks.size() < max_batch_) {
-        acks.push_back(std::move(acks_.front()));
-        acks_.pop_front();
-      }
+      take(sends_, sends, max_batch_);
+      take(acks_, acks, max_batch_);
+      take(session_writes_, session_writes, max_batch_);
     }
     if (!sends.empty()) commit_sends(sends);
     if (!acks.empty()) commit_acks(acks);
+    if (!session_writes.empty()) commit_session_writes(session_writes);
     sends.clear();
     acks.clear();
+    session_writes.clear();
   }
 }
 
@@ -139,6 +154,25 @@ void GroupCommitter::commit_acks(std::vector<PendingAck>& acks) {
   OutboundBatch outbound;
   for (auto& a : acks)
     a.done(status);
+}
+
+void GroupCommitter::commit_session_writes(std::vector<PendingSessionWrite>& writes) {
+  std::vector<store::SessionWrite> batch;
+  batch.reserve(writes.size());
+  for (auto& w : writes)
+    batch.push_back(std::move(w.write));
+  auto results = store_.write_sessions(batch);
+  {
+    std::lock_guard lock(mutex_);
+    ++stats_.session_batches;
+    if (results) stats_.session_writes += batch.size();
+  }
+  if (!results) {
+    spdlog::warn("batch of {} session writes failed: {}", batch.size(),
+                 results.status().to_string());
+  }
+  for (std::size_t i = 0; i < writes.size(); ++i)
+    writes[i].done(results ? std::move((*results)[i]) : results.status());
 }
 
 }  // namespace fastchat::server

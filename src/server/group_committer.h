@@ -1,7 +1,7 @@
-// GroupCommitter: the one writer of messages and acks. Sessions enqueue sends and
-// acks from any loop; a dedicated thread commits everything queued in one
-// transaction (one fsync for many messages, DESIGN §7) and then calls each item's
-// completion on that thread, inside an OutboundBatch (frames they queue for
+// GroupCommitter: the one writer of messages, acks and session tokens. Sessions
+// enqueue sends, acks and logins/logouts from any loop; a dedicated thread commits
+// everything queued of a kind in one transaction (one fsync for many, DESIGN §7) and
+// then calls each item's completion on that thread, inside an OutboundBatch (frames they queue for
 // sessions leave with one post per event loop). Completions must only post work,
 // never block.
 // Thread-safe.
@@ -24,12 +24,15 @@ struct CommitStats {
   std::uint64_t batches = 0;
   std::uint64_t messages = 0;
   std::uint64_t acks = 0;
+  std::uint64_t session_batches = 0;
+  std::uint64_t session_writes = 0;
 };
 
 class GroupCommitter {
  public:
   using SendDone = std::function<void(const store::OutgoingMessage&, Result<store::CommitOutcome>)>;
   using AckDone = std::function<void(Status)>;
+  using SessionWriteDone = std::function<void(Status)>;
 
   GroupCommitter(store::Store& store, std::size_t max_batch = 4096);
   ~GroupCommitter();
@@ -41,6 +44,7 @@ class GroupCommitter {
 
   void enqueue_send(store::OutgoingMessage message, SendDone done);
   void enqueue_ack(store::AckRecord ack, AckDone done);
+  void enqueue_session_write(store::SessionWrite write, SessionWriteDone done);
 
   CommitStats stats() const;
   // Called after each batch of sends with its size and commit time (metrics). Set
@@ -65,10 +69,18 @@ class GroupCommitter {
     store::AckRecord ack;
     AckDone done;
   };
+  struct PendingSessionWrite {
+    store::SessionWrite write;
+    SessionWriteDone done;
+  };
 
+  // Queues `item` unless stopped (then `refuse` completes it at once).
+  template <typename Item, typename Refuse>
+  void enqueue(std::deque<Item>& queue, Item item, Refuse refuse);
   void run();
   void commit_sends(std::vector<PendingSend>& sends);
   void commit_acks(std::vector<PendingAck>& acks);
+  void commit_session_writes(std::vector<PendingSessionWrite>& writes);
 
   store::Store& store_;
   const std::size_t max_batch_;
@@ -76,6 +88,7 @@ class GroupCommitter {
   std::condition_variable wake_;
   std::deque<PendingSend> sends_;
   std::deque<PendingAck> acks_;
+  std::deque<PendingSessionWrite> session_writes_;
   bool stopping_ = false;
   bool running_ = false;
   CommitStats stats_;

@@ -51,6 +51,13 @@ struct SessionRecord {
   std::int64_t expires_ms = 0;
 };
 
+// A session token to store (kCreate) or to forget (kRevoke: only token_hash counts).
+struct SessionWrite {
+  enum class Kind { kCreate, kRevoke };
+  Kind kind = Kind::kCreate;
+  SessionRecord session;
+};
+
 struct GroupMemberRecord {
   UserId user_id = 0;
   std::string username;
@@ -125,9 +132,15 @@ class Store {
                                                      std::size_t limit) = 0;
 
   // --- sessions: find_session gives kAuthFailed for an unknown or expired token
-  virtual Status create_session(const SessionRecord& session) = 0;
+  // Applies the writes in order in one transaction (one fsync for a whole batch of logins
+  // and logouts) and gives one Status per write: kUnknownUser for a session of an unknown
+  // user, kInternal for a token that exists already. Creating a session also purges the
+  // sessions that expired before it began. A failure of the database fails the batch.
+  virtual Result<std::vector<Status>> write_sessions(std::span<const SessionWrite> writes) = 0;
   virtual Result<UserId> find_session(std::string_view token_hash, std::int64_t now_ms) = 0;
-  virtual Status delete_session(std::string_view token_hash) = 0;
+  // One-write batches.
+  Status create_session(const SessionRecord& session);
+  Status delete_session(std::string_view token_hash);
 
   // --- groups: kUnknownGroup, kUnknownUser. Authorization is the caller's job.
   // `members` excludes the creator, who becomes the first member and admin.

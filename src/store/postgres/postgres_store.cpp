@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 #include <type_traits>
 #include <utility>
 
@@ -184,26 +185,71 @@ Result<std::vector<UserRecord>> PostgresStore::list_users(std::string_view patte
 
 // --- sessions
 
-Status PostgresStore::create_session(const SessionRecord& session) {
-  return run([&](PgConnection& db) -> Status {
-    // Sessions that expired before this one began are dead: the table stays bounded.
-    // One implicit transaction: a refused session purges nothing either.
-    send(db, Sql::kPurgeSessions, PgParams().int64(session.created_ms));
+namespace {
+
+// Queues `writes` on `db` as one implicit transaction (sent at the next sync).
+void send_session_writes(PgConnection& db, std::span<const SessionWrite> writes) {
+  std::int64_t newest = 0;
+  for (const SessionWrite& write : writes) {
+    if (write.kind == SessionWrite::Kind::kCreate) {
+      newest = std::max(newest, write.session.created_ms);
+    }
+  }
+  // Sessions that expired before the newest of these began are dead: the table stays
+  // bounded. In the same transaction: a refused batch purges nothing either.
+  if (newest != 0) send(db, Sql::kPurgeSessions, PgParams().int64(newest));
+  for (const SessionWrite& write : writes) {
+    const SessionRecord& session = write.session;
+    if (write.kind == SessionWrite::Kind::kRevoke) {
+      send(db, Sql::kDeleteSession, PgParams().bytes(session.token_hash));
+      continue;
+    }
     send(db, Sql::kInsertSession,
          PgParams()
              .bytes(session.token_hash)
              .int64(session.user_id)
              .int64(session.created_ms)
              .int64(session.expires_ms));
-    if (Status s = db.sync(); !s) {
-      if (db.sqlstate() == kForeignKeyViolation) return {Code::kUnknownUser, "unknown user"};
-      if (db.sqlstate() == kUniqueViolation) {
-        return {Code::kInternal, "session token already exists"};
-      }
-      return s;
-    }
-    return {};
+  }
+}
+
+// The Status of a session insert PostgreSQL refused; nullopt for any other failure.
+std::optional<Status> session_refusal(const PgConnection& db) {
+  if (db.sqlstate() == kForeignKeyViolation) return Status(Code::kUnknownUser, "unknown user");
+  if (db.sqlstate() == kUniqueViolation) {
+    return Status(Code::kInternal, "session token already exists");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<std::vector<Status>> PostgresStore::write_sessions(std::span<const SessionWrite> writes) {
+  std::vector<Status> results(writes.size());
+  if (writes.empty()) return results;
+  bool refused = false;
+  Status batch = run([&](PgConnection& db) -> Status {
+    send_session_writes(db, writes);
+    Status s = db.sync();
+    refused = !s && session_refusal(db).has_value();
+    return refused ? Status() : s;
   });
+  if (!batch) return batch;
+  if (!refused) return results;
+  // One write was refused, which rolled the whole batch back: apply them one by one to
+  // tell which (rare: a session for a user that does not exist).
+  for (std::size_t i = 0; i < writes.size(); ++i) {
+    std::optional<Status> refusal;
+    Status one = run([&](PgConnection& db) -> Status {
+      send_session_writes(db, writes.subspan(i, 1));
+      Status s = db.sync();
+      refusal = s ? std::nullopt : session_refusal(db);
+      return refusal ? Status() : s;
+    });
+    if (!one) return one;
+    if (refusal) results[i] = std::move(*refusal);
+  }
+  return results;
 }
 
 Result<UserId> PostgresStore::find_session(std::string_view token_hash, std::int64_t now_ms) {
@@ -216,13 +262,6 @@ Result<UserId> PostgresStore::find_session(std::string_view token_hash, std::int
       return Result<UserId>(Code::kAuthFailed, "session expired");
     }
     return results[0].int64(0, 0);
-  });
-}
-
-Status PostgresStore::delete_session(std::string_view token_hash) {
-  return run([&](PgConnection& db) -> Status {
-    send(db, Sql::kDeleteSession, PgParams().bytes(token_hash));
-    return db.sync();
   });
 }
 

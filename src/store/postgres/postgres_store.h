@@ -55,9 +55,8 @@ class PostgresStore final : public Store {
   Result<UserRecord> find_user_by_id(UserId id) override;
   Result<std::vector<UserRecord>> list_users(std::string_view pattern, std::size_t limit) override;
 
-  Status create_session(const SessionRecord& session) override;
+  Result<std::vector<Status>> write_sessions(std::span<const SessionWrite> writes) override;
   Result<UserId> find_session(std::string_view token_hash, std::int64_t now_ms) override;
-  Status delete_session(std::string_view token_hash) override;
 
   Result<GroupRecord> create_group(std::string_view name, UserId creator,
                                    std::span<const UserId> members) override;

@@ -243,35 +243,58 @@ Result<std::vector<UserRecord>> SqliteStore::list_users(std::string_view pattern
 
 // --- sessions
 
-Status SqliteStore::create_session(const SessionRecord& session) {
+Result<std::vector<Status>> SqliteStore::write_sessions(std::span<const SessionWrite> writes) {
+  std::vector<Status> results(writes.size());
+  if (writes.empty()) return results;
   std::lock_guard lock(writer_mu_);
   auto txn = Transaction::begin(*writer_);
   if (!txn) return txn.status();
-  {
-    // Sessions that expired before this one began are dead: the table stays bounded.
+  // Sessions that expired before the newest of these began are dead: the table stays
+  // bounded.
+  std::int64_t newest = 0;
+  for (const SessionWrite& write : writes) {
+    if (write.kind == SessionWrite::Kind::kCreate) {
+      newest = std::max(newest, write.session.created_ms);
+    }
+  }
+  if (newest != 0) {
     auto purge = writer_->prepare(kPurgeSessions);
     if (!purge) return purge.status();
-    purge->bind_int64(1, session.created_ms);
+    purge->bind_int64(1, newest);
     if (Status s = purge->run(); !s) return s;
-
+  }
+  for (std::size_t i = 0; i < writes.size(); ++i) {
+    const SessionRecord& session = writes[i].session;
+    if (writes[i].kind == SessionWrite::Kind::kRevoke) {
+      auto remove = writer_->prepare(kDeleteSession);
+      if (!remove) return remove.status();
+      remove->bind_blob(1, session.token_hash);
+      if (Status s = remove->run(); !s) return s;
+      continue;
+    }
     auto insert = writer_->prepare(kInsertSession);
     if (!insert) return insert.status();
     insert->bind_blob(1, session.token_hash);
     insert->bind_int64(2, session.user_id);
     insert->bind_int64(3, session.created_ms);
     insert->bind_int64(4, session.expires_ms);
+    // A refused insert undoes only itself (SQLite rolls back the statement, not the
+    // transaction): the rest of the batch goes on.
     if (Status s = insert->run(); !s) {
       switch (insert->error_code()) {
         case SQLITE_CONSTRAINT_FOREIGNKEY:
-          return {Code::kUnknownUser, "unknown user"};
+          results[i] = Status(Code::kUnknownUser, "unknown user");
+          break;
         case SQLITE_CONSTRAINT_PRIMARYKEY:
-          return {Code::kInternal, "session token already exists"};
+          results[i] = Status(Code::kInternal, "session token already exists");
+          break;
         default:
           return s;
       }
     }
   }
-  return txn->commit();
+  if (Status s = txn->commit(); !s) return s;
+  return results;
 }
 
 Result<UserId> SqliteStore::find_session(std::string_view token_hash, std::int64_t now_ms) {
@@ -289,14 +312,6 @@ Result<UserId> SqliteStore::find_session(std::string_view token_hash, std::int64
       break;
   }
   return select->error();
-}
-
-Status SqliteStore::delete_session(std::string_view token_hash) {
-  std::lock_guard lock(writer_mu_);
-  auto remove = writer_->prepare(kDeleteSession);
-  if (!remove) return remove.status();
-  remove->bind_blob(1, token_hash);
-  return remove->run();
 }
 
 // --- messages

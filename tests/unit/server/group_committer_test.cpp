@@ -112,6 +112,48 @@ TEST_F(GroupCommitterTest, AcksAreBatchedAndApplied) {
   committer.stop();
 }
 
+TEST_F(GroupCommitterTest, SessionWritesQueuedTogetherCommitInOneBatch) {
+  GroupCommitter committer(*store_);
+  constexpr int kLogins = 300;
+  std::latch done(kLogins + 1);
+  std::atomic<int> ok{0};
+  Status unknown;
+  for (int i = 0; i < kLogins; ++i) {
+    store::SessionWrite login{store::SessionWrite::Kind::kCreate,
+                              {"token-" + std::to_string(i), alice_, 1, 1000}};
+    committer.enqueue_session_write(std::move(login), [&](Status s) {
+      if (s) ++ok;
+      done.count_down();
+    });
+  }
+  committer.enqueue_session_write({store::SessionWrite::Kind::kCreate, {"x", 4242, 1, 1000}},
+                                  [&](Status s) {
+                                    unknown = s;
+                                    done.count_down();
+                                  });
+  committer.start();  // everything is already queued: one batch
+  done.wait();
+  EXPECT_EQ(ok.load(), kLogins);
+  EXPECT_EQ(unknown.code(), Code::kUnknownUser);
+  EXPECT_EQ(committer.stats().session_batches, 1u);
+  EXPECT_EQ(committer.stats().session_writes, static_cast<std::uint64_t>(kLogins + 1));
+  auto found = store_->find_session("token-299", 2);
+  ASSERT_TRUE(found) << found.status().to_string();
+  EXPECT_EQ(*found, alice_);
+
+  std::latch revoked(1);
+  committer.enqueue_session_write({store::SessionWrite::Kind::kRevoke, {"token-299", 0, 0, 0}},
+                                  [&](Status) { revoked.count_down(); });
+  revoked.wait();
+  EXPECT_EQ(store_->find_session("token-299", 2).code(), Code::kAuthFailed);
+  committer.stop();
+
+  Status late;
+  committer.enqueue_session_write({store::SessionWrite::Kind::kRevoke, {"token-1", 0, 0, 0}},
+                                  [&](Status s) { late = s; });
+  EXPECT_EQ(late.code(), Code::kUnavailable);
+}
+
 // A failed batch may have committed all the same (its answer lost), so the first batch
 // that commits after it tells the recovery observer, which makes sessions re-read
 // their inboxes. Here the failure is real: another connection holds SQLite's write

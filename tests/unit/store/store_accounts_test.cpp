@@ -164,6 +164,37 @@ TEST_P(StoreAccountsTest, SessionForUnknownUserIsRefused) {
   EXPECT_EQ(store().find_session("token", kNow).code(), Code::kAuthFailed);
 }
 
+TEST_P(StoreAccountsTest, SessionWritesOfABatchAnswerOneByOneInOrder) {
+  const UserId alice = add_user("alice");
+  const UserId bob = add_user("bob");
+  ASSERT_TRUE(store().create_session({"bobs-old", bob, kNow, kNow + 1000}));
+  using Kind = SessionWrite::Kind;
+  const std::vector<SessionWrite> writes = {
+      {Kind::kCreate, {"alices", alice, kNow, kNow + 1000}},
+      {Kind::kCreate, {"nobodys", 4242, kNow, kNow + 1000}},  // refused alone
+      {Kind::kRevoke, {"bobs-old", 0, 0, 0}},
+      {Kind::kCreate, {"bobs-new", bob, kNow, kNow + 1000}},
+      {Kind::kCreate, {"short-lived", bob, kNow, kNow + 1000}},
+      {Kind::kRevoke, {"short-lived", 0, 0, 0}},  // after its creation: gone
+  };
+  auto results = store().write_sessions(writes);
+  ASSERT_TRUE(results) << results.status().to_string();
+  ASSERT_EQ(results->size(), writes.size());
+  EXPECT_TRUE((*results)[0]) << (*results)[0].to_string();
+  EXPECT_EQ((*results)[1].code(), Code::kUnknownUser);
+  for (std::size_t i = 2; i < writes.size(); ++i)
+    EXPECT_TRUE((*results)[i]) << i << ": " << (*results)[i].to_string();
+
+  auto found = store().find_session("alices", kNow);
+  ASSERT_TRUE(found) << found.status().to_string();
+  EXPECT_EQ(*found, alice);
+  EXPECT_EQ(store().find_session("nobodys", kNow).code(), Code::kAuthFailed);
+  EXPECT_EQ(store().find_session("bobs-old", kNow).code(), Code::kAuthFailed);
+  EXPECT_TRUE(store().find_session("bobs-new", kNow));
+  EXPECT_EQ(store().find_session("short-lived", kNow).code(), Code::kAuthFailed);
+  EXPECT_TRUE(store().write_sessions({}));
+}
+
 TEST_P(StoreAccountsTest, ExpiredSessionsDoNotBlockNewOnes) {
   const UserId alice = add_user("alice");
   ASSERT_TRUE(store().create_session({"old", alice, kNow, kNow + 10}));
