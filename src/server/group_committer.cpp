@@ -96,8 +96,7 @@ void GroupCommitter::run() {
       take(acks_, acks, max_batch_);
       take(session_writes_, session_writes, max_batch_);
     }
-    if (!sends.empty()) commit_sends(sends);
-    if (!acks.empty()) commit_acks(acks);
+    if (!sends.empty() || !acks.empty()) commit(sends, acks);
     if (!session_writes.empty()) commit_session_writes(session_writes);
     sends.clear();
     acks.clear();
@@ -105,29 +104,41 @@ void GroupCommitter::run() {
   }
 }
 
-void GroupCommitter::commit_sends(std::vector<PendingSend>& sends) {
+void GroupCommitter::commit(std::vector<PendingSend>& sends, std::vector<PendingAck>& acks) {
   std::vector<store::OutgoingMessage> batch;
   batch.reserve(sends.size());
   for (auto& s : sends)
     batch.push_back(std::move(s.message));
+  std::vector<store::AckRecord> ack_batch;
+  ack_batch.reserve(acks.size());
+  for (const auto& a : acks)
+    ack_batch.push_back(a.ack);
+
   const auto started = std::chrono::steady_clock::now();
-  auto outcomes = store_.commit_messages(batch);
-  if (batch_observer_) {
+  store::BatchResult result = store_.commit_batch(batch, ack_batch);
+  auto& outcomes = result.outcomes;
+  if (!batch.empty() && batch_observer_) {
     batch_observer_(
         batch.size(),
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   }
   {
     std::lock_guard lock(mutex_);
-    ++stats_.batches;
+    if (!batch.empty()) ++stats_.batches;
     if (outcomes) stats_.messages += batch.size();
+    if (result.acks) stats_.acks += ack_batch.size();
   }
-  if (!outcomes) {
-    spdlog::warn("group commit of {} messages failed: {}", batch.size(),
-                 outcomes.status().to_string());
-    failed_since_commit_ = true;
-  } else if (std::exchange(failed_since_commit_, false) && recovery_observer_) {
-    recovery_observer_();
+  if (!result.acks) {
+    spdlog::warn("ack batch of {} failed: {}", ack_batch.size(), result.acks.to_string());
+  }
+  if (!batch.empty()) {
+    if (!outcomes) {
+      spdlog::warn("group commit of {} messages failed: {}", batch.size(),
+                   outcomes.status().to_string());
+      failed_since_commit_ = true;
+    } else if (std::exchange(failed_since_commit_, false) && recovery_observer_) {
+      recovery_observer_();
+    }
   }
   // Frames the completions queue for sessions leave with one post per event loop.
   OutboundBatch outbound;
@@ -138,22 +149,8 @@ void GroupCommitter::commit_sends(std::vector<PendingSend>& sends) {
       sends[i].done(batch[i], outcomes.status());
     }
   }
-}
-
-void GroupCommitter::commit_acks(std::vector<PendingAck>& acks) {
-  std::vector<store::AckRecord> batch;
-  batch.reserve(acks.size());
-  for (const auto& a : acks)
-    batch.push_back(a.ack);
-  Status status = store_.ack_inbox(batch);
-  {
-    std::lock_guard lock(mutex_);
-    if (status) stats_.acks += batch.size();
-  }
-  if (!status) spdlog::warn("ack batch of {} failed: {}", batch.size(), status.to_string());
-  OutboundBatch outbound;
   for (auto& a : acks)
-    a.done(status);
+    a.done(result.acks);
 }
 
 void GroupCommitter::commit_session_writes(std::vector<PendingSessionWrite>& writes) {

@@ -1,9 +1,9 @@
 // GroupCommitter: the one writer of messages, acks and session tokens. Sessions
-// enqueue sends, acks and logins/logouts from any loop; a dedicated thread commits
-// everything queued of a kind in one transaction (one fsync for many, DESIGN §7) and
-// then calls each item's completion on that thread, inside an OutboundBatch (frames they queue for
-// sessions leave with one post per event loop). Completions must only post work,
-// never block.
+// enqueue sends, acks and logins/logouts from any loop; a dedicated thread commits all
+// sends and acks queued in one transaction (one fsync for many, DESIGN §7; session
+// tokens in a second one), then calls each item's completion on that thread, inside an
+// OutboundBatch (frames they queue for sessions leave with one post per event loop).
+// Completions must only post work, never block.
 // Thread-safe.
 #pragma once
 
@@ -78,8 +78,8 @@ class GroupCommitter {
   template <typename Item, typename Refuse>
   void enqueue(std::deque<Item>& queue, Item item, Refuse refuse);
   void run();
-  void commit_sends(std::vector<PendingSend>& sends);
-  void commit_acks(std::vector<PendingAck>& acks);
+  // The sends and acks taken from the queues: one Store::commit_batch.
+  void commit(std::vector<PendingSend>& sends, std::vector<PendingAck>& acks);
   void commit_session_writes(std::vector<PendingSessionWrite>& writes);
 
   store::Store& store_;

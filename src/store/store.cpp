@@ -21,4 +21,12 @@ Status Store::delete_session(std::string_view token_hash) {
   return one_write(*this, write);
 }
 
+BatchResult Store::commit_batch(std::span<const OutgoingMessage> messages,
+                                std::span<const AckRecord> acks) {
+  BatchResult result{std::vector<CommitOutcome>(), Status()};
+  if (!messages.empty()) result.outcomes = commit_messages(messages);
+  if (!acks.empty()) result.acks = ack_inbox(acks);
+  return result;
+}
+
 }  // namespace fastchat::store

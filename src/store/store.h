@@ -104,6 +104,12 @@ struct CommitOutcome {
   std::vector<Delivery> deliveries;  // empty when duplicate or failed
 };
 
+// What Store::commit_batch did: each message's outcome (in order) and the acks' status.
+struct BatchResult {
+  Result<std::vector<CommitOutcome>> outcomes;
+  Status acks;
+};
+
 struct InboxItem {
   std::uint64_t seq = 0;
   MessageId message_id;
@@ -166,6 +172,10 @@ class Store {
   // Records acks (one transaction for the batch): acked_seq only grows, and inbox
   // items up to it may be deleted.
   virtual Status ack_inbox(std::span<const AckRecord> acks) = 0;
+  // Both of the above: in one transaction (one fsync) where the backend can, and then a
+  // failure fails both parts; by default the messages, then the acks.
+  virtual BatchResult commit_batch(std::span<const OutgoingMessage> messages,
+                                   std::span<const AckRecord> acks);
 
   // --- housekeeping
   // Deletes at most `limit` tombstones (the (sender, message_id) of a message every

@@ -261,13 +261,24 @@ Status MessageWriter::commit_one(const OutgoingMessage& message, CommitOutcome& 
   return {};
 }
 
-Result<std::vector<CommitOutcome>> MessageWriter::commit(
-    std::span<const OutgoingMessage> messages) {
+BatchResult MessageWriter::commit_batch(std::span<const OutgoingMessage> messages,
+                                        std::span<const AckRecord> acks) {
   std::vector<CommitOutcome> outcomes(messages.size());
-  if (messages.empty()) return outcomes;
-  start_batch();
+  if (messages.empty() && acks.empty()) return {std::move(outcomes), Status()};
+  // A database error rolls the whole transaction back: both parts failed.
+  auto failed = [](const Status& s) { return BatchResult{s, s}; };
   auto txn = Transaction::begin(db_);
-  if (!txn) return txn.status();
+  if (!txn) return failed(txn.status());
+  if (Status s = write_messages(messages, outcomes); !s) return failed(s);
+  if (Status s = write_acks(acks); !s) return failed(s);
+  if (Status s = txn->commit(); !s) return failed(s);
+  return {std::move(outcomes), Status()};
+}
+
+Status MessageWriter::write_messages(std::span<const OutgoingMessage> messages,
+                                     std::vector<CommitOutcome>& outcomes) {
+  if (messages.empty()) return {};
+  start_batch();
   {
     auto insert_message = db_.prepare(kInsertMessage);
     if (!insert_message) return insert_message.status();
@@ -275,17 +286,15 @@ Result<std::vector<CommitOutcome>> MessageWriter::commit(
     if (!insert_inbox) return insert_inbox.status();
     for (std::size_t i = 0; i < messages.size(); ++i) {
       if (Status s = commit_one(messages[i], outcomes[i], *insert_message, *insert_inbox); !s) {
-        return s;  // a database error: the whole batch rolls back
+        return s;
       }
     }
   }
   // One UPDATE per distinct recipient, not per message.
-  if (Status s = store_last_seqs(); !s) return s;
-  if (Status s = txn->commit(); !s) return s;
-  return outcomes;
+  return store_last_seqs();
 }
 
-Status MessageWriter::ack(std::span<const AckRecord> acks) {
+Status MessageWriter::write_acks(std::span<const AckRecord> acks) {
   if (acks.empty()) return {};
   // One pass per user however many acks of theirs the batch holds: the highest counts.
   start_batch();
@@ -300,9 +309,6 @@ Status MessageWriter::ack(std::span<const AckRecord> acks) {
       acks_.emplace_back(ack.user_id, up_to);
     }
   }
-
-  auto txn = Transaction::begin(db_);
-  if (!txn) return txn.status();
   for (const auto& [user, up_to] : acks_) {
     std::int64_t acked = 0;
     {
@@ -324,7 +330,7 @@ Status MessageWriter::ack(std::span<const AckRecord> acks) {
       if (Status s = statement->run(); !s) return s;
     }
   }
-  return txn->commit();
+  return {};
 }
 
 }  // namespace fastchat::store::sqlite

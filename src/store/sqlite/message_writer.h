@@ -24,14 +24,19 @@ class MessageWriter {
  public:
   explicit MessageWriter(Connection& db) : db_(db) {}
 
+  // Store::commit_batch: the messages, then the acks, in one transaction.
+  BatchResult commit_batch(std::span<const OutgoingMessage> messages,
+                           std::span<const AckRecord> acks);
   // Store::commit_messages.
-  Result<std::vector<CommitOutcome>> commit(std::span<const OutgoingMessage> messages);
+  Result<std::vector<CommitOutcome>> commit(std::span<const OutgoingMessage> messages) {
+    return commit_batch(messages, {}).outcomes;
+  }
   // Store::ack_inbox. Acks for unknown users are ignored; an ack beyond the user's
   // last_seq counts as one up to last_seq (acked_seq never passes last_seq). A message
   // that no inbox holds any more loses its body in the same transaction and stays as a
   // tombstone, so a retry arriving after every recipient acked is still a duplicate
   // (until Store::purge removes tombstones older than the de-duplication window).
-  Status ack(std::span<const AckRecord> acks);
+  Status ack(std::span<const AckRecord> acks) { return commit_batch({}, acks).acks; }
 
  private:
   // A user seen in this batch; last_seq runs ahead of the database until the batch ends.
@@ -66,6 +71,10 @@ class MessageWriter {
   // server_time_ms of the stored message with the same (sender, message_id), if any.
   Result<std::optional<std::int64_t>> find_original(const OutgoingMessage& message);
   Status store_last_seqs();
+  // The two halves of commit_batch, inside its transaction.
+  Status write_messages(std::span<const OutgoingMessage> messages,
+                        std::vector<CommitOutcome>& outcomes);
+  Status write_acks(std::span<const AckRecord> acks);
 
   Connection& db_;
   IdIndexMap user_index_;

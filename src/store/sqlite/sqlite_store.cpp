@@ -361,6 +361,12 @@ Status SqliteStore::ack_inbox(std::span<const AckRecord> acks) {
   return messages_->ack(acks);
 }
 
+BatchResult SqliteStore::commit_batch(std::span<const OutgoingMessage> messages,
+                                      std::span<const AckRecord> acks) {
+  std::lock_guard lock(writer_mu_);
+  return messages_->commit_batch(messages, acks);
+}
+
 // --- housekeeping
 
 Result<std::size_t> SqliteStore::purge_tombstones(std::int64_t before_ms, std::size_t limit) {

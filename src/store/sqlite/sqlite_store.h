@@ -62,6 +62,8 @@ class SqliteStore final : public Store {
   Result<std::vector<InboxItem>> read_inbox(UserId user, std::uint64_t after_seq,
                                             std::size_t limit) override;
   Status ack_inbox(std::span<const AckRecord> acks) override;
+  BatchResult commit_batch(std::span<const OutgoingMessage> messages,
+                           std::span<const AckRecord> acks) override;
 
   Result<std::size_t> purge_tombstones(std::int64_t before_ms, std::size_t limit) override;
 

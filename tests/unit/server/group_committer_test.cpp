@@ -112,6 +112,47 @@ TEST_F(GroupCommitterTest, AcksAreBatchedAndApplied) {
   committer.stop();
 }
 
+TEST_F(GroupCommitterTest, SendsAndAcksQueuedTogetherShareOneCommit) {
+  GroupCommitter committer(*store_);
+  committer.start();
+  std::latch sent(3);
+  for (int i = 0; i < 3; ++i) {
+    committer.enqueue_send(
+        message_to_bob(),
+        [&](const store::OutgoingMessage&, Result<store::CommitOutcome>) { sent.count_down(); });
+  }
+  sent.wait();
+  committer.stop();  // what follows is queued while no thread commits
+
+  GroupCommitter next(*store_);
+  std::latch done(3);
+  Status ack_status(Code::kInternal, "not called");
+  std::uint64_t new_seq = 0;
+  next.enqueue_ack({bob_, 3}, [&](Status s) {
+    ack_status = s;
+    done.count_down();
+  });
+  for (int i = 0; i < 2; ++i) {
+    next.enqueue_send(message_to_bob(),
+                      [&](const store::OutgoingMessage&, Result<store::CommitOutcome> outcome) {
+                        if (outcome && !outcome->deliveries.empty())
+                          new_seq = outcome->deliveries[0].seq;
+                        done.count_down();
+                      });
+  }
+  next.start();
+  done.wait();
+  EXPECT_TRUE(ack_status) << ack_status.to_string();
+  EXPECT_EQ(new_seq, 5u);
+  EXPECT_EQ(next.stats().batches, 1u);
+  EXPECT_EQ(next.stats().acks, 1u);
+  auto bob = store_->find_user_by_id(bob_);
+  ASSERT_TRUE(bob);
+  EXPECT_EQ(bob->acked_seq, 3u);
+  EXPECT_EQ(bob->last_seq, 5u);
+  next.stop();
+}
+
 TEST_F(GroupCommitterTest, SessionWritesQueuedTogetherCommitInOneBatch) {
   GroupCommitter committer(*store_);
   constexpr int kLogins = 300;

@@ -362,6 +362,30 @@ TEST_P(StoreMessagesTest, AckBatchCoversSeveralUsersAndIgnoresUnknownOnes) {
   EXPECT_EQ(acked_seq(bob_), 2u);
 }
 
+TEST_P(StoreMessagesTest, BatchOfMessagesAndAcksCommitsBoth) {
+  commit({direct(alice_, bob_, "b1"), direct(alice_, bob_, "b2")});
+  // Acks of earlier messages and new messages, as the group committer hands them over.
+  const std::vector<OutgoingMessage> messages = {direct(alice_, bob_, "b3"),
+                                                 direct(bob_, carol_, "c1")};
+  const std::vector<AckRecord> acks = {{bob_, 2}, {carol_, 1}};
+  BatchResult result = store().commit_batch(messages, acks);
+  ASSERT_TRUE(result.outcomes) << result.outcomes.status().to_string();
+  EXPECT_TRUE(result.acks) << result.acks.to_string();
+  ASSERT_EQ(result.outcomes->size(), 2u);
+  ASSERT_EQ((*result.outcomes)[0].deliveries.size(), 1u);
+  EXPECT_EQ((*result.outcomes)[0].deliveries[0].seq, 3u);
+  EXPECT_EQ(acked_seq(bob_), 2u);
+  EXPECT_THAT(bodies(inbox(bob_)), ElementsAre("b3"));
+  // carol's ack of seq 1 counts: that message was committed in the same batch, before.
+  EXPECT_EQ(acked_seq(carol_), 1u);
+  EXPECT_THAT(inbox(carol_), IsEmpty());
+
+  BatchResult empty = store().commit_batch({}, {});
+  ASSERT_TRUE(empty.outcomes);
+  EXPECT_TRUE(empty.outcomes->empty());
+  EXPECT_TRUE(empty.acks);
+}
+
 TEST_P(StoreMessagesTest, GroupMessageStaysForMembersWhoHaveNotAcked) {
   const GroupId group = add_group(alice_, {bob_, carol_});
   commit({to_group(alice_, group, "shared", {bob_, carol_})});
