@@ -7,6 +7,7 @@
 // any thread (the caller's, for LocalBus); they must not block: post work instead.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -24,14 +25,19 @@ struct PresenceChange {
 };
 
 struct BusHandlers {
-  // An encoded push frame (length prefix included) for every session of `recipient`
-  // connected to this server.
-  std::function<void(UserId recipient, std::shared_ptr<const std::string> frame)> on_delivery;
+  // An encoded push frame (length prefix included) of the recipient's inbox seq `seq`,
+  // for every session of `recipient` connected to this server.
+  std::function<void(UserId recipient, std::uint64_t seq, std::shared_ptr<const std::string> frame)>
+      on_delivery;
   // A user came online (first session anywhere) or went offline (last session gone).
   std::function<void(const PresenceChange&)> on_presence;
   // The bus lost and regained its connection: deliveries may have been missed, so
   // sessions should re-read their inboxes.
   std::function<void()> on_reconnected;
+  // Another server routed pushes of `recipient`'s inbox, up to seq `up_to`, before it
+  // learned that the user has a session here (a login racing a delivery): the sessions
+  // here should send what they are missing of the inbox. Optional.
+  std::function<void(UserId recipient, std::uint64_t up_to)> on_catch_up;
 };
 
 class Bus {
@@ -42,8 +48,10 @@ class Bus {
   virtual void start(BusHandlers handlers) = 0;
   virtual void stop() = 0;
 
-  // Sends `frame` to every session of `recipient`, on whichever server it is.
-  virtual void publish_delivery(UserId recipient, std::shared_ptr<const std::string> frame) = 0;
+  // Sends `frame`, the push of the recipient's inbox seq `seq`, to every session of
+  // `recipient`, on whichever server it is.
+  virtual void publish_delivery(UserId recipient, std::uint64_t seq,
+                                std::shared_ptr<const std::string> frame) = 0;
 
   // A session of `user` opened / closed on this server. Presence changes are
   // published when the user's first session opens or last one closes, cluster-wide.

@@ -13,8 +13,9 @@ void LocalBus::stop() {
   started_ = false;
 }
 
-void LocalBus::publish_delivery(UserId recipient, std::shared_ptr<const std::string> frame) {
-  if (handlers_.on_delivery) handlers_.on_delivery(recipient, std::move(frame));
+void LocalBus::publish_delivery(UserId recipient, std::uint64_t seq,
+                                std::shared_ptr<const std::string> frame) {
+  if (handlers_.on_delivery) handlers_.on_delivery(recipient, seq, std::move(frame));
 }
 
 void LocalBus::session_opened(UserId user, std::string_view username) {

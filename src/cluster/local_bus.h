@@ -13,7 +13,8 @@ class LocalBus final : public Bus {
  public:
   void start(BusHandlers handlers) override;
   void stop() override;
-  void publish_delivery(UserId recipient, std::shared_ptr<const std::string> frame) override;
+  void publish_delivery(UserId recipient, std::uint64_t seq,
+                        std::shared_ptr<const std::string> frame) override;
   void session_opened(UserId user, std::string_view username) override;
   void session_closed(UserId user, std::string_view username) override;
   void request_resync() override {}  // no other servers to tell

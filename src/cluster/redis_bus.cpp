@@ -78,7 +78,15 @@ void RedisBus::start(BusHandlers handlers) {
         [this] { on_subscription_ready(); });
     subscriber_->subscribe(
         std::string(schema::kPresenceChannel),
-        [this](std::string_view payload) { on_control_message(payload); },
+        [this](std::string_view payload) {
+          if (!options_.intercept_control) {
+            on_control_message(payload);
+            return;
+          }
+          options_.intercept_control(payload, [this, held = std::string(payload)] {
+            asio::post(io_, [this, held] { on_control_message(held); });
+          });
+        },
         [this] { on_subscription_ready(); });
     subscriber_->start([this] { subscriptions_confirmed_ = 0; }, [this] { on_subscriber_down(); });
     commands_->start([this] { on_commands_up(); }, [this] { update_connected(); });
@@ -113,6 +121,7 @@ void RedisBus::stop() {
     if (subscriber_) subscriber_->stop();
     if (commands_) commands_->stop();
     routes_.clear();
+    routed_.clear();
     work_.reset();
   });
   thread_.join();
@@ -124,16 +133,18 @@ void RedisBus::stop() {
 
 // --- deliveries -------------------------------------------------------------------
 
-void RedisBus::publish_delivery(UserId recipient, std::shared_ptr<const std::string> frame) {
+void RedisBus::publish_delivery(UserId recipient, std::uint64_t seq,
+                                std::shared_ptr<const std::string> frame) {
   // This server's own sessions: directly (a no-op when it has none).
-  if (handlers_.on_delivery) handlers_.on_delivery(recipient, frame);
+  if (handlers_.on_delivery) handlers_.on_delivery(recipient, seq, frame);
   if (!running_) return;
-  asio::post(io_, [this, recipient, item = Waiting{std::move(frame), SteadyClock::now()}] {
+  asio::post(io_, [this, recipient, item = Waiting{std::move(frame), seq, SteadyClock::now()}] {
     route(recipient, item);
   });
 }
 
 void RedisBus::route(UserId recipient, Waiting item) {
+  note_routed(recipient, item.seq);
   auto it = routes_.find(recipient);
   if (it == routes_.end()) {
     if (routes_.size() >= options_.max_routes) {
@@ -205,7 +216,7 @@ void RedisBus::lookup(UserId recipient) {
 void RedisBus::publish_to(const std::vector<std::string>& channels, UserId recipient,
                           const std::vector<Waiting>& items) {
   for (const auto& item : items) {
-    const std::string payload = schema::encode_delivery(recipient, *item.frame);
+    const std::string payload = schema::encode_delivery(recipient, item.seq, *item.frame);
     for (const auto& channel : channels) {
       auto on_reply = [this, recipient, since = item.since](const redisReply* reply) {
         if (!reply || reply->type == REDIS_REPLY_ERROR) {
@@ -239,6 +250,51 @@ void RedisBus::invalidate(UserId user) {
   }
 }
 
+void RedisBus::note_routed(UserId recipient, std::uint64_t seq) {
+  const auto now = SteadyClock::now();
+  if (routed_.size() >= options_.max_routes && !routed_.contains(recipient)) {
+    prune_routed();
+    if (routed_.size() >= options_.max_routes) {
+      // Too many to remember: the catch-ups they might need become one broadcast
+      // resync, and every server replays its sessions' inboxes.
+      routed_.clear();
+      note_dropped(1);
+    }
+  }
+  Routed& r = routed_[recipient];
+  r.seq = std::max(r.seq, seq);
+  r.at = now;
+}
+
+void RedisBus::prune_routed() {
+  const auto oldest = SteadyClock::now() - options_.catch_up_window;
+  std::erase_if(routed_, [oldest](const auto& entry) { return entry.second.at < oldest; });
+}
+
+void RedisBus::request_catch_up(UserId user, const std::string& server) {
+  if (server == options_.advert.id || !schema::valid_server_id(server)) return;
+  auto it = routed_.find(user);
+  if (it == routed_.end()) return;
+  if (SteadyClock::now() - it->second.at > options_.catch_up_window) {
+    routed_.erase(it);
+    return;
+  }
+  // Pushes up to this seq may have been routed without `server` (the event arrives
+  // after them): it sends its sessions of the user what they are missing.
+  const std::uint64_t up_to = it->second.seq;
+  auto on_reply = [this](const redisReply* reply) {
+    if (!reply || reply->type == REDIS_REPLY_ERROR) note_dropped(1);
+  };
+  if (!commands_->command(
+          {"PUBLISH", schema::server_channel(server), schema::encode_delivery(user, up_to, {})},
+          std::move(on_reply))) {
+    note_dropped(1);
+    return;
+  }
+  catch_ups_sent_.fetch_add(1, std::memory_order_relaxed);
+  spdlog::debug("redis bus: catch-up for user {} up to seq {} sent to '{}'", user, up_to, server);
+}
+
 void RedisBus::note_dropped(std::size_t n) {
   if (n == 0) return;
   publish_dropped_.fetch_add(n, std::memory_order_relaxed);
@@ -263,9 +319,14 @@ void RedisBus::on_server_message(std::string_view payload) {
     probes_unanswered_ = 0;
     return;
   }
+  if (delivery->catch_up()) {
+    catch_ups_received_.fetch_add(1, std::memory_order_relaxed);
+    if (handlers_.on_catch_up) handlers_.on_catch_up(delivery->recipient, delivery->seq);
+    return;
+  }
   received_.fetch_add(1, std::memory_order_relaxed);
   if (handlers_.on_delivery) {
-    handlers_.on_delivery(delivery->recipient,
+    handlers_.on_delivery(delivery->recipient, delivery->seq,
                           std::make_shared<const std::string>(delivery->frame));
   }
 }
@@ -314,6 +375,7 @@ void RedisBus::on_control_message(std::string_view payload) {
   auto message = schema::decode_control(payload);
   if (message.presence) {
     const auto& event = *message.presence;
+    if (event.online) request_catch_up(event.user, event.server_id);
     invalidate(event.user);
     if (event.transition && handlers_.on_presence) {
       handlers_.on_presence({event.user, event.username, event.online});
@@ -497,6 +559,7 @@ void RedisBus::update_connected() {
 
 void RedisBus::maintenance() {
   if (!running_) return;
+  prune_routed();
   announce_drops();
   if (commands_->connected()) {
     // Probe our own subscription: PUBLISH answers how many subscribers got it.
@@ -509,7 +572,7 @@ void RedisBus::maintenance() {
           subscriber_->reset();
         }
       };
-      commands_->command({"PUBLISH", own_channel_, schema::encode_delivery(0, {})}, on_probe);
+      commands_->command({"PUBLISH", own_channel_, schema::encode_delivery(0, 0, {})}, on_probe);
       if (SteadyClock::now() - last_probe_seen_ > options_.probe_timeout &&
           probes_unanswered_ > 1) {
         spdlog::warn("redis bus: subscription probes stopped arriving; resubscribing");
@@ -565,6 +628,8 @@ RedisBusStats RedisBus::stats() const {
   s.received = received_.load(std::memory_order_relaxed);
   s.route_lookups = route_lookups_.load(std::memory_order_relaxed);
   s.reconnects = reconnects_.load(std::memory_order_relaxed);
+  s.catch_ups_sent = catch_ups_sent_.load(std::memory_order_relaxed);
+  s.catch_ups_received = catch_ups_received_.load(std::memory_order_relaxed);
   s.connected = connected_.load(std::memory_order_relaxed);
   return s;
 }

@@ -52,6 +52,16 @@ struct RedisBusOptions {
   std::chrono::milliseconds probe_timeout{5000};
   std::size_t max_waiting_frames = 4096;  // per recipient, while its route is looked up
   std::size_t max_routes = 200'000;
+  // A presence event saying that another server gained a session of a user to whom this
+  // server routed a push less than this long ago makes this server send that server a
+  // catch-up request (the push may have been routed before the event, without it). It
+  // bounds how late a presence event may be handled; later ones are the outages that
+  // the reconnect replays cover.
+  std::chrono::milliseconds catch_up_window{30'000};
+  // Tests only: every message on fc:presence is handed here first (bus thread) instead
+  // of being handled; calling `handle` (from any thread, before stop()) handles it.
+  // Lets a test hold a presence event back, as a slow bus thread would.
+  std::function<void(std::string_view payload, std::function<void()> handle)> intercept_control;
   // Time from publish_delivery to Redis accepting the PUBLISH (bus thread).
   std::function<void(double seconds)> on_publish_latency;
 };
@@ -61,8 +71,10 @@ struct RedisBusStats {
   std::uint64_t publish_dropped = 0;  // deliveries to other servers that could not be sent
   std::uint64_t received = 0;         // deliveries that arrived from other servers
   std::uint64_t route_lookups = 0;
-  std::uint64_t reconnects = 0;  // on_reconnected calls
-  bool connected = false;        // both connections up and subscribed
+  std::uint64_t reconnects = 0;      // on_reconnected calls
+  std::uint64_t catch_ups_sent = 0;  // catch-up requests sent to other servers
+  std::uint64_t catch_ups_received = 0;
+  bool connected = false;  // both connections up and subscribed
 };
 
 class RedisBus final : public Bus {
@@ -76,7 +88,8 @@ class RedisBus final : public Bus {
   // Takes this server's users offline and removes it from the registry (waiting at
   // most a couple of seconds for Redis), then stops the bus thread.
   void stop() override;
-  void publish_delivery(UserId recipient, std::shared_ptr<const std::string> frame) override;
+  void publish_delivery(UserId recipient, std::uint64_t seq,
+                        std::shared_ptr<const std::string> frame) override;
   void session_opened(UserId user, std::string_view username) override;
   void session_closed(UserId user, std::string_view username) override;
   void request_resync() override;
@@ -89,7 +102,13 @@ class RedisBus final : public Bus {
  private:
   struct Waiting {
     std::shared_ptr<const std::string> frame;
+    std::uint64_t seq = 0;
     std::chrono::steady_clock::time_point since;
+  };
+  // Pushes of a user's inbox this server routed lately: the highest seq and when.
+  struct Routed {
+    std::uint64_t seq = 0;
+    std::chrono::steady_clock::time_point at;
   };
   struct Route {
     std::vector<std::string> channels;  // fc:srv:<id> of the other servers holding the user
@@ -113,6 +132,10 @@ class RedisBus final : public Bus {
   void on_server_message(std::string_view payload);
   void on_control_message(std::string_view payload);
   void route(UserId recipient, Waiting item);
+  void note_routed(UserId recipient, std::uint64_t seq);
+  void prune_routed();
+  // `server` gained a session of `user`: a catch-up request if pushes were routed lately.
+  void request_catch_up(UserId user, const std::string& server);
   void lookup(UserId recipient);
   void publish_to(const std::vector<std::string>& channels, UserId recipient,
                   const std::vector<Waiting>& items);
@@ -148,6 +171,7 @@ class RedisBus final : public Bus {
   std::unique_ptr<Heartbeat> heartbeat_;
   asio::steady_timer maintenance_timer_;
   std::unordered_map<UserId, Route> routes_;
+  std::unordered_map<UserId, Routed> routed_;  // within catch_up_window
   int subscriptions_confirmed_ = 0;
   bool subscriber_ready_ = false;
   bool subscriber_was_ready_ = false;
@@ -164,6 +188,8 @@ class RedisBus final : public Bus {
   std::atomic<std::uint64_t> received_{0};
   std::atomic<std::uint64_t> route_lookups_{0};
   std::atomic<std::uint64_t> reconnects_{0};
+  std::atomic<std::uint64_t> catch_ups_sent_{0};
+  std::atomic<std::uint64_t> catch_ups_received_{0};
   std::atomic<bool> connected_{false};
 };
 

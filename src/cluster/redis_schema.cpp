@@ -212,20 +212,24 @@ bool valid_server_id(std::string_view id) {
   return true;
 }
 
-std::string encode_delivery(UserId recipient, std::string_view frame) {
+std::string encode_delivery(UserId recipient, std::uint64_t seq, std::string_view frame) {
   std::string out;
-  out.reserve(8 + frame.size());
+  out.reserve(16 + frame.size());
   put_be64(out, static_cast<std::uint64_t>(recipient));
+  put_be64(out, seq);
   out.append(frame);
   return out;
 }
 
 std::optional<Delivery> decode_delivery(std::string_view payload) {
-  if (payload.size() < 8) return std::nullopt;
-  std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i)
-    v = (v << 8) | static_cast<unsigned char>(payload[static_cast<std::size_t>(i)]);
-  return Delivery{static_cast<UserId>(v), payload.substr(8)};
+  if (payload.size() < 16) return std::nullopt;
+  auto be64 = [](std::string_view bytes) {
+    std::uint64_t v = 0;
+    for (int i = 0; i < 8; ++i)
+      v = (v << 8) | static_cast<unsigned char>(bytes[static_cast<std::size_t>(i)]);
+    return v;
+  };
+  return Delivery{static_cast<UserId>(be64(payload)), be64(payload.substr(8)), payload.substr(16)};
 }
 
 std::string encode_resync(std::string_view server_id) {

@@ -47,12 +47,16 @@ std::string login_address_key(std::string_view address);   // fc:login:addr:<add
 // [A-Za-z0-9._:-].
 bool valid_server_id(std::string_view id);
 
-// --- payloads on fc:srv:<id>: 8-byte big-endian recipient id, then the encoded
-// frame. Recipient 0 is the subscriber's own liveness probe.
-std::string encode_delivery(UserId recipient, std::string_view frame);
+// --- payloads on fc:srv:<id>: 8-byte big-endian recipient id, 8-byte big-endian
+// inbox seq, then the encoded push frame. Recipient 0 is the subscriber's own liveness
+// probe. An empty frame is a catch-up request: the sender routed pushes of the
+// recipient's inbox up to `seq` before it knew of the recipient's session on <id>.
+std::string encode_delivery(UserId recipient, std::uint64_t seq, std::string_view frame);
 struct Delivery {
   UserId recipient = 0;
+  std::uint64_t seq = 0;
   std::string_view frame;
+  bool catch_up() const { return frame.empty(); }
 };
 std::optional<Delivery> decode_delivery(std::string_view payload);
 

@@ -26,8 +26,10 @@ void reply_auth_ok(Session& session, std::uint64_t request_id, const std::string
 }
 
 // Creates a session token for `user`, stores its hash, logs the session in and replies.
+// `acked_seq`, `last_seq`: the user's record as read for this login.
 asio::awaitable<void> open_session(std::shared_ptr<Session> session, std::uint64_t request_id,
-                                   UserId user, std::string username, std::uint64_t acked_seq) {
+                                   UserId user, std::string username, std::uint64_t acked_seq,
+                                   std::uint64_t last_seq) {
   auto& ctx = session->context();
   std::string token = crypto::ServerAuth::new_session_token();
   store::SessionRecord record;
@@ -42,7 +44,7 @@ asio::awaitable<void> open_session(std::shared_ptr<Session> session, std::uint64
     co_return;
   }
   if (session->closed()) co_return;
-  session->authenticate(user, std::move(username), record.token_hash);
+  session->authenticate(user, std::move(username), record.token_hash, acked_seq, last_seq);
   reply_auth_ok(*session, request_id, token, acked_seq);
 }
 
@@ -108,7 +110,7 @@ asio::awaitable<void> handle_register(std::shared_ptr<Session> session, std::uin
     co_return;
   }
   spdlog::info("registered user '{}' (id {})", *username, *created);
-  co_await open_session(session, request_id, *created, *username, 0);
+  co_await open_session(session, request_id, *created, *username, 0, 0);
 }
 
 asio::awaitable<void> handle_login(std::shared_ptr<Session> session, std::uint64_t request_id,
@@ -134,7 +136,8 @@ asio::awaitable<void> handle_login(std::shared_ptr<Session> session, std::uint64
     co_return;
   }
   ctx.limiter.record_success(*username);
-  co_await open_session(session, request_id, user->id, user->username, user->acked_seq);
+  co_await open_session(session, request_id, user->id, user->username, user->acked_seq,
+                        user->last_seq);
 }
 
 asio::awaitable<void> handle_resume(std::shared_ptr<Session> session, std::uint64_t request_id,
@@ -162,7 +165,7 @@ asio::awaitable<void> handle_resume(std::shared_ptr<Session> session, std::uint6
     co_return;
   }
   if (session->closed()) co_return;
-  session->authenticate(user->id, user->username, token_hash);
+  session->authenticate(user->id, user->username, token_hash, user->acked_seq, user->last_seq);
   reply_auth_ok(*session, request_id, "", user->acked_seq);
 }
 

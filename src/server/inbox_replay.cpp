@@ -6,10 +6,25 @@
 #include <asio/detached.hpp>
 
 #include "protocol/frame_codec.h"
+#include "server/outbound_batch.h"
+#include "server/session.h"
 
 namespace fastchat::server {
 
 namespace {
+
+std::shared_ptr<const std::string> encode_push(store::InboxItem& item) {
+  wire::Frame push;
+  auto* m = push.mutable_message();
+  m->set_seq(item.seq);
+  m->set_message_id(item.message_id.to_bytes());
+  m->set_sender(std::move(item.sender));
+  m->set_group_id(item.group_id);
+  m->set_body(std::move(item.body));
+  m->set_sealed_key(std::move(item.sealed_key));
+  m->set_server_time_ms(static_cast<std::uint64_t>(item.server_time_ms));
+  return std::make_shared<const std::string>(protocol::encode_frame(push));
+}
 
 asio::awaitable<void> replay(ServerContext& ctx, std::vector<UserId> users) {
   std::size_t pushed = 0;
@@ -24,21 +39,42 @@ asio::awaitable<void> replay(ServerContext& ctx, std::vector<UserId> users) {
       spdlog::debug("inbox replay for user {}: {}", user, items.status().to_string());
       continue;
     }
+    OutboundBatch batch;  // one post per loop for the user's sessions
     for (auto& item : *items) {
-      wire::Frame push;
-      auto* m = push.mutable_message();
-      m->set_seq(item.seq);
-      m->set_message_id(item.message_id.to_bytes());
-      m->set_sender(std::move(item.sender));
-      m->set_group_id(item.group_id);
-      m->set_body(std::move(item.body));
-      m->set_sealed_key(std::move(item.sealed_key));
-      m->set_server_time_ms(static_cast<std::uint64_t>(item.server_time_ms));
-      pushed += ctx.registry.deliver(
-          user, std::make_shared<const std::string>(protocol::encode_frame(push)));
+      const std::uint64_t seq = item.seq;
+      pushed += ctx.registry.deliver(user, seq, encode_push(item), /*replay=*/true);
     }
   }
-  spdlog::info("inbox replay: {} pushes to the sessions of {} users", pushed, users.size());
+  // (Offered: each session drops what it has sent or its login Sync covers.)
+  spdlog::info("inbox replay: {} pushes offered to the sessions of {} users", pushed, users.size());
+}
+
+// On the session's loop.
+asio::awaitable<void> catch_up(std::shared_ptr<Session> session, std::uint64_t up_to) {
+  auto& ctx = session->context();
+  if (session->closed()) co_return;
+  const std::uint64_t after = session->sent_seqs().covered_prefix();
+  if (up_to <= after) co_return;  // nothing missing: the usual case after a login
+  auto read = [user = session->user_id(), after](store::Store& s) {
+    return s.read_inbox(user, after, kMaxReplayPerUser);
+  };
+  auto items = co_await ctx.worker.run(std::move(read));
+  if (!items) {
+    spdlog::debug("inbox catch-up of '{}': {}", session->username(), items.status().to_string());
+    co_return;
+  }
+  std::size_t missing = 0;
+  {
+    OutboundBatch batch;
+    for (auto& item : *items) {
+      if (session->sent_seqs().covered(item.seq)) continue;
+      ++missing;
+      const std::uint64_t seq = item.seq;
+      session->deliver(encode_push(item), seq, /*replay=*/true);
+    }
+  }
+  spdlog::info("inbox catch-up of '{}' up to seq {}: {} missing pushes sent", session->username(),
+               up_to, missing);
 }
 
 }  // namespace
@@ -47,6 +83,16 @@ void replay_inboxes(ServerContext& context, asio::any_io_executor executor) {
   auto users = context.registry.users();
   if (users.empty()) return;
   asio::co_spawn(executor, replay(context, std::move(users)), asio::detached);
+}
+
+void catch_up_inbox(ServerContext& context, UserId user, std::uint64_t up_to) {
+  std::vector<std::shared_ptr<Session>> sessions;
+  context.registry.for_each_session(
+      user, [&](const std::shared_ptr<Session>& session) { sessions.push_back(session); });
+  for (auto& session : sessions) {
+    auto executor = session->executor();
+    asio::co_spawn(executor, catch_up(std::move(session), up_to), asio::detached);
+  }
 }
 
 }  // namespace fastchat::server

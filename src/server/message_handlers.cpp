@@ -60,7 +60,7 @@ void on_committed(const std::shared_ptr<Session>& session, std::uint64_t request
       if (!local) {  // the bus carries whole frames to other servers
         auto frame = std::make_shared<std::string>();
         if (push.append_frame(*frame, delivery.seq, sealed_key)) {
-          ctx.bus.publish_delivery(delivery.recipient, std::move(frame));
+          ctx.bus.publish_delivery(delivery.recipient, delivery.seq, std::move(frame));
         }
         continue;
       }
@@ -71,12 +71,13 @@ void on_committed(const std::shared_ptr<Session>& session, std::uint64_t request
           auto encode = [&](std::string& out) {
             return push.append_frame(out, delivery.seq, sealed_key);
           };
-          OutboundBatch::queue(to, encode, nullptr, OutboundBatch::kDelivery);
+          OutboundBatch::queue(to, encode, nullptr, OutboundBatch::kDelivery, delivery.seq);
         } else {
           auto encode = [&](std::string& out) {
             return push.append_head(out, delivery.seq, sealed_key);
           };
-          OutboundBatch::queue(to, encode, push.shared_fields(), OutboundBatch::kDelivery);
+          OutboundBatch::queue(to, encode, push.shared_fields(), OutboundBatch::kDelivery,
+                               delivery.seq);
         }
       });
     }
@@ -216,6 +217,12 @@ asio::awaitable<void> handle_sync(std::shared_ptr<Session> session, std::uint64_
     m->set_server_time_ms(static_cast<std::uint64_t>(item.server_time_ms));
   }
   page->set_has_more(trimmed || items->size() == limit);
+  // The client has everything up to after_seq, and the page holds everything after it
+  // up to its last seq: pushes of those are not sent again. (Not after_seq alone, nor
+  // acks: a client may name a seq past the end, which the store clamps.)
+  if (page->messages_size() > 0) {
+    session->sent_seqs().mark_up_to(page->messages(page->messages_size() - 1).seq());
+  }
   session->send(reply);
 }
 

@@ -44,8 +44,9 @@ void OutboundBatch::run(Loop& loop) {
   for (const auto& entry : loop.entries) {
     const std::string_view bytes(loop.bytes.data() + entry.offset, entry.size);
     bool needs_flush = false;
-    const bool taken = entry.session->take_queued(bytes, entry.shared.get(),
-                                                  (entry.flags & kEndsRequest) != 0, needs_flush);
+    const bool taken =
+        entry.session->take_queued(bytes, entry.shared.get(), (entry.flags & kEndsRequest) != 0,
+                                   entry.seq, (entry.flags & kReplay) == kReplay, needs_flush);
     if (needs_flush) to_flush.push_back(entry.session.get());
     if (taken && (entry.flags & kDelivery) != 0) ++deliveries;
   }

@@ -23,8 +23,9 @@ class OutboundBatch {
  public:
   enum Flags : std::uint8_t {
     kNone = 0,
-    kDelivery = 1,     // a push: counted in deliveries_out
-    kEndsRequest = 2,  // the response of a request: Session::end_request() after it
+    kDelivery = 1,            // a push: counted in deliveries_out
+    kEndsRequest = 2,         // the response of a request: Session::end_request() after it
+    kReplay = 4 | kDelivery,  // a push re-read from the inbox (Session::deliver)
   };
 
   OutboundBatch();   // becomes this thread's open batch
@@ -34,15 +35,17 @@ class OutboundBatch {
 
   // Queues for `session` the bytes `encode(std::string& out)` appends to `out`
   // (returning false when it appended nothing usable), followed by `*shared` if
-  // given, into this thread's open batch, or a batch of its own.
+  // given, into this thread's open batch, or a batch of its own. A push passes the
+  // inbox seq it carries (the session drops what it has sent already).
   template <typename Encode>
   static void queue(const std::shared_ptr<Session>& session, Encode&& encode,
-                    std::shared_ptr<const std::string> shared = nullptr, Flags flags = kNone) {
+                    std::shared_ptr<const std::string> shared = nullptr, Flags flags = kNone,
+                    std::uint64_t seq = 0) {
     if (OutboundBatch* open = current()) {
-      open->add(session, encode, std::move(shared), flags);
+      open->add(session, encode, std::move(shared), flags, seq);
     } else {
       OutboundBatch own;
-      own.add(session, encode, std::move(shared), flags);
+      own.add(session, encode, std::move(shared), flags, seq);
     }
   }
 
@@ -55,6 +58,7 @@ class OutboundBatch {
     std::size_t size = 0;
     std::shared_ptr<const std::string> shared;  // appended after those bytes
     Flags flags = kNone;
+    std::uint64_t seq = 0;  // the inbox seq of a push
   };
   struct Loop {
     asio::any_io_executor executor;
@@ -64,11 +68,12 @@ class OutboundBatch {
 
   template <typename Encode>
   void add(const std::shared_ptr<Session>& session, Encode& encode,
-           std::shared_ptr<const std::string> shared, Flags flags) {
+           std::shared_ptr<const std::string> shared, Flags flags, std::uint64_t seq) {
     Loop& loop = loop_of(*session);
     const std::size_t offset = loop.bytes.size();
     if (!encode(loop.bytes)) loop.bytes.resize(offset);
-    loop.entries.push_back({session, offset, loop.bytes.size() - offset, std::move(shared), flags});
+    loop.entries.push_back(
+        {session, offset, loop.bytes.size() - offset, std::move(shared), flags, seq});
   }
   Loop& loop_of(Session& session);
   static void run(Loop& loop);

@@ -105,8 +105,8 @@ Status Server::start() {
 
   bus_->start({
       .on_delivery =
-          [this](UserId user, std::shared_ptr<const std::string> frame) {
-            registry_.deliver(user, frame);
+          [this](UserId user, std::uint64_t seq, std::shared_ptr<const std::string> frame) {
+            registry_.deliver(user, seq, frame);
           },
       .on_presence =
           [this](const cluster::PresenceChange& change) {
@@ -114,6 +114,10 @@ Status Server::start() {
           },
       // Notifications may have been lost: sessions get their inboxes again.
       .on_reconnected = [this] { replay_inboxes(*context_, loops_.front()->get_executor()); },
+      // A login here raced a delivery on another server: the sessions of the user send
+      // what they miss.
+      .on_catch_up = [this](UserId user,
+                            std::uint64_t up_to) { catch_up_inbox(*context_, user, up_to); },
   });
   // A failed commit may have committed: every server's sessions re-read their inboxes.
   committer_->set_recovery_observer([this] {
@@ -236,6 +240,7 @@ Status Server::start_cluster() {
         metrics->observe_publish(seconds);
       };
     }
+    if (config_.tune_redis_bus) config_.tune_redis_bus(options);
     auto bus = cluster::RedisBus::create(std::move(options));
     if (!bus) return bus.status();
     redis_bus_ = bus->get();

@@ -3,9 +3,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "server/login_limiter.h"
+
+namespace fastchat::cluster {
+struct RedisBusOptions;
+}
 
 namespace fastchat::server {
 
@@ -33,6 +38,8 @@ struct ServerConfig {
   std::string server_id;     // unique in the cluster; empty: PUBLIC_HOST:PORT
   std::string admin_listen;  // HOST:PORT for /metrics and /healthz; empty: none
   LoginLimits login_limits;
+  // Tests only (no flag): adjusts the Redis bus's options before it is created.
+  std::function<void(cluster::RedisBusOptions&)> tune_redis_bus;
 };
 
 }  // namespace fastchat::server

@@ -123,15 +123,18 @@ void Session::end_request() {
   }
 }
 
-void Session::deliver(std::shared_ptr<const std::string> frame) {
+void Session::deliver(std::shared_ptr<const std::string> frame, std::uint64_t seq, bool replay) {
   auto nothing = [](std::string&) { return true; };
-  OutboundBatch::queue(shared_from_this(), nothing, std::move(frame), OutboundBatch::kDelivery);
+  const auto flags = replay ? OutboundBatch::kReplay : OutboundBatch::kDelivery;
+  OutboundBatch::queue(shared_from_this(), nothing, std::move(frame), flags, seq);
 }
 
 bool Session::take_queued(std::string_view bytes, const std::string* shared, bool ends_request,
-                          bool& needs_flush) {
+                          std::uint64_t seq, bool replay, bool& needs_flush) {
   bool taken = false;
-  if (!closed_) {
+  const bool wanted = seq == 0 || !(replay ? sent_seqs_.covered(seq) : sent_seqs_.sent(seq));
+  if (!closed_ && wanted) {
+    if (seq != 0) sent_seqs_.mark(seq);
     outbound_.append(bytes);
     if (shared != nullptr) outbound_.append(*shared);
     taken = true;
@@ -235,7 +238,9 @@ void Session::on_closed() {
   spdlog::debug("session of '{}' closed", username_);
 }
 
-void Session::authenticate(UserId user, std::string username, std::string token_hash) {
+void Session::authenticate(UserId user, std::string username, std::string token_hash,
+                           std::uint64_t acked_seq, std::uint64_t last_seq) {
+  sent_seqs_.reset(acked_seq, last_seq);
   user_id_ = user;
   username_ = std::move(username);
   token_hash_ = std::move(token_hash);

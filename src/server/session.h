@@ -22,6 +22,7 @@
 #include "common/status.h"
 #include "fastchat.pb.h"
 #include "protocol/frame_codec.h"
+#include "server/sent_seqs.h"
 #include "server/server_context.h"
 
 namespace fastchat::server {
@@ -38,8 +39,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void start();
 
   // Thread-safe: queues an already encoded frame (pushes from other sessions), in
-  // the calling thread's OutboundBatch if one is open.
-  void deliver(std::shared_ptr<const std::string> frame);
+  // the calling thread's OutboundBatch if one is open. `seq` (0: not an inbox push)
+  // is the inbox seq it carries: a push of a seq the session has sent already is
+  // dropped, and a replayed one (`replay`) also when the client's login Sync covers it.
+  void deliver(std::shared_ptr<const std::string> frame, std::uint64_t seq = 0,
+               bool replay = false);
   // Thread-safe: closes the connection.
   void close();
 
@@ -53,11 +57,15 @@ class Session : public std::enable_shared_from_this<Session> {
   // For OutboundBatch: appends `bytes` and `*shared` (when not null) unless closed,
   // then ends a request if asked. Sets `needs_flush` when flush_queued() must follow
   // (after the rest of the batch). Returns whether the bytes were taken.
+  // `seq` and `replay` as for deliver() (pushes only).
   bool take_queued(std::string_view bytes, const std::string* shared, bool ends_request,
-                   bool& needs_flush);
+                   std::uint64_t seq, bool replay, bool& needs_flush);
   void flush_queued();
 
-  void authenticate(UserId user, std::string username, std::string token_hash);
+  // `acked_seq` and `last_seq`: the user's record as read for this login, before the
+  // session could receive pushes (see SentSeqs).
+  void authenticate(UserId user, std::string username, std::string token_hash,
+                    std::uint64_t acked_seq, std::uint64_t last_seq);
   bool authenticated() const { return user_id_ != 0; }
   bool closed() const { return closed_; }
   UserId user_id() const { return user_id_; }
@@ -67,6 +75,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool hello_done() const { return hello_done_; }
   void set_hello_done() { hello_done_ = true; }
   std::vector<UserId>& watched() { return watched_; }
+  // Which inbox seqs this session sent its client (pushes, sync pages).
+  SentSeqs& sent_seqs() { return sent_seqs_; }
 
   ServerContext& context() { return context_; }
   asio::any_io_executor executor() { return socket_.get_executor(); }
@@ -108,6 +118,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string token_hash_;
   std::string peer_address_;
   std::vector<UserId> watched_;
+  SentSeqs sent_seqs_;
   // Created on the first Send: libstdc++'s deque allocates ~600 bytes even when
   // empty, which an idle connection should not pay (docs/performance.md, idle).
   std::unique_ptr<std::deque<std::pair<std::uint64_t, wire::Send>>> send_queue_;

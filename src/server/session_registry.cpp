@@ -14,11 +14,12 @@ void SessionRegistry::erase_session(SessionList& list, const Session* session) {
 }
 
 std::size_t SessionRegistry::post_to(const SessionList& list,
-                                     const std::shared_ptr<const std::string>& frame) {
+                                     const std::shared_ptr<const std::string>& frame,
+                                     std::uint64_t seq, bool replay) {
   std::size_t n = 0;
   for (const auto& weak : list) {
     if (auto s = weak.lock()) {
-      s->deliver(frame);
+      s->deliver(frame, seq, replay);
       ++n;
     }
   }
@@ -43,12 +44,13 @@ void SessionRegistry::remove(UserId user, const Session* session) {
   if (it->second.empty()) sh.sessions.erase(it);
 }
 
-std::size_t SessionRegistry::deliver(UserId user, const std::shared_ptr<const std::string>& frame) {
+std::size_t SessionRegistry::deliver(UserId user, std::uint64_t seq,
+                                     const std::shared_ptr<const std::string>& frame, bool replay) {
   auto& sh = shard(user);
   std::lock_guard lock(sh.mutex);
   auto it = sh.sessions.find(user);
   if (it == sh.sessions.end()) return 0;
-  return post_to(it->second, frame);
+  return post_to(it->second, frame, seq, replay);
 }
 
 std::vector<UserId> SessionRegistry::users() {

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,8 +23,10 @@ class SessionRegistry {
   void add(UserId user, const std::shared_ptr<Session>& session);
   void remove(UserId user, const Session* session);
 
-  // Queues `frame` on every session of `user` on this server. Returns how many.
-  std::size_t deliver(UserId user, const std::shared_ptr<const std::string>& frame);
+  // Queues `frame`, the push of `user`'s inbox seq `seq`, on every session of `user` on
+  // this server (Session::deliver: a session drops a seq it has sent). Returns how many.
+  std::size_t deliver(UserId user, std::uint64_t seq,
+                      const std::shared_ptr<const std::string>& frame, bool replay = false);
   // Calls `fn(const std::shared_ptr<Session>&)` for every live session of `user` on
   // this server, under the shard's lock: `fn` must only queue work, never block.
   template <typename Fn>
@@ -59,7 +62,8 @@ class SessionRegistry {
   Shard& shard(UserId user) { return shards_[static_cast<std::size_t>(user) % kShards]; }
   static void erase_session(SessionList& list, const Session* session);
   static std::size_t post_to(const SessionList& list,
-                             const std::shared_ptr<const std::string>& frame);
+                             const std::shared_ptr<const std::string>& frame, std::uint64_t seq = 0,
+                             bool replay = false);
 
   std::array<Shard, kShards> shards_;
   std::atomic<std::size_t> count_{0};

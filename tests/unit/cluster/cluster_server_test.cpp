@@ -10,14 +10,17 @@
 #include <asio/read.hpp>
 #include <asio/use_future.hpp>
 #include <asio/write.hpp>
+#include <atomic>
 #include <filesystem>
 #include <future>
+#include <mutex>
 
 #include "../../integration/raw_client.h"
 #include "../../integration/test_server.h"
 #include "../../integration/test_user.h"
 #include "balancer/balancer.h"
 #include "client/client.h"
+#include "cluster/redis_bus.h"
 #include "cluster/redis_schema.h"
 #include "cluster/server_registry.h"
 #include "support/redis_test_support.h"
@@ -412,6 +415,150 @@ TEST_F(ClusterMessagingTest, NotificationsLostInARedisOutageComeBackFromTheInbox
   auto text = dave.open_text(carol, *push);
   ASSERT_TRUE(text);
   EXPECT_EQ(*text, "during the outage");
+}
+
+// The login/delivery race (docs/cluster.md, "A login racing a delivery"): erin logs in
+// on b while a still routes pushes of her inbox by a route cached before the login. The
+// race is provoked deterministically: a holds back the presence event of the login (as
+// a busy bus thread would), and a's cached route points at a stand-in server this test
+// subscribes for, so the test sees each push routed by the stale route. When a handles
+// the event it asks b to catch up, and b pushes erin the one message she missed, once.
+TEST_F(ClusterMessagingTest, ALoginRacingADeliveryGetsTheMissedPushOnce) {
+  struct Held {
+    std::mutex mutex;
+    std::string username;
+    std::atomic<UserId> user{0};
+    std::atomic<int> events{0};  // erin's presence events seen by a
+    bool hold = false;
+    std::vector<std::function<void()>> handles;
+    void release() {
+      std::vector<std::function<void()>> now;
+      {
+        std::lock_guard lock(mutex);
+        hold = false;
+        now.swap(handles);
+      }
+      for (auto& handle : now)
+        handle();
+    }
+    std::size_t held() {
+      std::lock_guard lock(mutex);
+      return handles.size();
+    }
+  };
+  const auto& carol = user("carol");
+  const auto& erin = user("erin");
+  auto held = std::make_shared<Held>();
+  held->username = erin.name();
+
+  auto b = start_server("b", pg_url_);
+  ASSERT_TRUE(b);
+  auto a_server = std::make_unique<itest::TestServer>(dir_.path() + "/a");
+  a_server->config().redis_url = redis_url_;
+  a_server->config().server_id = cluster::testing::unique_name("a");
+  a_server->config().db_url = pg_url_;
+  a_server->config().secret_file = dir_.file("cluster.key");
+  a_server->config().threads = 2;
+  a_server->config().tune_redis_bus = [held](cluster::RedisBusOptions& options) {
+    options.intercept_control = [held](std::string_view payload, std::function<void()> handle) {
+      auto message = cluster::schema::decode_control(payload);
+      if (message.presence && message.presence->username == held->username) {
+        held->user = message.presence->user;
+        ++held->events;
+        std::lock_guard lock(held->mutex);
+        if (held->hold) {
+          held->handles.push_back(std::move(handle));
+          return;
+        }
+      }
+      handle();
+    };
+  };
+  ASSERT_TRUE(a_server->start());
+  // Whatever happens, a handles what it holds before it stops.
+  struct Release {
+    std::shared_ptr<Held> held;
+    ~Release() { held->release(); }
+  } release_at_exit{held};
+
+  auto on_a = itest::registered(a_server->port(), carol);
+  ASSERT_TRUE(on_a && on_a->connected());
+  // erin exists and is offline again (her close script ran before a saw its event).
+  {
+    auto first = itest::registered(b->port(), erin);
+    ASSERT_TRUE(first && first->connected());
+  }
+  ASSERT_TRUE(eventually([&] { return held->events.load() >= 2; }, 5s));
+  const UserId erin_id = held->user;
+  ASSERT_NE(erin_id, 0);
+
+  // A stand-in server in erin's presence, subscribed by this test: a's route to erin
+  // is cached as "the stand-in only", and every push a routes by it shows up here.
+  const std::string stand_in = cluster::testing::unique_name("stand-in");
+  cluster::testing::IoThread io;
+  cluster::RedisConnection subscriber(io.io(), *cluster::parse_redis_url(redis_url_), "stand-in");
+  std::mutex routed_mutex;
+  std::vector<std::uint64_t> routed;  // seqs a routed to the stand-in
+  std::atomic<bool> subscribed{false};
+  io.run([&] {
+    subscriber.subscribe(
+        cluster::schema::server_channel(stand_in),
+        [&](std::string_view payload) {
+          auto delivery = cluster::schema::decode_delivery(payload);
+          if (!delivery || delivery->recipient != erin_id || delivery->catch_up()) return;
+          std::lock_guard lock(routed_mutex);
+          routed.push_back(delivery->seq);
+        },
+        [&] { subscribed = true; });
+    subscriber.start();
+  });
+  ASSERT_TRUE(eventually([&] { return subscribed.load(); }, 5s));
+  const std::string presence_key = cluster::schema::presence_key(erin_id);
+  ASSERT_EQ(cluster::testing::redis_sync(redis_url_, {"SADD", presence_key, stand_in}), "1");
+  auto routed_count = [&] {
+    std::lock_guard lock(routed_mutex);
+    return routed.size();
+  };
+
+  // 1. While erin is offline: a looks her route up and caches it.
+  const auto m1 = MessageId::random();
+  ASSERT_TRUE(on_a->call(itest::direct_send(carol, erin, m1, "while offline")).has_send_ok());
+  ASSERT_TRUE(eventually([&] { return routed_count() == 1; }, 5s));
+
+  // 2. erin logs in on b; a does not handle the presence event yet.
+  {
+    std::lock_guard lock(held->mutex);
+    held->hold = true;
+  }
+  auto on_b = itest::logged_in(b->port(), erin);
+  ASSERT_TRUE(on_b && on_b->connected());
+  ASSERT_TRUE(eventually([&] { return held->held() == 1; }, 5s));
+
+  // 3. A message committed now is routed by the stale route: not to b.
+  const auto m2 = MessageId::random();
+  ASSERT_TRUE(on_a->call(itest::direct_send(carol, erin, m2, "racing the login")).has_send_ok());
+  ASSERT_TRUE(eventually([&] { return routed_count() == 2; }, 5s));
+
+  // 4. a handles the event: b catches erin up with the push she missed (m1 is left to
+  // her client's login Sync, as it was committed before the login).
+  held->release();
+  auto push = on_b->push(5s);
+  ASSERT_TRUE(push) << "the push routed before a learned of the login never came";
+  EXPECT_EQ(push->message_id(), m2.to_bytes());
+  auto text = erin.open_text(carol, *push);
+  ASSERT_TRUE(text);
+  EXPECT_EQ(*text, "racing the login");
+
+  // 5. The route is right again, and m2 is not pushed a second time.
+  const auto m3 = MessageId::random();
+  ASSERT_TRUE(on_a->call(itest::direct_send(carol, erin, m3, "after")).has_send_ok());
+  auto next = on_b->push(5s);
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->message_id(), m3.to_bytes());
+  EXPECT_FALSE(on_b->push(200ms)) << "a duplicate push";
+
+  cluster::testing::redis_sync(redis_url_, {"SREM", presence_key, stand_in});
+  io.run([&] { subscriber.stop(); });
 }
 
 }  // namespace

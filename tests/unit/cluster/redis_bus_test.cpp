@@ -25,7 +25,7 @@ class Recorder {
   BusHandlers handlers() {
     return {
         .on_delivery =
-            [this](UserId user, std::shared_ptr<const std::string> frame) {
+            [this](UserId user, std::uint64_t, std::shared_ptr<const std::string> frame) {
               std::lock_guard lock(mutex_);
               deliveries_.emplace_back(user, *frame);
               arrivals_[*frame] = std::chrono::steady_clock::now();
@@ -36,7 +36,17 @@ class Recorder {
               presence_.push_back(change);
             },
         .on_reconnected = [this] { ++reconnected_; },
+        .on_catch_up =
+            [this](UserId user, std::uint64_t up_to) {
+              std::lock_guard lock(mutex_);
+              catch_ups_.emplace_back(user, up_to);
+            },
     };
+  }
+  // Catch-up requests received, in order.
+  std::vector<std::pair<UserId, std::uint64_t>> catch_ups() {
+    std::lock_guard lock(mutex_);
+    return catch_ups_;
   }
   std::size_t deliveries(UserId user, const std::string& frame) {
     std::lock_guard lock(mutex_);
@@ -63,6 +73,7 @@ class Recorder {
   std::mutex mutex_;
   std::vector<std::pair<UserId, std::string>> deliveries_;
   std::vector<PresenceChange> presence_;
+  std::vector<std::pair<UserId, std::uint64_t>> catch_ups_;
   std::atomic<int> reconnected_{0};
 };
 
@@ -125,7 +136,7 @@ TEST_F(RedisBusTest, DeliversToTheServerHoldingTheRecipient) {
   // Binary-safe: zero bytes and high bytes survive.
   const std::string payload("\0\x01push\xff\x00", 9);
   const auto start = std::chrono::steady_clock::now();
-  a->bus->publish_delivery(bob, frame(payload));
+  a->bus->publish_delivery(bob, 1, frame(payload));
   ASSERT_TRUE(eventually([&] { return b->recorder.deliveries(bob, payload) == 1; }));
   const auto latency = std::chrono::steady_clock::now() - start;
   std::printf("first delivery across servers (with route lookup): %.3f ms\n",
@@ -136,7 +147,7 @@ TEST_F(RedisBusTest, DeliversToTheServerHoldingTheRecipient) {
   for (int i = 0; i < 20; ++i) {
     const std::string text = fmt::format("m{}", i);  // not "m" + ...: g++ 12 -O3 -Wrestrict
     const auto t0 = std::chrono::steady_clock::now();
-    a->bus->publish_delivery(bob, frame(text));
+    a->bus->publish_delivery(bob, 1, frame(text));
     ASSERT_TRUE(eventually([&] { return b->recorder.deliveries(bob, text) == 1; }, 2s));
     best_ms = std::min(
         best_ms, std::chrono::duration<double, std::milli>(b->recorder.arrival(text) - t0).count());
@@ -152,7 +163,7 @@ TEST_F(RedisBusTest, LocalRecipientsNeverGoThroughRedis) {
   ASSERT_TRUE(a);
   const UserId alice = unique_user();
   a->bus->session_opened(alice, "alice");
-  a->bus->publish_delivery(alice, frame("hi"));
+  a->bus->publish_delivery(alice, 1, frame("hi"));
   EXPECT_EQ(a->recorder.deliveries(alice, "hi"), 1u);  // synchronously, on this thread
   std::this_thread::sleep_for(100ms);
   EXPECT_EQ(a->recorder.deliveries(alice, "hi"), 1u);  // and not twice via Redis
@@ -174,15 +185,16 @@ TEST_F(RedisBusTest, KeepsTheOrderOfOneRecipientsMessages) {
   options.advert = {testing::unique_name("ordered"), "127.0.0.1", 7600};
   auto ordered = RedisBus::create(options);
   ASSERT_TRUE(ordered);
-  (*ordered)->start({.on_delivery = [&](UserId, std::shared_ptr<const std::string> f) {
-    std::lock_guard lock(mutex);
-    seen.push_back(*f);
-  }});
+  (*ordered)->start(
+      {.on_delivery = [&](UserId, std::uint64_t, std::shared_ptr<const std::string> f) {
+        std::lock_guard lock(mutex);
+        seen.push_back(*f);
+      }});
   (*ordered)->session_opened(bob, "bob");
   ASSERT_TRUE(eventually([&] { return online(*a->bus, bob); }));
   constexpr int kCount = 2000;
   for (int i = 0; i < kCount; ++i)
-    a->bus->publish_delivery(bob, frame(std::to_string(i)));
+    a->bus->publish_delivery(bob, 1, frame(std::to_string(i)));
   ASSERT_TRUE(eventually([&] {
     std::lock_guard lock(mutex);
     return seen.size() == kCount;
@@ -259,26 +271,50 @@ TEST_F(RedisBusTest, RoutesFollowNewSessionsOnOtherServers) {
   const UserId dave = unique_user();
   b->bus->session_opened(dave, "dave");
   ASSERT_TRUE(eventually([&] { return online(*a->bus, dave); }));
-  a->bus->publish_delivery(dave, frame("one"));
+  a->bus->publish_delivery(dave, 1, frame("one"));
   ASSERT_TRUE(eventually([&] { return b->recorder.deliveries(dave, "one") == 1; }));
 
   // dave also logs in on c: a's cached route must learn it at once.
   c->bus->session_opened(dave, "dave");
   ASSERT_TRUE(eventually([&] {
-    a->bus->publish_delivery(dave, frame("probe"));
+    a->bus->publish_delivery(dave, 1, frame("probe"));
     return c->recorder.deliveries(dave, "probe") > 0;
   }));
-  a->bus->publish_delivery(dave, frame("two"));
+  a->bus->publish_delivery(dave, 1, frame("two"));
   ASSERT_TRUE(eventually([&] { return c->recorder.deliveries(dave, "two") == 1; }));
   ASSERT_TRUE(eventually([&] { return b->recorder.deliveries(dave, "two") == 1; }));
 
   // And when he leaves b, b gets nothing more.
   b->bus->session_closed(dave, "dave");
   std::this_thread::sleep_for(100ms);
-  a->bus->publish_delivery(dave, frame("three"));
+  a->bus->publish_delivery(dave, 1, frame("three"));
   ASSERT_TRUE(eventually([&] { return c->recorder.deliveries(dave, "three") == 1; }));
   std::this_thread::sleep_for(50ms);
   EXPECT_EQ(b->recorder.deliveries(dave, "three"), 0u);
+}
+
+TEST_F(RedisBusTest, ASessionOpeningAfterPushesWereRoutedGetsACatchUpRequest) {
+  auto a = make_node("a");
+  auto b = make_node("b");
+  ASSERT_TRUE(a && b);
+  const UserId gina = unique_user();
+  const UserId frank = unique_user();
+  // a never routed anything to gina: her login on b asks nothing of b.
+  b->bus->session_opened(gina, "gina");
+  // a routed pushes of frank's inbox up to seq 7 while he was offline (nowhere)...
+  a->bus->publish_delivery(frank, 6, frame("six"));
+  a->bus->publish_delivery(frank, 7, frame("seven"));
+  // ...so when he logs in on b, a asks b to catch up to seq 7 (the pushes may have
+  // been routed before a learned of the session).
+  b->bus->session_opened(frank, "frank");
+  ASSERT_TRUE(eventually([&] { return !b->recorder.catch_ups().empty(); }));
+  // a handles presence events in order and publishes on one connection: had gina's
+  // login produced a request, it would have arrived first.
+  const auto requests = b->recorder.catch_ups();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0], std::make_pair(frank, std::uint64_t{7}));
+  EXPECT_EQ(a->bus->stats().catch_ups_sent, 1u);
+  EXPECT_EQ(b->bus->stats().catch_ups_received, 1u);
 }
 
 TEST_F(RedisBusTest, ACrashedServersUsersGoOfflineWhenItsHeartbeatExpires) {
@@ -355,7 +391,7 @@ TEST_F(RedisBusTest, SurvivesARedisRestart) {
   const UserId hank = unique_user();
   b->bus->session_opened(hank, "hank");
   ASSERT_TRUE(eventually([&] { return online(*a->bus, hank); }));
-  a->bus->publish_delivery(hank, frame("before"));
+  a->bus->publish_delivery(hank, 1, frame("before"));
   ASSERT_TRUE(eventually([&] { return b->recorder.deliveries(hank, "before") == 1; }));
   EXPECT_EQ(a->recorder.reconnected(), 0);
   EXPECT_EQ(b->recorder.reconnected(), 0);
@@ -363,7 +399,7 @@ TEST_F(RedisBusTest, SurvivesARedisRestart) {
   // Redis dies with everything it held (no persistence) and comes back empty.
   redis.stop(/*crash=*/true);
   ASSERT_TRUE(eventually([&] { return !a->bus->stats().connected; }));
-  a->bus->publish_delivery(hank, frame("lost"));  // nowhere to send it: counted
+  a->bus->publish_delivery(hank, 1, frame("lost"));  // nowhere to send it: counted
   ASSERT_TRUE(eventually([&] { return a->bus->stats().publish_dropped >= 1; }));
   ASSERT_TRUE(redis.start()) << redis.error();
 
@@ -376,7 +412,7 @@ TEST_F(RedisBusTest, SurvivesARedisRestart) {
   // ...and deliveries flow again.
   ASSERT_TRUE(eventually(
       [&] {
-        a->bus->publish_delivery(hank, frame("after"));
+        a->bus->publish_delivery(hank, 1, frame("after"));
         return b->recorder.deliveries(hank, "after") > 0;
       },
       5s));

@@ -69,16 +69,25 @@ TEST(Schema, ServerIds) {
 
 TEST(Schema, DeliveryPayloadIsBinarySafe) {
   const std::string frame("\x00\x01\xff\x00 frame", 10);
-  const std::string payload = schema::encode_delivery(0x0102030405060708, frame);
-  ASSERT_EQ(payload.size(), 8 + frame.size());
+  const std::string payload =
+      schema::encode_delivery(0x0102030405060708, 0x1112131415161718, frame);
+  ASSERT_EQ(payload.size(), 16 + frame.size());
   auto d = schema::decode_delivery(payload);
   ASSERT_TRUE(d);
   EXPECT_EQ(d->recipient, 0x0102030405060708);
+  EXPECT_EQ(d->seq, 0x1112131415161718u);
   EXPECT_EQ(d->frame, frame);
+  EXPECT_FALSE(d->catch_up());
   EXPECT_FALSE(schema::decode_delivery("short"));
-  auto empty = schema::decode_delivery(schema::encode_delivery(0, {}));
+  auto empty = schema::decode_delivery(schema::encode_delivery(0, 0, {}));
   ASSERT_TRUE(empty);
   EXPECT_EQ(empty->recipient, 0);
+  // A catch-up request: no frame, the highest seq routed.
+  auto catch_up = schema::decode_delivery(schema::encode_delivery(7, 12, {}));
+  ASSERT_TRUE(catch_up);
+  EXPECT_TRUE(catch_up->catch_up());
+  EXPECT_EQ(catch_up->recipient, 7);
+  EXPECT_EQ(catch_up->seq, 12u);
 }
 
 TEST(Schema, ControlMessages) {
