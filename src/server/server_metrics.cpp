@@ -72,6 +72,14 @@ ServerMetrics::ServerMetrics(ServerMetricsSources sources)
     scraped->add_counter("fastchat_bus_reconnects_total",
                          "times the bus recovered and sessions re-read their inboxes",
                          bus([](const cluster::RedisBusStats& s) { return s.reconnects; }));
+    scraped->add_counter("fastchat_bus_catch_ups_total",
+                         "catch-up requests after a login raced a delivery, by direction",
+                         bus([](const cluster::RedisBusStats& s) { return s.catch_ups_sent; }),
+                         {{"dir", "sent"}});
+    scraped->add_counter("fastchat_bus_catch_ups_total",
+                         "catch-up requests after a login raced a delivery, by direction",
+                         bus([](const cluster::RedisBusStats& s) { return s.catch_ups_received; }),
+                         {{"dir", "received"}});
     scraped->add_gauge("fastchat_bus_connected", "1 when connected and subscribed to Redis",
                        bus([](const cluster::RedisBusStats& s) { return s.connected ? 1 : 0; }));
   }
