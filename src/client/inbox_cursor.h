@@ -8,41 +8,40 @@
 #pragma once
 
 #include <cstdint>
-#include <set>
+
+#include "common/seq_set.h"
 
 namespace fastchat::client {
 
 class InboxCursor {
  public:
   // Beyond this many out-of-order seqs the cursor asks for a sync instead.
-  static constexpr std::size_t kMaxAhead = 4096;
+  static constexpr std::size_t kMaxAhead = SeqSet::kMaxAhead;
 
   explicit InboxCursor(std::uint64_t processed = 0, std::uint64_t acked = 0)
-      : processed_(processed), acked_(acked) {}
+      : done_(processed), acked_(acked) {}
 
   // Everything up to here is processed (and may be acked).
-  std::uint64_t processed() const { return processed_; }
-  bool is_done(std::uint64_t seq) const { return seq <= processed_ || ahead_.count(seq) != 0; }
+  std::uint64_t processed() const { return done_.floor(); }
+  bool is_done(std::uint64_t seq) const { return done_.contains(seq); }
 
-  // Marks one seq processed; the contiguous prefix grows when gaps close.
-  void mark_done(std::uint64_t seq);
+  // Marks one seq processed; the contiguous prefix grows when gaps close. When too many
+  // wait above a gap, the seq is not remembered: a sync will redo it.
+  void mark_done(std::uint64_t seq) { done_.insert(seq); }
   // A sync page covered (after_seq, up_to]: all of it is processed now.
-  void mark_range_done(std::uint64_t up_to);
+  void mark_range_done(std::uint64_t up_to) { done_.insert_up_to(up_to); }
   // Too many pushes wait for a gap to close: a sync should fill it.
-  bool needs_sync() const { return ahead_.size() >= kMaxAhead; }
+  bool needs_sync() const { return done_.full(); }
 
   std::uint64_t acked() const { return acked_; }
-  bool needs_ack() const { return processed_ > acked_; }
+  bool needs_ack() const { return done_.floor() > acked_; }
   void set_acked(std::uint64_t seq) {
     if (seq > acked_) acked_ = seq;
   }
 
  private:
-  void advance();
-
-  std::uint64_t processed_;
+  SeqSet done_;
   std::uint64_t acked_;
-  std::set<std::uint64_t> ahead_;  // done, above processed_ + 1
 };
 
 }  // namespace fastchat::client

@@ -6,6 +6,7 @@
 #include <asio/detached.hpp>
 
 #include "protocol/frame_codec.h"
+#include "server/inbox_message.h"
 #include "server/outbound_batch.h"
 #include "server/session.h"
 
@@ -15,14 +16,7 @@ namespace {
 
 std::shared_ptr<const std::string> encode_push(store::InboxItem& item) {
   wire::Frame push;
-  auto* m = push.mutable_message();
-  m->set_seq(item.seq);
-  m->set_message_id(item.message_id.to_bytes());
-  m->set_sender(std::move(item.sender));
-  m->set_group_id(item.group_id);
-  m->set_body(std::move(item.body));
-  m->set_sealed_key(std::move(item.sealed_key));
-  m->set_server_time_ms(static_cast<std::uint64_t>(item.server_time_ms));
+  to_inbox_message(std::move(item), *push.mutable_message());
   return std::make_shared<const std::string>(protocol::encode_frame(push));
 }
 

@@ -8,6 +8,7 @@
 #include "protocol/frame_codec.h"
 #include "protocol/push_codec.h"
 #include "server/directory_handlers.h"
+#include "server/inbox_message.h"
 #include "server/outbound_batch.h"
 #include "server/session.h"
 
@@ -207,14 +208,7 @@ asio::awaitable<void> handle_sync(std::shared_ptr<Session> session, std::uint64_
       break;
     }
     bytes += size;
-    auto* m = page->add_messages();
-    m->set_seq(item.seq);
-    m->set_message_id(item.message_id.to_bytes());
-    m->set_sender(std::move(item.sender));
-    m->set_group_id(item.group_id);
-    m->set_body(std::move(item.body));
-    m->set_sealed_key(std::move(item.sealed_key));
-    m->set_server_time_ms(static_cast<std::uint64_t>(item.server_time_ms));
+    to_inbox_message(std::move(item), *page->add_messages());
   }
   page->set_has_more(trimmed || items->size() == limit);
   // The client has everything up to after_seq, and the page holds everything after it

@@ -13,40 +13,41 @@
 #pragma once
 
 #include <cstdint>
-#include <set>
+
+#include "common/seq_set.h"
 
 namespace fastchat::server {
 
 class SentSeqs {
  public:
-  static constexpr std::size_t kMaxAhead = 4096;
+  static constexpr std::size_t kMaxAhead = SeqSet::kMaxAhead;
 
   // At login: everything up to `acked` is acknowledged, and the client's own Sync after
   // the login covers everything up to `login_head` (the user's last seq when the
   // session was looked up, before it could receive pushes).
-  void reset(std::uint64_t acked, std::uint64_t login_head);
-
+  void reset(std::uint64_t acked, std::uint64_t login_head) {
+    sent_.reset(acked);
+    login_head_ = login_head;
+  }
   // Whether `seq` was sent already (a live push of it is dropped).
-  bool sent(std::uint64_t seq) const { return seq <= floor_ || ahead_.count(seq) != 0; }
+  bool sent(std::uint64_t seq) const { return sent_.contains(seq); }
   // Whether a replay or catch-up can leave `seq` out: sent, or the login Sync's.
   bool covered(std::uint64_t seq) const { return seq <= login_head_ || sent(seq); }
   // Every seq up to here is covered: a catch-up up to it needs no inbox read.
-  std::uint64_t covered_prefix() const { return floor_ > login_head_ ? floor_ : login_head_; }
-
-  void mark(std::uint64_t seq);
+  std::uint64_t covered_prefix() const {
+    return sent_.floor() > login_head_ ? sent_.floor() : login_head_;
+  }
+  void mark(std::uint64_t seq) { sent_.insert(seq); }  // forgotten when full: see above
   // The client has everything up to `seq`: a SyncPage held everything after the Sync's
   // after_seq up to `seq`.
-  void mark_up_to(std::uint64_t seq);
+  void mark_up_to(std::uint64_t seq) { sent_.insert_up_to(seq); }
 
-  std::uint64_t floor() const { return floor_; }
-  std::size_t ahead() const { return ahead_.size(); }
+  std::uint64_t floor() const { return sent_.floor(); }
+  std::size_t ahead() const { return sent_.ahead(); }
 
  private:
-  void advance();
-
-  std::uint64_t floor_ = 0;        // every seq <= floor_ was sent or acknowledged
-  std::uint64_t login_head_ = 0;   // covered by the client's login Sync
-  std::set<std::uint64_t> ahead_;  // sent, above floor_ + 1
+  SeqSet sent_;                   // sent or acknowledged
+  std::uint64_t login_head_ = 0;  // covered by the client's login Sync
 };
 
 }  // namespace fastchat::server
