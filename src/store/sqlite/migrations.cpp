@@ -134,6 +134,26 @@ CREATE INDEX messages_tombstones ON messages (server_time_ms) WHERE refs = 0;
 
 PRAGMA user_version = 4;
 )sql"},
+    Migration{5, R"sql(
+-- The inbox's rows are kept in commit order (a rowid table) with the per-user key in a
+-- narrow index. A group message's rows (each with its ~100-byte key wrap) are then
+-- appended side by side instead of landing in every member's part of a (user_id, seq)
+-- tree, which made each commit rewrite most of the inbox's pages.
+CREATE TABLE inbox_v5 (
+  id          INTEGER PRIMARY KEY,
+  user_id     INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  seq         INTEGER NOT NULL,
+  message_row INTEGER NOT NULL,
+  sealed_key  BLOB,
+  UNIQUE (user_id, seq)
+);
+INSERT INTO inbox_v5 (user_id, seq, message_row, sealed_key)
+  SELECT user_id, seq, message_row, sealed_key FROM inbox ORDER BY message_row, user_id;
+DROP TABLE inbox;
+ALTER TABLE inbox_v5 RENAME TO inbox;
+
+PRAGMA user_version = 5;
+)sql"},
 };
 static_assert(kMigrations.size() == kSchemaVersion);
 
