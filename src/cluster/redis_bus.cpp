@@ -17,6 +17,7 @@ namespace {
 using SteadyClock = std::chrono::steady_clock;
 
 constexpr std::size_t kSweepBatch = 1000;
+constexpr long long kSweepRetired = -2;  // the sweep script's answer to its last call
 constexpr std::size_t kOnlineQueryChunk = 1000;
 constexpr auto kFarewellTimeout = std::chrono::seconds(2);
 
@@ -599,6 +600,13 @@ void RedisBus::sweep(const std::string& dead_server) {
     long long left = 0;
     if (!reply_integer(reply, left)) return;
     if (left > 0 && running_) sweep(dead_server);
+    if (left == kSweepRetired) {
+      // A server that died may have committed messages it never published (kill -9
+      // between its commit and its PUBLISH): their recipients elsewhere get them from
+      // their inboxes when every server re-reads its sessions' inboxes.
+      spdlog::info("redis bus: server '{}' is gone; servers re-read inboxes", dead_server);
+      commands_->command({"PUBLISH", schema::kPresenceChannel, schema::encode_resync(dead_server)});
+    }
   };
   schema::run_script(*commands_, schema::sweep_script(),
                      {dead_server, std::to_string(kSweepBatch), "0"}, on_reply);

@@ -62,7 +62,9 @@ for _, m in ipairs(redis.call('SPOP', ukey, max)) do
   if uid then leave(srv, uid, name) end
 end
 local left = redis.call('SCARD', ukey)
-if left == 0 and not force then redis.call('ZREM', 'fc:servers', srv) end
+if left == 0 and not force and redis.call('ZREM', 'fc:servers', srv) == 1 then
+  return -2  -- this call retired the dead server (exactly one caller sees this)
+end
 return left
 )lua";
 
