@@ -147,11 +147,7 @@ asio::awaitable<void> handle_resume(std::shared_ptr<Session> session, std::uint6
   auto& ctx = session->context();
   const std::string token_hash = ctx.auth.token_hash(request.session_token());
   const std::int64_t now = ctx.clock.now_ms();
-  auto find = [token_hash, now](store::Store& s) -> Result<store::UserRecord> {
-    auto user_id = s.find_session(token_hash, now);
-    if (!user_id) return user_id.status();
-    return s.find_user_by_id(*user_id);
-  };
+  auto find = [token_hash, now](store::Store& s) { return s.find_session(token_hash, now); };
   auto user = co_await ctx.worker.run(std::move(find));
   if (!user || user->username != *username) {
     if (!user && user.code() == Code::kUnavailable) {

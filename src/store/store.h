@@ -137,13 +137,15 @@ class Store {
   virtual Result<std::vector<UserRecord>> list_users(std::string_view pattern,
                                                      std::size_t limit) = 0;
 
-  // --- sessions: find_session gives kAuthFailed for an unknown or expired token
+  // --- sessions
   // Applies the writes in order in one transaction (one fsync for a whole batch of logins
   // and logouts) and gives one Status per write: kUnknownUser for a session of an unknown
   // user, kInternal for a token that exists already. Creating a session also purges the
   // sessions that expired before it began. A failure of the database fails the batch.
   virtual Result<std::vector<Status>> write_sessions(std::span<const SessionWrite> writes) = 0;
-  virtual Result<UserId> find_session(std::string_view token_hash, std::int64_t now_ms) = 0;
+  // The user whose session `token_hash` is, read with the session (one query: a token
+  // resume costs one lookup); kAuthFailed for an unknown or expired token.
+  virtual Result<UserRecord> find_session(std::string_view token_hash, std::int64_t now_ms) = 0;
   // One-write batches.
   Status create_session(const SessionRecord& session);
   Status delete_session(std::string_view token_hash);

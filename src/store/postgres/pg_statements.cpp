@@ -29,8 +29,9 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kStatem
     // kInsertSession
     "INSERT INTO sessions (token_hash, user_id, created_ms, expires_ms) "
     "VALUES ($1::bytea, $2::int8, $3::int8, $4::int8)",
-    // kFindSession
-    "SELECT user_id, expires_ms FROM sessions WHERE token_hash = $1::bytea",
+    // kFindSession: the user's columns, then the session's expiry
+    "SELECT " FASTCHAT_USER_COLUMNS
+    ", expires_ms FROM sessions JOIN users ON id = user_id WHERE token_hash = $1::bytea",
     // kDeleteSession
     "DELETE FROM sessions WHERE token_hash = $1::bytea",
 

@@ -252,16 +252,16 @@ Result<std::vector<Status>> PostgresStore::write_sessions(std::span<const Sessio
   return results;
 }
 
-Result<UserId> PostgresStore::find_session(std::string_view token_hash, std::int64_t now_ms) {
-  return run([&](PgConnection& db) -> Result<UserId> {
+Result<UserRecord> PostgresStore::find_session(std::string_view token_hash, std::int64_t now_ms) {
+  return run([&](PgConnection& db) -> Result<UserRecord> {
     std::vector<PgResult> results;
     send(db, Sql::kFindSession, PgParams().bytes(token_hash));
     if (Status s = db.sync(results); !s) return s;
-    if (results[0].rows() == 0) return Result<UserId>(Code::kAuthFailed, "unknown session");
-    if (results[0].int64(0, 1) <= now_ms) {
-      return Result<UserId>(Code::kAuthFailed, "session expired");
+    if (results[0].rows() == 0) return Result<UserRecord>(Code::kAuthFailed, "unknown session");
+    if (results[0].int64(0, 8) <= now_ms) {
+      return Result<UserRecord>(Code::kAuthFailed, "session expired");
     }
-    return results[0].int64(0, 0);
+    return read_user(results[0], 0);
   });
 }
 

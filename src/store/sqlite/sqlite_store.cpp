@@ -34,7 +34,11 @@ constexpr char kListUsers[] =
 constexpr char kPurgeSessions[] = "DELETE FROM sessions WHERE expires_ms <= ?1";
 constexpr char kInsertSession[] =
     "INSERT INTO sessions (token_hash, user_id, created_ms, expires_ms) VALUES (?1, ?2, ?3, ?4)";
-constexpr char kSelectSession[] = "SELECT user_id, expires_ms FROM sessions WHERE token_hash = ?1";
+// The columns of kSelectUserById, then the session's expiry.
+constexpr char kSelectSession[] =
+    "SELECT id, username, auth_verifier, sign_public_key, box_public_key, key_signature, "
+    "acked_seq, last_seq, expires_ms FROM sessions JOIN users ON id = sessions.user_id "
+    "JOIN user_seqs ON user_seqs.user_id = id WHERE token_hash = ?1";
 constexpr char kDeleteSession[] = "DELETE FROM sessions WHERE token_hash = ?1";
 
 // Served by the partial index messages_tombstones, which holds only tombstones.
@@ -297,17 +301,17 @@ Result<std::vector<Status>> SqliteStore::write_sessions(std::span<const SessionW
   return results;
 }
 
-Result<UserId> SqliteStore::find_session(std::string_view token_hash, std::int64_t now_ms) {
+Result<UserRecord> SqliteStore::find_session(std::string_view token_hash, std::int64_t now_ms) {
   auto db = readers_->acquire();
   auto select = db->prepare(kSelectSession);
   if (!select) return select.status();
   select->bind_blob(1, token_hash);
   switch (select->step()) {
     case Step::kRow:
-      if (select->column_int64(1) > now_ms) return select->column_int64(0);
-      return Result<UserId>(Code::kAuthFailed, "session expired");
+      if (select->column_int64(8) > now_ms) return read_user(*select);
+      return Result<UserRecord>(Code::kAuthFailed, "session expired");
     case Step::kDone:
-      return Result<UserId>(Code::kAuthFailed, "unknown session");
+      return Result<UserRecord>(Code::kAuthFailed, "unknown session");
     case Step::kError:
       break;
   }

@@ -48,7 +48,7 @@ class SqliteStore final : public Store {
   Result<std::vector<UserRecord>> list_users(std::string_view pattern, std::size_t limit) override;
 
   Result<std::vector<Status>> write_sessions(std::span<const SessionWrite> writes) override;
-  Result<UserId> find_session(std::string_view token_hash, std::int64_t now_ms) override;
+  Result<UserRecord> find_session(std::string_view token_hash, std::int64_t now_ms) override;
 
   Result<GroupRecord> create_group(std::string_view name, UserId creator,
                                    std::span<const UserId> members) override;

@@ -180,7 +180,7 @@ TEST_F(GroupCommitterTest, SessionWritesQueuedTogetherCommitInOneBatch) {
   EXPECT_EQ(committer.stats().session_writes, static_cast<std::uint64_t>(kLogins + 1));
   auto found = store_->find_session("token-299", 2);
   ASSERT_TRUE(found) << found.status().to_string();
-  EXPECT_EQ(*found, alice_);
+  EXPECT_EQ(found->id, alice_);
 
   std::latch revoked(1);
   committer.enqueue_session_write({store::SessionWrite::Kind::kRevoke, {"token-299", 0, 0, 0}},

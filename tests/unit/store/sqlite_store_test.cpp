@@ -122,7 +122,7 @@ TEST_F(SqliteStoreTest, MigratesAVersion1DatabaseAndKeepsItsData) {
   EXPECT_EQ(bob->last_seq, 1u);
   auto session = store->find_session("\xaa", kNow);
   ASSERT_TRUE(session) << session.status().to_string();
-  EXPECT_EQ(*session, 2);
+  EXPECT_EQ(session->id, 2);
   auto group = store->get_group(7);
   ASSERT_TRUE(group) << group.status().to_string();
   EXPECT_EQ(group->name, "old friends");
