@@ -63,6 +63,10 @@ class Bus {
   // The caller replays this server's own; the bus tells the others.
   virtual void request_resync() = 0;
 
+  // True when every session is on this server (LocalBus): a delivery may then go
+  // straight to this server's sessions instead of through publish_delivery().
+  virtual bool single_node() const = 0;
+
   // Which of `users` are online anywhere; `done` may run on any thread.
   virtual void query_online(std::vector<UserId> users,
                             std::function<void(std::vector<bool>)> done) = 0;

@@ -18,6 +18,7 @@ class LocalBus final : public Bus {
   void session_opened(UserId user, std::string_view username) override;
   void session_closed(UserId user, std::string_view username) override;
   void request_resync() override {}  // no other servers to tell
+  bool single_node() const override { return true; }
   void query_online(std::vector<UserId> users,
                     std::function<void(std::vector<bool>)> done) override;
 

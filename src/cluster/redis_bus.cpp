@@ -306,7 +306,11 @@ void RedisBus::announce_drops() {
   if (!dropped_since_up_ || !connected_) return;
   // Deliveries to other servers were lost: they re-read inboxes.
   dropped_since_up_ = false;
-  commands_->command({"PUBLISH", schema::kPresenceChannel, schema::encode_resync(server_id())});
+  publish_resync(server_id());
+}
+
+void RedisBus::publish_resync(const std::string& lost_by) {
+  commands_->command({"PUBLISH", schema::kPresenceChannel, schema::encode_resync(lost_by)});
 }
 
 void RedisBus::on_server_message(std::string_view payload) {
@@ -605,7 +609,7 @@ void RedisBus::sweep(const std::string& dead_server) {
       // between its commit and its PUBLISH): their recipients elsewhere get them from
       // their inboxes when every server re-reads its sessions' inboxes.
       spdlog::info("redis bus: server '{}' is gone; servers re-read inboxes", dead_server);
-      commands_->command({"PUBLISH", schema::kPresenceChannel, schema::encode_resync(dead_server)});
+      publish_resync(dead_server);
     }
   };
   schema::run_script(*commands_, schema::sweep_script(),

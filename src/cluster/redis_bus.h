@@ -93,6 +93,7 @@ class RedisBus final : public Bus {
   void session_opened(UserId user, std::string_view username) override;
   void session_closed(UserId user, std::string_view username) override;
   void request_resync() override;
+  bool single_node() const override { return false; }
   void query_online(std::vector<UserId> users,
                     std::function<void(std::vector<bool>)> done) override;
 
@@ -143,6 +144,9 @@ class RedisBus final : public Bus {
   void note_dropped(std::size_t n);
   // Publishes "R <id>" when deliveries were dropped and the bus is connected.
   void announce_drops();
+  // Tells every server (this one too, unless `lost_by` is this one) to re-read its
+  // sessions' inboxes: deliveries of `lost_by` may have been lost.
+  void publish_resync(const std::string& lost_by);
   void send_presence(UserId user, const std::string& username, bool open);
   void resync_presence();
   void maintenance();

@@ -1,10 +1,6 @@
 #include "server/login_limiter.h"
 
-#include <asio/async_result.hpp>
-#include <asio/post.hpp>
-#include <asio/this_coro.hpp>
-#include <asio/use_awaitable.hpp>
-#include <memory>
+#include "server/await_callback.h"
 
 namespace fastchat::server {
 
@@ -57,29 +53,18 @@ void MemoryLoginLimiter::record_success(std::string_view username) {
 
 asio::awaitable<bool> login_allowed(LoginLimiter& limiter, std::string username,
                                     std::string address) {
-  auto executor = co_await asio::this_coro::executor;
-  // Named, not written inside the co_await expression (g++ 12; see store_worker.h).
-  auto initiation = [&limiter, executor](auto handler, std::string name, std::string from) {
-    auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-    limiter.allowed(name, from, [shared, executor](bool ok) {
-      asio::post(executor, [shared, ok]() mutable { std::move (*shared)(ok); });
-    });
+  auto start = [&limiter, username = std::move(username), address = std::move(address)](auto done) {
+    limiter.allowed(username, address, std::move(done));
   };
-  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(bool)>(
-      std::move(initiation), asio::use_awaitable, std::move(username), std::move(address));
+  co_return co_await await_callback<bool>(std::move(start));
 }
 
 asio::awaitable<void> record_login_failure(LoginLimiter& limiter, std::string username,
                                            std::string address) {
-  auto executor = co_await asio::this_coro::executor;
-  auto initiation = [&limiter, executor](auto handler, std::string name, std::string from) {
-    auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-    limiter.record_failure(name, from, [shared, executor] {
-      asio::post(executor, [shared]() mutable { std::move (*shared)(); });
-    });
+  auto start = [&limiter, username = std::move(username), address = std::move(address)](auto done) {
+    limiter.record_failure(username, address, [done = std::move(done)] { done(true); });
   };
-  co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
-      std::move(initiation), asio::use_awaitable, std::move(username), std::move(address));
+  co_await await_callback<bool>(std::move(start));  // the answer says only "recorded"
 }
 
 }  // namespace fastchat::server

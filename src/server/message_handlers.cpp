@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include "cluster/local_bus.h"
 #include "common/username.h"
 #include "protocol/error_mapping.h"
 #include "protocol/frame_codec.h"
@@ -24,21 +23,6 @@ constexpr int kMaxKeyWraps = 10'000;
 // beyond it, each recipient's frame is a small head plus the shared fields.
 constexpr std::size_t kMaxWholePushes = 4;
 
-// What normalize_username() would return unchanged.
-bool is_canonical_username(std::string_view name) {
-  if (name.empty() || name.size() > kMaxUsernameLength) return false;
-  for (const char c : name) {
-    const bool ok =
-        (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
-bool bus_is_local(const cluster::Bus& bus) {
-  return dynamic_cast<const cluster::LocalBus*>(&bus) != nullptr;
-}
-
 // Runs on the committer thread, inside its OutboundBatch: push to each recipient,
 // then answer the sender. The push fields every recipient shares (the body above all)
 // are encoded once per message.
@@ -50,7 +34,7 @@ void on_committed(const std::shared_ptr<Session>& session, std::uint64_t request
     const protocol::PushEncoder push(message.message_id.bytes(), sender, message.group_id,
                                      message.body,
                                      static_cast<std::uint64_t>(message.server_time_ms));
-    const bool local = bus_is_local(ctx.bus);
+    const bool local = ctx.bus.single_node();
     const bool whole = outcome->deliveries.size() <= kMaxWholePushes;
     for (const auto& delivery : outcome->deliveries) {
       std::string_view sealed_key;

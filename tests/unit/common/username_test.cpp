@@ -21,5 +21,17 @@ TEST(UsernameTest, RejectsInvalidNames) {
   EXPECT_FALSE(normalize_username(std::string("nul\0x", 5)));
 }
 
+TEST(UsernameTest, CanonicalNamesAreThoseNormalizationKeeps) {
+  for (std::string_view name : {"alice", "a.b-c_9", "x"}) {
+    EXPECT_TRUE(is_canonical_username(name)) << name;
+    EXPECT_EQ(normalize_username(name), name);
+  }
+  EXPECT_TRUE(is_canonical_username(std::string(32, 'z')));
+  for (std::string_view name : {"Alice", "", "has space", "semi;colon"}) {
+    EXPECT_FALSE(is_canonical_username(name)) << name;
+  }
+  EXPECT_FALSE(is_canonical_username(std::string(33, 'z')));
+}
+
 }  // namespace
 }  // namespace fastchat
