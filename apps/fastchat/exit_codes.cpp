@@ -23,6 +23,8 @@ ExitCode exit_code_for(Code code) {
     case Code::kUsernameTaken:
     case Code::kForbidden:
     case Code::kMembershipChanged:
+    case Code::kTooLarge:
+    case Code::kLimitReached:
       return kExitRefused;
     case Code::kUnsupportedVersion:
     case Code::kFrameTooLarge:
@@ -68,6 +70,10 @@ const char* code_id(Code code) {
       return "internal";
     case Code::kNoServer:
       return "no_server";
+    case Code::kTooLarge:
+      return "too_large";
+    case Code::kLimitReached:
+      return "limit_reached";
     case Code::kNotFound:
       return "not_found";
     case Code::kIo:

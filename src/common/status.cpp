@@ -20,6 +20,8 @@ const char* code_name(Code code) {
     case Code::kUnavailable: return "unavailable";
     case Code::kInternal: return "internal error";
     case Code::kNoServer: return "no server available";
+    case Code::kTooLarge: return "too large";
+    case Code::kLimitReached: return "limit reached";
     case Code::kNotFound: return "not found";
     case Code::kIo: return "i/o error";
     case Code::kCrypto: return "crypto error";

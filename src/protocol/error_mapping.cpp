@@ -25,6 +25,8 @@ constexpr Pair kPairs[] = {
     {Code::kUnavailable, wire::UNAVAILABLE},
     {Code::kInternal, wire::INTERNAL},
     {Code::kNoServer, wire::NO_SERVER},
+    {Code::kTooLarge, wire::TOO_LARGE},
+    {Code::kLimitReached, wire::LIMIT_REACHED},
 };
 
 }  // namespace

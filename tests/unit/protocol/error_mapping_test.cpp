@@ -8,7 +8,7 @@ namespace {
 TEST(ErrorMappingTest, WireCodesRoundTrip) {
   for (Code code : {Code::kBadRequest, Code::kUnsupportedVersion, Code::kAuthFailed,
                     Code::kUnknownUser, Code::kMembershipChanged, Code::kUnavailable,
-                    Code::kNoServer}) {
+                    Code::kNoServer, Code::kTooLarge, Code::kLimitReached}) {
     EXPECT_EQ(from_wire(to_wire(code)), code);
   }
 }
