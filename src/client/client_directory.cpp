@@ -8,6 +8,14 @@ namespace fastchat::client {
 
 namespace {
 
+// Bounds on following page cursors, so a server cannot keep a client paging forever.
+constexpr std::size_t kMaxListedUsers = 5'000;
+constexpr int kMaxPages = 1'000;
+
+Status bad_page(std::string_view what) {
+  return Status(Code::kBadRequest, "the server sent a bad page of " + std::string(what));
+}
+
 GroupInfo to_group_info(const wire::GroupInfo& in) {
   GroupInfo out;
   out.id = in.group_id();
@@ -21,14 +29,21 @@ GroupInfo to_group_info(const wire::GroupInfo& in) {
 }  // namespace
 
 asio::awaitable<Result<std::vector<UserInfo>>> Client::Impl::list_users(std::string pattern) {
-  wire::Frame frame;
-  frame.mutable_list_users()->set_pattern(std::move(pattern));
-  auto reply = co_await call(std::move(frame));
-  if (!reply) co_return reply.status();
-  if (!reply->has_user_list()) co_return Status(Code::kBadRequest, "expected UserList");
   std::vector<UserInfo> users;
-  for (const auto& u : reply->user_list().users())
-    users.push_back(UserInfo{u.username(), u.online()});
+  for (bool more = true; more && users.size() < kMaxListedUsers;) {
+    wire::Frame frame;
+    frame.mutable_list_users()->set_pattern(pattern);
+    if (!users.empty()) frame.mutable_list_users()->set_after(users.back().username);
+    auto reply = co_await call(std::move(frame));
+    if (!reply) co_return reply.status();
+    if (!reply->has_user_list()) co_return Status(Code::kBadRequest, "expected UserList");
+    const auto& page = reply->user_list();
+    for (const auto& u : page.users()) {
+      if (!users.empty() && u.username() <= users.back().username) co_return bad_page("users");
+      users.push_back(UserInfo{u.username(), u.online()});
+    }
+    more = page.has_more() && page.users_size() > 0;
+  }
   co_return users;
 }
 
@@ -64,18 +79,48 @@ asio::awaitable<Result<GroupInfo>> Client::Impl::group_call(wire::Frame frame) {
   auto reply = co_await call(std::move(frame));
   if (!reply) co_return reply.status();
   if (!reply->has_group_info()) co_return Status(Code::kBadRequest, "expected GroupInfo");
-  co_return to_group_info(reply->group_info());
+  co_return co_await complete_members(to_group_info(reply->group_info()),
+                                      reply->group_info().more_members());
+}
+
+asio::awaitable<Result<GroupInfo>> Client::Impl::complete_members(GroupInfo group, bool more) {
+  for (int pages = 0; more; ++pages) {
+    if (pages == kMaxPages || group.members.empty()) co_return bad_page("group members");
+    wire::Frame frame;
+    frame.mutable_get_group()->set_group_id(group.id);
+    frame.mutable_get_group()->set_members_after(group.members.back().username);
+    auto reply = co_await call(std::move(frame));
+    if (!reply) co_return reply.status();
+    if (!reply->has_group_info()) co_return Status(Code::kBadRequest, "expected GroupInfo");
+    const auto& page = reply->group_info();
+    if (page.members_size() == 0 && page.more_members()) co_return bad_page("group members");
+    for (const auto& m : page.members()) {
+      if (m.username() <= group.members.back().username) co_return bad_page("group members");
+      group.members.push_back(GroupMemberInfo{m.username(), m.admin()});
+    }
+    more = page.more_members();
+  }
+  co_return group;
 }
 
 asio::awaitable<Result<std::vector<GroupInfo>>> Client::Impl::list_groups() {
-  wire::Frame frame;
-  frame.mutable_list_groups();
-  auto reply = co_await call(std::move(frame));
-  if (!reply) co_return reply.status();
-  if (!reply->has_group_list()) co_return Status(Code::kBadRequest, "expected GroupList");
   std::vector<GroupInfo> groups;
-  for (const auto& g : reply->group_list().groups())
-    groups.push_back(to_group_info(g));
+  for (int pages = 0;; ++pages) {
+    if (pages == kMaxPages) co_return bad_page("groups");
+    wire::Frame frame;
+    frame.mutable_list_groups()->set_after_group_id(groups.empty() ? 0 : groups.back().id);
+    auto reply = co_await call(std::move(frame));
+    if (!reply) co_return reply.status();
+    if (!reply->has_group_list()) co_return Status(Code::kBadRequest, "expected GroupList");
+    const auto& page = reply->group_list();
+    for (const auto& g : page.groups()) {
+      if (!groups.empty() && g.group_id() <= groups.back().id) co_return bad_page("groups");
+      auto group = co_await complete_members(to_group_info(g), g.more_members());
+      if (!group) co_return group.status();
+      groups.push_back(std::move(*group));
+    }
+    if (!page.has_more() || page.groups_size() == 0) break;
+  }
   co_return groups;
 }
 

@@ -71,7 +71,9 @@ class Client::Impl {
   asio::awaitable<Result<std::vector<UserInfo>>> list_users(std::string pattern);
   asio::awaitable<Result<std::vector<UserInfo>>> watch_presence(std::vector<std::string> users);
   asio::awaitable<Result<std::string>> fingerprint(std::string username);
+  // A request answered with a GroupInfo; members the reply left out are fetched.
   asio::awaitable<Result<GroupInfo>> group_call(wire::Frame frame);
+  asio::awaitable<Result<GroupInfo>> complete_members(GroupInfo group, bool more);
   asio::awaitable<Result<std::vector<GroupInfo>>> list_groups();
   asio::awaitable<Result<GroupId>> resolve_group(std::string name_or_id);
 

@@ -161,6 +161,9 @@ asio::awaitable<Result<bool>> Client::Impl::process_item(const wire::InboxMessag
     cursor_.mark_done(seq);
     return false;
   };
+  if (item.undeliverable()) {
+    co_return drop(Status(Code::kTooLarge, "stored too large for any frame; the server sent a notice"));
+  }
 
   auto content = co_await open_item(item, *sender);
   if (!history_ || !files_) co_return Status(Code::kNotAuthenticated, "logged out meanwhile");

@@ -137,7 +137,7 @@ asio::awaitable<Result<ChatMessage>> Client::Impl::send_group_text(GroupId group
   for (;;) {
     wire::Frame get;
     get.mutable_get_group()->set_group_id(group);
-    auto info = co_await call(std::move(get));
+    auto info = co_await group_call(std::move(get));
     if (!info) {
       // The connection broke before the message went out: wait for the reconnect and
       // start over, as send_with_retry does for the Send itself.
@@ -151,14 +151,13 @@ asio::awaitable<Result<ChatMessage>> Client::Impl::send_group_text(GroupId group
       }
       co_return info.status();
     }
-    if (!info->has_group_info()) co_return Status(Code::kBadRequest, "expected GroupInfo");
     std::vector<std::string> members;
     bool member = false;
-    for (const auto& m : info->group_info().members()) {
-      if (m.username() == username_) {
+    for (auto& m : info->members) {
+      if (m.username == username_) {
         member = true;
       } else {
-        members.push_back(m.username());
+        members.push_back(std::move(m.username));
       }
     }
     if (!member) co_return Status(Code::kForbidden, "you are not a member of this group");

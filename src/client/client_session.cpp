@@ -216,7 +216,7 @@ void Client::Impl::drop_session() {
 asio::awaitable<Status> Client::Impl::register_account(std::string username,
                                                        crypto::SecretBytes password) {
   auto name = normalize_username(username);
-  if (!name) co_return invalid_username();
+  if (!name || !is_registrable_username(*name)) co_return Status(Code::kInvalidUsername, kUsernameRule);
   if (password.empty()) co_return Status(Code::kBadRequest, "the password is empty");
   auto guard = co_await inbox_lock_.lock();
   drop_session();

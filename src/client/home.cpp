@@ -55,6 +55,9 @@ Status io_error(const std::string& what, const std::string& path) {
 }  // namespace
 
 std::string HomeLayout::user_dir(std::string_view username) const {
+  // "." and ".." (accounts from before they were refused) must not name the users
+  // folder or the home itself: '@' is in no username, so nothing else maps there.
+  if (username == "." || username == "..") return home_ + "/users/@" + std::string(username);
   return home_ + "/users/" + std::string(username);
 }
 

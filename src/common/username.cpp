@@ -31,4 +31,8 @@ bool is_canonical_username(std::string_view name) {
   return valid_length(name) && std::all_of(name.begin(), name.end(), canonical_char);
 }
 
+bool is_registrable_username(std::string_view name) {
+  return is_canonical_username(name) && name != "." && name != ".." && name.front() != '-';
+}
+
 }  // namespace fastchat

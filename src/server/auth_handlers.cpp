@@ -82,9 +82,8 @@ asio::awaitable<void> handle_register(std::shared_ptr<Session> session, std::uin
   if (!check_not_logged_in(*session, request_id)) co_return;
   auto& ctx = session->context();
   auto username = normalize_username(request.username());
-  if (!username) {
-    session->send_error(request_id,
-                        Status(Code::kInvalidUsername, "use 1-32 characters of a-z 0-9 _ . -"));
+  if (!username || !is_registrable_username(*username)) {
+    session->send_error(request_id, Status(Code::kInvalidUsername, kUsernameRule));
     co_return;
   }
   if (request.auth_key().size() != kAuthKeyBytes) {

@@ -34,7 +34,13 @@ asio::awaitable<void> handle_list_users(std::shared_ptr<Session> session, std::u
   }
   std::size_t limit = request.limit() == 0 ? kDefaultListLimit : request.limit();
   limit = std::min(limit, kMaxListLimit);
-  auto query = [pattern, limit](store::Store& s) { return s.list_users(pattern, limit); };
+  std::string after = request.after();
+  for (char& c : after) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  auto query = [pattern, limit, after](store::Store& s) {
+    return s.list_users(pattern, limit, after);
+  };
   auto users = co_await ctx.worker.run(std::move(query));
   if (!users) {
     session->send_error(request_id, users.status());
@@ -53,6 +59,7 @@ asio::awaitable<void> handle_list_users(std::shared_ptr<Session> session, std::u
     entry->set_username((*users)[i].username);
     entry->set_online(i < online.size() && online[i]);
   }
+  list->set_has_more(users->size() == limit);  // 500 names of 32 bytes: far below a frame
   session->send(reply);
 }
 

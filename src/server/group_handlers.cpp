@@ -1,5 +1,10 @@
 #include "server/group_handlers.h"
 
+#include <google/protobuf/io/coded_stream.h>
+
+#include <algorithm>
+
+#include "protocol/frame_codec.h"
 #include "server/directory_handlers.h"
 #include "server/session.h"
 
@@ -9,22 +14,72 @@ namespace {
 
 constexpr std::size_t kMaxGroupNameBytes = 64;
 constexpr int kMaxInitialMembers = 1000;
+constexpr std::size_t kGroupsPerPage = 100;
+// A reply's room for GroupInfo/GroupList content: the frame less its request id, tags
+// and lengths.
+constexpr std::size_t kReplyBudget = protocol::kMaxFrameBytes - 64;
 
-void fill_group(wire::GroupInfo& out, const store::GroupRecord& group) {
-  out.set_group_id(group.id);
-  out.set_name(group.name);
-  for (const auto& m : group.members) {
-    auto* member = out.add_members();
-    member->set_username(m.username);
-    member->set_admin(m.admin);
-  }
+std::size_t reply_budget(const ServerContext& ctx) {
+  const std::size_t configured = ctx.config.max_reply_bytes;
+  return configured == 0 ? kReplyBudget : std::min(configured, kReplyBudget);
 }
 
-void reply_group(Session& session, std::uint64_t request_id, const store::GroupRecord& group) {
+// The bytes a field of `size` bytes takes inside its parent (tag, length, content).
+std::size_t field_bytes(std::size_t size) {
+  return 2 + google::protobuf::io::CodedOutputStream::VarintSize64(size) + size;
+}
+
+// Fills `out` with `group` and as many of its members (in username order, after
+// `members_after`) as fit `budget` bytes, setting more_members when some are left
+// for another GetGroup. Returns the encoded size of `out`.
+std::size_t fill_group(wire::GroupInfo& out, store::GroupRecord& group,
+                       std::string_view members_after, std::size_t budget) {
+  out.set_group_id(group.id);
+  out.set_name(group.name);
+  out.set_member_count(static_cast<std::uint32_t>(group.members.size()));
+  std::sort(group.members.begin(), group.members.end(),
+            [](const auto& a, const auto& b) { return a.username < b.username; });
+  auto first = std::upper_bound(
+      group.members.begin(), group.members.end(), members_after,
+      [](std::string_view after, const auto& m) { return after < std::string_view(m.username); });
+  std::size_t bytes = out.ByteSizeLong() + 2;  // and more_members, should it be set
+  for (auto it = first; it != group.members.end(); ++it) {
+    wire::GroupMember member;
+    member.set_username(it->username);
+    member.set_admin(it->admin);
+    const std::size_t size = field_bytes(member.ByteSizeLong());
+    if (bytes + size > budget) {
+      out.set_more_members(true);
+      break;
+    }
+    bytes += size;
+    *out.add_members() = std::move(member);
+  }
+  return bytes;
+}
+
+void reply_group(Session& session, std::uint64_t request_id, store::GroupRecord& group,
+                 std::string_view members_after = {}) {
   wire::Frame reply;
   reply.set_request_id(request_id);
-  fill_group(*reply.mutable_group_info(), group);
+  fill_group(*reply.mutable_group_info(), group, members_after, reply_budget(session.context()));
   session.send(reply);
+}
+
+// LIMIT_REACHED naming the first of `users` that is in `max` groups already.
+asio::awaitable<Status> check_group_counts(ServerContext& ctx, std::vector<UserId> users) {
+  auto count = [users](store::Store& s) { return s.count_groups(users); };
+  auto counts = co_await ctx.worker.run(std::move(count));
+  if (!counts) co_return counts.status();
+  const std::size_t max = ctx.config.max_groups_per_user;
+  for (std::size_t i = 0; i < counts->size() && i < users.size(); ++i) {
+    if ((*counts)[i] < max) continue;
+    auto name = ctx.directory.name_of(users[i]);
+    co_return Status(Code::kLimitReached, (name ? *name : std::string("a member")) +
+                                              " is in " + std::to_string(max) +
+                                              " groups, the most this server allows");
+  }
+  co_return Status::ok();
 }
 
 const store::GroupMemberRecord* find_member(const store::GroupRecord& group, UserId user) {
@@ -88,6 +143,20 @@ asio::awaitable<void> handle_create_group(std::shared_ptr<Session> session,
       members.push_back(*id);
     }
   }
+  if (members.size() + 1 > ctx.config.max_group_members) {
+    session->send_error(request_id,
+                        Status(Code::kLimitReached, "a group can have at most " +
+                                                        std::to_string(ctx.config.max_group_members) +
+                                                        " members"));
+    co_return;
+  }
+  std::vector<UserId> everyone = members;
+  everyone.push_back(session->user_id());
+  auto check = check_group_counts(ctx, std::move(everyone));
+  if (Status room = co_await std::move(check); !room) {
+    session->send_error(request_id, room);
+    co_return;
+  }
   auto create = [name = request.name(), creator = session->user_id(), members](store::Store& s) {
     return s.create_group(name, creator, members);
   };
@@ -106,12 +175,14 @@ asio::awaitable<void> handle_get_group(std::shared_ptr<Session> session, std::ui
     session->send_error(request_id, group.status());
     co_return;
   }
-  reply_group(*session, request_id, *group);
+  reply_group(*session, request_id, *group, request.members_after());
 }
 
 asio::awaitable<void> handle_list_groups(std::shared_ptr<Session> session,
-                                         std::uint64_t request_id) {
-  auto query = [user = session->user_id()](store::Store& s) { return s.list_groups(user); };
+                                         std::uint64_t request_id, wire::ListGroups request) {
+  auto query = [user = session->user_id(), after = request.after_group_id()](store::Store& s) {
+    return s.list_groups(user, after, kGroupsPerPage);
+  };
   auto groups = co_await session->context().worker.run(std::move(query));
   if (!groups) {
     session->send_error(request_id, groups.status());
@@ -120,8 +191,22 @@ asio::awaitable<void> handle_list_groups(std::shared_ptr<Session> session,
   wire::Frame reply;
   reply.set_request_id(request_id);
   auto* list = reply.mutable_group_list();
-  for (const auto& g : *groups)
-    fill_group(*list->add_groups(), g);
+  // Cut by encoded size: a group that does not fit ends the page, unless it is the
+  // first, which then comes with as many members as fit (GetGroup has the rest).
+  const std::size_t budget = reply_budget(session->context());
+  std::size_t bytes = 0;
+  bool cut = false;
+  for (auto& group : *groups) {
+    wire::GroupInfo info;
+    const std::size_t size = field_bytes(fill_group(info, group, {}, budget - bytes));
+    if (list->groups_size() > 0 && (info.more_members() || bytes + size > budget)) {
+      cut = true;
+      break;
+    }
+    bytes += size;
+    *list->add_groups() = std::move(info);
+  }
+  list->set_has_more(cut || groups->size() == kGroupsPerPage);
   session->send(reply);
 }
 
@@ -136,10 +221,26 @@ asio::awaitable<void> handle_add_member(std::shared_ptr<Session> session, std::u
     session->send_error(request_id, Status(Code::kForbidden, "only admins add members"));
     co_return;
   }
-  auto user = co_await resolve_user(session->context(), request.username());
+  auto& ctx = session->context();
+  auto user = co_await resolve_user(ctx, request.username());
   if (!user) {
     session->send_error(request_id, user.status());
     co_return;
+  }
+  if (!find_member(*group, *user)) {  // adding a member again is a no-op, not a new one
+    if (group->members.size() >= ctx.config.max_group_members) {
+      session->send_error(request_id, Status(Code::kLimitReached,
+                                             "the group has " +
+                                                 std::to_string(ctx.config.max_group_members) +
+                                                 " members, the most this server allows"));
+      co_return;
+    }
+    // Named first: no temporaries inside a co_await expression (g++ 12).
+    auto check = check_group_counts(ctx, std::vector<UserId>{*user});
+    if (Status room = co_await std::move(check); !room) {
+      session->send_error(request_id, room);
+      co_return;
+    }
   }
   auto add = [gid = group->id, uid = *user](store::Store& s) { return s.add_member(gid, uid); };
   co_await change_membership(session, request_id, group->id, add);

@@ -6,6 +6,7 @@
 #include <asio/detached.hpp>
 
 #include "protocol/frame_codec.h"
+#include "protocol/inbox_limits.h"
 #include "server/inbox_message.h"
 #include "server/outbound_batch.h"
 #include "server/session.h"
@@ -17,6 +18,7 @@ namespace {
 std::shared_ptr<const std::string> encode_push(store::InboxItem& item) {
   wire::Frame push;
   to_inbox_message(std::move(item), *push.mutable_message());
+  protocol::strip_if_undeliverable(*push.mutable_message());
   return std::make_shared<const std::string>(protocol::encode_frame(push));
 }
 

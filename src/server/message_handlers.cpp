@@ -2,9 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "common/username.h"
 #include "protocol/error_mapping.h"
 #include "protocol/frame_codec.h"
+#include "protocol/inbox_limits.h"
 #include "protocol/push_codec.h"
 #include "server/directory_handlers.h"
 #include "server/inbox_message.h"
@@ -106,6 +109,18 @@ asio::awaitable<void> submit_send(std::shared_ptr<Session> session, std::uint64_
     reject(Status(Code::kBadRequest, "too many key wraps"));
     co_return;
   }
+  // Accept only what can reach every recipient: the push with the largest key wrap
+  // must fit one frame, also as the only message of a Sync page.
+  std::size_t largest_wrap = 0;
+  for (const auto& wrap : send.key_wraps())
+    largest_wrap = std::max(largest_wrap, wrap.sealed_key().size());
+  if (protocol::inbox_message_bound(session->username().size(), send.body().size(),
+                                    largest_wrap) > protocol::kMaxInboxMessageBytes) {
+    reject(Status(Code::kTooLarge,
+                  "message too large: body and key wrap must fit one 1 MiB frame; send files in "
+                  "chunks"));
+    co_return;
+  }
   store::OutgoingMessage message;
   message.sender = session->user_id();
   message.message_id = *message_id;
@@ -181,18 +196,27 @@ asio::awaitable<void> handle_sync(std::shared_ptr<Session> session, std::uint64_
   wire::Frame reply;
   reply.set_request_id(request_id);
   auto* page = reply.mutable_sync_page();
-  // Keep the page inside one frame; whatever does not fit comes in the next page.
-  constexpr std::size_t kPageBudget = protocol::kMaxFrameBytes - 64 * 1024;
+  // The page is cut by encoded size, so it always fits one frame; whatever does not
+  // fit comes in the next page. A stored message too large for any frame goes out as
+  // an `undeliverable` notice, so it cannot block the inbox behind it.
+  constexpr std::size_t kPageBudget = protocol::kMaxFrameBytes - protocol::kSyncPageOverheadBytes;
   std::size_t bytes = 0;
   bool trimmed = false;
+  wire::InboxMessage message;
   for (auto& item : *items) {
-    const std::size_t size = item.body.size() + item.sealed_key.size() + item.sender.size() + 64;
+    to_inbox_message(std::move(item), message);
+    if (protocol::strip_if_undeliverable(message)) {
+      spdlog::warn("inbox of '{}': seq {} is too large for a frame; sent as undeliverable",
+                   session->username(), message.seq());
+    }
+    const std::size_t size = protocol::sync_page_item_bytes(message);
     if (page->messages_size() > 0 && bytes + size > kPageBudget) {
       trimmed = true;
       break;
     }
     bytes += size;
-    to_inbox_message(std::move(item), *page->add_messages());
+    page->add_messages()->Swap(&message);
+    message.Clear();
   }
   page->set_has_more(trimmed || items->size() == limit);
   // The client has everything up to after_seq, and the page holds everything after it

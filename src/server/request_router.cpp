@@ -125,7 +125,7 @@ void route_frame(const std::shared_ptr<Session>& session, wire::Frame&& frame) {
     case wire::Frame::kGetGroup:
       return spawn_request(session, handle_get_group(session, id, frame.get_group()));
     case wire::Frame::kListGroups:
-      return spawn_request(session, handle_list_groups(session, id));
+      return spawn_request(session, handle_list_groups(session, id, frame.list_groups()));
     case wire::Frame::kAddMember:
       return spawn_request(session,
                            handle_add_member(session, id, std::move(*frame.mutable_add_member())));

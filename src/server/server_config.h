@@ -29,6 +29,10 @@ struct ServerConfig {
   std::size_t max_connections = 200'000;
   std::size_t max_commit_batch = 4096;
   int handshake_timeout_ms = 30'000;  // time to log in after connecting
+  // Caps (LIMIT_REACHED beyond them). Joining needs no consent, so the first also
+  // bounds what anyone can make another user carry.
+  std::size_t max_groups_per_user = 2'000;
+  std::size_t max_group_members = 10'000;
   // How long after its commit a message's id still makes a retry a duplicate, once
   // every recipient acknowledged it (docs/protocol.md, "Delivery"); swept this often.
   std::int64_t dedupe_window_s = 24 * 60 * 60;
@@ -38,6 +42,9 @@ struct ServerConfig {
   std::string server_id;     // unique in the cluster; empty: PUBLIC_HOST:PORT
   std::string admin_listen;  // HOST:PORT for /metrics and /healthz; empty: none
   LoginLimits login_limits;
+  // Tests only (no flag): the room for a group reply's content, so that paging can be
+  // tested with small groups. 0: one frame's worth.
+  std::size_t max_reply_bytes = 0;
   // Tests only (no flag): adjusts the Redis bus's options before it is created.
   std::function<void(cluster::RedisBusOptions&)> tune_redis_bus;
 };

@@ -76,6 +76,14 @@ void Session::on_readable(asio::error_code ec) {
       decoder_.release_if_empty();
       break;
     }
+    if (ec == asio::error::eof) {
+      // A half-close (FIN): the client sent everything it will. Its requests still
+      // get their answers; the connection closes once they are written.
+      decoder_.release_if_empty();
+      peer_closed_ = true;
+      if (inflight_ == 0) close_after_flush();
+      return;
+    }
     if (ec) {
       decoder_.release_if_empty();
       if (!close_after_flush_) close();
@@ -117,6 +125,10 @@ bool Session::decode_frames() {
 
 void Session::end_request() {
   --inflight_;
+  if (peer_closed_) {
+    if (inflight_ == 0 && !close_after_flush_) close_after_flush();
+    return;
+  }
   if (reading_paused_ && inflight_ < kMaxInflight && !closed_) {
     reading_paused_ = false;
     wait_readable();
@@ -157,9 +169,15 @@ void Session::flush_queued() {
 void Session::send(const wire::Frame& frame) {
   if (closed_) return;
   if (!protocol::append_frame(outbound_, frame)) {
-    spdlog::error("dropping an oversized outbound frame (type {})",
+    // Replies are bounded by their handlers; should one still not fit, its request
+    // gets an error rather than no answer.
+    spdlog::error("an outbound frame (type {}) does not fit a frame",
                   static_cast<int>(frame.body_case()));
-    return;
+    if (frame.request_id() == 0) return;
+    wire::Frame error;
+    protocol::set_error(error, frame.request_id(),
+                        Status(Code::kTooLarge, "the reply does not fit one frame"));
+    if (!protocol::append_frame(outbound_, error)) return;
   }
   schedule_flush();
 }

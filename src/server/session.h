@@ -112,6 +112,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool closed_ = false;
   bool hello_done_ = false;
   bool reading_paused_ = false;  // kMaxInflight requests in progress
+  bool peer_closed_ = false;     // the client half-closed: answer, then close
   std::size_t inflight_ = 0;
   UserId user_id_ = 0;
   std::string username_;

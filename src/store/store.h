@@ -133,9 +133,10 @@ class Store {
   virtual Result<UserId> create_user(const NewUser& user) = 0;
   virtual Result<UserRecord> find_user(std::string_view username) = 0;
   virtual Result<UserRecord> find_user_by_id(UserId id) = 0;
-  // Users whose name contains `pattern` (all when empty), by name, at most `limit`.
-  virtual Result<std::vector<UserRecord>> list_users(std::string_view pattern,
-                                                     std::size_t limit) = 0;
+  // Users whose name contains `pattern` (all when empty) and sorts after `after` (a
+  // page cursor; empty: from the start), by name, at most `limit`.
+  virtual Result<std::vector<UserRecord>> list_users(std::string_view pattern, std::size_t limit,
+                                                     std::string_view after = {}) = 0;
 
   // --- sessions
   // Applies the writes in order in one transaction (one fsync for a whole batch of logins
@@ -155,7 +156,11 @@ class Store {
   virtual Result<GroupRecord> create_group(std::string_view name, UserId creator,
                                            std::span<const UserId> members) = 0;
   virtual Result<GroupRecord> get_group(GroupId id) = 0;
-  virtual Result<std::vector<GroupRecord>> list_groups(UserId member) = 0;
+  // The groups `member` is in whose id is above `after_group_id`, by id, at most `limit`.
+  virtual Result<std::vector<GroupRecord>> list_groups(UserId member, GroupId after_group_id,
+                                                       std::size_t limit) = 0;
+  // How many groups each of `users` is in, in the order of `users` (0 for unknown users).
+  virtual Result<std::vector<std::size_t>> count_groups(std::span<const UserId> users) = 0;
   // Adding a member twice is a no-op.
   virtual Status add_member(GroupId group, UserId user) = 0;
   // Removing a non-member is a no-op. When the last admin goes, the longest-standing

@@ -320,6 +320,48 @@ TEST_F(ClientE2ETest, GroupWithSomeMembersOffline) {
   EXPECT_EQ(bob.inbox.messages().back().text, "thanks");
 }
 
+// Replies so small that every member list comes in pages: the client follows them
+// for create, get, list and group sends alike.
+class ClientE2ESmallRepliesTest : public ClientE2ETest {
+ protected:
+  void configure(server::ServerConfig& config) override { config.max_reply_bytes = 40; }
+};
+
+TEST_F(ClientE2ESmallRepliesTest, MemberListsInPagesAreFollowedToTheEnd) {
+  auto& alice = peer("alice");
+  auto& bob = peer("bob");
+  auto& carol = peer("carol");
+  auto& dave = peer("dave");
+  for (Peer* p : {&alice, &bob, &carol, &dave})
+    register_account(*p);
+  start(dave);
+  auto group = await(alice.client->create_group("four", {"bob", "carol", "dave"}));
+  ASSERT_TRUE(group) << group.status().to_string();
+  const std::vector<std::string> all{"alice", "bob", "carol", "dave"};
+  auto names = [](const client::GroupInfo& g) {
+    std::vector<std::string> out;
+    for (const auto& m : g.members)
+      out.push_back(m.username);
+    return out;
+  };
+  EXPECT_EQ(names(*group), all);
+  auto got = await(bob.client->get_group(group->id));
+  ASSERT_TRUE(got) << got.status().to_string();
+  EXPECT_EQ(names(*got), all);
+  auto second = await(bob.client->create_group("two", {"alice"}));
+  ASSERT_TRUE(second) << second.status().to_string();
+  auto listed = await(alice.client->list_groups());
+  ASSERT_TRUE(listed) << listed.status().to_string();
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ(names((*listed)[0]), all);
+  EXPECT_EQ(names((*listed)[1]), (std::vector<std::string>{"alice", "bob"}));
+
+  auto sent = await(alice.client->send_group_text(group->id, "to all four"));
+  ASSERT_TRUE(sent) << sent.status().to_string();
+  ASSERT_TRUE(dave.inbox.wait_for(1));
+  EXPECT_EQ(dave.inbox.messages()[0].text, "to all four");
+}
+
 // The recipient's connection is reset several times while messages flow; run()
 // reconnects and resumes. Nothing is lost and nothing is reported twice.
 TEST_F(ClientE2ETest, ARecipientCutOffMidStreamLosesNothingAndSeesNothingTwice) {

@@ -21,7 +21,7 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kStatem
     // kListUsers: $1 is a LIKE pattern with \ escapes
     "SELECT " FASTCHAT_USER_COLUMNS
     " FROM users WHERE lower(username) LIKE lower($1::text) "
-    "ESCAPE '\\' ORDER BY lower(username) LIMIT $2::int8",
+    "ESCAPE '\\' AND lower(username) > lower($3::text) ORDER BY lower(username) LIMIT $2::int8",
     // kUserExists
     "SELECT 1 FROM users WHERE id = $1::int8",
     // kPurgeSessions
@@ -57,7 +57,12 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kStatem
     "JOIN chat_groups AS g ON g.id = me.group_id "
     "JOIN group_members AS m ON m.group_id = me.group_id "
     "JOIN users AS u ON u.id = m.user_id "
-    "WHERE me.user_id = $1::int8 ORDER BY g.id, m.id",
+    "WHERE me.user_id = $1::int8 AND me.group_id IN (SELECT group_id FROM group_members "
+    "  WHERE user_id = $1::int8 AND group_id > $2::int8 ORDER BY group_id LIMIT $3::int8) "
+    "ORDER BY g.id, m.id",
+    // kCountGroups: one row per given user, in the order given
+    "SELECT (SELECT count(*) FROM group_members WHERE user_id = u.id) "
+    "FROM unnest($1::int8[]) WITH ORDINALITY AS u (id, ord) ORDER BY u.ord",
     // kLockGroup: membership changes take the group row exclusively; commits share it
     // (kLockGroups), so a message is checked against the membership it commits under.
     "SELECT 1 FROM chat_groups WHERE id = $1::int8 FOR NO KEY UPDATE",

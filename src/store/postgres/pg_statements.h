@@ -25,6 +25,7 @@ enum class Sql : int {
   kCreateGroup,
   kLoadGroup,
   kListGroups,
+  kCountGroups,
   kLockGroup,
   kAddMember,
   kRemoveMember,

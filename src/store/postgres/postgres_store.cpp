@@ -11,18 +11,14 @@
 #include "store/postgres/pg_migrations.h"
 #include "store/postgres/pg_pool.h"
 #include "store/postgres/pg_statements.h"
+#include "store/sql_int.h"
 
 namespace fastchat::store::postgres {
 namespace {
 
-constexpr std::int64_t kMaxInt64 = std::numeric_limits<std::int64_t>::max();
+constexpr std::int64_t kMaxInt64 = kMaxSqlInt64;
 constexpr char kUniqueViolation[] = "23505";
 constexpr char kForeignKeyViolation[] = "23503";
-
-template <typename T>
-std::int64_t clamp_to_int64(T value) {
-  return static_cast<std::int64_t>(std::min<std::uint64_t>(value, kMaxInt64));
-}
 
 // GroupId is unsigned, PostgreSQL's bigint signed: ids past INT64_MAX never exist.
 bool storable_group_id(GroupId id) {
@@ -168,12 +164,13 @@ Result<UserRecord> PostgresStore::find_user_by_id(UserId id) {
 }
 
 Result<std::vector<UserRecord>> PostgresStore::list_users(std::string_view pattern,
-                                                          std::size_t limit) {
+                                                          std::size_t limit,
+                                                          std::string_view after) {
   if (limit == 0) return std::vector<UserRecord>();
   const std::string like = contains_pattern(pattern);
   return run([&](PgConnection& db) -> Result<std::vector<UserRecord>> {
     std::vector<PgResult> results;
-    send(db, Sql::kListUsers, PgParams().bytes(like).int64(clamp_to_int64(limit)));
+    send(db, Sql::kListUsers, PgParams().bytes(like).int64(clamp_to_int64(limit)).bytes(after));
     if (Status s = db.sync(results); !s) return s;
     std::vector<UserRecord> users;
     users.reserve(static_cast<std::size_t>(results[0].rows()));
@@ -314,10 +311,13 @@ Result<GroupRecord> PostgresStore::get_group(GroupId id) {
   });
 }
 
-Result<std::vector<GroupRecord>> PostgresStore::list_groups(UserId member) {
+Result<std::vector<GroupRecord>> PostgresStore::list_groups(UserId member, GroupId after_group_id,
+                                                           std::size_t limit) {
   return run([&](PgConnection& db) -> Result<std::vector<GroupRecord>> {
     std::vector<PgResult> results;
-    send(db, Sql::kListGroups, PgParams().int64(member));
+    send(db, Sql::kListGroups,
+         PgParams().int64(member).int64(clamp_to_int64(after_group_id)).int64(
+             clamp_to_int64(limit)));
     send(db, Sql::kUserExists, PgParams().int64(member));
     if (Status s = db.sync(results); !s) return s;
     const PgResult& rows = results[0];
@@ -336,6 +336,20 @@ Result<std::vector<GroupRecord>> PostgresStore::list_groups(UserId member) {
       return Result<std::vector<GroupRecord>>(Code::kUnknownUser, "unknown user");
     }
     return groups;
+  });
+}
+
+Result<std::vector<std::size_t>> PostgresStore::count_groups(std::span<const UserId> users) {
+  const std::vector<std::int64_t> ids(users.begin(), users.end());
+  return run([&](PgConnection& db) -> Result<std::vector<std::size_t>> {
+    std::vector<PgResult> results;
+    send(db, Sql::kCountGroups, PgParams().int64_array(ids));
+    if (Status s = db.sync(results); !s) return s;
+    std::vector<std::size_t> counts;
+    counts.reserve(ids.size());
+    for (int row = 0; row < results[0].rows(); ++row)
+      counts.push_back(static_cast<std::size_t>(results[0].int64(row, 0)));
+    return counts;
   });
 }
 

@@ -11,6 +11,7 @@
 #include "store/sqlite/message_writer.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/transaction.h"
+#include "store/sql_int.h"
 
 namespace fastchat::store::sqlite {
 namespace {
@@ -29,7 +30,7 @@ constexpr char kSelectUserById[] =
 constexpr char kListUsers[] =
     "SELECT id, username, auth_verifier, sign_public_key, box_public_key, key_signature, "
     "acked_seq, last_seq FROM users JOIN user_seqs ON user_id = id "
-    "WHERE username LIKE ?1 ESCAPE '\\' ORDER BY username LIMIT ?2";
+    "WHERE username LIKE ?1 ESCAPE '\\' AND username > ?3 ORDER BY username LIMIT ?2";
 
 constexpr char kPurgeSessions[] = "DELETE FROM sessions WHERE expires_ms <= ?1";
 constexpr char kInsertSession[] =
@@ -52,13 +53,6 @@ constexpr char kReadInbox[] =
     "JOIN messages AS m ON m.id = i.message_row "
     "JOIN users AS u ON u.id = m.sender "
     "WHERE i.user_id = ?1 AND i.seq > ?2 ORDER BY i.seq LIMIT ?3";
-
-constexpr std::int64_t kMaxInt64 = std::numeric_limits<std::int64_t>::max();
-
-template <typename T>
-std::int64_t clamp_to_int64(T value) {
-  return static_cast<std::int64_t>(std::min<std::uint64_t>(value, kMaxInt64));
-}
 
 Status configure_writer(Connection& db) {
   auto mode = db.query_text("PRAGMA journal_mode = WAL");
@@ -229,7 +223,7 @@ Result<UserRecord> SqliteStore::find_user_by_id(UserId id) {
 }
 
 Result<std::vector<UserRecord>> SqliteStore::list_users(std::string_view pattern,
-                                                        std::size_t limit) {
+                                                        std::size_t limit, std::string_view after) {
   std::vector<UserRecord> users;
   if (limit == 0) return users;
   const std::string like = contains_pattern(pattern);
@@ -238,6 +232,7 @@ Result<std::vector<UserRecord>> SqliteStore::list_users(std::string_view pattern
   if (!select) return select.status();
   select->bind_text(1, like);
   select->bind_int64(2, clamp_to_int64(limit));
+  select->bind_text(3, after);
   Step step;
   while ((step = select->step()) == Step::kRow)
     users.push_back(read_user(*select));

@@ -45,7 +45,8 @@ class SqliteStore final : public Store {
   Result<UserId> create_user(const NewUser& user) override;
   Result<UserRecord> find_user(std::string_view username) override;
   Result<UserRecord> find_user_by_id(UserId id) override;
-  Result<std::vector<UserRecord>> list_users(std::string_view pattern, std::size_t limit) override;
+  Result<std::vector<UserRecord>> list_users(std::string_view pattern, std::size_t limit,
+                                             std::string_view after) override;
 
   Result<std::vector<Status>> write_sessions(std::span<const SessionWrite> writes) override;
   Result<UserRecord> find_session(std::string_view token_hash, std::int64_t now_ms) override;
@@ -53,7 +54,9 @@ class SqliteStore final : public Store {
   Result<GroupRecord> create_group(std::string_view name, UserId creator,
                                    std::span<const UserId> members) override;
   Result<GroupRecord> get_group(GroupId id) override;
-  Result<std::vector<GroupRecord>> list_groups(UserId member) override;
+  Result<std::vector<GroupRecord>> list_groups(UserId member, GroupId after_group_id,
+                                               std::size_t limit) override;
+  Result<std::vector<std::size_t>> count_groups(std::span<const UserId> users) override;
   Status add_member(GroupId group, UserId user) override;
   Status remove_member(GroupId group, UserId user) override;
 

@@ -6,6 +6,7 @@
 #include "store/sqlite/lookups.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/sqlite/transaction.h"
+#include "store/sql_int.h"
 
 namespace fastchat::store::sqlite {
 namespace {
@@ -31,7 +32,10 @@ constexpr char kListGroups[] =
     "JOIN chat_groups AS g ON g.id = me.group_id "
     "JOIN group_members AS m ON m.group_id = me.group_id "
     "JOIN users AS u ON u.id = m.user_id "
-    "WHERE me.user_id = ?1 ORDER BY g.id, m.id";
+    "WHERE me.user_id = ?1 AND me.group_id IN (SELECT group_id FROM group_members "
+    "  WHERE user_id = ?1 AND group_id > ?2 ORDER BY group_id LIMIT ?3) "
+    "ORDER BY g.id, m.id";
+constexpr char kCountGroups[] = "SELECT count(*) FROM group_members WHERE user_id = ?1";
 
 Result<std::string> username_of(Connection& db, UserId id) {
   auto select = db.prepare(kSelectUsername);
@@ -97,13 +101,16 @@ Result<GroupRecord> SqliteStore::get_group(GroupId id) {
   return load_group(*db, id);
 }
 
-Result<std::vector<GroupRecord>> SqliteStore::list_groups(UserId member) {
+Result<std::vector<GroupRecord>> SqliteStore::list_groups(UserId member, GroupId after_group_id,
+                                                         std::size_t limit) {
   std::vector<GroupRecord> groups;
   auto db = readers_->acquire();
   {
     auto select = db->prepare(kListGroups);
     if (!select) return select.status();
     select->bind_int64(1, member);
+    select->bind_int64(2, clamp_to_int64(after_group_id));
+    select->bind_int64(3, clamp_to_int64(limit));
     Step step;
     while ((step = select->step()) == Step::kRow) {
       const auto id = static_cast<GroupId>(select->column_int64(0));
@@ -125,6 +132,21 @@ Result<std::vector<GroupRecord>> SqliteStore::list_groups(UserId member) {
     if (!*exists) return Result<std::vector<GroupRecord>>(Code::kUnknownUser, "unknown user");
   }
   return groups;
+}
+
+Result<std::vector<std::size_t>> SqliteStore::count_groups(std::span<const UserId> users) {
+  std::vector<std::size_t> counts;
+  counts.reserve(users.size());
+  auto db = readers_->acquire();
+  auto select = db->prepare(kCountGroups);
+  if (!select) return select.status();
+  for (UserId user : users) {
+    select->reset();
+    select->bind_int64(1, user);
+    if (select->step() != Step::kRow) return select->error();
+    counts.push_back(static_cast<std::size_t>(select->column_int64(0)));
+  }
+  return counts;
 }
 
 Status SqliteStore::add_member(GroupId group, UserId user) {

@@ -35,3 +35,19 @@ TEST(UsernameTest, CanonicalNamesAreThoseNormalizationKeeps) {
 
 }  // namespace
 }  // namespace fastchat
+
+namespace fastchat {
+namespace {
+
+TEST(UsernameTest, NewAccountsCannotBePathsOrFlags) {
+  for (const char* name : {".", "..", "-", "--help", "-x"}) {
+    EXPECT_TRUE(is_canonical_username(name)) << name;  // existing accounts keep working
+    EXPECT_FALSE(is_registrable_username(name)) << name;
+  }
+  for (const char* name : {"a.b", "x-", "..a", "a..", "_", "a-b"})
+    EXPECT_TRUE(is_registrable_username(name)) << name;
+  EXPECT_FALSE(is_registrable_username("Alice"));  // not canonical
+}
+
+}  // namespace
+}  // namespace fastchat

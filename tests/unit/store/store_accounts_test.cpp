@@ -11,8 +11,9 @@ using ::testing::ElementsAre;
 
 class StoreAccountsTest : public StoreTest {
  protected:
-  std::vector<std::string> names(std::string_view pattern, std::size_t limit = 100) {
-    auto users = store().list_users(pattern, limit);
+  std::vector<std::string> names(std::string_view pattern, std::size_t limit = 100,
+                                 std::string_view after = {}) {
+    auto users = store().list_users(pattern, limit, after);
     EXPECT_TRUE(users) << users.status().to_string();
     std::vector<std::string> out;
     if (users) {
@@ -94,6 +95,16 @@ TEST_P(StoreAccountsTest, ListUsersStopsAtLimit) {
   EXPECT_THAT(names("a", 1), ElementsAre("alice"));
   EXPECT_THAT(names("", 0), ElementsAre());
   EXPECT_EQ(names("", static_cast<std::size_t>(-1)).size(), 4u);
+}
+
+TEST_P(StoreAccountsTest, ListUsersPagesAfterACursor) {
+  for (const char* name : {"dave", "carol", "bob", "alice", "alina"})
+    add_user(name);
+  EXPECT_THAT(names("", 2, "alice"), ElementsAre("alina", "bob"));
+  EXPECT_THAT(names("", 2, "bob"), ElementsAre("carol", "dave"));
+  EXPECT_THAT(names("", 2, "dave"), ElementsAre());
+  EXPECT_THAT(names("al", 5, "alice"), ElementsAre("alina"));
+  EXPECT_THAT(names("", 5, "b"), ElementsAre("bob", "carol", "dave"));  // not a user: fine
 }
 
 TEST_P(StoreAccountsTest, ListUsersTakesWildcardsLiterally) {

@@ -65,7 +65,7 @@ TEST_P(StoreGroupsTest, GroupWithUnknownMemberIsNotCreated) {
   EXPECT_EQ(store().create_group("g", alice_, std::vector<UserId>{bob_, 4242}).code(),
             Code::kUnknownUser);
   EXPECT_EQ(store().create_group("g", 4242, std::vector<UserId>{bob_}).code(), Code::kUnknownUser);
-  auto groups = store().list_groups(bob_);
+  auto groups = store().list_groups(bob_, 0, 100);
   ASSERT_TRUE(groups) << groups.status().to_string();
   EXPECT_TRUE(groups->empty());
 }
@@ -149,7 +149,7 @@ TEST_P(StoreGroupsTest, ListGroupsGivesAMembersGroupsWithTheirMembers) {
   const GroupId two = add_group(carol_, {alice_}, "two");
   add_group(carol_, {dave_}, "three");
 
-  auto groups = store().list_groups(alice_);
+  auto groups = store().list_groups(alice_, 0, 100);
   ASSERT_TRUE(groups) << groups.status().to_string();
   ASSERT_EQ(groups->size(), 2u);
   EXPECT_EQ((*groups)[0].id, one);
@@ -160,15 +160,45 @@ TEST_P(StoreGroupsTest, ListGroupsGivesAMembersGroupsWithTheirMembers) {
   EXPECT_THAT(describe((*groups)[1]), ElementsAre("carol*", "alice"));
 
   ASSERT_TRUE(store().remove_member(one, alice_));
-  groups = store().list_groups(alice_);
+  groups = store().list_groups(alice_, 0, 100);
   ASSERT_TRUE(groups) << groups.status().to_string();
   ASSERT_EQ(groups->size(), 1u);
   EXPECT_EQ((*groups)[0].id, two);
 
-  auto none = store().list_groups(dave_);
+  auto none = store().list_groups(dave_, 0, 100);
   ASSERT_TRUE(none) << none.status().to_string();
   EXPECT_EQ(none->size(), 1u);
-  EXPECT_EQ(store().list_groups(4242).code(), Code::kUnknownUser);
+  EXPECT_EQ(store().list_groups(4242, 0, 100).code(), Code::kUnknownUser);
+}
+
+TEST_P(StoreGroupsTest, ListGroupsPagesByIdAfterACursor) {
+  std::vector<GroupId> ids;
+  for (int i = 0; i < 5; ++i)
+    ids.push_back(add_group(alice_, {bob_}, "g" + std::to_string(i)));
+  add_group(carol_, {dave_}, "not alice's");
+  auto first = store().list_groups(alice_, 0, 2);
+  ASSERT_TRUE(first) << first.status().to_string();
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_EQ((*first)[0].id, ids[0]);
+  EXPECT_EQ((*first)[1].id, ids[1]);
+  EXPECT_THAT(describe((*first)[1]), ElementsAre("alice*", "bob"));  // members whole
+  auto rest = store().list_groups(alice_, ids[1], 10);
+  ASSERT_TRUE(rest) << rest.status().to_string();
+  ASSERT_EQ(rest->size(), 3u);
+  EXPECT_EQ((*rest)[0].id, ids[2]);
+  EXPECT_EQ((*rest)[2].id, ids[4]);
+  auto past = store().list_groups(alice_, ids[4], 10);
+  ASSERT_TRUE(past);
+  EXPECT_TRUE(past->empty());
+}
+
+TEST_P(StoreGroupsTest, CountGroupsCountsEachUsersMemberships) {
+  add_group(alice_, {bob_}, "one");
+  add_group(alice_, {bob_, carol_}, "two");
+  const std::vector<UserId> users{alice_, bob_, carol_, dave_, 4242};
+  auto counts = store().count_groups(users);
+  ASSERT_TRUE(counts) << counts.status().to_string();
+  EXPECT_THAT(*counts, ElementsAre(2u, 2u, 1u, 0u, 0u));
 }
 
 TEST_P(StoreGroupsTest, GroupsSurviveReopen) {
