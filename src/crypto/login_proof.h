@@ -38,4 +38,13 @@ bool verify_login(std::string_view public_key, std::string_view signature,
                   std::string_view username, std::string_view nonce,
                   std::string_view channel_binding);
 
+// The same for a password change: by the current key, over context
+// "fastchat/change-login-key/v2", the same fields, then `new_public_key`.
+std::string sign_key_change(const LoginKey& current, std::string_view username,
+                            std::string_view nonce, std::string_view channel_binding,
+                            std::string_view new_public_key);
+bool verify_key_change(std::string_view current_public_key, std::string_view signature,
+                       std::string_view username, std::string_view nonce,
+                       std::string_view channel_binding, std::string_view new_public_key);
+
 }  // namespace fastchat::crypto
