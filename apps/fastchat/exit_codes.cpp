@@ -12,6 +12,7 @@ ExitCode exit_code_for(Code code) {
     case Code::kNotAuthenticated:
     case Code::kAuthFailed:
     case Code::kRateLimited:
+    case Code::kLoginUpgradeRequired:
       return kExitAuth;
     case Code::kUnknownUser:
     case Code::kUnknownGroup:
@@ -74,6 +75,8 @@ const char* code_id(Code code) {
       return "too_large";
     case Code::kLimitReached:
       return "limit_reached";
+    case Code::kLoginUpgradeRequired:
+      return "login_upgrade_required";
     case Code::kNotFound:
       return "not_found";
     case Code::kIo:

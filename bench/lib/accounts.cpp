@@ -38,7 +38,7 @@ std::optional<std::string> from_hex(std::string_view hex) {
 }
 
 struct Line {
-  std::string secret_hex, auth_hex, server, token_hex;
+  std::string secret_hex, seed_hex, server, token_hex;
 };
 
 std::map<std::string, Line> read_lines(const std::string& path) {
@@ -52,7 +52,7 @@ std::map<std::string, Line> read_lines(const std::string& path) {
     Line line;
     std::getline(fields, name, '\t');
     std::getline(fields, line.secret_hex, '\t');
-    std::getline(fields, line.auth_hex, '\t');
+    std::getline(fields, line.seed_hex, '\t');
     std::getline(fields, line.server, '\t');
     std::getline(fields, line.token_hex, '\t');
     if (!name.empty()) lines[name] = std::move(line);
@@ -62,12 +62,12 @@ std::map<std::string, Line> read_lines(const std::string& path) {
 
 std::optional<BenchAccount> parse(const std::string& name, const Line& line) {
   auto secret = from_hex(line.secret_hex);
-  auto auth = from_hex(line.auth_hex);
+  auto seed = from_hex(line.seed_hex);
   auto token = from_hex(line.token_hex);
-  if (!secret || !auth || auth->size() != 32 || !token) return std::nullopt;
+  if (!secret || !seed || seed->size() != 32 || !token) return std::nullopt;
   auto identity = crypto::Identity::from_secret(*secret);
   if (!identity) return std::nullopt;
-  BenchAccount account{name, std::move(*identity), crypto::SecretBytes(*auth), line.server,
+  BenchAccount account{name, std::move(*identity), crypto::SecretBytes(*seed), line.server,
                        std::move(*token)};
   return account;
 }
@@ -114,7 +114,7 @@ Result<std::vector<BenchAccount>> AccountCache::prepare(std::size_t count, std::
           const std::string name = bench_username(i);
           auto keys = crypto::derive_password_keys(name, bench_password(i));
           slots[i] =
-              BenchAccount{name, crypto::Identity::generate(), std::move(keys.auth_key), "", ""};
+              BenchAccount{name, crypto::Identity::generate(), std::move(keys.login_seed), "", ""};
         }
       });
     }
@@ -138,12 +138,12 @@ Status AccountCache::save(const std::vector<BenchAccount>& accounts) {
   auto lines = read_lines(file());
   for (const auto& a : accounts) {
     lines[a.username] = Line{to_hex(a.identity.serialize_secret().view()),
-                             to_hex(a.auth_key.view()), a.server, to_hex(a.token)};
+                             to_hex(a.login_seed.view()), a.server, to_hex(a.token)};
   }
   std::string text =
-      "# fastchat-bench accounts: username, identity secret, auth key, server, token\n";
+      "# fastchat-bench accounts: username, identity secret, login seed, server, token\n";
   for (const auto& [name, line] : lines) {
-    text += name + '\t' + line.secret_hex + '\t' + line.auth_hex + '\t' + line.server + '\t' +
+    text += name + '\t' + line.secret_hex + '\t' + line.seed_hex + '\t' + line.server + '\t' +
             line.token_hex + '\n';
   }
   return crypto::write_private_file(file(), text);

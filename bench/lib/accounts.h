@@ -1,6 +1,7 @@
 // Bench accounts, prepared once and reused between runs: each bench user's identity,
-// its password-derived auth key (one real Argon2id per user, ever) and the session
-// token of the server it last logged in to, cached in <home>/accounts.tsv (0600).
+// its password-derived login seed (one real Argon2id per user, ever) and the session
+// token of the server it last logged in to, cached in <home>/accounts-v2.tsv (0600;
+// v2: login seeds, where accounts.tsv held auth keys).
 // A later run resumes with the token; on a fresh server it logs in or registers
 // again with the cached keys, without another Argon2id.
 //
@@ -21,7 +22,7 @@ namespace fastchat::bench {
 struct BenchAccount {
   std::string username;
   crypto::Identity identity;
-  crypto::SecretBytes auth_key;
+  crypto::SecretBytes login_seed;  // of the login key pair (crypto/login_proof.h)
   std::string server;  // "host:port" the token belongs to
   std::string token;   // raw session token bytes; empty if none
 };
@@ -43,7 +44,7 @@ class AccountCache {
   // Writes `accounts` back (merging with accounts beyond them already cached).
   Status save(const std::vector<BenchAccount>& accounts);
 
-  std::string file() const { return home_ + "/accounts.tsv"; }
+  std::string file() const { return home_ + "/accounts-v2.tsv"; }
 
  private:
   std::string home_;

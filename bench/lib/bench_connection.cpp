@@ -7,6 +7,8 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include "crypto/login_proof.h"
+
 namespace fastchat::bench {
 
 namespace {
@@ -70,8 +72,12 @@ asio::awaitable<Result<wire::AuthOk>> resume(client::Connection& c, const BenchA
 
 asio::awaitable<Result<wire::AuthOk>> login(client::Connection& c, const BenchAccount& account) {
   wire::Frame frame;
-  frame.mutable_login()->set_username(account.username);
-  frame.mutable_login()->set_auth_key(std::string(account.auth_key.view()));
+  const auto key = crypto::login_key_from_seed(account.login_seed);
+  auto* login = frame.mutable_login();
+  login->set_username(account.username);
+  login->set_login_public_key(key.public_key);
+  login->set_login_signature(
+      crypto::sign_login(key, account.username, c.login_nonce(), c.channel_binding()));
   co_return auth_reply(co_await c.request(std::move(frame)));
 }
 
@@ -80,7 +86,7 @@ asio::awaitable<Result<wire::AuthOk>> register_account(client::Connection& c,
   wire::Frame frame;
   auto* reg = frame.mutable_register_();
   reg->set_username(account.username);
-  reg->set_auth_key(std::string(account.auth_key.view()));
+  reg->set_login_public_key(crypto::login_key_from_seed(account.login_seed).public_key);
   const auto identity = account.identity.public_identity(account.username);
   reg->mutable_identity()->set_sign_public_key(identity.sign_public_key);
   reg->mutable_identity()->set_box_public_key(identity.box_public_key);

@@ -117,6 +117,10 @@ class Client::Impl {
   asio::awaitable<Result<std::shared_ptr<Connection>>> connect_to_server();
   asio::awaitable<Status> open_connection();
   asio::awaitable<Result<wire::AuthOk>> authenticate(wire::Frame request);
+  // Connects if needed and sends the request `make` builds for that connection (a
+  // login proof signs the connection's nonce).
+  using AuthRequest = std::function<wire::Frame(const Connection&)>;
+  asio::awaitable<Result<wire::AuthOk>> authenticate_with(AuthRequest make);
   Status start_session(const std::string& username, std::unique_ptr<crypto::Identity> identity,
                        crypto::SecretBytes token, std::uint64_t server_acked_seq,
                        bool save_session_file);

@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "common/username.h"
 #include "crypto/keystore.h"
+#include "crypto/login_proof.h"
 #include "crypto/password.h"
 
 namespace fastchat::client {
@@ -116,9 +117,14 @@ asio::awaitable<Status> Client::Impl::open_connection() {
 }
 
 asio::awaitable<Result<wire::AuthOk>> Client::Impl::authenticate(wire::Frame request) {
+  AuthRequest same = [request = std::move(request)](const Connection&) { return request; };
+  co_return co_await authenticate_with(std::move(same));
+}
+
+asio::awaitable<Result<wire::AuthOk>> Client::Impl::authenticate_with(AuthRequest make) {
   if (Status s = co_await open_connection(); !s) co_return s;
   auto conn = conn_;
-  auto reply = co_await conn->request(std::move(request));
+  auto reply = co_await conn->request(make(*conn));
   if (!reply) co_return reply.status();
   if (!reply->has_auth_ok()) co_return Status(Code::kBadRequest, "expected AuthOk");
   co_return std::move(*reply->mutable_auth_ok());
@@ -238,7 +244,7 @@ asio::awaitable<Status> Client::Impl::register_account(std::string username,
   wire::Frame frame;
   auto* request = frame.mutable_register_();
   request->set_username(*name);
-  request->set_auth_key(std::string(keys.auth_key.view()));
+  request->set_login_public_key(crypto::login_key_from_seed(keys.login_seed).public_key);
   set_identity(*request->mutable_identity(), identity->public_identity(*name));
   auto ok = co_await authenticate(std::move(frame));
   if (!ok) {
@@ -271,10 +277,25 @@ asio::awaitable<Status> Client::Impl::login(std::string username, crypto::Secret
                          "registered; log in there");
   }
   auto keys = co_await derive_keys(*name, std::move(password));
-  wire::Frame frame;
-  frame.mutable_login()->set_username(*name);
-  frame.mutable_login()->set_auth_key(std::string(keys.auth_key.view()));
-  auto ok = co_await authenticate(std::move(frame));
+  const crypto::LoginKey login_key = crypto::login_key_from_seed(keys.login_seed);
+  // A proof for the connection it goes out on; the auth_key only when the server asks
+  // for it, once, to move an account from before login keys onto one.
+  bool with_auth_key = false;
+  AuthRequest make = [&](const Connection& conn) {
+    wire::Frame frame;
+    auto* login = frame.mutable_login();
+    login->set_username(*name);
+    login->set_login_public_key(login_key.public_key);
+    login->set_login_signature(
+        crypto::sign_login(login_key, *name, conn.login_nonce(), conn.channel_binding()));
+    if (with_auth_key) login->set_auth_key(std::string(keys.auth_key.view()));
+    return frame;
+  };
+  auto ok = co_await authenticate_with(make);
+  if (!ok && ok.code() == Code::kLoginUpgradeRequired) {
+    with_auth_key = true;
+    ok = co_await authenticate_with(make);
+  }
   if (!ok) co_return ok.status();
 
   Result<crypto::Identity> identity = Status(Code::kNotFound, "no keys");

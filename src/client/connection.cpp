@@ -256,6 +256,7 @@ asio::awaitable<Result<wire::HelloOk>> say_hello(Connection& connection,
         Code::kUnsupportedVersion,
         "server speaks protocol version " + std::to_string(reply->hello_ok().protocol_version()));
   }
+  connection.set_login_nonce(reply->hello_ok().login_nonce());
   co_return std::move(*reply->mutable_hello_ok());
 }
 

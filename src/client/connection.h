@@ -67,6 +67,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void close();
   bool is_open() const { return open_; }
   std::size_t pending_requests() const { return pending_.size(); }
+  // HelloOk's nonce for login proofs on this connection (set by say_hello), and what
+  // binds a proof to this connection: the TLS exporter, empty on a plaintext link.
+  const std::string& login_nonce() const { return login_nonce_; }
+  void set_login_nonce(std::string nonce) { login_nonce_ = std::move(nonce); }
+  std::string channel_binding() const { return {}; }
   asio::any_io_executor executor() const { return executor_; }
 
  private:
@@ -91,6 +96,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::uint64_t next_request_id_ = 1;
   bool open_ = false;
   bool closed_ = false;
+  std::string login_nonce_;
   PushHandler push_handler_;
   CloseHandler close_handler_;
 };

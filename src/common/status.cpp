@@ -22,6 +22,7 @@ const char* code_name(Code code) {
     case Code::kNoServer: return "no server available";
     case Code::kTooLarge: return "too large";
     case Code::kLimitReached: return "limit reached";
+    case Code::kLoginUpgradeRequired: return "login upgrade required";
     case Code::kNotFound: return "not found";
     case Code::kIo: return "i/o error";
     case Code::kCrypto: return "crypto error";

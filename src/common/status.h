@@ -31,6 +31,7 @@ enum class Code {
   kNoServer,
   kTooLarge,      // a request, or the reply or push it would cause, cannot fit a frame
   kLimitReached,  // a configured cap (groups per user, members per group)
+  kLoginUpgradeRequired,  // the account predates login keys: prove the password once more
   kNotFound,  // a local lookup found nothing (files, records)
   kIo,        // local file or socket failure
   kCrypto,    // decryption or signature verification failed

@@ -17,8 +17,10 @@ constexpr std::size_t kKeyBytes = 32;
 // crypto_kdf contexts are exactly crypto_kdf_CONTEXTBYTES (8) characters.
 constexpr char kAuthContext[] = "fcauth01";
 constexpr char kStorageContext[] = "fcstor01";
+constexpr char kLoginContext[] = "fclogn01";
 static_assert(sizeof kAuthContext - 1 == crypto_kdf_CONTEXTBYTES);
 static_assert(sizeof kStorageContext - 1 == crypto_kdf_CONTEXTBYTES);
+static_assert(sizeof kLoginContext - 1 == crypto_kdf_CONTEXTBYTES);
 
 SecretBytes derive_subkey(const SecretBytes& master, const char* context) {
   SecretBytes out(kKeyBytes);
@@ -46,7 +48,8 @@ PasswordKeys derive_password_keys(std::string_view username, std::string_view pa
     std::fputs("fastchat crypto: Argon2id could not allocate its memory\n", stderr);
     std::abort();
   }
-  return {derive_subkey(master, kAuthContext), derive_subkey(master, kStorageContext)};
+  return {derive_subkey(master, kAuthContext), derive_subkey(master, kStorageContext),
+          derive_subkey(master, kLoginContext)};
 }
 
 }  // namespace fastchat::crypto

@@ -27,6 +27,7 @@ constexpr Pair kPairs[] = {
     {Code::kNoServer, wire::NO_SERVER},
     {Code::kTooLarge, wire::TOO_LARGE},
     {Code::kLimitReached, wire::LIMIT_REACHED},
+    {Code::kLoginUpgradeRequired, wire::LOGIN_UPGRADE_REQUIRED},
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include "common/username.h"
 #include "crypto/identity.h"
+#include "crypto/login_proof.h"
 #include "server/await_committer.h"
 #include "server/session.h"
 
@@ -11,7 +12,6 @@ namespace fastchat::server {
 
 namespace {
 
-constexpr std::size_t kAuthKeyBytes = 32;
 constexpr std::int64_t kSessionLifetimeMs = 30LL * 24 * 3600 * 1000;
 
 void reply_auth_ok(Session& session, std::uint64_t request_id, const std::string& token,
@@ -86,8 +86,11 @@ asio::awaitable<void> handle_register(std::shared_ptr<Session> session, std::uin
     session->send_error(request_id, Status(Code::kInvalidUsername, kUsernameRule));
     co_return;
   }
-  if (request.auth_key().size() != kAuthKeyBytes) {
-    session->send_error(request_id, Status(Code::kBadRequest, "auth_key must be 32 bytes"));
+  if (request.login_public_key().size() != crypto::kLoginPublicKeyBytes ||
+      !request.auth_key().empty()) {
+    session->send_error(request_id,
+                        Status(Code::kBadRequest,
+                               "Register needs a 32-byte login_public_key and no auth_key"));
     co_return;
   }
   const auto& id = request.identity();
@@ -99,7 +102,7 @@ asio::awaitable<void> handle_register(std::shared_ptr<Session> session, std::uin
   }
   store::NewUser user;
   user.username = *username;
-  user.auth_verifier = ctx.auth.auth_verifier(*username, request.auth_key());
+  user.login_public_key = request.login_public_key();
   user.identity = {identity.sign_public_key, identity.box_public_key, identity.signature};
   user.created_ms = ctx.clock.now_ms();
   auto create = [user](store::Store& s) { return s.create_user(user); };
@@ -127,12 +130,35 @@ asio::awaitable<void> handle_login(std::shared_ptr<Session> session, std::uint64
     session->send_error(request_id, user.status());
     co_return;
   }
-  if (!ctx.auth.check_auth_key(*username, request.auth_key(), user->auth_verifier)) {
+  const bool legacy = user->login_public_key.empty();
+  if (legacy && request.auth_key().empty()) {
+    // Not a failure: the client proves the password once more, then has a login key.
+    session->send_error(request_id, Status(Code::kLoginUpgradeRequired,
+                                           "this account predates login keys: send auth_key "
+                                           "once with the login key"));
+    co_return;
+  }
+  const std::string& key = legacy ? request.login_public_key() : user->login_public_key;
+  const bool proven =
+      crypto::verify_login(key, request.login_signature(), *username, session->login_nonce(),
+                           session->channel_binding()) &&
+      (!legacy || (!user->auth_verifier.empty() &&
+                   ctx.auth.check_auth_key(*username, request.auth_key(), user->auth_verifier)));
+  if (!proven) {
     auto failed = record_login_failure(ctx.limiter, *username, session->peer_address());
     co_await std::move(failed);
     spdlog::info("failed login for '{}' from {}", *username, session->peer_address());
     session->send_error(request_id, Status(Code::kAuthFailed, "wrong password"));
     co_return;
+  }
+  if (legacy) {
+    auto upgrade = [id = user->id, key](store::Store& s) { return s.set_login_key(id, key); };
+    Status upgraded = co_await ctx.worker.run(std::move(upgrade));
+    if (!upgraded) {
+      session->send_error(request_id, upgraded);
+      co_return;
+    }
+    spdlog::info("user '{}' moved from auth_key to a login key", *username);
   }
   ctx.limiter.record_success(*username);
   co_await open_session(session, request_id, user->id, user->username, user->acked_seq,

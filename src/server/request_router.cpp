@@ -4,6 +4,7 @@
 
 #include <asio/co_spawn.hpp>
 
+#include "crypto/login_proof.h"
 #include "protocol/frame_codec.h"
 #include "server/auth_handlers.h"
 #include "server/directory_handlers.h"
@@ -49,6 +50,8 @@ void handle_hello(Session& session, std::uint64_t request_id, const wire::Hello&
   ok->set_protocol_version(protocol::kProtocolVersion);
   ok->set_server_name(session.context().config.server_name);
   ok->set_max_frame_bytes(protocol::kMaxFrameBytes);
+  session.set_login_nonce(crypto::new_login_nonce());
+  ok->set_login_nonce(session.login_nonce());
   session.send(reply);
 }
 

@@ -74,6 +74,12 @@ class Session : public std::enable_shared_from_this<Session> {
   const std::string& peer_address() const { return peer_address_; }
   bool hello_done() const { return hello_done_; }
   void set_hello_done() { hello_done_ = true; }
+  // The nonce HelloOk gave this connection for login proofs (empty before Hello and
+  // after login), and what binds a proof to this connection: the TLS exporter, empty
+  // on a plaintext link.
+  const std::string& login_nonce() const { return login_nonce_; }
+  void set_login_nonce(std::string nonce) { login_nonce_ = std::move(nonce); }
+  std::string channel_binding() const { return {}; }
   std::vector<UserId>& watched() { return watched_; }
   // Which inbox seqs this session sent its client (pushes, sync pages).
   SentSeqs& sent_seqs() { return sent_seqs_; }
@@ -117,6 +123,7 @@ class Session : public std::enable_shared_from_this<Session> {
   UserId user_id_ = 0;
   std::string username_;
   std::string token_hash_;
+  std::string login_nonce_;
   std::string peer_address_;
   std::vector<UserId> watched_;
   SentSeqs sent_seqs_;

@@ -29,8 +29,9 @@ struct IdentityKeys {
 };
 
 struct NewUser {
-  std::string username;       // canonical (lower case), validated by the caller
-  std::string auth_verifier;  // keyed hash of the client's auth_key
+  std::string username;          // canonical (lower case), validated by the caller
+  std::string auth_verifier;     // legacy accounts only: keyed hash of the client's auth_key
+  std::string login_public_key;  // Ed25519: verifies login proofs (crypto/login_proof.h)
   IdentityKeys identity;
   std::int64_t created_ms = 0;
 };
@@ -38,7 +39,8 @@ struct NewUser {
 struct UserRecord {
   UserId id = 0;
   std::string username;
-  std::string auth_verifier;
+  std::string auth_verifier;     // empty once the account has a login key
+  std::string login_public_key;  // empty for accounts from before login keys
   IdentityKeys identity;
   std::uint64_t acked_seq = 0;  // highest inbox seq the user acknowledged
   std::uint64_t last_seq = 0;   // highest inbox seq assigned to the user
@@ -133,10 +135,19 @@ class Store {
   virtual Result<UserId> create_user(const NewUser& user) = 0;
   virtual Result<UserRecord> find_user(std::string_view username) = 0;
   virtual Result<UserRecord> find_user_by_id(UserId id) = 0;
+<<<<<<< HEAD
   // Users whose name contains `pattern` (all when empty) and sorts after `after` (a
   // page cursor; empty: from the start), by name, at most `limit`.
   virtual Result<std::vector<UserRecord>> list_users(std::string_view pattern, std::size_t limit,
                                                      std::string_view after = {}) = 0;
+=======
+  // Gives a legacy account its login key and forgets its auth_verifier (after the
+  // caller checked both): from then on only login proofs log it in. kUnknownUser.
+  virtual Status set_login_key(UserId user, std::string_view login_public_key) = 0;
+  // Users whose name contains `pattern` (all when empty), by name, at most `limit`.
+  virtual Result<std::vector<UserRecord>> list_users(std::string_view pattern,
+                                                     std::size_t limit) = 0;
+>>>>>>> login
 
   // --- sessions
   // Applies the writes in order in one transaction (one fsync for a whole batch of logins

@@ -85,7 +85,7 @@ TEST_F(HostileInputTest, TruncatedFrameThenDisconnect) {
     RawClient client(port());
     ASSERT_TRUE(client.write(hello_bytes()));
     ASSERT_TRUE(client.next());
-    const std::string frame = protocol::encode_frame(login_frame(TestUser::quick("someone")));
+    const std::string frame = protocol::encode_frame(login_frame(TestUser::quick("someone"), std::string(32, 'n')));
     ASSERT_TRUE(client.write(frame.substr(0, frame.size() / 2)));
     client.shutdown_send();
     EXPECT_TRUE(client.wait_closed());
@@ -138,7 +138,7 @@ TEST_F(HostileInputTest, RandomBlobsNeverCrashTheServer) {
   std::vector<std::string> valid;
   const auto someone = TestUser::quick("someone");
   valid.push_back(protocol::encode_frame(register_frame(someone)));
-  valid.push_back(protocol::encode_frame(login_frame(someone)));
+  valid.push_back(protocol::encode_frame(login_frame(someone, std::string(32, 'n'))));
   valid.push_back(protocol::encode_frame(resume_frame("someone", std::string(32, 't'))));
   valid.push_back(protocol::encode_frame(direct_send(someone, someone, MessageId::random(), "x")));
   {

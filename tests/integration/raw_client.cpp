@@ -186,6 +186,7 @@ Status RawClient::hello(std::uint32_t version) {
   frame.mutable_hello()->set_protocol_version(version);
   frame.mutable_hello()->set_client_name("itest");
   auto reply = call(std::move(frame));
+  if (reply.has_hello_ok()) login_nonce_ = reply.hello_ok().login_nonce();
   return status_of(reply, wire::Frame::kHelloOk);
 }
 
@@ -194,7 +195,7 @@ Result<wire::AuthOk> RawClient::register_user(const TestUser& user) {
 }
 
 Result<wire::AuthOk> RawClient::login(const TestUser& user) {
-  return auth_result(call(login_frame(user)));
+  return auth_result(call(login_frame(user, login_nonce_)));
 }
 
 Result<wire::AuthOk> RawClient::resume(std::string_view username, std::string_view token) {

@@ -65,6 +65,8 @@ class RawClient {
   bool peer_closed() const { return peer_closed_; }
   // Frames read but not yet taken.
   std::size_t queued() const { return pending_.size(); }
+  // The login nonce of this connection's HelloOk (after hello()).
+  const std::string& login_nonce() const { return login_nonce_; }
 
   // Closes the socket at once (with SO_LINGER 0: a reset, as a crashing client would).
   void abort();
@@ -94,6 +96,7 @@ class RawClient {
   std::uint64_t next_request_id_ = 1;
   bool peer_closed_ = false;
   bool stream_broken_ = false;
+  std::string login_nonce_;
 };
 
 // Hello + Login on a fresh connection: the logged-in client (ASSERTs in the caller

@@ -14,6 +14,7 @@ TestUser TestUser::create(std::string name, std::string password) {
   const auto keys = crypto::derive_password_keys(name, password);
   user.auth_key_ = std::string(keys.auth_key.view());
   user.storage_key_ = std::string(keys.storage_key.view());
+  user.login_seed_ = std::string(keys.login_seed.view());
   user.name_ = std::move(name);
   user.password_ = std::move(password);
   user.identity_ = std::make_unique<crypto::Identity>(crypto::Identity::generate());
@@ -26,8 +27,14 @@ TestUser TestUser::quick(std::string name) {
   user.name_ = std::move(name);
   user.auth_key_.resize(32);
   randombytes_buf(user.auth_key_.data(), user.auth_key_.size());
+  user.login_seed_.resize(32);
+  randombytes_buf(user.login_seed_.data(), user.login_seed_.size());
   user.identity_ = std::make_unique<crypto::Identity>(crypto::Identity::generate());
   return user;
+}
+
+crypto::LoginKey TestUser::login_key() const {
+  return crypto::login_key_from_seed(crypto::SecretBytes(login_seed_));
 }
 
 wire::PublicIdentity TestUser::public_identity() const {
@@ -67,15 +74,19 @@ wire::Frame register_frame(const TestUser& user) {
   wire::Frame frame;
   auto* request = frame.mutable_register_();
   request->set_username(user.name());
-  request->set_auth_key(user.auth_key());
+  request->set_login_public_key(user.login_key().public_key);
   *request->mutable_identity() = user.public_identity();
   return frame;
 }
 
-wire::Frame login_frame(const TestUser& user) {
+wire::Frame login_frame(const TestUser& user, std::string_view nonce,
+                        std::string_view channel_binding) {
+  const auto key = user.login_key();
   wire::Frame frame;
-  frame.mutable_login()->set_username(user.name());
-  frame.mutable_login()->set_auth_key(user.auth_key());
+  auto* login = frame.mutable_login();
+  login->set_username(user.name());
+  login->set_login_public_key(key.public_key);
+  login->set_login_signature(crypto::sign_login(key, user.name(), nonce, channel_binding));
   return frame;
 }
 

@@ -15,6 +15,7 @@
 #include "common/status.h"
 #include "crypto/envelope.h"
 #include "crypto/identity.h"
+#include "crypto/login_proof.h"
 #include "fastchat.pb.h"
 
 namespace fastchat::itest {
@@ -28,8 +29,10 @@ class TestUser {
 
   const std::string& name() const { return name_; }
   const std::string& password() const { return password_; }
-  // The 32 bytes sent instead of the password.
+  // What legacy logins sent instead of the password (now only to upgrade an account).
   const std::string& auth_key() const { return auth_key_; }
+  // The login key pair (from the password, or random for quick users).
+  crypto::LoginKey login_key() const;
   // Never leaves the client.
   const std::string& storage_key() const { return storage_key_; }
   const crypto::Identity& identity() const { return *identity_; }
@@ -50,6 +53,7 @@ class TestUser {
   std::string name_;
   std::string password_;
   std::string auth_key_;
+  std::string login_seed_;
   std::string storage_key_;
   std::unique_ptr<crypto::Identity> identity_;
   mutable std::map<std::string, std::unique_ptr<crypto::SharedKey>> shared_;
@@ -57,7 +61,9 @@ class TestUser {
 
 // Frame builders (request_id is set by RawClient::request()).
 wire::Frame register_frame(const TestUser& user);
-wire::Frame login_frame(const TestUser& user);
+// A Login proving `user` on the connection whose HelloOk gave `nonce`.
+wire::Frame login_frame(const TestUser& user, std::string_view nonce,
+                        std::string_view channel_binding = {});
 wire::Frame resume_frame(std::string_view username, std::string_view token);
 // A direct Send from `from` to `to` with `text` sealed inside.
 wire::Frame direct_send(const TestUser& from, const TestUser& to, const MessageId& id,

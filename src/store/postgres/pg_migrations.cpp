@@ -104,6 +104,12 @@ DROP INDEX messages_unreferenced;
 UPDATE messages SET body = ''::bytea WHERE refs = 0;
 CREATE INDEX messages_tombstones ON messages (server_time_ms) WHERE refs = 0;
 )sql"},
+    Migration{4, R"sql(
+-- Login keys (DESIGN §5): the public half of the key that signs login challenges. Empty
+-- for accounts from before, which still log in once with their auth_key and are then
+-- given one (auth_verifier is emptied at that moment).
+ALTER TABLE users ADD COLUMN login_public_key bytea NOT NULL DEFAULT ''::bytea;
+)sql"},
 };
 static_assert(kMigrations.size() == kSchemaVersion);
 

@@ -7,13 +7,15 @@ namespace {
 
 #define FASTCHAT_USER_COLUMNS                                                                \
   "id, username, auth_verifier, sign_public_key, box_public_key, key_signature, acked_seq, " \
-  "last_seq"
+  "last_seq, login_public_key"
 
 constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kStatements = {
     // kCreateUser
     "INSERT INTO users (username, auth_verifier, sign_public_key, box_public_key, "
-    "key_signature, created_ms) VALUES ($1::text, $2::bytea, $3::bytea, $4::bytea, $5::bytea, "
-    "$6::int8) RETURNING id",
+    "key_signature, created_ms, login_public_key) VALUES ($1::text, $2::bytea, $3::bytea, "
+    "$4::bytea, $5::bytea, $6::int8, $7::bytea) RETURNING id",
+    // kSetLoginKey
+    "UPDATE users SET login_public_key = $2::bytea, auth_verifier = ''::bytea WHERE id = $1::int8",
     // kFindUserByName: usernames compare case-insensitively (served by users_username_key)
     "SELECT " FASTCHAT_USER_COLUMNS " FROM users WHERE lower(username) = lower($1::text)",
     // kFindUserById

@@ -13,6 +13,7 @@ namespace fastchat::store::postgres {
 enum class Sql : int {
   // accounts and sessions
   kCreateUser,
+  kSetLoginKey,
   kFindUserByName,
   kFindUserById,
   kListUsers,

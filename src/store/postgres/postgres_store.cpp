@@ -36,6 +36,7 @@ UserRecord read_user(const PgResult& result, int row) {
   user.identity.signature = result.text(row, 5);
   user.acked_seq = static_cast<std::uint64_t>(result.int64(row, 6));
   user.last_seq = static_cast<std::uint64_t>(result.int64(row, 7));
+  user.login_public_key = result.text(row, 8);
   return user;
 }
 
@@ -134,7 +135,8 @@ Result<UserId> PostgresStore::create_user(const NewUser& user) {
              .bytes(user.identity.sign_public_key)
              .bytes(user.identity.box_public_key)
              .bytes(user.identity.signature)
-             .int64(user.created_ms));
+             .int64(user.created_ms)
+             .bytes(user.login_public_key));
     if (Status s = db.sync(results); !s) {
       if (db.sqlstate() == kUniqueViolation) {
         return Result<UserId>(Code::kUsernameTaken, "username taken");
@@ -151,6 +153,16 @@ Result<UserRecord> PostgresStore::find_user(std::string_view username) {
     send(db, Sql::kFindUserByName, PgParams().bytes(username));
     if (Status s = db.sync(results); !s) return s;
     return one_user(results[0]);
+  });
+}
+
+Status PostgresStore::set_login_key(UserId user, std::string_view login_public_key) {
+  return run([&](PgConnection& db) -> Status {
+    std::vector<PgResult> results;
+    send(db, Sql::kSetLoginKey, PgParams().int64(user).bytes(login_public_key));
+    if (Status s = db.sync(results); !s) return s;
+    if (results[0].affected_rows() != 1) return {Code::kUnknownUser, "unknown user"};
+    return {};
   });
 }
 
@@ -255,7 +267,7 @@ Result<UserRecord> PostgresStore::find_session(std::string_view token_hash, std:
     send(db, Sql::kFindSession, PgParams().bytes(token_hash));
     if (Status s = db.sync(results); !s) return s;
     if (results[0].rows() == 0) return Result<UserRecord>(Code::kAuthFailed, "unknown session");
-    if (results[0].int64(0, 8) <= now_ms) {
+    if (results[0].int64(0, 9) <= now_ms) {
       return Result<UserRecord>(Code::kAuthFailed, "session expired");
     }
     return read_user(results[0], 0);

@@ -154,6 +154,14 @@ ALTER TABLE inbox_v5 RENAME TO inbox;
 
 PRAGMA user_version = 5;
 )sql"},
+    Migration{6, R"sql(
+-- Login keys (DESIGN §5): the public half of the key that signs login challenges. Empty
+-- for accounts from before, which still log in once with their auth_key and are then
+-- given one (auth_verifier is emptied at that moment).
+ALTER TABLE users ADD COLUMN login_public_key BLOB NOT NULL DEFAULT x'';
+
+PRAGMA user_version = 6;
+)sql"},
 };
 static_assert(kMigrations.size() == kSchemaVersion);
 

@@ -16,29 +16,38 @@
 namespace fastchat::store::sqlite {
 namespace {
 
+// What read_user() reads, in its order.
+#define FASTCHAT_USER_COLUMNS                                                            \
+  "id, username, auth_verifier, sign_public_key, box_public_key, key_signature, "        \
+  "acked_seq, last_seq, login_public_key"
+
 constexpr char kInsertUser[] =
     "INSERT INTO users (username, auth_verifier, sign_public_key, box_public_key, "
-    "key_signature, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+    "key_signature, created_ms, login_public_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 constexpr char kInsertUserSeqs[] = "INSERT INTO user_seqs (user_id) VALUES (?1)";
-constexpr char kSelectUserByName[] =
-    "SELECT id, username, auth_verifier, sign_public_key, box_public_key, key_signature, "
-    "acked_seq, last_seq FROM users JOIN user_seqs ON user_id = id WHERE username = ?1";
-constexpr char kSelectUserById[] =
-    "SELECT id, username, auth_verifier, sign_public_key, box_public_key, key_signature, "
-    "acked_seq, last_seq FROM users JOIN user_seqs ON user_id = id WHERE id = ?1";
+constexpr char kSetLoginKey[] =
+    "UPDATE users SET login_public_key = ?2, auth_verifier = x'' WHERE id = ?1";
+constexpr char kSelectUserByName[] = "SELECT " FASTCHAT_USER_COLUMNS
+                                     " FROM users JOIN user_seqs ON user_id = id WHERE username = ?1";
+constexpr char kSelectUserById[] = "SELECT " FASTCHAT_USER_COLUMNS
+                                   " FROM users JOIN user_seqs ON user_id = id WHERE id = ?1";
 // The column's NOCASE collation makes LIKE's case-insensitivity and the index order agree.
 constexpr char kListUsers[] =
+<<<<<<< HEAD
     "SELECT id, username, auth_verifier, sign_public_key, box_public_key, key_signature, "
     "acked_seq, last_seq FROM users JOIN user_seqs ON user_id = id "
     "WHERE username LIKE ?1 ESCAPE '\\' AND username > ?3 ORDER BY username LIMIT ?2";
+=======
+    "SELECT " FASTCHAT_USER_COLUMNS " FROM users JOIN user_seqs ON user_id = id "
+    "WHERE username LIKE ?1 ESCAPE '\\' ORDER BY username LIMIT ?2";
+>>>>>>> login
 
 constexpr char kPurgeSessions[] = "DELETE FROM sessions WHERE expires_ms <= ?1";
 constexpr char kInsertSession[] =
     "INSERT INTO sessions (token_hash, user_id, created_ms, expires_ms) VALUES (?1, ?2, ?3, ?4)";
 // The columns of kSelectUserById, then the session's expiry.
 constexpr char kSelectSession[] =
-    "SELECT id, username, auth_verifier, sign_public_key, box_public_key, key_signature, "
-    "acked_seq, last_seq, expires_ms FROM sessions JOIN users ON id = sessions.user_id "
+    "SELECT " FASTCHAT_USER_COLUMNS ", expires_ms FROM sessions JOIN users ON id = sessions.user_id "
     "JOIN user_seqs ON user_seqs.user_id = id WHERE token_hash = ?1";
 constexpr char kDeleteSession[] = "DELETE FROM sessions WHERE token_hash = ?1";
 
@@ -97,6 +106,7 @@ UserRecord read_user(const Statement& row) {
   user.identity.signature = row.column_blob(5);
   user.acked_seq = static_cast<std::uint64_t>(row.column_int64(6));
   user.last_seq = static_cast<std::uint64_t>(row.column_int64(7));
+  user.login_public_key = row.column_blob(8);
   return user;
 }
 
@@ -191,6 +201,7 @@ Result<UserId> SqliteStore::create_user(const NewUser& user) {
   insert->bind_blob(4, user.identity.box_public_key);
   insert->bind_blob(5, user.identity.signature);
   insert->bind_int64(6, user.created_ms);
+  insert->bind_blob(7, user.login_public_key);
   if (Status s = insert->run(); !s) {
     if (insert->error_code() == SQLITE_CONSTRAINT_UNIQUE) {
       return Result<UserId>(Code::kUsernameTaken, "username taken");
@@ -212,6 +223,17 @@ Result<UserRecord> SqliteStore::find_user(std::string_view username) {
   if (!select) return select.status();
   select->bind_text(1, username);
   return find_one_user(*select);
+}
+
+Status SqliteStore::set_login_key(UserId user, std::string_view login_public_key) {
+  std::lock_guard lock(writer_mu_);
+  auto update = writer_->prepare(kSetLoginKey);
+  if (!update) return update.status();
+  update->bind_int64(1, user);
+  update->bind_blob(2, login_public_key);
+  if (Status s = update->run(); !s) return s;
+  if (writer_->changes() != 1) return {Code::kUnknownUser, "unknown user"};
+  return {};
 }
 
 Result<UserRecord> SqliteStore::find_user_by_id(UserId id) {
@@ -303,7 +325,7 @@ Result<UserRecord> SqliteStore::find_session(std::string_view token_hash, std::i
   select->bind_blob(1, token_hash);
   switch (select->step()) {
     case Step::kRow:
-      if (select->column_int64(8) > now_ms) return read_user(*select);
+      if (select->column_int64(9) > now_ms) return read_user(*select);
       return Result<UserRecord>(Code::kAuthFailed, "session expired");
     case Step::kDone:
       return Result<UserRecord>(Code::kAuthFailed, "unknown session");

@@ -7,6 +7,8 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include "crypto/login_proof.h"
+
 namespace fastchat::client::testing {
 
 namespace {
@@ -15,6 +17,7 @@ constexpr auto kAsTuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 struct FakeServer::Session : std::enable_shared_from_this<Session> {
   explicit Session(asio::ip::tcp::socket s) : socket(std::move(s)) {}
+  std::string login_nonce = crypto::new_login_nonce();
 
   void send(const wire::Frame& frame) {
     if (closed) return;
@@ -154,12 +157,13 @@ void FakeServer::handle(const std::shared_ptr<Session>& session, wire::Frame& fr
     case wire::Frame::kHello:
       out.mutable_hello_ok()->set_protocol_version(protocol::kProtocolVersion);
       out.mutable_hello_ok()->set_server_name("fake");
+      out.mutable_hello_ok()->set_login_nonce(session->login_nonce);
       return reply(session, out);
     case wire::Frame::kRegister: {
       const auto& r = frame.register_();
       if (users_.count(r.username())) return error(session, id, wire::USERNAME_TAKEN, "taken");
       auto& user = users_[r.username()];
-      user.auth_key = r.auth_key();
+      user.login_public_key = r.login_public_key();
       user.identity = r.identity();
       const std::string token = "token-" + std::to_string(next_token_++);
       user.tokens.insert(token);
@@ -167,7 +171,9 @@ void FakeServer::handle(const std::shared_ptr<Session>& session, wire::Frame& fr
     }
     case wire::Frame::kLogin: {
       auto it = users_.find(frame.login().username());
-      if (it == users_.end() || it->second.auth_key != frame.login().auth_key()) {
+      if (it == users_.end() ||
+          !crypto::verify_login(it->second.login_public_key, frame.login().login_signature(),
+                                it->first, session->login_nonce, "")) {
         return error(session, id, wire::AUTH_FAILED, "wrong password");
       }
       const std::string token = "token-" + std::to_string(next_token_++);

@@ -22,7 +22,7 @@ namespace fastchat::client::testing {
 class FakeServer {
  public:
   struct User {
-    std::string auth_key;
+    std::string login_public_key;
     wire::PublicIdentity identity;
     std::vector<wire::InboxMessage> inbox;  // inbox[i].seq == i + 1
     std::uint64_t acked = 0;
