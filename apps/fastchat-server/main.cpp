@@ -34,8 +34,7 @@ int main(int argc, char** argv) {
   app.add_option("--name", config.server_name, "server name in logs and Hello")
       ->capture_default_str();
   app.add_option("--threads", config.threads, "event loops (default: one per core)");
-  app.add_option("--max-groups-per-user", config.max_groups_per_user,
-                 "groups one user can be in")
+  app.add_option("--max-groups-per-user", config.max_groups_per_user, "groups one user can be in")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   app.add_option("--max-group-members", config.max_group_members, "members of one group")

@@ -54,9 +54,9 @@ CLI::Validator number_at_least(double min, bool exclusive) {
 }
 
 // Names of the commands, to tell an unknown command from a missing one.
-constexpr std::array<std::string_view, 11> kCommands = {"register", "login", "logout",    "whoami",
-                                                        "users",    "send",  "send-file", "recv",
-                                                        "history",  "chat",  "group"};
+constexpr std::array<std::string_view, 12> kCommands = {
+    "register", "login",     "logout", "passwd",  "whoami", "users",
+    "send",     "send-file", "recv",   "history", "chat",   "group"};
 
 // Global options that take a value (the next argument is not a command).
 bool takes_value(std::string_view option) {
@@ -108,6 +108,10 @@ class Parser {
     leaf(&app_, "login", "log in (the password is prompted or read with --password-stdin)",
          {{"USER", "username"}});
     leaf(&app_, "logout", "log out and revoke this device's session", {});
+    leaf(&app_, "passwd",
+         "change the password (current, then new; with --password-stdin two lines) and "
+         "revoke your other sessions",
+         {});
     leaf(&app_, "whoami", "show the logged-in user", {});
     leaf(&app_, "users", "list users (optionally matching PATTERN)",
          {{"PATTERN", "part of a username", Arg::kOptionalOne}});

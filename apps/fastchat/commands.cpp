@@ -75,7 +75,8 @@ asio::awaitable<Status> resume_session(client::Client& client, const std::string
 }
 
 asio::awaitable<Status> run_command(client::Client& client, const Invocation& invocation,
-                                    const Output& out, std::string password) {
+                                    const Output& out, std::string password,
+                                    std::string new_password) {
   const Command& c = invocation.command;
   if (c.name == "register" || c.name == "login") {
     const std::string& user = c.args.at(0);
@@ -99,6 +100,16 @@ asio::awaitable<Status> run_command(client::Client& client, const Invocation& in
   }
   if (auto status = co_await resume_session(client, invocation.options.home); !status) {
     co_return status;
+  }
+  if (c.name == "passwd") {
+    if (auto status = co_await client.change_password(password, new_password); !status) {
+      co_return status;
+    }
+    const std::string name = client.username();
+    out.emit("changed the password of " + sanitize_for_terminal(name) +
+                 "; your other sessions are logged out",
+             session_json("passwd", name));
+    co_return Status::ok();
   }
   if (c.name == "logout") {
     const std::string name = client.username();

@@ -46,6 +46,13 @@ int run(const Invocation& invocation) {
     if (!read) return fail(read.status(), options.json);
     password = std::move(*read);
   }
+  std::string new_password;
+  if (command.name == "passwd") {
+    auto read = read_password_change(options.password_stdin);
+    if (!read) return fail(read.status(), options.json);
+    password = std::move(read->current);
+    new_password = std::move(read->next);
+  }
 
   asio::io_context io;
   client::ClientConfig config;
@@ -75,7 +82,8 @@ int run(const Invocation& invocation) {
   }
 
   Status result(Code::kInternal, "the command did not finish");
-  asio::co_spawn(io, run_command(client, invocation, out, std::move(password)),
+  asio::co_spawn(io,
+                 run_command(client, invocation, out, std::move(password), std::move(new_password)),
                  [&](std::exception_ptr error, Status status) {
                    if (error) {
                      try {

@@ -110,6 +110,24 @@ Result<std::string> prompt_password(std::string_view prompt) {
   return line;
 }
 
+Result<PasswordChange> read_password_change(bool from_stdin) {
+  auto current = from_stdin ? read_password_from_stdin() : prompt_password("Current password: ");
+  if (!current) return current.status();
+  auto next = from_stdin ? read_password_from_stdin() : prompt_password("New password: ");
+  if (!next) return next.status();
+  if (current->empty() || next->empty()) {
+    return Result<PasswordChange>(Code::kBadRequest, "empty password");
+  }
+  if (!from_stdin) {
+    auto again = prompt_password("Repeat the new password: ");
+    if (!again) return again.status();
+    if (*again != *next) {
+      return Result<PasswordChange>(Code::kBadRequest, "the passwords do not match");
+    }
+  }
+  return PasswordChange{std::move(*current), std::move(*next)};
+}
+
 Result<std::string> read_password(std::string_view username, bool from_stdin, bool confirm) {
   Result<std::string> password =
       from_stdin ? read_password_from_stdin()

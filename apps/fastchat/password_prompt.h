@@ -22,4 +22,12 @@ Result<std::string> prompt_password(std::string_view prompt);
 // new account). An empty password is refused.
 Result<std::string> read_password(std::string_view username, bool from_stdin, bool confirm);
 
+struct PasswordChange {
+  std::string current;
+  std::string next;
+};
+// For `passwd`: the current and the new password, from the first two lines of stdin,
+// or prompted (the new one twice). Empty passwords are refused.
+Result<PasswordChange> read_password_change(bool from_stdin);
+
 }  // namespace fastchat::cli

@@ -23,8 +23,8 @@ struct BenchAccount {
   std::string username;
   crypto::Identity identity;
   crypto::SecretBytes login_seed;  // of the login key pair (crypto/login_proof.h)
-  std::string server;  // "host:port" the token belongs to
-  std::string token;   // raw session token bytes; empty if none
+  std::string server;              // "host:port" the token belongs to
+  std::string token;               // raw session token bytes; empty if none
 };
 
 // "bench" + 6 digits; the password is derived from the index (it is a test account).

@@ -51,6 +51,10 @@ asio::awaitable<Status> Client::resume() {
   return impl_->resume();
 }
 
+asio::awaitable<Status> Client::change_password(std::string_view current, std::string_view next) {
+  return impl_->change_password(crypto::SecretBytes(current), crypto::SecretBytes(next));
+}
+
 asio::awaitable<Status> Client::logout() {
   return impl_->logout();
 }

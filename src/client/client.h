@@ -94,6 +94,10 @@ class Client {
   asio::awaitable<Status> resume();
   // Revokes the token on the server and forgets the local session.
   asio::awaitable<Status> logout();
+  // Changes the password of the logged-in user: the keystore is re-wrapped under the
+  // new one and the server's login key replaced (proved with the current one); the
+  // account's other sessions are revoked. kAuthFailed for a wrong current password.
+  asio::awaitable<Status> change_password(std::string_view current, std::string_view next);
   // The logged-in user, or empty.
   const std::string& username() const;
   // The saved session's user, without connecting (empty if none).

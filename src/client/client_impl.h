@@ -51,6 +51,7 @@ class Client::Impl {
   asio::awaitable<Status> login(std::string username, crypto::SecretBytes password);
   asio::awaitable<Status> resume();
   asio::awaitable<Status> logout();
+  asio::awaitable<Status> change_password(crypto::SecretBytes current, crypto::SecretBytes next);
   asio::awaitable<void> run();
   void stop();
   bool session_ready() const;
@@ -127,6 +128,8 @@ class Client::Impl {
   asio::awaitable<Status> reconnect();
   asio::awaitable<Status> resume_connection();
   void end_session();
+  // Writes the session file (token and keystore data key) when persisting.
+  void save_session_file_now();
   // Leaves the current session (if any) before another login on this Client.
   void drop_session();
   void on_closed(Connection* connection, const Status& reason);

@@ -162,7 +162,8 @@ asio::awaitable<Result<bool>> Client::Impl::process_item(const wire::InboxMessag
     return false;
   };
   if (item.undeliverable()) {
-    co_return drop(Status(Code::kTooLarge, "stored too large for any frame; the server sent a notice"));
+    co_return drop(
+        Status(Code::kTooLarge, "stored too large for any frame; the server sent a notice"));
   }
 
   auto content = co_await open_item(item, *sender);

@@ -177,16 +177,7 @@ Status Client::Impl::start_session(const std::string& username,
   cursor_ = InboxCursor(local.value_or(server_acked_seq), server_acked_seq);
   username_ = username;
   token_ = std::move(token);
-  if (save_session_file && config_.persist) {
-    SavedSession saved;
-    saved.username = username;
-    saved.server = config_.server.to_string();
-    saved.session_token = crypto::SecretBytes(token_.view());
-    saved.data_key = crypto::SecretBytes(data_key_.view());
-    if (Status s = save_session(home_.session_file(), saved); !s) {
-      spdlog::warn("could not save the session: {}", s.to_string());
-    }
-  }
+  if (save_session_file) save_session_file_now();
   authenticated_ = conn_ && conn_->is_open();
   need_sync_ = true;
   session_changed_.notify();
@@ -194,6 +185,18 @@ Status Client::Impl::start_session(const std::string& username,
   spdlog::info("logged in as '{}' (inbox position {})", username_, cursor_.processed());
   if (events_.on_connection) events_.on_connection(true);
   return Status::ok();
+}
+
+void Client::Impl::save_session_file_now() {
+  if (!config_.persist) return;
+  SavedSession saved;
+  saved.username = username_;
+  saved.server = config_.server.to_string();
+  saved.session_token = crypto::SecretBytes(token_.view());
+  saved.data_key = crypto::SecretBytes(data_key_.view());
+  if (Status s = save_session(home_.session_file(), saved); !s) {
+    spdlog::warn("could not save the session: {}", s.to_string());
+  }
 }
 
 void Client::Impl::end_session() {
@@ -222,7 +225,8 @@ void Client::Impl::drop_session() {
 asio::awaitable<Status> Client::Impl::register_account(std::string username,
                                                        crypto::SecretBytes password) {
   auto name = normalize_username(username);
-  if (!name || !is_registrable_username(*name)) co_return Status(Code::kInvalidUsername, kUsernameRule);
+  if (!name || !is_registrable_username(*name))
+    co_return Status(Code::kInvalidUsername, kUsernameRule);
   if (password.empty()) co_return Status(Code::kBadRequest, "the password is empty");
   auto guard = co_await inbox_lock_.lock();
   drop_session();
@@ -376,6 +380,54 @@ asio::awaitable<Status> Client::Impl::logout() {
   }
   end_session();
   co_return result;
+}
+
+asio::awaitable<Status> Client::Impl::change_password(crypto::SecretBytes current,
+                                                      crypto::SecretBytes next) {
+  if (next.empty()) co_return Status(Code::kBadRequest, "the new password is empty");
+  if (Status s = co_await ensure_session(); !s) co_return s;
+  auto guard = co_await inbox_lock_.lock();
+  const std::string name = username_;
+  if (name.empty() || !identity_) co_return Status(Code::kNotAuthenticated, "not logged in");
+  auto old_keys = co_await derive_keys(name, std::move(current));
+  auto new_keys = co_await derive_keys(name, std::move(next));
+  // Staged like a registration's: the keystore is replaced only once the server agreed.
+  const std::string keystore = home_.keystore(name);
+  const std::string staged = keystore + ".new";
+  crypto::SecretBytes data_key;
+  if (config_.persist) {
+    if (!crypto::load_keystore(keystore, name, old_keys.storage_key)) {
+      co_return Status(Code::kAuthFailed, "the current password is wrong");
+    }
+    if (Status s = crypto::save_keystore(staged, name, *identity_, new_keys.storage_key, &data_key);
+        !s) {
+      co_return s;
+    }
+  }
+  auto conn = conn_;
+  if (!conn || !conn->is_open()) co_return Status(Code::kUnavailable, "not connected");
+  const auto current_key = crypto::login_key_from_seed(old_keys.login_seed);
+  const auto next_key = crypto::login_key_from_seed(new_keys.login_seed);
+  wire::Frame frame;
+  auto* change = frame.mutable_change_login_key();
+  change->set_new_login_public_key(next_key.public_key);
+  change->set_proof(crypto::sign_key_change(current_key, name, conn->login_nonce(),
+                                            conn->channel_binding(), next_key.public_key));
+  auto reply = co_await conn->request(std::move(frame));
+  if (!reply) {
+    if (config_.persist) std::remove(staged.c_str());
+    co_return reply.status();
+  }
+  if (config_.persist) {
+    if (std::rename(staged.c_str(), keystore.c_str()) != 0) {
+      co_return Status(Code::kIo, "the password changed on the server, but the keystore is at " +
+                                      staged + ": rename it to " + keystore);
+    }
+    data_key_ = std::move(data_key);
+    save_session_file_now();
+  }
+  spdlog::info("changed the password of '{}'", name);
+  co_return Status::ok();
 }
 
 asio::awaitable<Status> Client::Impl::resume_connection() {

@@ -29,12 +29,12 @@ enum class Code {
   kUnavailable,  // a dependency (store, bus, server) is down or unreachable
   kInternal,
   kNoServer,
-  kTooLarge,      // a request, or the reply or push it would cause, cannot fit a frame
-  kLimitReached,  // a configured cap (groups per user, members per group)
+  kTooLarge,              // a request, or the reply or push it would cause, cannot fit a frame
+  kLimitReached,          // a configured cap (groups per user, members per group)
   kLoginUpgradeRequired,  // the account predates login keys: prove the password once more
-  kNotFound,  // a local lookup found nothing (files, records)
-  kIo,        // local file or socket failure
-  kCrypto,    // decryption or signature verification failed
+  kNotFound,              // a local lookup found nothing (files, records)
+  kIo,                    // local file or socket failure
+  kCrypto,                // decryption or signature verification failed
 };
 
 const char* code_name(Code code);

@@ -88,9 +88,9 @@ asio::awaitable<void> handle_register(std::shared_ptr<Session> session, std::uin
   }
   if (request.login_public_key().size() != crypto::kLoginPublicKeyBytes ||
       !request.auth_key().empty()) {
-    session->send_error(request_id,
-                        Status(Code::kBadRequest,
-                               "Register needs a 32-byte login_public_key and no auth_key"));
+    session->send_error(
+        request_id,
+        Status(Code::kBadRequest, "Register needs a 32-byte login_public_key and no auth_key"));
     co_return;
   }
   const auto& id = request.identity();
@@ -188,6 +188,48 @@ asio::awaitable<void> handle_resume(std::shared_ptr<Session> session, std::uint6
   if (session->closed()) co_return;
   session->authenticate(user->id, user->username, token_hash, user->acked_seq, user->last_seq);
   reply_auth_ok(*session, request_id, "", user->acked_seq);
+}
+
+asio::awaitable<void> handle_change_login_key(std::shared_ptr<Session> session,
+                                              std::uint64_t request_id,
+                                              wire::ChangeLoginKey request) {
+  auto& ctx = session->context();
+  auto find = [id = session->user_id()](store::Store& s) { return s.find_user_by_id(id); };
+  auto user = co_await ctx.worker.run(std::move(find));
+  if (!user) {
+    session->send_error(request_id, user.status());
+    co_return;
+  }
+  if (!crypto::verify_key_change(user->login_public_key, request.proof(), user->username,
+                                 session->login_nonce(), session->channel_binding(),
+                                 request.new_login_public_key())) {
+    auto failed = record_login_failure(ctx.limiter, user->username, session->peer_address());
+    co_await std::move(failed);
+    session->send_error(request_id, Status(Code::kAuthFailed, "the current password is wrong"));
+    co_return;
+  }
+  auto change = [id = user->id, key = request.new_login_public_key(),
+                 keep = session->token_hash()](store::Store& s) -> Result<std::size_t> {
+    if (Status set = s.set_login_key(id, key); !set) return set;
+    return s.revoke_sessions_except(id, keep);
+  };
+  auto revoked = co_await ctx.worker.run(std::move(change));
+  if (!revoked) {
+    session->send_error(request_id, revoked.status());
+    co_return;
+  }
+  std::vector<std::shared_ptr<Session>> others;
+  ctx.registry.for_each_session(user->id, [&](const std::shared_ptr<Session>& other) {
+    if (other != session) others.push_back(other);
+  });
+  for (auto& other : others)
+    other->close();
+  spdlog::info("user '{}' changed the password; {} other sessions revoked", user->username,
+               *revoked);
+  wire::Frame reply;
+  reply.set_request_id(request_id);
+  reply.mutable_ok();
+  session->send(reply);
 }
 
 asio::awaitable<void> handle_logout(std::shared_ptr<Session> session, std::uint64_t request_id) {

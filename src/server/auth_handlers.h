@@ -1,4 +1,4 @@
-// Register, Login, Resume and Logout (DESIGN §5). Run on the session's executor;
+// Register, Login, Resume, Logout and ChangeLoginKey (DESIGN §5). Run on the session's executor;
 // store calls go through the StoreWorker.
 #pragma once
 
@@ -18,5 +18,10 @@ asio::awaitable<void> handle_login(std::shared_ptr<Session> session, std::uint64
 asio::awaitable<void> handle_resume(std::shared_ptr<Session> session, std::uint64_t request_id,
                                     wire::Resume request);
 asio::awaitable<void> handle_logout(std::shared_ptr<Session> session, std::uint64_t request_id);
+// A password change: the current login key proves it; the account's other sessions are
+// revoked and this server's connections of them closed.
+asio::awaitable<void> handle_change_login_key(std::shared_ptr<Session> session,
+                                              std::uint64_t request_id,
+                                              wire::ChangeLoginKey request);
 
 }  // namespace fastchat::server

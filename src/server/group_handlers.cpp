@@ -75,8 +75,8 @@ asio::awaitable<Status> check_group_counts(ServerContext& ctx, std::vector<UserI
   for (std::size_t i = 0; i < counts->size() && i < users.size(); ++i) {
     if ((*counts)[i] < max) continue;
     auto name = ctx.directory.name_of(users[i]);
-    co_return Status(Code::kLimitReached, (name ? *name : std::string("a member")) +
-                                              " is in " + std::to_string(max) +
+    co_return Status(Code::kLimitReached, (name ? *name : std::string("a member")) + " is in " +
+                                              std::to_string(max) +
                                               " groups, the most this server allows");
   }
   co_return Status::ok();
@@ -144,10 +144,10 @@ asio::awaitable<void> handle_create_group(std::shared_ptr<Session> session,
     }
   }
   if (members.size() + 1 > ctx.config.max_group_members) {
-    session->send_error(request_id,
-                        Status(Code::kLimitReached, "a group can have at most " +
-                                                        std::to_string(ctx.config.max_group_members) +
-                                                        " members"));
+    session->send_error(
+        request_id,
+        Status(Code::kLimitReached, "a group can have at most " +
+                                        std::to_string(ctx.config.max_group_members) + " members"));
     co_return;
   }
   std::vector<UserId> everyone = members;
@@ -178,8 +178,8 @@ asio::awaitable<void> handle_get_group(std::shared_ptr<Session> session, std::ui
   reply_group(*session, request_id, *group, request.members_after());
 }
 
-asio::awaitable<void> handle_list_groups(std::shared_ptr<Session> session,
-                                         std::uint64_t request_id, wire::ListGroups request) {
+asio::awaitable<void> handle_list_groups(std::shared_ptr<Session> session, std::uint64_t request_id,
+                                         wire::ListGroups request) {
   auto query = [user = session->user_id(), after = request.after_group_id()](store::Store& s) {
     return s.list_groups(user, after, kGroupsPerPage);
   };
@@ -229,10 +229,10 @@ asio::awaitable<void> handle_add_member(std::shared_ptr<Session> session, std::u
   }
   if (!find_member(*group, *user)) {  // adding a member again is a no-op, not a new one
     if (group->members.size() >= ctx.config.max_group_members) {
-      session->send_error(request_id, Status(Code::kLimitReached,
-                                             "the group has " +
-                                                 std::to_string(ctx.config.max_group_members) +
-                                                 " members, the most this server allows"));
+      session->send_error(
+          request_id, Status(Code::kLimitReached, "the group has " +
+                                                      std::to_string(ctx.config.max_group_members) +
+                                                      " members, the most this server allows"));
       co_return;
     }
     // Named first: no temporaries inside a co_await expression (g++ 12).

@@ -15,8 +15,8 @@ asio::awaitable<void> handle_create_group(std::shared_ptr<Session> session,
                                           std::uint64_t request_id, wire::CreateGroup request);
 asio::awaitable<void> handle_get_group(std::shared_ptr<Session> session, std::uint64_t request_id,
                                        wire::GetGroup request);
-asio::awaitable<void> handle_list_groups(std::shared_ptr<Session> session,
-                                         std::uint64_t request_id, wire::ListGroups request);
+asio::awaitable<void> handle_list_groups(std::shared_ptr<Session> session, std::uint64_t request_id,
+                                         wire::ListGroups request);
 asio::awaitable<void> handle_add_member(std::shared_ptr<Session> session, std::uint64_t request_id,
                                         wire::AddMember request);
 asio::awaitable<void> handle_remove_member(std::shared_ptr<Session> session,

@@ -114,8 +114,8 @@ asio::awaitable<void> submit_send(std::shared_ptr<Session> session, std::uint64_
   std::size_t largest_wrap = 0;
   for (const auto& wrap : send.key_wraps())
     largest_wrap = std::max(largest_wrap, wrap.sealed_key().size());
-  if (protocol::inbox_message_bound(session->username().size(), send.body().size(),
-                                    largest_wrap) > protocol::kMaxInboxMessageBytes) {
+  if (protocol::inbox_message_bound(session->username().size(), send.body().size(), largest_wrap) >
+      protocol::kMaxInboxMessageBytes) {
     reject(Status(Code::kTooLarge,
                   "message too large: body and key wrap must fit one 1 MiB frame; send files in "
                   "chunks"));

@@ -106,6 +106,9 @@ void route_frame(const std::shared_ptr<Session>& session, wire::Frame&& frame) {
       return spawn_request(session, handle_resume(session, id, std::move(*frame.mutable_resume())));
     case wire::Frame::kLogout:
       return spawn_request(session, handle_logout(session, id));
+    case wire::Frame::kChangeLoginKey:
+      return spawn_request(session, handle_change_login_key(
+                                        session, id, std::move(*frame.mutable_change_login_key())));
     case wire::Frame::kListUsers:
       return spawn_request(session,
                            handle_list_users(session, id, std::move(*frame.mutable_list_users())));

@@ -262,7 +262,6 @@ void Session::authenticate(UserId user, std::string username, std::string token_
   user_id_ = user;
   username_ = std::move(username);
   token_hash_ = std::move(token_hash);
-  login_nonce_ = std::string();  // frees it: an idle session holds no more than it needs
   handshake_timer_.reset();  // cancels its wait
   context_.directory.remember(user_id_, username_);
   context_.registry.add(user_id_, shared_from_this());

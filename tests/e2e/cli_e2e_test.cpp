@@ -318,6 +318,33 @@ TEST_F(CliE2e, WhoamiAndLogout) {
   ASSERT_OK(cli("alice", {"whoami"}));
 }
 
+TEST_F(CliE2e, PasswdChangesThePasswordAndLogsOutTheOtherSessions) {
+  ASSERT_OK(register_user("alice"));
+  const std::string old_password = password("alice");
+  const std::string new_password = "a brand new passphrase";
+
+  const RunResult wrong =
+      cli("alice", {"--password-stdin", "passwd"}, "not it\n" + new_password + "\n");
+  EXPECT_EQ(wrong.exit_code, 3) << wrong.err;
+  EXPECT_NE(single_error_line(wrong).find("current password is wrong"), std::string::npos)
+      << wrong.err;
+
+  const RunResult changed =
+      cli("alice", {"--password-stdin", "passwd"}, old_password + "\n" + new_password + "\n");
+  ASSERT_EQ(changed.exit_code, 0) << changed.err;
+  EXPECT_EQ(changed.out, "changed the password of alice; your other sessions are logged out\n");
+  ASSERT_OK(cli("alice", {"whoami"}));  // this session goes on, with the re-wrapped keystore
+
+  ASSERT_OK(cli("alice", {"logout"}));
+  const RunResult old_login =
+      cli("alice", {"--password-stdin", "login", "alice"}, old_password + "\n");
+  EXPECT_EQ(old_login.exit_code, 3) << old_login.err;
+  const RunResult new_login =
+      cli("alice", {"--password-stdin", "login", "alice"}, new_password + "\n");
+  ASSERT_EQ(new_login.exit_code, 0) << new_login.err;
+  ASSERT_OK(cli("alice", {"whoami"}));
+}
+
 TEST_F(CliE2e, ErrorsHaveDistinctExitCodesAndOneLine) {
   ASSERT_OK(register_user("alice"));
 

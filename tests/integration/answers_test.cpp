@@ -40,8 +40,8 @@ class AnswersTest : public ChatTest {
   }
 
   // A group Send from `sender` with one key wrap of `wrap_bytes` for `member`.
-  static wire::Frame group_send_of(GroupId group, const std::string& member,
-                                   std::size_t body_bytes, std::size_t wrap_bytes) {
+  static wire::Frame group_send_of(GroupId group, const std::string& member, std::size_t body_bytes,
+                                   std::size_t wrap_bytes) {
     wire::Frame frame;
     auto* send = frame.mutable_send();
     send->set_message_id(MessageId::random().to_bytes());

@@ -85,7 +85,8 @@ TEST_F(HostileInputTest, TruncatedFrameThenDisconnect) {
     RawClient client(port());
     ASSERT_TRUE(client.write(hello_bytes()));
     ASSERT_TRUE(client.next());
-    const std::string frame = protocol::encode_frame(login_frame(TestUser::quick("someone"), std::string(32, 'n')));
+    const std::string frame =
+        protocol::encode_frame(login_frame(TestUser::quick("someone"), std::string(32, 'n')));
     ASSERT_TRUE(client.write(frame.substr(0, frame.size() / 2)));
     client.shutdown_send();
     EXPECT_TRUE(client.wait_closed());

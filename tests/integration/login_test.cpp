@@ -91,8 +91,7 @@ TEST_F(LoginTest, AnAccountFromBeforeLoginKeysMovesOntoOneOnce) {
     legacy.username = "alice";
     legacy.auth_verifier = auth.auth_verifier("alice", alice.auth_key());
     const auto identity = alice.public_identity();
-    legacy.identity = {identity.sign_public_key(), identity.box_public_key(),
-                       identity.signature()};
+    legacy.identity = {identity.sign_public_key(), identity.box_public_key(), identity.signature()};
     ASSERT_TRUE((*db)->create_user(legacy));
   }
   auto client = connect_with_hello();
@@ -112,6 +111,45 @@ TEST_F(LoginTest, AnAccountFromBeforeLoginKeysMovesOntoOneOnce) {
   auto other = connect_with_hello();
   EXPECT_EQ(error_of(other->call(upgrade)), wire::AUTH_FAILED);
   EXPECT_TRUE(other->login(alice));
+}
+
+wire::Frame change_login_key(const TestUser& from, const TestUser& to, std::string_view nonce) {
+  const auto next = to.login_key();
+  wire::Frame frame;
+  frame.mutable_change_login_key()->set_new_login_public_key(next.public_key);
+  frame.mutable_change_login_key()->set_proof(
+      crypto::sign_key_change(from.login_key(), from.name(), nonce, "", next.public_key));
+  return frame;
+}
+
+TEST_F(LoginTest, APasswordChangeNeedsTheCurrentKeyAndEndsTheOtherSessions) {
+  const TestUser& alice = user("alice");
+  auto first = online("alice");
+  ASSERT_TRUE(first);
+  auto other = connect_with_hello();
+  auto other_auth = other->login(alice);
+  ASSERT_TRUE(other_auth);
+  const std::string other_token = other_auth->session_token();
+
+  const auto renewed = TestUser::quick("alice");  // the "new password"'s login key
+  // A proof by another key (a stolen session without the password) is refused.
+  auto forged = change_login_key(TestUser::quick("alice"), renewed, first->login_nonce());
+  EXPECT_EQ(error_of(first->call(forged)), wire::AUTH_FAILED);
+  // A proof made for another connection's nonce too.
+  EXPECT_EQ(error_of(first->call(change_login_key(alice, renewed, other->login_nonce()))),
+            wire::AUTH_FAILED);
+
+  const auto changed = first->call(change_login_key(alice, renewed, first->login_nonce()));
+  ASSERT_TRUE(changed.has_ok()) << changed.ShortDebugString();
+  EXPECT_TRUE(other->wait_closed()) << "the other session's connection stays open";
+  wire::Frame list;
+  list.mutable_list_users();
+  EXPECT_TRUE(first->call(list).has_user_list()) << "this one goes on";
+
+  auto later = connect_with_hello();
+  EXPECT_EQ(later->resume("alice", other_token).code(), Code::kAuthFailed);
+  EXPECT_EQ(later->login(alice).code(), Code::kAuthFailed);  // the old key
+  EXPECT_TRUE(later->login(renewed));
 }
 
 }  // namespace

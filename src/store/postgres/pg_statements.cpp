@@ -34,6 +34,8 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kStatem
     // kFindSession: the user's columns, then the session's expiry
     "SELECT " FASTCHAT_USER_COLUMNS
     ", expires_ms FROM sessions JOIN users ON id = user_id WHERE token_hash = $1::bytea",
+    // kRevokeSessionsExcept
+    "DELETE FROM sessions WHERE user_id = $1::int8 AND token_hash <> $2::bytea",
     // kDeleteSession
     "DELETE FROM sessions WHERE token_hash = $1::bytea",
 

@@ -21,6 +21,7 @@ enum class Sql : int {
   kPurgeSessions,
   kInsertSession,
   kFindSession,
+  kRevokeSessionsExcept,
   kDeleteSession,
   // groups
   kCreateGroup,

@@ -166,6 +166,15 @@ Status PostgresStore::set_login_key(UserId user, std::string_view login_public_k
   });
 }
 
+Result<std::size_t> PostgresStore::revoke_sessions_except(UserId user, std::string_view keep) {
+  return run([&](PgConnection& db) -> Result<std::size_t> {
+    std::vector<PgResult> results;
+    send(db, Sql::kRevokeSessionsExcept, PgParams().int64(user).bytes(keep));
+    if (Status s = db.sync(results); !s) return s;
+    return static_cast<std::size_t>(results[0].affected_rows());
+  });
+}
+
 Result<UserRecord> PostgresStore::find_user_by_id(UserId id) {
   return run([&](PgConnection& db) -> Result<UserRecord> {
     std::vector<PgResult> results;
@@ -324,12 +333,14 @@ Result<GroupRecord> PostgresStore::get_group(GroupId id) {
 }
 
 Result<std::vector<GroupRecord>> PostgresStore::list_groups(UserId member, GroupId after_group_id,
-                                                           std::size_t limit) {
+                                                            std::size_t limit) {
   return run([&](PgConnection& db) -> Result<std::vector<GroupRecord>> {
     std::vector<PgResult> results;
     send(db, Sql::kListGroups,
-         PgParams().int64(member).int64(clamp_to_int64(after_group_id)).int64(
-             clamp_to_int64(limit)));
+         PgParams()
+             .int64(member)
+             .int64(clamp_to_int64(after_group_id))
+             .int64(clamp_to_int64(limit)));
     send(db, Sql::kUserExists, PgParams().int64(member));
     if (Status s = db.sync(results); !s) return s;
     const PgResult& rows = results[0];

@@ -58,6 +58,7 @@ class PostgresStore final : public Store {
                                              std::string_view after) override;
 =======
   Status set_login_key(UserId user, std::string_view login_public_key) override;
+  Result<std::size_t> revoke_sessions_except(UserId user, std::string_view keep) override;
   Result<std::vector<UserRecord>> list_users(std::string_view pattern, std::size_t limit) override;
 >>>>>>> login
 

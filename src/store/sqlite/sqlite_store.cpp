@@ -5,20 +5,20 @@
 #include <algorithm>
 #include <limits>
 
+#include "store/sql_int.h"
 #include "store/sqlite/connection.h"
 #include "store/sqlite/connection_pool.h"
 #include "store/sqlite/lookups.h"
 #include "store/sqlite/message_writer.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/transaction.h"
-#include "store/sql_int.h"
 
 namespace fastchat::store::sqlite {
 namespace {
 
 // What read_user() reads, in its order.
-#define FASTCHAT_USER_COLUMNS                                                            \
-  "id, username, auth_verifier, sign_public_key, box_public_key, key_signature, "        \
+#define FASTCHAT_USER_COLUMNS                                                     \
+  "id, username, auth_verifier, sign_public_key, box_public_key, key_signature, " \
   "acked_seq, last_seq, login_public_key"
 
 constexpr char kInsertUser[] =
@@ -27,10 +27,11 @@ constexpr char kInsertUser[] =
 constexpr char kInsertUserSeqs[] = "INSERT INTO user_seqs (user_id) VALUES (?1)";
 constexpr char kSetLoginKey[] =
     "UPDATE users SET login_public_key = ?2, auth_verifier = x'' WHERE id = ?1";
-constexpr char kSelectUserByName[] = "SELECT " FASTCHAT_USER_COLUMNS
-                                     " FROM users JOIN user_seqs ON user_id = id WHERE username = ?1";
-constexpr char kSelectUserById[] = "SELECT " FASTCHAT_USER_COLUMNS
-                                   " FROM users JOIN user_seqs ON user_id = id WHERE id = ?1";
+constexpr char kSelectUserByName[] =
+    "SELECT " FASTCHAT_USER_COLUMNS
+    " FROM users JOIN user_seqs ON user_id = id WHERE username = ?1";
+constexpr char kSelectUserById[] =
+    "SELECT " FASTCHAT_USER_COLUMNS " FROM users JOIN user_seqs ON user_id = id WHERE id = ?1";
 // The column's NOCASE collation makes LIKE's case-insensitivity and the index order agree.
 constexpr char kListUsers[] =
 <<<<<<< HEAD
@@ -38,7 +39,8 @@ constexpr char kListUsers[] =
     "acked_seq, last_seq FROM users JOIN user_seqs ON user_id = id "
     "WHERE username LIKE ?1 ESCAPE '\\' AND username > ?3 ORDER BY username LIMIT ?2";
 =======
-    "SELECT " FASTCHAT_USER_COLUMNS " FROM users JOIN user_seqs ON user_id = id "
+    "SELECT " FASTCHAT_USER_COLUMNS
+    " FROM users JOIN user_seqs ON user_id = id "
     "WHERE username LIKE ?1 ESCAPE '\\' ORDER BY username LIMIT ?2";
 >>>>>>> login
 
@@ -46,10 +48,12 @@ constexpr char kPurgeSessions[] = "DELETE FROM sessions WHERE expires_ms <= ?1";
 constexpr char kInsertSession[] =
     "INSERT INTO sessions (token_hash, user_id, created_ms, expires_ms) VALUES (?1, ?2, ?3, ?4)";
 // The columns of kSelectUserById, then the session's expiry.
-constexpr char kSelectSession[] =
-    "SELECT " FASTCHAT_USER_COLUMNS ", expires_ms FROM sessions JOIN users ON id = sessions.user_id "
-    "JOIN user_seqs ON user_seqs.user_id = id WHERE token_hash = ?1";
+constexpr char kSelectSession[] = "SELECT " FASTCHAT_USER_COLUMNS
+                                  ", expires_ms FROM sessions JOIN users ON id = sessions.user_id "
+                                  "JOIN user_seqs ON user_seqs.user_id = id WHERE token_hash = ?1";
 constexpr char kDeleteSession[] = "DELETE FROM sessions WHERE token_hash = ?1";
+constexpr char kRevokeSessionsExcept[] =
+    "DELETE FROM sessions WHERE user_id = ?1 AND token_hash <> ?2";
 
 // Served by the partial index messages_tombstones, which holds only tombstones.
 constexpr char kPurgeTombstones[] =
@@ -236,6 +240,16 @@ Status SqliteStore::set_login_key(UserId user, std::string_view login_public_key
   return {};
 }
 
+Result<std::size_t> SqliteStore::revoke_sessions_except(UserId user, std::string_view keep) {
+  std::lock_guard lock(writer_mu_);
+  auto remove = writer_->prepare(kRevokeSessionsExcept);
+  if (!remove) return remove.status();
+  remove->bind_int64(1, user);
+  remove->bind_blob(2, keep);
+  if (Status s = remove->run(); !s) return s;
+  return static_cast<std::size_t>(writer_->changes());
+}
+
 Result<UserRecord> SqliteStore::find_user_by_id(UserId id) {
   auto db = readers_->acquire();
   auto select = db->prepare(kSelectUserById);
@@ -244,8 +258,8 @@ Result<UserRecord> SqliteStore::find_user_by_id(UserId id) {
   return find_one_user(*select);
 }
 
-Result<std::vector<UserRecord>> SqliteStore::list_users(std::string_view pattern,
-                                                        std::size_t limit, std::string_view after) {
+Result<std::vector<UserRecord>> SqliteStore::list_users(std::string_view pattern, std::size_t limit,
+                                                        std::string_view after) {
   std::vector<UserRecord> users;
   if (limit == 0) return users;
   const std::string like = contains_pattern(pattern);

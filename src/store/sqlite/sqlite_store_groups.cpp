@@ -1,12 +1,12 @@
 // SqliteStore's group methods (the rest of the class is in sqlite_store.cpp).
 #include <string>
 
+#include "store/sql_int.h"
 #include "store/sqlite/connection.h"
 #include "store/sqlite/connection_pool.h"
 #include "store/sqlite/lookups.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/sqlite/transaction.h"
-#include "store/sql_int.h"
 
 namespace fastchat::store::sqlite {
 namespace {
@@ -102,7 +102,7 @@ Result<GroupRecord> SqliteStore::get_group(GroupId id) {
 }
 
 Result<std::vector<GroupRecord>> SqliteStore::list_groups(UserId member, GroupId after_group_id,
-                                                         std::size_t limit) {
+                                                          std::size_t limit) {
   std::vector<GroupRecord> groups;
   auto db = readers_->acquire();
   {
