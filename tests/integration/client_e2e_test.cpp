@@ -495,6 +495,8 @@ TEST_F(ClientE2ETest, RealClientsLeaveNoSecretsWithTheServer) {
     ASSERT_TRUE(data_key);
     scan.add(p->name + "'s password", password(p->name));
     scan.add(p->name + "'s storage key", keys.storage_key.view());
+    scan.add(p->name + "'s login seed", keys.login_seed.view());
+    scan.add(p->name + "'s auth key", keys.auth_key.view());
     scan.add(p->name + "'s keystore data key", data_key->view());
     scan.add(p->name + "'s signing secret key", identity->sign_secret_key().view());
     scan.add(p->name + "'s box secret key", identity->box_secret_key().view());
