@@ -55,15 +55,18 @@ bool check_not_logged_in(Session& session, std::uint64_t request_id) {
 }
 
 // The canonical username when a login attempt may go ahead; otherwise answers the
-// request (invalid name, already logged in, rate limited) and returns nullopt.
+// request (invalid name, already logged in, rate limited when `limited`) and returns
+// nullopt.
 asio::awaitable<std::optional<std::string>> admit_login(Session& session, std::uint64_t request_id,
-                                                        std::string_view raw_username) {
+                                                        std::string_view raw_username,
+                                                        bool limited = true) {
   if (!check_not_logged_in(session, request_id)) co_return std::nullopt;
   auto username = normalize_username(raw_username);
   if (!username) {
     session.send_error(request_id, Status(Code::kInvalidUsername, "not a valid username"));
     co_return std::nullopt;
   }
+  if (!limited) co_return username;
   // Named first: no temporaries inside a co_await expression (g++ 12).
   auto check = login_allowed(session.context().limiter, *username, session.peer_address());
   const bool allowed = co_await std::move(check);
@@ -167,7 +170,9 @@ asio::awaitable<void> handle_login(std::shared_ptr<Session> session, std::uint64
 
 asio::awaitable<void> handle_resume(std::shared_ptr<Session> session, std::uint64_t request_id,
                                     wire::Resume request) {
-  auto username = co_await admit_login(*session, request_id, request.username());
+  // A valid token is never refused, however many logins failed in the user's name
+  // (failures are anyone's to cause); only a wrong token meets the limiter.
+  auto username = co_await admit_login(*session, request_id, request.username(), false);
   if (!username) co_return;
   auto& ctx = session->context();
   const std::string token_hash = ctx.auth.token_hash(request.session_token());
@@ -177,6 +182,12 @@ asio::awaitable<void> handle_resume(std::shared_ptr<Session> session, std::uint6
   if (!user || user->username != *username) {
     if (!user && user.code() == Code::kUnavailable) {
       session->send_error(request_id, user.status());
+      co_return;
+    }
+    auto check = login_allowed(ctx.limiter, *username, session->peer_address());
+    if (!co_await std::move(check)) {
+      session->send_error(request_id,
+                          Status(Code::kRateLimited, "too many failed logins; try again later"));
       co_return;
     }
     auto failed = record_login_failure(ctx.limiter, *username, session->peer_address());

@@ -183,6 +183,21 @@ TEST_F(ProtocolTest, RepeatedFailedLoginsAreRateLimited) {
   EXPECT_EQ(other->resume("alice", std::string(32, 'x')).code(), Code::kRateLimited);
 }
 
+TEST_F(ProtocolTest, FailedLoginsInSomeonesNameNeverRefuseTheirValidToken) {
+  auto owner = registered(port(), alice());
+  ASSERT_TRUE(owner);
+  auto token = connect_with_hello()->login(alice());
+  ASSERT_TRUE(token);
+  const auto attacker = TestUser::quick("alice");
+  auto client = connect_with_hello();
+  const int limit = server::LoginLimits{}.failures_per_account;
+  for (int i = 0; i <= limit; ++i)
+    (void)client->login(attacker);
+  EXPECT_EQ(client->login(attacker).code(), Code::kRateLimited);
+  auto resumed = connect_with_hello()->resume("alice", token->session_token());
+  EXPECT_TRUE(resumed) << resumed.status().to_string();
+}
+
 TEST_F(ProtocolTest, ResumeWithTheTokenWorks) {
   auto first = registered(port(), alice());
   ASSERT_TRUE(first);
