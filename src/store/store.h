@@ -135,22 +135,16 @@ class Store {
   virtual Result<UserId> create_user(const NewUser& user) = 0;
   virtual Result<UserRecord> find_user(std::string_view username) = 0;
   virtual Result<UserRecord> find_user_by_id(UserId id) = 0;
-<<<<<<< HEAD
-  // Users whose name contains `pattern` (all when empty) and sorts after `after` (a
-  // page cursor; empty: from the start), by name, at most `limit`.
-  virtual Result<std::vector<UserRecord>> list_users(std::string_view pattern, std::size_t limit,
-                                                     std::string_view after = {}) = 0;
-=======
   // Gives a legacy account its login key and forgets its auth_verifier (after the
   // caller checked both): from then on only login proofs log it in. kUnknownUser.
   virtual Status set_login_key(UserId user, std::string_view login_public_key) = 0;
   // Deletes every session of `user` but the one whose token hash is `keep` (none when
   // empty); how many were deleted.
   virtual Result<std::size_t> revoke_sessions_except(UserId user, std::string_view keep) = 0;
-  // Users whose name contains `pattern` (all when empty), by name, at most `limit`.
-  virtual Result<std::vector<UserRecord>> list_users(std::string_view pattern,
-                                                     std::size_t limit) = 0;
->>>>>>> login
+  // Users whose name contains `pattern` (all when empty) and sorts after `after` (a
+  // page cursor; empty: from the start), by name, at most `limit`.
+  virtual Result<std::vector<UserRecord>> list_users(std::string_view pattern, std::size_t limit,
+                                                     std::string_view after = {}) = 0;
 
   // --- sessions
   // Applies the writes in order in one transaction (one fsync for a whole batch of logins

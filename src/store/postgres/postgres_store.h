@@ -53,14 +53,10 @@ class PostgresStore final : public Store {
   Result<UserId> create_user(const NewUser& user) override;
   Result<UserRecord> find_user(std::string_view username) override;
   Result<UserRecord> find_user_by_id(UserId id) override;
-<<<<<<< HEAD
-  Result<std::vector<UserRecord>> list_users(std::string_view pattern, std::size_t limit,
-                                             std::string_view after) override;
-=======
   Status set_login_key(UserId user, std::string_view login_public_key) override;
   Result<std::size_t> revoke_sessions_except(UserId user, std::string_view keep) override;
-  Result<std::vector<UserRecord>> list_users(std::string_view pattern, std::size_t limit) override;
->>>>>>> login
+  Result<std::vector<UserRecord>> list_users(std::string_view pattern, std::size_t limit,
+                                             std::string_view after) override;
 
   Result<std::vector<Status>> write_sessions(std::span<const SessionWrite> writes) override;
   Result<UserRecord> find_session(std::string_view token_hash, std::int64_t now_ms) override;

@@ -34,15 +34,9 @@ constexpr char kSelectUserById[] =
     "SELECT " FASTCHAT_USER_COLUMNS " FROM users JOIN user_seqs ON user_id = id WHERE id = ?1";
 // The column's NOCASE collation makes LIKE's case-insensitivity and the index order agree.
 constexpr char kListUsers[] =
-<<<<<<< HEAD
-    "SELECT id, username, auth_verifier, sign_public_key, box_public_key, key_signature, "
-    "acked_seq, last_seq FROM users JOIN user_seqs ON user_id = id "
-    "WHERE username LIKE ?1 ESCAPE '\\' AND username > ?3 ORDER BY username LIMIT ?2";
-=======
     "SELECT " FASTCHAT_USER_COLUMNS
     " FROM users JOIN user_seqs ON user_id = id "
-    "WHERE username LIKE ?1 ESCAPE '\\' ORDER BY username LIMIT ?2";
->>>>>>> login
+    "WHERE username LIKE ?1 ESCAPE '\\' AND username > ?3 ORDER BY username LIMIT ?2";
 
 constexpr char kPurgeSessions[] = "DELETE FROM sessions WHERE expires_ms <= ?1";
 constexpr char kInsertSession[] =
