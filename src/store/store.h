@@ -135,8 +135,8 @@ class Store {
   virtual Result<UserId> create_user(const NewUser& user) = 0;
   virtual Result<UserRecord> find_user(std::string_view username) = 0;
   virtual Result<UserRecord> find_user_by_id(UserId id) = 0;
-  // Gives a legacy account its login key and forgets its auth_verifier (after the
-  // caller checked both): from then on only login proofs log it in. kUnknownUser.
+  // Sets the account's login key and forgets any auth_verifier (the caller checked the
+  // proofs): a legacy account's upgrade, or a password change. kUnknownUser.
   virtual Status set_login_key(UserId user, std::string_view login_public_key) = 0;
   // Deletes every session of `user` but the one whose token hash is `keep` (none when
   // empty); how many were deleted.
