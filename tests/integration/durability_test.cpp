@@ -7,6 +7,7 @@
 #include <set>
 
 #include "chat_fixture.h"
+#include "support/service_missing.h"
 
 namespace fastchat::itest {
 namespace {
@@ -103,7 +104,8 @@ class ServerProcessTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!cluster_mode()) return;
-    if (const std::string why = TestCluster::unavailable(); !why.empty()) GTEST_SKIP() << why;
+    if (const std::string why = TestCluster::unavailable(); !why.empty())
+      FASTCHAT_SERVICE_MISSING(why);
     cluster_ = std::make_unique<TestCluster>(dir_.file("cluster"), true);
     Status started = cluster_->start();
     ASSERT_TRUE(started) << started.to_string();

@@ -8,6 +8,7 @@
 #include "redis_monitor.h"
 #include "support/postgres_test_schema.h"
 #include "support/redis_test_support.h"
+#include "support/service_missing.h"
 
 namespace fastchat::itest {
 
@@ -266,7 +267,8 @@ std::string TestCluster::redis_traffic() const {
 
 void ServerTest::SetUp() {
   if (cluster_mode()) {
-    if (const std::string why = TestCluster::unavailable(); !why.empty()) GTEST_SKIP() << why;
+    if (const std::string why = TestCluster::unavailable(); !why.empty())
+      FASTCHAT_SERVICE_MISSING(why);
   }
   servers_ = std::make_unique<TestCluster>(dir_.path(), cluster_mode());
   configure(servers_->config());

@@ -11,6 +11,7 @@
 
 #include "protocol/frame_codec.h"
 #include "support/redis_test_support.h"
+#include "support/service_missing.h"
 
 namespace fastchat::balancer {
 namespace {
@@ -117,8 +118,10 @@ class FakeServers {
 class BalancerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!cluster::testing::shared_redis_url()) GTEST_SKIP() << cluster::testing::kSkipMessage;
-    if (!cluster::testing::PrivateRedis::available()) GTEST_SKIP() << "redis-server not installed";
+    if (!cluster::testing::shared_redis_url())
+      FASTCHAT_SERVICE_MISSING(cluster::testing::kSkipMessage);
+    if (!cluster::testing::PrivateRedis::available())
+      FASTCHAT_SERVICE_MISSING("redis-server not installed");
     // A registry of our own: the shared Redis may list other tests' servers.
     ASSERT_TRUE(redis_.start()) << redis_.error();
   }

@@ -31,6 +31,7 @@
 #include "support/postgres_test_schema.h"
 #include "support/private_postgres.h"
 #include "support/redis_test_support.h"
+#include "support/service_missing.h"
 
 namespace fastchat {
 namespace {
@@ -368,9 +369,9 @@ class Traffic {
 class ClusterFaultTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (store::test::PostgresTestSchema::base_url().empty()) GTEST_SKIP() << kNoPostgres;
+    if (store::test::PostgresTestSchema::base_url().empty()) FASTCHAT_SERVICE_MISSING(kNoPostgres);
     if (!cluster::testing::PrivateRedis::available()) {
-      GTEST_SKIP() << "redis-server is not installed (scripts/install-deps.sh)";
+      FASTCHAT_SERVICE_MISSING("redis-server is not installed (scripts/install-deps.sh)");
     }
     ASSERT_TRUE(redis_.start()) << redis_.error();
   }

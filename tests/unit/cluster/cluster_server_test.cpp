@@ -24,6 +24,7 @@
 #include "cluster/redis_schema.h"
 #include "cluster/server_registry.h"
 #include "support/redis_test_support.h"
+#include "support/service_missing.h"
 
 namespace fastchat {
 namespace {
@@ -57,7 +58,7 @@ class ClusterServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto url = cluster::testing::shared_redis_url();
-    if (!url) GTEST_SKIP() << cluster::testing::kSkipMessage;
+    if (!url) FASTCHAT_SERVICE_MISSING(cluster::testing::kSkipMessage);
     redis_url_ = *url;
   }
 
@@ -178,7 +179,7 @@ class ClusterMessagingTest : public ClusterServerTest {
     if (IsSkipped()) return;
     const char* pg = std::getenv("FASTCHAT_TEST_POSTGRES_URL");
     if (!pg || !*pg)
-      GTEST_SKIP() << "FASTCHAT_TEST_POSTGRES_URL is not set (scripts/test-services.sh)";
+      FASTCHAT_SERVICE_MISSING("FASTCHAT_TEST_POSTGRES_URL is not set (scripts/test-services.sh)");
     pg_url_ = pg;
   }
   std::string pg_url_;
@@ -275,7 +276,8 @@ TEST_F(ClusterMessagingTest, UsersOfAKilledServerGoOfflineWhenItsHeartbeatExpire
 }
 
 TEST_F(ClusterMessagingTest, ABalancerSpreadsClientsOverTheServers) {
-  if (!cluster::testing::PrivateRedis::available()) GTEST_SKIP() << "redis-server not installed";
+  if (!cluster::testing::PrivateRedis::available())
+    FASTCHAT_SERVICE_MISSING("redis-server not installed");
   cluster::testing::PrivateRedis redis;  // a registry holding just these servers
   ASSERT_TRUE(redis.start()) << redis.error();
   auto a = start_server("a", pg_url_, redis.url());
@@ -305,7 +307,8 @@ TEST_F(ClusterMessagingTest, ABalancerSpreadsClientsOverTheServers) {
 // The client core, pointed at a balancer, follows its Locate answer to a chat server;
 // two users on whichever servers they land on talk to each other.
 TEST_F(ClusterMessagingTest, ClientsFollowTheBalancerAndTalkAcrossServers) {
-  if (!cluster::testing::PrivateRedis::available()) GTEST_SKIP() << "redis-server not installed";
+  if (!cluster::testing::PrivateRedis::available())
+    FASTCHAT_SERVICE_MISSING("redis-server not installed");
   cluster::testing::PrivateRedis redis;
   ASSERT_TRUE(redis.start()) << redis.error();
   auto a = start_server("a", pg_url_, redis.url());
@@ -380,7 +383,8 @@ TEST_F(ClusterMessagingTest, ClientsFollowTheBalancerAndTalkAcrossServers) {
 }
 
 TEST_F(ClusterMessagingTest, NotificationsLostInARedisOutageComeBackFromTheInbox) {
-  if (!cluster::testing::PrivateRedis::available()) GTEST_SKIP() << "redis-server not installed";
+  if (!cluster::testing::PrivateRedis::available())
+    FASTCHAT_SERVICE_MISSING("redis-server not installed");
   cluster::testing::PrivateRedis redis;
   ASSERT_TRUE(redis.start()) << redis.error();
   auto a = start_server("a", pg_url_, redis.url());

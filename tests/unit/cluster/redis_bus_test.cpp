@@ -11,6 +11,7 @@
 
 #include "cluster/redis_schema.h"
 #include "support/redis_test_support.h"
+#include "support/service_missing.h"
 
 namespace fastchat::cluster {
 namespace {
@@ -86,7 +87,7 @@ class RedisBusTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto url = testing::shared_redis_url();
-    if (!url) GTEST_SKIP() << testing::kSkipMessage;
+    if (!url) FASTCHAT_SERVICE_MISSING(testing::kSkipMessage);
     url_ = *url;
   }
 
@@ -385,7 +386,7 @@ TEST_F(RedisBusTest, ARestartedServerClearsWhatItsPreviousLifeLeft) {
 }
 
 TEST_F(RedisBusTest, SurvivesARedisRestart) {
-  if (!testing::PrivateRedis::available()) GTEST_SKIP() << "redis-server not installed";
+  if (!testing::PrivateRedis::available()) FASTCHAT_SERVICE_MISSING("redis-server not installed");
   testing::PrivateRedis redis;
   ASSERT_TRUE(redis.start()) << redis.error();
   auto a = make_node("a", {}, redis.url());

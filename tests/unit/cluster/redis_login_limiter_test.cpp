@@ -8,6 +8,7 @@
 
 #include "cluster/redis_schema.h"
 #include "support/redis_test_support.h"
+#include "support/service_missing.h"
 
 namespace fastchat::cluster {
 namespace {
@@ -95,7 +96,7 @@ constexpr LoginLimits kLimits{
 
 TEST(RedisLoginLimiterTest, ServersShareTheCounts) {
   const auto url = testing::shared_redis_url();
-  if (!url) GTEST_SKIP() << testing::kSkipMessage;
+  if (!url) FASTCHAT_SERVICE_MISSING(testing::kSkipMessage);
   auto a = make_limiter(*url, kLimits);
   auto b = make_limiter(*url, kLimits);
   ASSERT_TRUE(a.redis && b.redis);
@@ -125,7 +126,7 @@ TEST(RedisLoginLimiterTest, ServersShareTheCounts) {
 
 TEST(RedisLoginLimiterTest, AddressLimitSpansAccountsAndServers) {
   const auto url = testing::shared_redis_url();
-  if (!url) GTEST_SKIP() << testing::kSkipMessage;
+  if (!url) FASTCHAT_SERVICE_MISSING(testing::kSkipMessage);
   auto a = make_limiter(*url, kLimits);
   auto b = make_limiter(*url, kLimits);
   ASSERT_TRUE(a.redis && b.redis);
@@ -139,7 +140,7 @@ TEST(RedisLoginLimiterTest, AddressLimitSpansAccountsAndServers) {
 
 TEST(RedisLoginLimiterTest, WindowEnds) {
   const auto url = testing::shared_redis_url();
-  if (!url) GTEST_SKIP() << testing::kSkipMessage;
+  if (!url) FASTCHAT_SERVICE_MISSING(testing::kSkipMessage);
   LoginLimits limits = kLimits;
   limits.window_ms = 300;
   auto a = make_limiter(*url, limits);
@@ -157,7 +158,7 @@ TEST(RedisLoginLimiterTest, WindowEnds) {
 }
 
 TEST(RedisLoginLimiterTest, RedisDownFallsBackToLocalCounts) {
-  if (!testing::PrivateRedis::available()) GTEST_SKIP() << "no redis-server on the PATH";
+  if (!testing::PrivateRedis::available()) FASTCHAT_SERVICE_MISSING("no redis-server on the PATH");
   testing::PrivateRedis redis;
   ASSERT_TRUE(redis.start()) << redis.error();
   auto a = make_limiter(redis.url(), kLimits);

@@ -9,6 +9,7 @@
 
 #include "cluster/redis_connection.h"
 #include "support/redis_test_support.h"
+#include "support/service_missing.h"
 
 namespace fastchat::cluster {
 namespace {
@@ -79,7 +80,7 @@ bool is_dead(const ServerList& list, const std::string& id) {
 
 TEST(RedisConnection, RunsBinarySafeCommands) {
   auto url = testing::shared_redis_url();
-  if (!url) GTEST_SKIP() << testing::kSkipMessage;
+  if (!url) FASTCHAT_SERVICE_MISSING(testing::kSkipMessage);
   IoThread thread;
   Connection c(thread, *url);
   ASSERT_TRUE(testing::eventually([&] { return c.up(); }));
@@ -92,8 +93,8 @@ TEST(RedisConnection, RunsBinarySafeCommands) {
 }
 
 TEST(RedisConnection, RefusesCommandsWhileDownAndReconnects) {
-  if (!testing::shared_redis_url()) GTEST_SKIP() << testing::kSkipMessage;
-  if (!testing::PrivateRedis::available()) GTEST_SKIP() << "redis-server not installed";
+  if (!testing::shared_redis_url()) FASTCHAT_SERVICE_MISSING(testing::kSkipMessage);
+  if (!testing::PrivateRedis::available()) FASTCHAT_SERVICE_MISSING("redis-server not installed");
   testing::PrivateRedis redis;
   ASSERT_TRUE(redis.start()) << redis.error();
   IoThread thread;
@@ -112,8 +113,8 @@ TEST(RedisConnection, RefusesCommandsWhileDownAndReconnects) {
 }
 
 TEST(RedisConnection, DropsAConnectionThatStopsAnswering) {
-  if (!testing::shared_redis_url()) GTEST_SKIP() << testing::kSkipMessage;
-  if (!testing::PrivateRedis::available()) GTEST_SKIP() << "redis-server not installed";
+  if (!testing::shared_redis_url()) FASTCHAT_SERVICE_MISSING(testing::kSkipMessage);
+  if (!testing::PrivateRedis::available()) FASTCHAT_SERVICE_MISSING("redis-server not installed");
   testing::PrivateRedis redis;
   ASSERT_TRUE(redis.start()) << redis.error();
   IoThread thread;
@@ -130,7 +131,7 @@ TEST(RedisConnection, DropsAConnectionThatStopsAnswering) {
 
 TEST(ServerRegistry, HeartbeatKeepsAnEntryAliveUntilItStops) {
   auto url = testing::shared_redis_url();
-  if (!url) GTEST_SKIP() << testing::kSkipMessage;
+  if (!url) FASTCHAT_SERVICE_MISSING(testing::kSkipMessage);
   IoThread thread;
   Connection c(thread, *url);
   ASSERT_TRUE(testing::eventually([&] { return c.up(); }));
@@ -186,7 +187,7 @@ TEST(ServerRegistry, HeartbeatKeepsAnEntryAliveUntilItStops) {
 
 TEST(ServerRegistry, DeregisterRemovesTheEntryAtOnce) {
   auto url = testing::shared_redis_url();
-  if (!url) GTEST_SKIP() << testing::kSkipMessage;
+  if (!url) FASTCHAT_SERVICE_MISSING(testing::kSkipMessage);
   IoThread thread;
   Connection c(thread, *url);
   ASSERT_TRUE(testing::eventually([&] { return c.up(); }));

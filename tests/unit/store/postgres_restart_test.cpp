@@ -17,6 +17,7 @@
 #include "store_backends.h"
 #include "support/postgres_test_schema.h"
 #include "support/private_postgres.h"
+#include "support/service_missing.h"
 
 namespace fastchat::store::postgres {
 namespace {
@@ -30,7 +31,7 @@ class PostgresRestartTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (test::PostgresTestSchema::base_url().empty()) {
-      GTEST_SKIP() << "FASTCHAT_TEST_POSTGRES_URL is not set";
+      FASTCHAT_SERVICE_MISSING("FASTCHAT_TEST_POSTGRES_URL is not set");
     }
     server_ = std::make_unique<fastchat::test_support::PrivatePostgres>();
     ASSERT_TRUE(server_->start()) << "could not start a private PostgreSQL: " << server_->log();

@@ -16,6 +16,7 @@
 #include "store/postgres/pg_migrations.h"
 #include "store/postgres/pg_pool.h"
 #include "support/postgres_test_schema.h"
+#include "support/service_missing.h"
 
 namespace fastchat::store::postgres {
 namespace {
@@ -28,7 +29,7 @@ class PostgresStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (PostgresTestSchema::base_url().empty()) {
-      GTEST_SKIP() << "FASTCHAT_TEST_POSTGRES_URL is not set";
+      FASTCHAT_SERVICE_MISSING("FASTCHAT_TEST_POSTGRES_URL is not set");
     }
     schema_ = std::make_unique<PostgresTestSchema>();
   }
