@@ -16,6 +16,7 @@ if [ -x scripts/test-services.sh ] && [ -z "${FASTCHAT_TEST_POSTGRES_URL:-}" ]; 
   eval "$(scripts/test-services.sh start)"
 fi
 
+scripts/check-source.sh
 cmake --preset "$preset"
 cmake --build --preset "$preset" -j "$jobs"
 # A test that needs PostgreSQL or Redis fails rather than skips here (tests/support/service_missing.h).

@@ -53,8 +53,7 @@ TEST_F(ZeroTrustTest, NoPlaintextPasswordOrPrivateKeyReachesTheServer) {
     add_secret(u->name() + "'s password", u->password());
     add_secret(u->name() + "'s storage key", u->storage_key());
     // Neither the login key's secret nor the legacy password equivalent ever travels.
-    add_secret(u->name() + "'s login secret key",
-               std::string(u->login_key().secret_key.view()));
+    add_secret(u->name() + "'s login secret key", std::string(u->login_key().secret_key.view()));
     add_secret(u->name() + "'s auth key", u->auth_key());
     add_secret(u->name() + "'s signing secret key",
                std::string(u->identity().sign_secret_key().view()));
