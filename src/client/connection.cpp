@@ -327,6 +327,20 @@ void Connection::close_with(const Status& reason) {
   }
 }
 
+asio::awaitable<Result<std::string>> server_key_fingerprint(asio::any_io_executor executor,
+                                                            const std::string& host,
+                                                            std::uint16_t port) {
+  auto tls = tls::ClientTls::create();
+  if (!tls) co_return tls.status();
+  ConnectionOptions options;
+  options.tls = std::move(*tls);
+  auto connection = Connection::create(executor, options);
+  if (Status s = co_await connection->connect(host, port); !s) co_return s;
+  std::string fingerprint = connection->peer_fingerprint();
+  connection->close();
+  co_return fingerprint;
+}
+
 asio::awaitable<Result<wire::HelloOk>> say_hello(Connection& connection,
                                                  std::string_view client_name) {
   wire::Frame frame;

@@ -123,6 +123,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   CloseHandler close_handler_;
 };
 
+// Shakes hands with host:port over TLS, trusting any certificate, and returns the
+// key fingerprint it presents (for `fastchat trust-server`, which the user runs after
+// comparing it). kUnavailable when it cannot be reached.
+asio::awaitable<Result<std::string>> server_key_fingerprint(asio::any_io_executor executor,
+                                                            const std::string& host,
+                                                            std::uint16_t port);
+
 // Sends Hello{kProtocolVersion, client_name} and checks the HelloOk.
 asio::awaitable<Result<wire::HelloOk>> say_hello(Connection& connection,
                                                  std::string_view client_name);
