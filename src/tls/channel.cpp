@@ -126,6 +126,14 @@ Result<std::string> Channel::export_keying_material(std::string_view label,
   return out;
 }
 
+std::string Channel::protocol() const {
+  return SSL_get_version(ssl_.get());
+}
+
+bool Channel::request_key_update() {
+  return SSL_key_update(ssl_.get(), SSL_KEY_UPDATE_REQUESTED) == 1;
+}
+
 std::string Channel::peer_fingerprint() const {
   X509Ptr cert(SSL_get1_peer_certificate(ssl_.get()));
   return key_fingerprint(cert.get());

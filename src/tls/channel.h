@@ -61,6 +61,11 @@ class Channel {
   std::string peer_fingerprint() const;
   bool peer_verified() const;
   std::string peer_verify_error() const;
+  // The negotiated protocol ("TLSv1.3"), for tests and logs.
+  std::string protocol() const;
+  // Asks the peer for a TLS 1.3 KeyUpdate (sent with the next write); false when
+  // the connection cannot (tests: TLS 1.3's only post-handshake renewal).
+  bool request_key_update();
   // Why the last call failed (OpenSSL's error queue), for logs.
   const std::string& error_text() const { return error_text_; }
 

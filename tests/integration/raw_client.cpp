@@ -71,6 +71,7 @@ RawClient::RawClient(std::uint16_t port, Transport transport) : socket_(io_) {
     ec = tls_->handshake();
     if (!ec) return;
     if (ec != asio::error::would_block || !wait_for(tls_->write_want(), deadline)) {
+      peer_closed_ = ec != asio::error::would_block;  // e.g. closed at once (connection limit)
       socket_.close(ec);
       return;
     }

@@ -39,8 +39,8 @@ class RawClient {
  public:
   explicit RawClient(std::uint16_t port) : socket_(io_) {
     socket_.connect({asio::ip::make_address("127.0.0.1"), port});
-    static const auto tls = *tls::ClientTls::create();
-    channel_ = std::move(*tls::Channel::connect(*tls, socket_.native_handle(), "127.0.0.1"));
+    static const auto ctx = *tls::ClientTls::create();
+    channel_ = std::move(*tls::Channel::connect(*ctx, socket_.native_handle(), "127.0.0.1"));
     EXPECT_FALSE(channel_->handshake()) << channel_->error_text();
   }
   void send(const wire::Frame& frame) { send_raw(protocol::encode_frame(frame)); }
