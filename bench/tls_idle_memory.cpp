@@ -7,10 +7,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <asio/ssl.hpp>
 #include <asio/io_context.hpp>
-#include <asio/local/stream_protocol.hpp>
 #include <asio/local/connect_pair.hpp>
+#include <asio/local/stream_protocol.hpp>
+#include <asio/ssl.hpp>
 #include <asio/write.hpp>
 #include <cstdio>
 #include <memory>
@@ -21,7 +21,9 @@
 
 using namespace fastchat;
 
-static size_t heap() { return mallinfo2().uordblks; }
+static size_t heap() {
+  return mallinfo2().uordblks;
+}
 
 int main(int argc, char** argv) {
   const int n = argc > 1 ? atoi(argv[1]) : 300;
@@ -36,21 +38,35 @@ int main(int argc, char** argv) {
     socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds);
     auto s = std::move(*tls::Channel::accept(*server_tls, fds[0]));
     auto c = std::move(*tls::Channel::connect(*client_tls, fds[1], "127.0.0.1"));
-    for (int i = 0; i < 10; ++i) { c->handshake(); s->handshake(); }
-    close(fds[0]); close(fds[1]);
+    for (int i = 0; i < 10; ++i) {
+      c->handshake();
+      s->handshake();
+    }
+    close(fds[0]);
+    close(fds[1]);
   }
   std::vector<std::unique_ptr<tls::Channel>> servers;
   std::vector<int> fds_all;
   const size_t before = heap();
   for (int k = 0; k < n; ++k) {
     int fds[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds) != 0) { perror("socketpair"); return 1; }
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds) != 0) {
+      perror("socketpair");
+      return 1;
+    }
     auto s = std::move(*tls::Channel::accept(*server_tls, fds[0]));
     auto c = std::move(*tls::Channel::connect(*client_tls, fds[1], "127.0.0.1"));
-    for (int i = 0; i < 10 && !(s->handshake_done() && c->handshake_done()); ++i) { c->handshake(); s->handshake(); }
+    for (int i = 0; i < 10 && !(s->handshake_done() && c->handshake_done()); ++i) {
+      c->handshake();
+      s->handshake();
+    }
     // One request and answer each way, then idle.
-    asio::error_code ec; char buf[256];
-    c->write("hello", 5, ec); s->read(buf, sizeof buf, ec); s->write("ok", 2, ec); c->read(buf, sizeof buf, ec);
+    asio::error_code ec;
+    char buf[256];
+    c->write("hello", 5, ec);
+    s->read(buf, sizeof buf, ec);
+    s->write("ok", 2, ec);
+    c->read(buf, sizeof buf, ec);
     s->read(buf, sizeof buf, ec);  // would_block: the idle state
     c.reset();
     close(fds[1]);
@@ -59,7 +75,8 @@ int main(int argc, char** argv) {
   }
   const size_t ours = (heap() - before) / n;
   servers.clear();
-  for (int fd : fds_all) close(fd);
+  for (int fd : fds_all)
+    close(fd);
   fds_all.clear();
 
   // asio::ssl::stream, server side, same exchange.
@@ -81,16 +98,22 @@ int main(int argc, char** argv) {
     auto c = std::make_unique<Stream>(std::move(b), cctx);
     s->async_handshake(asio::ssl::stream_base::server, [](asio::error_code) {});
     c->async_handshake(asio::ssl::stream_base::client, [](asio::error_code) {});
-    io.restart(); io.run();
+    io.restart();
+    io.run();
     char buf[256];
     asio::async_write(*c, asio::buffer("hello", 5), [](asio::error_code, size_t) {});
     s->async_read_some(asio::buffer(buf), [](asio::error_code, size_t) {});
-    io.restart(); io.run();
+    io.restart();
+    io.run();
     c.reset();
     streams.push_back(std::move(s));
   }
-  io.restart(); io.poll();
+  io.restart();
+  io.poll();
   const size_t theirs = (heap() - before2) / n;
-  std::printf("idle TLS server connection, heap bytes each (n=%d): tls::Channel %zu, asio::ssl::stream %zu\n", n, ours, theirs);
+  std::printf(
+      "idle TLS server connection, heap bytes each (n=%d): tls::Channel %zu, asio::ssl::stream "
+      "%zu\n",
+      n, ours, theirs);
   return 0;
 }

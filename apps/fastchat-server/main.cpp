@@ -69,9 +69,9 @@ int main(int argc, char** argv) {
   if (print_fingerprint) {
     std::error_code ignored;  // ensure_identity reports a data dir it cannot write
     std::filesystem::create_directories(config.data_dir, ignored);
-    auto files = fastchat::tls::ensure_identity(config.tls_cert_file, config.tls_key_file,
-                                                config.data_dir,
-                                                {config.public_host, config.listen_host});
+    auto files =
+        fastchat::tls::ensure_identity(config.tls_cert_file, config.tls_key_file, config.data_dir,
+                                       {config.public_host, config.listen_host});
     auto fingerprint = files ? fastchat::tls::certificate_fingerprint(files->cert_file)
                              : fastchat::Result<std::string>(files.status());
     if (!fingerprint) {

@@ -55,8 +55,8 @@ CLI::Validator number_at_least(double min, bool exclusive) {
 
 // Names of the commands, to tell an unknown command from a missing one.
 constexpr std::array<std::string_view, 12> kCommands = {
-    "register", "login", "logout", "whoami", "users", "send",
-    "send-file", "recv", "history", "chat", "group", "trust-server"};
+    "register",  "login", "logout",  "whoami", "users", "send",
+    "send-file", "recv",  "history", "chat",   "group", "trust-server"};
 
 // Global options that take a value (the next argument is not a command).
 bool takes_value(std::string_view option) {
@@ -134,8 +134,7 @@ class Parser {
          "pin the server's TLS key (after its key changed): FINGERPRINT as the server's "
          "operator reads it from fastchat-server --print-fingerprint; without it, the key "
          "the server presents now",
-         {{"ADDRESS", "the server, HOST:PORT"},
-          {"FINGERPRINT", "SHA256:...", Arg::kOptionalOne}});
+         {{"ADDRESS", "the server, HOST:PORT"}, {"FINGERPRINT", "SHA256:...", Arg::kOptionalOne}});
 
     auto* group = app_.add_subcommand("group", "group chats");
     group->require_subcommand(1);

@@ -92,8 +92,8 @@ asio::awaitable<Status> trust_server(const Invocation& invocation, const Output&
   std::string fingerprint = c.args.size() > 1 ? c.args[1] : std::string();
   if (fingerprint.empty()) {
     const auto executor = co_await asio::this_coro::executor;
-    auto presented = co_await client::server_key_fingerprint(executor, endpoint->host,
-                                                             endpoint->port);
+    auto presented =
+        co_await client::server_key_fingerprint(executor, endpoint->host, endpoint->port);
     if (!presented) co_return presented.status();
     fingerprint = *presented;
   } else if (!fingerprint.starts_with("SHA256:") || fingerprint.size() != 50) {
@@ -103,13 +103,12 @@ asio::awaitable<Status> trust_server(const Invocation& invocation, const Output&
   }
   const std::string file = client::HomeLayout(invocation.options.home).known_hosts();
   if (Status s = tls::save_pin(file, address, fingerprint); !s) co_return s;
-  out.emit("trusting " + address + " with key " + fingerprint,
-           JsonObject()
-               .add("type", "ok")
-               .add("command", "trust-server")
-               .add("server", address)
-               .add("fingerprint", fingerprint)
-               .str());
+  out.emit("trusting " + address + " with key " + fingerprint, JsonObject()
+                                                                   .add("type", "ok")
+                                                                   .add("command", "trust-server")
+                                                                   .add("server", address)
+                                                                   .add("fingerprint", fingerprint)
+                                                                   .str());
   co_return Status::ok();
 }
 

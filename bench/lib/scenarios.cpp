@@ -1,7 +1,5 @@
 #include "scenarios.h"
 
-#include "bench_connection.h"
-
 #include <fmt/format.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -9,6 +7,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "bench_connection.h"
 #include "server/server.h"
 
 namespace fastchat::bench {

@@ -1,9 +1,9 @@
 // Balancer: fastchat-balancer, the "superserver". A client connects, says Hello, asks
 // Locate and is told which chat server to use (ServerAddress, or NO_SERVER), then the
 // balancer closes the connection. Over TLS 1.3 with the cluster's identity (the
-// servers' certificate and key) unless configured for plaintext. It keeps no state of its own beyond a cached copy of
-// the server registry (refreshed from Redis a few times a second) and its recent
-// assignments, so any number of balancers can run side by side.
+// servers' certificate and key) unless configured for plaintext. It keeps no state of its own
+// beyond a cached copy of the server registry (refreshed from Redis a few times a second) and its
+// recent assignments, so any number of balancers can run side by side.
 //
 // Thread safety: start() and stop() from one controlling thread; port(), admin_port()
 // and stats() from any thread after start(). Everything else runs on the balancer's

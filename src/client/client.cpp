@@ -24,7 +24,8 @@ Client::Impl::Impl(asio::any_io_executor executor, ClientConfig config)
     if (tls) {
       tls_ = std::move(*tls);
       trust_ = std::make_shared<tls::ServerTrust>(
-          config_.persist && !config_.home_dir.empty() ? home_.known_hosts() : std::string(), !config_.ca_file.empty());
+          config_.persist && !config_.home_dir.empty() ? home_.known_hosts() : std::string(),
+          !config_.ca_file.empty());
     } else {
       tls_status_ = tls.status();
     }

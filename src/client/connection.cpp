@@ -5,8 +5,8 @@
 #include <asio/co_spawn.hpp>
 #include <asio/connect.hpp>
 #include <asio/detached.hpp>
-#include <asio/post.hpp>
 #include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 #include <optional>
@@ -100,11 +100,13 @@ asio::awaitable<Status> Connection::handshake(const std::string& host, const std
   tls_ = std::move(*channel);
   const asio::error_code handshake_ec = co_await tls::co_handshake(socket_, *tls_);
   if (handshake_ec) {
-    const std::string why = tls_->error_text().empty() ? handshake_ec.message() : tls_->error_text();
+    const std::string why =
+        tls_->error_text().empty() ? handshake_ec.message() : tls_->error_text();
     co_return Status(Code::kUnavailable, "TLS handshake with " + where + " failed: " + why);
   }
   if (options_.trust) {
-    if (Status s = options_.trust->check(where, *tls_, options_.expect_fingerprint); !s) co_return s;
+    if (Status s = options_.trust->check(where, *tls_, options_.expect_fingerprint); !s)
+      co_return s;
   } else if (!options_.expect_fingerprint.empty() &&
              tls_->peer_fingerprint() != options_.expect_fingerprint) {
     co_return Status(Code::kCrypto, where + " does not present the expected key");

@@ -211,12 +211,13 @@ CommitStats Server::commit_stats() const {
 
 Status Server::start_tls() {
   if (config_.insecure_plaintext) {
-    spdlog::warn("TLS is OFF (--insecure-plaintext): everything on the wire is readable; "
-                 "for loopback benchmarks only");
+    spdlog::warn(
+        "TLS is OFF (--insecure-plaintext): everything on the wire is readable; "
+        "for loopback benchmarks only");
     return Status::ok();
   }
-  auto files = tls::ensure_identity(config_.tls_cert_file, config_.tls_key_file,
-                                    config_.data_dir, {config_.public_host, config_.listen_host});
+  auto files = tls::ensure_identity(config_.tls_cert_file, config_.tls_key_file, config_.data_dir,
+                                    {config_.public_host, config_.listen_host});
   if (!files) return files.status();
   auto tls = tls::ServerTls::create(files->cert_file, files->key_file);
   if (!tls) return tls.status();
@@ -224,8 +225,7 @@ Status Server::start_tls() {
   tls_fingerprint_ = tls_->fingerprint();
   tls_cert_file_ = files->cert_file;
   spdlog::info("TLS 1.3 with {} certificate {}; key fingerprint {}",
-               files->generated ? "a new self-signed" : "the", files->cert_file,
-               tls_fingerprint_);
+               files->generated ? "a new self-signed" : "the", files->cert_file, tls_fingerprint_);
   return Status::ok();
 }
 

@@ -78,7 +78,7 @@ class Server {
   std::unique_ptr<ServerContext> context_;
   std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<TombstoneSweeper> sweeper_;
-  cluster::RedisBus* redis_bus_ = nullptr;  // bus_, when it is a RedisBus
+  cluster::RedisBus* redis_bus_ = nullptr;     // bus_, when it is a RedisBus
   std::shared_ptr<const tls::ServerTls> tls_;  // null: plaintext
   std::string tls_fingerprint_;
   std::string tls_cert_file_;

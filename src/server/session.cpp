@@ -237,15 +237,15 @@ void Session::flush() {
   write_in_flight_ = true;
   tls::async_write_all(socket_, tls_.get(), writing_,
                        [self = shared_from_this()](asio::error_code ec) {
-                      self->write_in_flight_ = false;
-                      self->writing_.clear();
-                      if (self->writing_.capacity() > 64 * 1024) self->writing_.shrink_to_fit();
-                      if (ec) {
-                        self->close();
-                        return;
-                      }
-                      self->flush();
-                    });
+                         self->write_in_flight_ = false;
+                         self->writing_.clear();
+                         if (self->writing_.capacity() > 64 * 1024) self->writing_.shrink_to_fit();
+                         if (ec) {
+                           self->close();
+                           return;
+                         }
+                         self->flush();
+                       });
 }
 
 void Session::close() {

@@ -22,9 +22,8 @@ namespace fastchat::tls {
 template <typename Handler>
 void async_wait_readable(asio::ip::tcp::socket& socket, Channel* channel, Handler&& handler) {
   if (channel != nullptr && channel->handshake_done() && channel->buffered()) {
-    asio::post(socket.get_executor(), [h = std::forward<Handler>(handler)]() mutable {
-      h(asio::error_code());
-    });
+    asio::post(socket.get_executor(),
+               [h = std::forward<Handler>(handler)]() mutable { h(asio::error_code()); });
     return;
   }
   const bool write = channel != nullptr && channel->read_want() == Channel::Want::kWrite;

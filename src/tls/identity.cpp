@@ -94,8 +94,7 @@ Status generate(const std::string& cert_path, const std::string& key_path,
 
   BioPtr key_pem(BIO_new(BIO_s_mem()));
   BioPtr cert_pem(BIO_new(BIO_s_mem()));
-  if (!PEM_write_bio_PrivateKey(key_pem.get(), key.get(), nullptr, nullptr, 0, nullptr,
-                                nullptr) ||
+  if (!PEM_write_bio_PrivateKey(key_pem.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) ||
       !PEM_write_bio_X509(cert_pem.get(), cert.get())) {
     return Status(Code::kInternal, "cannot encode the identity: " + take_openssl_errors());
   }

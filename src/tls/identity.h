@@ -12,8 +12,8 @@
 namespace fastchat::tls {
 
 struct IdentityFiles {
-  std::string cert_file;  // PEM chain, leaf first
-  std::string key_file;   // PEM private key
+  std::string cert_file;   // PEM chain, leaf first
+  std::string key_file;    // PEM private key
   bool generated = false;  // made by this call (first start)
 };
 

@@ -47,7 +47,8 @@ Status save_pin(const std::string& file, const std::string& address,
   }
   if (!replaced) pins.emplace_back(address, fingerprint);
   std::string text = "# fastchat: pinned server keys (HOST:PORT SHA256:...)\n";
-  for (auto& [a, f] : pins) text += a + " " + f + "\n";
+  for (auto& [a, f] : pins)
+    text += a + " " + f + "\n";
   // Written aside and renamed over: a crash never leaves a half-written file.
   const std::string tmp = file + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -75,9 +76,9 @@ Status ServerTrust::check(const std::string& address, const Channel& channel,
   }
   if (channel.peer_verified()) return Status::ok();
   if (ca_only_) {
-    return Status(Code::kCrypto, "the certificate of " + address +
-                                     " does not verify against the trusted CAs: " +
-                                     channel.peer_verify_error());
+    return Status(Code::kCrypto,
+                  "the certificate of " + address +
+                      " does not verify against the trusted CAs: " + channel.peer_verify_error());
   }
   std::lock_guard lock(mutex_);
   std::optional<std::string> pinned;
@@ -94,7 +95,8 @@ Status ServerTrust::check(const std::string& address, const Channel& channel,
                       ". Someone may be intercepting this connection, or the server got a new "
                       "key. Compare the new fingerprint with the one the server's operator "
                       "sees (fastchat-server --print-fingerprint); only if they match, run: "
-                      "fastchat trust-server " + address + " " + fingerprint);
+                      "fastchat trust-server " +
+                      address + " " + fingerprint);
   }
   if (file_.empty()) {
     memory_[address] = fingerprint;

@@ -28,8 +28,7 @@ class ServerTrust {
   // After the handshake with `address` ("HOST:PORT"). `expect` non-empty: the key
   // must be exactly this fingerprint (a balancer's redirect target must prove the
   // balancer's own cluster identity). kCrypto with a message for the user otherwise.
-  Status check(const std::string& address, const Channel& channel,
-               const std::string& expect = {});
+  Status check(const std::string& address, const Channel& channel, const std::string& expect = {});
 
   const std::string& file() const { return file_; }
 

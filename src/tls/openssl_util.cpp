@@ -30,7 +30,8 @@ std::string key_fingerprint(X509* cert) {
   unsigned char b64[4 * ((SHA256_DIGEST_LENGTH + 2) / 3) + 1];
   const int n = EVP_EncodeBlock(b64, digest, SHA256_DIGEST_LENGTH);
   std::string out(reinterpret_cast<char*>(b64), static_cast<std::size_t>(n));
-  while (!out.empty() && out.back() == '=') out.pop_back();
+  while (!out.empty() && out.back() == '=')
+    out.pop_back();
   return "SHA256:" + out;
 }
 

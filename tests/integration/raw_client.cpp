@@ -159,9 +159,8 @@ bool RawClient::read_one(Deadline deadline) {
     if (left.count() < 0) return false;
     if (!tls_ || !tls_->buffered()) {  // plaintext buffered in the channel: no waiting
       pollfd fd{socket_.native_handle(),
-                static_cast<short>(tls_ && tls_->read_want() == tls::Channel::Want::kWrite
-                                       ? POLLOUT
-                                       : POLLIN),
+                static_cast<short>(
+                    tls_ && tls_->read_want() == tls::Channel::Want::kWrite ? POLLOUT : POLLIN),
                 0};
       const int ready = ::poll(&fd, 1, static_cast<int>(left.count()));
       if (ready < 0 && errno == EINTR) continue;
@@ -169,9 +168,8 @@ bool RawClient::read_one(Deadline deadline) {
     }
     auto area = decoder_.prepare(64 * 1024);
     asio::error_code ec;
-    const std::size_t n =
-        tls_ ? tls_->read(area.data(), area.size(), ec)
-             : socket_.read_some(asio::buffer(area.data(), area.size()), ec);
+    const std::size_t n = tls_ ? tls_->read(area.data(), area.size(), ec)
+                               : socket_.read_some(asio::buffer(area.data(), area.size()), ec);
     if (ec == asio::error::would_block) {
       decoder_.commit(0);
       continue;

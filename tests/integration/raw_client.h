@@ -20,8 +20,8 @@
 #include "common/status.h"
 #include "fastchat.pb.h"
 #include "protocol/frame_codec.h"
-#include "tls/channel.h"
 #include "test_user.h"
+#include "tls/channel.h"
 
 namespace fastchat::itest {
 

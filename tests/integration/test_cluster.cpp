@@ -259,9 +259,8 @@ std::vector<std::string> TestCluster::data_dirs() const {
 
 std::vector<std::string> TestCluster::process_args(const std::string& id) const {
   if (!cluster_) return {};
-  return {"--db",          db_url_,         "--redis",     redis_url_,
-          "--secret-file", secret_file_,    "--server-id", id,
-          "--tls-cert",    tls_cert_file_,  "--tls-key",   tls_key_file_};
+  return {"--db",        db_url_, "--redis",    redis_url_,     "--secret-file", secret_file_,
+          "--server-id", id,      "--tls-cert", tls_cert_file_, "--tls-key",     tls_key_file_};
 }
 
 Status TestCluster::record_redis() {

@@ -20,8 +20,8 @@
 #include <vector>
 
 #include "raw_client.h"
-#include "tls/identity.h"
 #include "test_user.h"
+#include "tls/identity.h"
 
 extern char** environ;
 

@@ -50,7 +50,8 @@ class RawTcp {
   bool closed_within(std::chrono::milliseconds wait) {
     const auto deadline = Clock::now() + wait;
     for (;;) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
       if (left.count() < 0) return false;
       pollfd p{socket_.native_handle(), POLLIN, 0};
       const int ready = ::poll(&p, 1, static_cast<int>(left.count()));
@@ -107,9 +108,9 @@ TEST_F(TlsTest, GarbageInsteadOfAClientHelloIsClosedAtOnce) {
   for (auto& c : noise)
     c = static_cast<char>(random());
   const std::vector<std::string> garbage = {
-      hello_bytes(),                               // a plaintext fastchat client
-      "GET / HTTP/1.1\r\nHost: x\r\n\r\n",         // the wrong protocol
-      noise,                                       // random bytes
+      hello_bytes(),                                 // a plaintext fastchat client
+      "GET / HTTP/1.1\r\nHost: x\r\n\r\n",           // the wrong protocol
+      noise,                                         // random bytes
       std::string("\x16\x03\x01\xff\xff", 5) + "x",  // a handshake record too long to exist
       std::string("\x16\x03\x01\x00\x05\x01\x00\x00\x01\x00", 10),  // a ClientHello of nothing
   };
@@ -196,8 +197,8 @@ TEST_F(TlsHandshakeTimeoutTest, ManyHalfOpenHandshakesAreBoundedAndOthersAreServ
   // Every half-open one is closed by the server, without any help from its client.
   for (auto& s : stalled)
     EXPECT_TRUE(s->closed_within(seconds(10)));
-  EXPECT_TRUE(eventually(
-      [&] { return counter(&server::ServerCounters::connections_open) == 2; }, seconds(10)));
+  EXPECT_TRUE(eventually([&] { return counter(&server::ServerCounters::connections_open) == 2; },
+                         seconds(10)));
   EXPECT_EQ(online_sessions(), 2u);
 }
 

@@ -70,7 +70,7 @@ class ClusterServerTest : public ::testing::Test {
     server->config().admin_listen = "127.0.0.1:0";
     server->config().db_url = db_url;
     server->config().secret_file = dir_.file("cluster.key");  // shared, as in a cluster
-    const auto identity = itest::tls_identity(dir_.path());  // shared too
+    const auto identity = itest::tls_identity(dir_.path());   // shared too
     server->config().tls_cert_file = identity.cert_file;
     server->config().tls_key_file = identity.key_file;
     server->config().threads = 2;

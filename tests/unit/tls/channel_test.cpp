@@ -117,8 +117,7 @@ TEST_F(ChannelTest, PlaintextBufferedInsideIsReportedAndEndOfStreamIsEof) {
 TEST_F(ChannelTest, GarbageInsteadOfAClientHelloFailsTheHandshake) {
   auto server = server_end();
   const std::string garbage = "GET / HTTP/1.1\r\n\r\n";
-  ASSERT_EQ(::write(fds_[1], garbage.data(), garbage.size()),
-            static_cast<ssize_t>(garbage.size()));
+  ASSERT_EQ(::write(fds_[1], garbage.data(), garbage.size()), static_cast<ssize_t>(garbage.size()));
   const auto ec = server->handshake();
   EXPECT_EQ(ec, asio::error::connection_aborted);
   EXPECT_FALSE(server->error_text().empty());

@@ -16,7 +16,7 @@ TEST(IdentityTest, MadeOnceWithAPrivateKeyAndReused) {
   auto first = ensure_identity({}, {}, dir.path(), {"chat.example.org", "10.1.2.3", "0.0.0.0"});
   ASSERT_TRUE(first) << first.status().to_string();
   EXPECT_TRUE(first->generated);
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat(first->key_file.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   auto fingerprint = certificate_fingerprint(first->cert_file);
@@ -56,8 +56,7 @@ TEST(IdentityTest, GivenFilesAreUsedAndBadOnesRefused) {
   ASSERT_TRUE(other_made);
   EXPECT_EQ(ServerTls::create(made->cert_file, other_made->key_file).status().code(),
             Code::kBadRequest);
-  EXPECT_EQ(ServerTls::create(made->cert_file, made->cert_file).status().code(),
-            Code::kBadRequest);
+  EXPECT_EQ(ServerTls::create(made->cert_file, made->cert_file).status().code(), Code::kBadRequest);
   // Half an identity in the data dir is not silently replaced.
   std::filesystem::remove(made->key_file);
   EXPECT_EQ(ensure_identity({}, {}, dir.path(), {}).status().code(), Code::kIo);

@@ -18,7 +18,7 @@ TEST(KnownHostsTest, PinsAreAddedReplacedAndKeptPrivate) {
   EXPECT_EQ(find_pin(file, "a:1"), "SHA256:three");
   EXPECT_EQ(find_pin(file, "b:2"), "SHA256:two");
   EXPECT_FALSE(find_pin(file, "a:2"));
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat(file.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
