@@ -56,19 +56,27 @@ up() {
   chmod 0755 "$DIR"
   eval "$(scripts/test-services.sh start)"
   local db=$FASTCHAT_TEST_POSTGRES_URL redis=$FASTCHAT_TEST_REDIS_URL
+  # One TLS identity for the whole cluster (docs/deployment.md, "TLS certificates"):
+  # a self-signed certificate made once, given to every server and the balancer.
+  local fingerprint
+  mkdir -p "$DIR/tls"
+  fingerprint=$("$SERVER_BIN" --data-dir "$DIR/tls" --print-fingerprint) ||
+    die "cannot make the cluster's TLS identity in $DIR/tls"
+  local tls=(--tls-cert "$DIR/tls/tls-cert.pem" --tls-key "$DIR/tls/tls-key.pem")
   for i in $(seq 1 "$n"); do
     local port=$((7600 + i))
     mkdir -p "$DIR/server$i"
     start_daemon "server$i" "$DIR/server$i/ready" "$SERVER_BIN" \
       --listen "127.0.0.1:$port" --data-dir "$DIR/server$i" --db "$db" --redis "$redis" \
       --secret-file "$DIR/server.key" --server-id "server$i" --name "server$i" \
-      --admin-listen "127.0.0.1:$((9600 + i))" --ready-file "$DIR/server$i/ready"
+      --admin-listen "127.0.0.1:$((9600 + i))" --ready-file "$DIR/server$i/ready" "${tls[@]}"
     log "server$i on 127.0.0.1:$port (metrics http://127.0.0.1:$((9600 + i))/metrics)"
   done
   start_daemon balancer "$DIR/balancer.ready" "$BALANCER_BIN" \
     --listen "127.0.0.1:$BALANCER_PORT" --redis "$redis" \
-    --admin-listen "127.0.0.1:9700" --ready-file "$DIR/balancer.ready"
+    --admin-listen "127.0.0.1:9700" --ready-file "$DIR/balancer.ready" "${tls[@]}"
   log "balancer on 127.0.0.1:$BALANCER_PORT (metrics http://127.0.0.1:9700/metrics)"
+  log "TLS key fingerprint of the cluster: $fingerprint"
   log "PostgreSQL $db, Redis $redis"
   echo
   echo "Point clients at the balancer:"

@@ -31,6 +31,11 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off")
       ->capture_default_str();
   app.add_option("--log-file", log_file, "also log to this file");
+  app.add_option("--tls-cert", config.tls_cert_file,
+                 "PEM certificate chain of the cluster (the same file as its servers')");
+  app.add_option("--tls-key", config.tls_key_file, "PEM private key of --tls-cert");
+  app.add_flag("--insecure-plaintext", config.insecure_plaintext,
+               "no TLS: everything readable on the wire (loopback benchmarks only)");
   CLI11_PARSE(app, argc, argv);
 
   auto endpoint =

@@ -61,6 +61,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--connect-concurrency", o.connect_concurrency, "logins in flight when connecting")
       ->capture_default_str();
+  app.add_flag("--insecure-plaintext", o.insecure_plaintext,
+               "no TLS (the server must run with --insecure-plaintext; loopback only)");
   app.add_flag("--quiet", quiet, "no progress line");
   app.add_option("--log-level", log_level, "trace .. off")->capture_default_str();
   CLI11_PARSE(app, argc, argv);

@@ -5,17 +5,20 @@
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 
 #include "common/endpoint.h"
 #include "common/logging.h"
 #include "common/shutdown_signals.h"
 #include "server/server.h"
+#include "tls/identity.h"
 
 int main(int argc, char** argv) {
   fastchat::server::ServerConfig config;
   std::string listen = "127.0.0.1:7600";
   std::string log_level = "info";
   std::string log_file;
+  bool print_fingerprint = false;
 
   CLI::App app{"fastchat-server: end-to-end-encrypted chat server"};
   app.add_option("--listen", listen, "HOST:PORT to listen on (port 0 picks a free one)")
@@ -50,6 +53,15 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, off")
       ->capture_default_str();
   app.add_option("--log-file", log_file, "also log to this file");
+  app.add_option("--tls-cert", config.tls_cert_file,
+                 "PEM certificate chain (leaf first) to present; default: a self-signed one "
+                 "made in --data-dir on first start");
+  app.add_option("--tls-key", config.tls_key_file, "PEM private key of --tls-cert");
+  app.add_flag("--insecure-plaintext", config.insecure_plaintext,
+               "no TLS: everything readable on the wire (loopback benchmarks only)");
+  app.add_flag("--print-fingerprint", print_fingerprint,
+               "print the TLS key fingerprint clients pin (making the self-signed identity "
+               "if there is none yet) and exit");
   CLI11_PARSE(app, argc, argv);
 
   auto endpoint =
@@ -60,6 +72,21 @@ int main(int argc, char** argv) {
   }
   config.listen_host = endpoint->host;
   config.listen_port = endpoint->port;
+  if (print_fingerprint) {
+    std::error_code ignored;  // ensure_identity reports a data dir it cannot write
+    std::filesystem::create_directories(config.data_dir, ignored);
+    auto files =
+        fastchat::tls::ensure_identity(config.tls_cert_file, config.tls_key_file, config.data_dir,
+                                       {config.public_host, config.listen_host});
+    auto fingerprint = files ? fastchat::tls::certificate_fingerprint(files->cert_file)
+                             : fastchat::Result<std::string>(files.status());
+    if (!fingerprint) {
+      std::fprintf(stderr, "fastchat-server: %s\n", fingerprint.status().to_string().c_str());
+      return 1;
+    }
+    std::printf("%s\n", fingerprint->c_str());
+    return 0;
+  }
   fastchat::setup_logging(log_level, log_file);
 
   const fastchat::ShutdownSignals shutdown;  // before any thread starts

@@ -55,13 +55,13 @@ CLI::Validator number_at_least(double min, bool exclusive) {
 
 // Names of the commands, to tell an unknown command from a missing one.
 constexpr std::array<std::string_view, 12> kCommands = {
-    "register", "login",     "logout", "passwd",  "whoami", "users",
-    "send",     "send-file", "recv",   "history", "chat",   "group"};
+    "register", "login", "logout",  "passwd", "whoami", "users",       "send",
+    "send-file", "recv", "history", "chat",   "group",  "trust-server"};
 
 // Global options that take a value (the next argument is not a command).
 bool takes_value(std::string_view option) {
   return option == "--server" || option == "--home" || option == "--timeout" ||
-         option == "--log-level";
+         option == "--log-level" || option == "--ca-file";
 }
 
 // The first argument that is neither an option nor an option's value, if any.
@@ -100,6 +100,10 @@ class Parser {
         ->capture_default_str();
     app_.add_option("--log-level", o.log_level, "client log level on stderr (trace..off)")
         ->capture_default_str();
+    app_.add_option("--ca-file", o.ca_file,
+                    "trust only the CA certificates in this PEM file (no key pinning)");
+    app_.add_flag("--insecure-plaintext", o.insecure_plaintext,
+                  "no TLS: only for a server started with --insecure-plaintext on loopback");
     app_.footer(
         "Exit status: 0 ok, 1 error, 2 usage, 3 auth, 4 not found, 5 unavailable, "
         "6 refused. See docs/cli.md.");
@@ -130,6 +134,11 @@ class Parser {
         ->check(number_at_least(1, false))
         ->capture_default_str();
     leaf(&app_, "chat", "interactive chat (type /help inside)", {});
+    leaf(&app_, "trust-server",
+         "pin the server's TLS key (after its key changed): FINGERPRINT as the server's "
+         "operator reads it from fastchat-server --print-fingerprint; without it, the key "
+         "the server presents now",
+         {{"ADDRESS", "the server, HOST:PORT"}, {"FINGERPRINT", "SHA256:...", Arg::kOptionalOne}});
 
     auto* group = app_.add_subcommand("group", "group chats");
     group->require_subcommand(1);

@@ -16,6 +16,9 @@ struct GlobalOptions {
   bool json = false;
   double timeout_seconds = 30;  // bound on a one-shot command (recv --wait adds its wait)
   std::string log_level = "off";
+  // TLS (docs/security.md): trust only this CA file (no key pinning), or no TLS at all.
+  std::string ca_file;
+  bool insecure_plaintext = false;
 };
 
 // One command: its name ("send", "group create", ...) and its positional arguments

@@ -1,12 +1,17 @@
 #include "commands.h"
 
+#include <asio/this_coro.hpp>
+
 #include "actions.h"
 #include "chat_session.h"
+#include "client/connection.h"
+#include "client/home.h"
 #include "common/username.h"
 #include "format.h"
 #include "group_directory.h"
 #include "json.h"
 #include "receive.h"
+#include "tls/known_hosts.h"
 
 // g++ 12 miscompiles temporaries of class type (strings, vectors, closures with
 // captures) inside a co_await expression: it may destroy them twice or copy them
@@ -74,6 +79,41 @@ asio::awaitable<Status> resume_session(client::Client& client, const std::string
   co_return status;
 }
 
+namespace {
+
+// Pins ADDRESS to FINGERPRINT, or to the key the server presents now, in
+// <home>/known_hosts (replacing a pin of a key that changed).
+asio::awaitable<Status> trust_server(const Invocation& invocation, const Output& out) {
+  const Command& c = invocation.command;
+  auto endpoint = client::parse_endpoint(c.args.at(0));
+  if (!endpoint) co_return Status(Code::kBadRequest, "ADDRESS: " + endpoint.status().message());
+  // As the client core names addresses in known_hosts.
+  const std::string address = endpoint->host + ":" + std::to_string(endpoint->port);
+  std::string fingerprint = c.args.size() > 1 ? c.args[1] : std::string();
+  if (fingerprint.empty()) {
+    const auto executor = co_await asio::this_coro::executor;
+    auto presented =
+        co_await client::server_key_fingerprint(executor, endpoint->host, endpoint->port);
+    if (!presented) co_return presented.status();
+    fingerprint = *presented;
+  } else if (!fingerprint.starts_with("SHA256:") || fingerprint.size() != 50) {
+    co_return Status(Code::kBadRequest,
+                     "FINGERPRINT looks like SHA256: and 43 characters of base64, as "
+                     "fastchat-server --print-fingerprint prints it");
+  }
+  const std::string file = client::HomeLayout(invocation.options.home).known_hosts();
+  if (Status s = tls::save_pin(file, address, fingerprint); !s) co_return s;
+  out.emit("trusting " + address + " with key " + fingerprint, JsonObject()
+                                                                   .add("type", "ok")
+                                                                   .add("command", "trust-server")
+                                                                   .add("server", address)
+                                                                   .add("fingerprint", fingerprint)
+                                                                   .str());
+  co_return Status::ok();
+}
+
+}  // namespace
+
 asio::awaitable<Status> run_command(client::Client& client, const Invocation& invocation,
                                     const Output& out, std::string password,
                                     std::string new_password) {
@@ -95,6 +135,7 @@ asio::awaitable<Status> run_command(client::Client& client, const Invocation& in
              session_json(c.name, name));
     co_return Status::ok();
   }
+  if (c.name == "trust-server") co_return co_await trust_server(invocation, out);
   if (c.name == "chat" && invocation.options.json) {
     co_return Status(Code::kBadRequest, "chat has no --json mode");
   }

@@ -59,6 +59,8 @@ int run(const Invocation& invocation) {
   config.server = *endpoint;
   config.home_dir = options.home;
   config.client_name = "fastchat-cli";
+  config.ca_file = options.ca_file;
+  config.insecure_plaintext = options.insecure_plaintext;
   client::Client client(io.get_executor(), config);
   const Output out(options.json, Output::stdout_sink());
 

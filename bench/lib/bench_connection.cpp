@@ -22,6 +22,25 @@ Result<wire::AuthOk> auth_reply(Result<wire::Frame> reply) {
 }
 }  // namespace
 
+namespace {
+// Set once by set_transport() before the fleet connects; read-only afterwards.
+std::shared_ptr<const tls::ClientTls> g_tls;
+std::shared_ptr<tls::ServerTrust> g_trust;
+bool g_transport_set = false;
+}  // namespace
+
+Status set_transport(bool insecure_plaintext) {
+  g_transport_set = true;
+  g_tls.reset();
+  g_trust.reset();
+  if (insecure_plaintext) return Status::ok();
+  auto tls = tls::ClientTls::create();
+  if (!tls) return tls.status();
+  g_tls = std::move(*tls);
+  g_trust = std::make_shared<tls::ServerTrust>(std::string());
+  return Status::ok();
+}
+
 std::string loopback_source(std::size_t i, std::size_t count) {
   if (count == 0) return {};
   const std::size_t k = 2 + i % count;  // 127.0.0.2 ..
@@ -31,7 +50,11 @@ std::string loopback_source(std::size_t i, std::size_t count) {
 asio::awaitable<Result<std::shared_ptr<client::Connection>>> open_connection(
     asio::any_io_executor executor, const client::Endpoint& server, const std::string& source,
     bool abortive) {
-  auto connection = client::Connection::create(executor);
+  if (!g_transport_set) (void)set_transport(false);
+  client::ConnectionOptions options;
+  options.tls = g_tls;
+  options.trust = g_trust;
+  auto connection = client::Connection::create(executor, options);
   if (source.empty() && !abortive) {
     if (Status s = co_await connection->connect(server.host, server.port); !s) co_return s;
   } else {
@@ -53,7 +76,8 @@ asio::awaitable<Result<std::shared_ptr<client::Connection>>> open_connection(
       co_return Status(Code::kUnavailable,
                        "cannot connect to " + server.to_string() + ": " + connect_ec.message());
     }
-    connection->start(std::move(socket));
+    if (Status s = co_await connection->adopt(std::move(socket), server.host, server.port); !s)
+      co_return s;
   }
   auto hello = co_await client::say_hello(*connection, "fastchat-bench");
   if (!hello) {

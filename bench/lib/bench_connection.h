@@ -19,6 +19,10 @@ namespace fastchat::bench {
 
 enum class AuthKind { kResume, kLogin, kRegister };
 
+// TLS 1.3 for every connection opened from now on (the default; server keys pinned
+// in memory on first use), or plaintext. Call before any connection is opened.
+Status set_transport(bool insecure_plaintext);
+
 struct Opened {
   std::shared_ptr<client::Connection> connection;
   AuthKind how = AuthKind::kResume;

@@ -12,11 +12,12 @@
 namespace fastchat::bench {
 
 struct BenchOptions {
-  std::string scenario;            // dm, group, login, offline, idle, balance
-  client::Endpoint server;         // where the users connect
-  bool in_process_server = false;  // start a fastchat server in this process (temp data dir)
-  std::string balancer;            // balance: HOST:PORT of fastchat-balancer
-  std::string policy;              // balance: the balancer's policy, as a label
+  std::string scenario;             // dm, group, login, offline, idle, balance
+  client::Endpoint server;          // where the users connect
+  bool in_process_server = false;   // start a fastchat server in this process (temp data dir)
+  bool insecure_plaintext = false;  // no TLS (the server must run --insecure-plaintext too)
+  std::string balancer;             // balance: HOST:PORT of fastchat-balancer
+  std::string policy;               // balance: the balancer's policy, as a label
   std::size_t users = 100;
   double duration_s = 10;
   double rate = 1000;           // offered operations per second (open loop)

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "bench_connection.h"
 #include "server/server.h"
 
 namespace fastchat::bench {
@@ -24,6 +25,7 @@ RunReport new_report(const BenchOptions& o) {
   uname(&u);
   r.machine = fmt::format("{} cores, Linux {}", std::thread::hardware_concurrency(), u.release);
   r.settings = {{"server", o.in_process_server ? "in-process" : o.server.to_string()},
+                {"transport", o.insecure_plaintext ? "plaintext" : "TLS 1.3"},
                 {"users", std::to_string(o.users)},
                 {"payload", std::to_string(o.payload)},
                 {"loops", std::to_string(loop_count(o))}};
@@ -31,6 +33,7 @@ RunReport new_report(const BenchOptions& o) {
 }
 
 Result<RunReport> run_scenario(BenchOptions options) {
+  if (Status s = set_transport(options.insecure_plaintext); !s) return s;
   std::unique_ptr<server::Server> local;
   std::string temp_dir;
   if (options.in_process_server) {
@@ -41,6 +44,7 @@ Result<RunReport> run_scenario(BenchOptions options) {
     server::ServerConfig config;
     config.listen_port = 0;
     config.data_dir = temp_dir;
+    config.insecure_plaintext = options.insecure_plaintext;
     local = std::make_unique<server::Server>(config);
     if (Status s = local->start(); !s) return s;
     options.server = {"127.0.0.1", local->port()};

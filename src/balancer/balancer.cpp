@@ -17,6 +17,7 @@
 #include "ops/scrape_collector.h"
 #include "protocol/error_mapping.h"
 #include "protocol/frame_codec.h"
+#include "tls/channel_io.h"
 
 namespace fastchat::balancer {
 
@@ -25,7 +26,6 @@ namespace {
 // Hello and Locate are tiny; nothing bigger is ever accepted here.
 constexpr std::size_t kMaxFrameBytes = 4096;
 constexpr auto kRedisCheckTimeout = std::chrono::seconds(2);
-constexpr auto kAwaitable = asio::experimental::as_tuple(asio::use_awaitable);
 
 std::uint64_t random_seed() {
   std::random_device device;
@@ -49,6 +49,18 @@ Status Balancer::start() {
   if (!endpoint) return endpoint.status();
   endpoint_ = *endpoint;
   if (Status s = cluster::ping_redis(endpoint_, kRedisCheckTimeout); !s) return s;
+  if (!config_.insecure_plaintext) {
+    if (config_.tls_cert_file.empty() || config_.tls_key_file.empty()) {
+      return Status(Code::kBadRequest,
+                    "the balancer needs --tls-cert and --tls-key: the cluster's certificate and "
+                    "key, the same files as its servers' (docs/deployment.md); or "
+                    "--insecure-plaintext for loopback benchmarks");
+    }
+    auto tls = tls::ServerTls::create(config_.tls_cert_file, config_.tls_key_file);
+    if (!tls) return tls.status();
+    tls_ = std::move(*tls);
+    spdlog::info("balancer: TLS 1.3, key fingerprint {}", tls_->fingerprint());
+  }
 
   asio::error_code ec;
   const auto address = asio::ip::make_address(config_.listen_host, ec);
@@ -206,9 +218,24 @@ asio::awaitable<void> Balancer::serve(asio::ip::tcp::socket socket) {
     socket.close(ignored);
   });
 
+  std::unique_ptr<tls::Channel> channel;
+  if (tls_) {
+    socket.non_blocking(true, ec);
+    auto made = tls::Channel::accept(*tls_, socket.native_handle());
+    if (made) channel = std::move(*made);
+  }
+  bool done = false;
+  if (tls_) {
+    // Within the same deadline: a handshake that stalls is closed with the rest.
+    const asio::error_code handshake_ec =
+        channel ? co_await tls::co_handshake(socket, *channel) : asio::error::no_memory;
+    if (handshake_ec) {
+      bad_requests_.fetch_add(1);
+      done = true;
+    }
+  }
   protocol::FrameDecoder decoder(kMaxFrameBytes);
   bool hello_done = false;
-  bool done = false;
   while (!done) {
     wire::Frame frame;
     const auto next = decoder.next(frame);
@@ -216,7 +243,8 @@ asio::awaitable<void> Balancer::serve(asio::ip::tcp::socket socket) {
       const auto space = decoder.prepare(1024);
       // Named, not a temporary inside co_await (g++ 12; docs/decisions.md).
       const asio::mutable_buffer into(space.data(), space.size());
-      auto [read_error, n] = co_await socket.async_read_some(into, kAwaitable);
+      auto [read_error, n] =
+          co_await tls::co_read_some(socket, channel.get(), into.data(), into.size());
       if (read_error) {
         if (timed_out) bad_requests_.fetch_add(1);
         break;
@@ -275,12 +303,12 @@ asio::awaitable<void> Balancer::serve(asio::ip::tcp::socket socket) {
       done = true;
     }
     const std::string bytes = protocol::encode_frame(reply);
-    const asio::const_buffer out(bytes.data(), bytes.size());
-    auto [write_error, written] = co_await asio::async_write(socket, out, kAwaitable);
-    (void)written;
+    const std::string_view out(bytes);
+    const asio::error_code write_error = co_await tls::co_write_all(socket, channel.get(), out);
     if (write_error) break;
   }
   deadline.cancel();
+  if (channel) channel->shutdown();
   socket.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket.close(ec);
   connections_open_.fetch_sub(1);

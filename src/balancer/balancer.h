@@ -1,8 +1,9 @@
 // Balancer: fastchat-balancer, the "superserver". A client connects, says Hello, asks
 // Locate and is told which chat server to use (ServerAddress, or NO_SERVER), then the
-// balancer closes the connection. It keeps no state of its own beyond a cached copy of
-// the server registry (refreshed from Redis a few times a second) and its recent
-// assignments, so any number of balancers can run side by side.
+// balancer closes the connection. Over TLS 1.3 with the cluster's identity (the
+// servers' certificate and key) unless configured for plaintext. It keeps no state of its own
+// beyond a cached copy of the server registry (refreshed from Redis a few times a second) and its
+// recent assignments, so any number of balancers can run side by side.
 //
 // Thread safety: start() and stop() from one controlling thread; port(), admin_port()
 // and stats() from any thread after start(). Everything else runs on the balancer's
@@ -23,6 +24,7 @@
 #include "cluster/redis_connection.h"
 #include "common/clock.h"
 #include "common/status.h"
+#include "tls/tls_context.h"
 
 namespace fastchat::ops {
 class AdminServer;
@@ -41,6 +43,12 @@ struct BalancerConfig {
   std::chrono::milliseconds client_timeout{5000};  // to finish Hello + Locate
   std::size_t max_connections = 10'000;
   std::uint64_t seed = 0;  // 0: random
+  // TLS 1.3 with the cluster's identity: the same certificate and key as its servers
+  // (clients check that the server named is of the same cluster). Required unless
+  // insecure_plaintext (loopback benchmarks only).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  bool insecure_plaintext = false;
 };
 
 struct BalancerStats {
@@ -88,6 +96,7 @@ class Balancer {
   bool started_ = false;
   bool stopped_ = false;
 
+  std::shared_ptr<const tls::ServerTls> tls_;  // null: plaintext
   std::atomic<std::uint64_t> located_{0};
   std::atomic<std::uint64_t> no_server_{0};
   std::atomic<std::uint64_t> bad_requests_{0};

@@ -19,6 +19,17 @@ Client::Impl::Impl(asio::any_io_executor executor, ClientConfig config)
       processor_done_(executor),
       inbox_lock_(executor) {
   crypto::ensure_sodium();
+  if (!config_.insecure_plaintext) {
+    auto tls = tls::ClientTls::create(config_.ca_file);
+    if (tls) {
+      tls_ = std::move(*tls);
+      trust_ = std::make_shared<tls::ServerTrust>(
+          config_.persist && !config_.home_dir.empty() ? home_.known_hosts() : std::string(),
+          !config_.ca_file.empty());
+    } else {
+      tls_status_ = tls.status();
+    }
+  }
 }
 
 Client::Impl::~Impl() {

@@ -34,6 +34,14 @@ struct ClientConfig {
   std::string client_name = "fastchat";
   // Persist history and session to home_dir (off for the load tester's throwaway users).
   bool persist = true;
+  // TLS 1.3 on every connection unless insecure_plaintext (the server must have been
+  // started with --insecure-plaintext too). The server's certificate is trusted when
+  // it verifies against the system's CAs (or only `ca_file`'s, when given, and then
+  // nothing else is trusted) and names the host; otherwise its key is pinned on first
+  // use in <home_dir>/known_hosts (in memory when !persist), and a changed key is a
+  // hard error (kCrypto) until `fastchat trust-server` accepts it.
+  bool insecure_plaintext = false;
+  std::string ca_file;
 };
 
 // A message as the user sees it: decrypted and checked.

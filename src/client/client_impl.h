@@ -95,6 +95,11 @@ class Client::Impl {
   // persist=false: identities of users registered by this Client, for a later login.
   std::unordered_map<std::string, crypto::SecretBytes> memory_keys_;
 
+  // TLS for every connection (null: plaintext, or tls_status_ says why not).
+  std::shared_ptr<const tls::ClientTls> tls_;
+  std::shared_ptr<tls::ServerTrust> trust_;
+  Status tls_status_;
+
   std::shared_ptr<Connection> conn_;
   bool authenticated_ = false;
   bool reconnecting_ = false;

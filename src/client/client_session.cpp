@@ -71,10 +71,21 @@ bool Client::Impl::session_ready() const {
 // Connects and says Hello. When the peer is a balancer, asks it which server to use
 // and connects there instead; reconnects go through the balancer again, so a dead
 // server is left behind.
+// With TLS, the server a balancer names must present the balancer's own key (one
+// cluster identity), so whoever can write to Redis cannot send us elsewhere.
 asio::awaitable<Result<std::shared_ptr<Connection>>> Client::Impl::connect_to_server() {
+  if (!tls_status_) co_return tls_status_;
   Endpoint target = config_.server;
+  std::string cluster_key;
   for (int hop = 0; hop < 2; ++hop) {
-    auto conn = Connection::create(executor_);
+    ConnectionOptions options;
+    options.tls = tls_;
+    options.trust = trust_;
+    options.expect_fingerprint = cluster_key;
+    auto conn = Connection::create(executor_, options);
+    if (trust_ && !trust_->file().empty() && hop == 0) {
+      if (Status s = make_private_dirs(home_.home()); !s) co_return s;
+    }
     if (Status s = co_await conn->connect(target.host, target.port); !s) co_return s;
     auto hello = co_await say_hello(*conn, config_.client_name);
     if (!hello) {
@@ -83,6 +94,7 @@ asio::awaitable<Result<std::shared_ptr<Connection>>> Client::Impl::connect_to_se
     }
     if (!conn->is_open()) co_return Status(Code::kUnavailable, "connection closed after Hello");
     if (!hello->balancer()) co_return conn;
+    cluster_key = conn->peer_fingerprint();
     wire::Frame locate;
     locate.mutable_locate();
     auto answer = co_await conn->request(std::move(locate));

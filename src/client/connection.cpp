@@ -6,11 +6,14 @@
 #include <asio/connect.hpp>
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 #include <optional>
 
+#include "crypto/login_proof.h"
 #include "protocol/error_mapping.h"
+#include "tls/channel_io.h"
 
 namespace fastchat::client {
 
@@ -66,11 +69,84 @@ asio::awaitable<Status> Connection::connect(const std::string& host, std::uint16
     self->socket_.close(ignored);  // makes the range connect give up
   });
   auto [connect_ec, endpoint] = co_await asio::async_connect(socket_, endpoints, kAsTuple);
-  deadline.cancel();
   if (*timed_out) co_return Status(Code::kUnavailable, "timed out connecting to " + where);
   if (connect_ec) {
+    deadline.cancel();
     co_return Status(Code::kUnavailable,
                      "cannot connect to " + where + ": " + connect_ec.message());
+  }
+  if (closed_) co_return Status(Code::kUnavailable, "connection closed while connecting");
+  if (options_.tls) {
+    // The handshake shares the connect deadline.
+    if (Status s = co_await handshake(host, where); !s) {
+      deadline.cancel();
+      asio::error_code ignored;
+      socket_.close(ignored);
+      tls_.reset();
+      if (*timed_out) co_return Status(Code::kUnavailable, "timed out shaking hands with " + where);
+      co_return s;
+    }
+  }
+  deadline.cancel();
+  if (closed_) co_return Status(Code::kUnavailable, "connection closed while connecting");
+  start_io();
+  co_return Status::ok();
+}
+
+asio::awaitable<Status> Connection::handshake(const std::string& host, const std::string& where) {
+  asio::error_code ec;
+  socket_.non_blocking(true, ec);
+  auto channel = tls::Channel::connect(*options_.tls, socket_.native_handle(), host);
+  if (!channel) co_return channel.status();
+  tls_ = std::move(*channel);
+  const asio::error_code handshake_ec = co_await tls::co_handshake(socket_, *tls_);
+  if (handshake_ec) {
+    const std::string why =
+        tls_->error_text().empty() ? handshake_ec.message() : tls_->error_text();
+    co_return Status(Code::kUnavailable, "TLS handshake with " + where + " failed: " + why);
+  }
+  if (options_.trust) {
+    if (Status s = options_.trust->check(where, *tls_, options_.expect_fingerprint); !s)
+      co_return s;
+  } else if (!options_.expect_fingerprint.empty() &&
+             tls_->peer_fingerprint() != options_.expect_fingerprint) {
+    co_return Status(Code::kCrypto, where + " does not present the expected key");
+  }
+  co_return Status::ok();
+}
+
+std::string Connection::channel_binding() const {
+  auto exported = tls_exporter(crypto::kChannelBindingLabel, {}, crypto::kChannelBindingBytes);
+  return exported ? std::move(*exported) : std::string();
+}
+
+Result<std::string> Connection::tls_exporter(std::string_view label, std::string_view context,
+                                             std::size_t size) const {
+  if (!tls_) return Status(Code::kUnavailable, "a plaintext connection has no TLS exporter");
+  return tls_->export_keying_material(label, context, size);
+}
+
+asio::awaitable<Status> Connection::adopt(asio::ip::tcp::socket socket, const std::string& host,
+                                          std::uint16_t port) {
+  auto self = shared_from_this();
+  socket_ = std::move(socket);
+  if (options_.tls) {
+    const std::string where = host + ":" + std::to_string(port);
+    asio::steady_timer deadline(executor_);
+    deadline.expires_after(options_.connect_timeout);
+    deadline.async_wait([self](asio::error_code ec) {
+      if (ec || self->open_) return;
+      asio::error_code ignored;
+      self->socket_.close(ignored);
+    });
+    Status s = co_await handshake(host, where);
+    deadline.cancel();
+    if (!s) {
+      asio::error_code ignored;
+      socket_.close(ignored);
+      tls_.reset();
+      co_return s;
+    }
   }
   if (closed_) co_return Status(Code::kUnavailable, "connection closed while connecting");
   start_io();
@@ -125,19 +201,25 @@ asio::awaitable<void> Connection::read_loop() {
   bool readable = false;  // a read may find data without waiting for readiness first
   int reads_without_wait = 0;
   while (open_) {
-    if (!readable) {
-      auto [wait_ec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, kAsTuple);
+    // TLS: never a wait while the channel holds plaintext (no readiness would come).
+    if (!readable && !(tls_ && tls_->buffered())) {
+      const auto what = tls_ && tls_->read_want() == tls::Channel::Want::kWrite
+                            ? asio::ip::tcp::socket::wait_write
+                            : asio::ip::tcp::socket::wait_read;
+      auto [wait_ec] = co_await socket_.async_wait(what, kAsTuple);
       if (wait_ec) {
         reason = Status(Code::kUnavailable, "connection lost: " + wait_ec.message());
         break;
       }
+      reads_without_wait = 0;
+    } else if (!readable) {
       reads_without_wait = 0;
     }
     // A synchronous read into the thread's scratch buffer (no allocation; an idle
     // connection holds no buffer), decoded at once: nothing may suspend until
     // release_if_empty().
     auto area = decoder_.read_area();
-    const std::size_t n = socket_.read_some(asio::buffer(area.data(), area.size()), ec);
+    const std::size_t n = tls::read_some(socket_, tls_.get(), area.data(), area.size(), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) {
       decoder_.release_if_empty();
       readable = false;
@@ -148,7 +230,10 @@ asio::awaitable<void> Connection::read_loop() {
         reason = Status(Code::kUnavailable, "connection lost: " + ec.message());
       break;
     }
-    readable = n == area.size() && ++reads_without_wait < 8;
+    // Plaintext: a full read means more is likely there. TLS reads a record at a time,
+    // so it reads on until would_block, and yields (never waits) after a few reads.
+    readable = (tls_ || n == area.size()) && ++reads_without_wait < 8;
+    if (tls_ && !readable) yield_ = true;
     decoder_.commit(n);
     bool broken = false;
     while (open_) {
@@ -167,6 +252,12 @@ asio::awaitable<void> Connection::read_loop() {
     }
     decoder_.release_if_empty();
     if (broken) break;
+    if (yield_) {
+      yield_ = false;
+      co_await asio::post(executor_, asio::use_awaitable);
+      readable = true;
+      reads_without_wait = 0;
+    }
   }
   decoder_.release_if_empty();
   close_with(reason);
@@ -203,7 +294,8 @@ asio::awaitable<void> Connection::write_loop() {
     }
     writing_.swap(outbound_);
     outbound_.clear();
-    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(writing_), kAsTuple);
+    const std::string_view bytes(writing_);
+    const asio::error_code ec = co_await tls::co_write_all(socket_, tls_.get(), bytes);
     writing_.clear();
     if (writing_.capacity() > kKeepWriteBuffer) writing_.shrink_to_fit();
     drained_.cancel();
@@ -224,6 +316,7 @@ void Connection::close_with(const Status& reason) {
   closed_ = true;
   open_ = false;
   asio::error_code ec;
+  if (tls_) tls_->shutdown();  // close_notify, when the socket takes it
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
   writer_wake_.cancel();
@@ -240,6 +333,20 @@ void Connection::close_with(const Status& reason) {
     close_handler_ = nullptr;
     handler(reason);
   }
+}
+
+asio::awaitable<Result<std::string>> server_key_fingerprint(asio::any_io_executor executor,
+                                                            const std::string& host,
+                                                            std::uint16_t port) {
+  auto tls = tls::ClientTls::create();
+  if (!tls) co_return tls.status();
+  ConnectionOptions options;
+  options.tls = std::move(*tls);
+  auto connection = Connection::create(executor, options);
+  if (Status s = co_await connection->connect(host, port); !s) co_return s;
+  std::string fingerprint = connection->peer_fingerprint();
+  connection->close();
+  co_return fingerprint;
 }
 
 asio::awaitable<Result<wire::HelloOk>> say_hello(Connection& connection,

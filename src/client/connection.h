@@ -3,6 +3,8 @@
 // hands pushes (request_id 0) to a handler; a writer coroutine coalesces every frame
 // queued meanwhile into one socket write. When the connection drops, every pending
 // request fails with kUnavailable. Shared by the client core and the load tester.
+// With TLS (options.tls), connect() also runs the handshake and asks options.trust
+// about the server's certificate before anything is sent.
 //
 // Thread safety: a Connection lives on one executor, which must not run handlers
 // concurrently (a single-threaded io_context or a strand); call everything from it.
@@ -23,6 +25,9 @@
 #include "common/status.h"
 #include "fastchat.pb.h"
 #include "protocol/frame_codec.h"
+#include "tls/channel.h"
+#include "tls/known_hosts.h"
+#include "tls/tls_context.h"
 
 namespace fastchat::client {
 
@@ -33,6 +38,14 @@ struct ConnectionOptions {
   std::chrono::milliseconds request_timeout{30000};
   // request() waits while this much is queued and not yet written (backpressure).
   std::size_t max_outbound_bytes = 8 << 20;
+  // TLS 1.3 when set (the client core always sets it unless told --insecure-plaintext);
+  // null: plaintext TCP.
+  std::shared_ptr<const tls::ClientTls> tls;
+  // Judges the server's certificate (CA or pinned key); null: any certificate (tests).
+  std::shared_ptr<tls::ServerTrust> trust;
+  // Non-empty: the server must present exactly this key (a balancer's redirect target
+  // must be of the balancer's cluster).
+  std::string expect_fingerprint;
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -53,11 +66,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void set_push_handler(PushHandler handler) { push_handler_ = std::move(handler); }
   void set_close_handler(CloseHandler handler) { close_handler_ = std::move(handler); }
 
-  // Resolves and connects (TCP_NODELAY), then starts the reader and writer.
+  // Resolves and connects (TCP_NODELAY), with TLS shakes hands and checks the server
+  // (kCrypto when it is not trusted), then starts the reader and writer.
   // kUnavailable when the server cannot be reached in time.
   asio::awaitable<Status> connect(const std::string& host, std::uint16_t port);
-  // Adopts an already connected socket (tests, accepted sockets) and starts.
+  // Adopts an already connected socket (tests, accepted sockets) and starts; plaintext.
   void start(asio::ip::tcp::socket socket);
+  // Adopts a socket connected to host:port (the load tester binds its own source
+  // addresses), shakes hands as connect() does (within connect_timeout), and starts.
+  asio::awaitable<Status> adopt(asio::ip::tcp::socket socket, const std::string& host,
+                                std::uint16_t port);
 
   // Sends `frame` with a fresh request_id and waits for its response. An Error
   // response becomes its Status; a dropped connection or a timeout kUnavailable.
@@ -71,14 +89,22 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // binds a proof to this connection: the TLS exporter, empty on a plaintext link.
   const std::string& login_nonce() const { return login_nonce_; }
   void set_login_nonce(std::string nonce) { login_nonce_ = std::move(nonce); }
-  std::string channel_binding() const { return {}; }
+  std::string channel_binding() const;
   asio::any_io_executor executor() const { return executor_; }
+  bool secure() const { return tls_ != nullptr; }
+  // The server's key fingerprint ("" on plaintext).
+  std::string peer_fingerprint() const { return tls_ ? tls_->peer_fingerprint() : std::string(); }
+  // The TLS exporter (RFC 8446 §7.5), equal to the server's Session::tls_exporter();
+  // kUnavailable on plaintext.
+  Result<std::string> tls_exporter(std::string_view label, std::string_view context,
+                                   std::size_t size) const;
 
  private:
   struct Pending;
 
   Connection(asio::any_io_executor executor, ConnectionOptions options);
   void start_io();
+  asio::awaitable<Status> handshake(const std::string& host, const std::string& where);
   asio::awaitable<void> read_loop();
   asio::awaitable<void> write_loop();
   void dispatch(wire::Frame& frame);
@@ -87,6 +113,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::any_io_executor executor_;
   ConnectionOptions options_;
   asio::ip::tcp::socket socket_;
+  std::unique_ptr<tls::Channel> tls_;  // null: plaintext
   protocol::FrameDecoder decoder_;
   asio::steady_timer writer_wake_;
   asio::steady_timer drained_;  // cancelled after each write: wakes backpressured requests
@@ -97,9 +124,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool open_ = false;
   bool closed_ = false;
   std::string login_nonce_;
+  bool yield_ = false;  // the reader lets others run before reading on
   PushHandler push_handler_;
   CloseHandler close_handler_;
 };
+
+// Shakes hands with host:port over TLS, trusting any certificate, and returns the
+// key fingerprint it presents (for `fastchat trust-server`, which the user runs after
+// comparing it). kUnavailable when it cannot be reached.
+asio::awaitable<Result<std::string>> server_key_fingerprint(asio::any_io_executor executor,
+                                                            const std::string& host,
+                                                            std::uint16_t port);
 
 // Sends Hello{kProtocolVersion, client_name} and checks the HelloOk.
 asio::awaitable<Result<wire::HelloOk>> say_hello(Connection& connection,

@@ -1,5 +1,6 @@
 // The client's home directory and the session file in it:
 //   <home>/session                        0600: who is logged in (see SavedSession)
+//   <home>/known_hosts                    0600: pinned server keys (tls/known_hosts.h)
 //   <home>/users/<username>/keystore      private identity (crypto/keystore.h)
 //   <home>/users/<username>/history.db    local history (history_store.h)
 //   <home>/users/<username>/downloads/    received files
@@ -20,6 +21,8 @@ class HomeLayout {
 
   const std::string& home() const { return home_; }
   std::string session_file() const { return home_ + "/session"; }
+  // Pinned server keys (tls/known_hosts.h).
+  std::string known_hosts() const { return home_ + "/known_hosts"; }
   // `username` must be canonical (normalize_username), so it is safe in a path.
   std::string user_dir(std::string_view username) const;
   std::string keystore(std::string_view username) const { return user_dir(username) + "/keystore"; }

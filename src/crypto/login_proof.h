@@ -16,6 +16,9 @@ namespace fastchat::crypto {
 inline constexpr std::size_t kLoginNonceBytes = 32;
 inline constexpr std::size_t kLoginPublicKeyBytes = 32;
 inline constexpr std::size_t kLoginSignatureBytes = 64;
+// The channel binding: this many bytes of the TLS exporter under this label.
+inline constexpr std::string_view kChannelBindingLabel = "EXPORTER-fastchat-login";
+inline constexpr std::size_t kChannelBindingBytes = 32;
 
 struct LoginKey {
   std::string public_key;  // 32 bytes, Ed25519

@@ -18,6 +18,7 @@
 #include "server/session.h"
 #include "server/tombstone_sweeper.h"
 #include "store/open_store.h"
+#include "tls/identity.h"
 
 namespace fastchat::server {
 
@@ -45,6 +46,7 @@ Status Server::start() {
   std::filesystem::permissions(config_.data_dir, std::filesystem::perms::owner_all,
                                std::filesystem::perm_options::replace, fs_error);
 
+  if (Status s = start_tls(); !s) return s;
   auto store = store::open_store(config_.db_url, config_.data_dir);
   if (!store) return store.status();
   store_ = std::move(*store);
@@ -101,7 +103,7 @@ Status Server::start() {
   }
   context_ = std::make_unique<ServerContext>(ServerContext{config_, clock_, *worker_, *committer_,
                                                            registry_, directory_, *limiter_, *auth_,
-                                                           *bus_, counters_});
+                                                           *bus_, counters_, tls_.get()});
 
   bus_->start({
       .on_delivery =
@@ -203,6 +205,28 @@ std::size_t Server::online_sessions() const {
 
 CommitStats Server::commit_stats() const {
   return committer_ ? committer_->stats() : CommitStats{};
+}
+
+// --- TLS ------------------------------------------------------------------------
+
+Status Server::start_tls() {
+  if (config_.insecure_plaintext) {
+    spdlog::warn(
+        "TLS is OFF (--insecure-plaintext): everything on the wire is readable; "
+        "for loopback benchmarks only");
+    return Status::ok();
+  }
+  auto files = tls::ensure_identity(config_.tls_cert_file, config_.tls_key_file, config_.data_dir,
+                                    {config_.public_host, config_.listen_host});
+  if (!files) return files.status();
+  auto tls = tls::ServerTls::create(files->cert_file, files->key_file);
+  if (!tls) return tls.status();
+  tls_ = std::move(*tls);
+  tls_fingerprint_ = tls_->fingerprint();
+  tls_cert_file_ = files->cert_file;
+  spdlog::info("TLS 1.3 with {} certificate {}; key fingerprint {}",
+               files->generated ? "a new self-signed" : "the", files->cert_file, tls_fingerprint_);
+  return Status::ok();
 }
 
 // --- cluster and operations wiring ------------------------------------------------

@@ -17,6 +17,7 @@
 #include "common/status.h"
 #include "server/server_config.h"
 #include "server/server_context.h"
+#include "tls/tls_context.h"
 
 namespace fastchat::cluster {
 class RedisBus;
@@ -49,6 +50,10 @@ class Server {
   std::size_t online_sessions() const;
   CommitStats commit_stats() const;
   std::uint16_t admin_port() const;
+  // The key fingerprint clients pin ("" with --insecure-plaintext), and the
+  // certificate file presented (generated in the data dir when none was given).
+  const std::string& tls_fingerprint() const { return tls_fingerprint_; }
+  const std::string& tls_cert_file() const { return tls_cert_file_; }
 
  private:
   void accept_loop(std::size_t loop);
@@ -56,6 +61,7 @@ class Server {
   // Cluster and operations wiring (RedisBus, registry, admin endpoint): server.cpp's
   // last section.
   Status start_cluster();
+  Status start_tls();
   Status health() const;
 
   ServerConfig config_;
@@ -72,7 +78,10 @@ class Server {
   std::unique_ptr<ServerContext> context_;
   std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<TombstoneSweeper> sweeper_;
-  cluster::RedisBus* redis_bus_ = nullptr;  // bus_, when it is a RedisBus
+  cluster::RedisBus* redis_bus_ = nullptr;     // bus_, when it is a RedisBus
+  std::shared_ptr<const tls::ServerTls> tls_;  // null: plaintext
+  std::string tls_fingerprint_;
+  std::string tls_cert_file_;
 
   std::vector<std::unique_ptr<asio::io_context>> loops_;
   std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;

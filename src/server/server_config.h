@@ -28,7 +28,13 @@ struct ServerConfig {
   std::size_t store_threads = 4;
   std::size_t max_connections = 200'000;
   std::size_t max_commit_batch = 4096;
-  int handshake_timeout_ms = 30'000;  // time to log in after connecting
+  int handshake_timeout_ms = 30'000;  // time to log in after connecting (TLS handshake included)
+  // --- TLS (docs/deployment.md, "Certificates"): TLS 1.3 on every client link unless
+  // insecure_plaintext (loopback benchmarks only). Without a certificate and key, a
+  // self-signed one is made in data_dir on first start.
+  bool insecure_plaintext = false;
+  std::string tls_cert_file;  // PEM chain, leaf first
+  std::string tls_key_file;   // PEM private key
   // Caps (LIMIT_REACHED beyond them). Joining needs no consent, so the first also
   // bounds what anyone can make another user carry.
   std::size_t max_groups_per_user = 2'000;

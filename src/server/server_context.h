@@ -14,6 +14,7 @@
 #include "server/session_registry.h"
 #include "server/store_worker.h"
 #include "server/user_directory.h"
+#include "tls/tls_context.h"
 
 namespace fastchat::server {
 
@@ -37,6 +38,7 @@ struct ServerContext {
   const crypto::ServerAuth& auth;
   cluster::Bus& bus;
   ServerCounters& counters;
+  const tls::ServerTls* tls = nullptr;  // null: plaintext (--insecure-plaintext)
 };
 
 }  // namespace fastchat::server

@@ -7,10 +7,12 @@
 #include <asio/post.hpp>
 #include <asio/write.hpp>
 
+#include "crypto/login_proof.h"
 #include "protocol/error_mapping.h"
 #include "server/message_handlers.h"
 #include "server/outbound_batch.h"
 #include "server/request_router.h"
+#include "tls/channel_io.h"
 
 namespace fastchat::server {
 
@@ -30,10 +32,30 @@ Session::~Session() {
 }
 
 void Session::start() {
-  arm_handshake_timer();
+  arm_handshake_timer();  // also bounds a TLS handshake that never ends
   asio::error_code ec;
   socket_.non_blocking(true, ec);  // reads are synchronous, after readiness
+  if (context_.tls != nullptr) {
+    auto channel = tls::Channel::accept(*context_.tls, socket_.native_handle());
+    if (!channel) {
+      spdlog::warn("closing {}: {}", peer_address_, channel.status().to_string());
+      close();
+      return;
+    }
+    tls_ = std::move(*channel);
+  }
   wait_readable();
+}
+
+Result<std::string> Session::tls_exporter(std::string_view label, std::string_view context,
+                                          std::size_t size) const {
+  if (!tls_) return Status(Code::kUnavailable, "a plaintext connection has no TLS exporter");
+  return tls_->export_keying_material(label, context, size);
+}
+
+std::string Session::channel_binding() const {
+  auto exported = tls_exporter(crypto::kChannelBindingLabel, {}, crypto::kChannelBindingBytes);
+  return exported ? std::move(*exported) : std::string();
 }
 
 void Session::arm_handshake_timer() {
@@ -51,9 +73,11 @@ void Session::arm_handshake_timer() {
 
 // The reader is a readiness callback, not a coroutine: an idle connection holds one
 // pending wait and no coroutine frame or read buffer (docs/performance.md, idle).
+// With TLS, never a wait while the channel holds plaintext (async_wait_readable).
 void Session::wait_readable() {
-  socket_.async_wait(asio::ip::tcp::socket::wait_read,
-                     [self = shared_from_this()](asio::error_code ec) { self->on_readable(ec); });
+  tls::async_wait_readable(socket_, tls_.get(), [self = shared_from_this()](asio::error_code ec) {
+    self->on_readable(ec);
+  });
 }
 
 void Session::on_readable(asio::error_code ec) {
@@ -62,6 +86,7 @@ void Session::on_readable(asio::error_code ec) {
     return;
   }
   // A few reads per readiness (then the wait lets the loop's other connections run).
+  bool drained = false;
   for (int reads = 0; reads < 8; ++reads) {
     if (closed_) return;
     if (inflight_ >= kMaxInflight) {
@@ -71,9 +96,10 @@ void Session::on_readable(asio::error_code ec) {
     // A synchronous read into the loop's scratch buffer (no allocation per read),
     // decoded at once: nothing may suspend until release_if_empty().
     auto area = decoder_.read_area();
-    const std::size_t n = socket_.read_some(asio::buffer(area.data(), area.size()), ec);
+    const std::size_t n = tls::read_some(socket_, tls_.get(), area.data(), area.size(), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) {
       decoder_.release_if_empty();
+      drained = true;
       break;
     }
     if (ec == asio::error::eof) {
@@ -86,6 +112,10 @@ void Session::on_readable(asio::error_code ec) {
     }
     if (ec) {
       decoder_.release_if_empty();
+      if (tls_ && ec == asio::error::connection_aborted) {  // a broken or hostile handshake
+        context_.counters.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+        spdlog::debug("closing {}: TLS: {}", peer_address_, tls_->error_text());
+      }
       if (!close_after_flush_) close();
       return;
     }
@@ -93,7 +123,13 @@ void Session::on_readable(asio::error_code ec) {
     const bool stop = decode_frames();
     decoder_.release_if_empty();
     if (stop) return;
-    if (n < area.size()) break;  // most likely drained
+    // Plaintext: most likely drained. TLS reads a record at a time: on until would_block.
+    if (!tls_ && n < area.size()) break;
+  }
+  if (tls_ && !drained && !closed_) {
+    // More may wait in the kernel or the channel, and no readiness event would say so.
+    asio::post(executor(), [self = shared_from_this()] { self->on_readable({}); });
+    return;
   }
   wait_readable();
 }
@@ -223,17 +259,17 @@ void Session::flush() {
   writing_.swap(outbound_);
   outbound_.clear();
   write_in_flight_ = true;
-  asio::async_write(socket_, asio::buffer(writing_),
-                    [self = shared_from_this()](asio::error_code ec, std::size_t) {
-                      self->write_in_flight_ = false;
-                      self->writing_.clear();
-                      if (self->writing_.capacity() > 64 * 1024) self->writing_.shrink_to_fit();
-                      if (ec) {
-                        self->close();
-                        return;
-                      }
-                      self->flush();
-                    });
+  tls::async_write_all(socket_, tls_.get(), writing_,
+                       [self = shared_from_this()](asio::error_code ec) {
+                         self->write_in_flight_ = false;
+                         self->writing_.clear();
+                         if (self->writing_.capacity() > 64 * 1024) self->writing_.shrink_to_fit();
+                         if (ec) {
+                           self->close();
+                           return;
+                         }
+                         self->flush();
+                       });
 }
 
 void Session::close() {
@@ -241,6 +277,7 @@ void Session::close() {
     if (self->closed_) return;
     self->closed_ = true;
     asio::error_code ec;
+    if (self->tls_) self->tls_->shutdown();  // close_notify, when the socket takes it
     self->socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
     self->socket_.close(ec);
     self->handshake_timer_.reset();  // cancels its wait

@@ -4,6 +4,8 @@
 // write per loop turn. Bounded: at most kMaxInflight
 // requests in progress (reading pauses beyond it) and kMaxOutboundBytes queued
 // (a consumer that slow is disconnected; its messages wait in its inbox).
+// With TLS (the default), the same reads and writes go through a tls::Channel on
+// the socket (docs/decisions.md, "TLS"); the handshake runs inside the first reads.
 //
 // Thread safety: deliver() and close() may be called from any thread; everything
 // else only on the session's own executor.
@@ -24,6 +26,7 @@
 #include "protocol/frame_codec.h"
 #include "server/sent_seqs.h"
 #include "server/server_context.h"
+#include "tls/channel.h"
 
 namespace fastchat::server {
 
@@ -72,6 +75,11 @@ class Session : public std::enable_shared_from_this<Session> {
   const std::string& username() const { return username_; }
   const std::string& token_hash() const { return token_hash_; }
   const std::string& peer_address() const { return peer_address_; }
+  // The TLS exporter (RFC 8446 §7.5) of this connection, to bind a login to it;
+  // kUnavailable on a plaintext connection or before the handshake is done.
+  Result<std::string> tls_exporter(std::string_view label, std::string_view context,
+                                   std::size_t size) const;
+  bool secure() const { return tls_ != nullptr; }
   bool hello_done() const { return hello_done_; }
   void set_hello_done() { hello_done_ = true; }
   // The nonce HelloOk gave this connection for login proofs (empty before Hello and
@@ -79,7 +87,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // on a plaintext link.
   const std::string& login_nonce() const { return login_nonce_; }
   void set_login_nonce(std::string nonce) { login_nonce_ = std::move(nonce); }
-  std::string channel_binding() const { return {}; }
+  std::string channel_binding() const;
   std::vector<UserId>& watched() { return watched_; }
   // Which inbox seqs this session sent its client (pushes, sync pages).
   SentSeqs& sent_seqs() { return sent_seqs_; }
@@ -107,6 +115,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void arm_handshake_timer();
 
   asio::ip::tcp::socket socket_;
+  std::unique_ptr<tls::Channel> tls_;  // null: plaintext (--insecure-plaintext)
   ServerContext& context_;
   protocol::FrameDecoder decoder_;
   std::unique_ptr<asio::steady_timer> handshake_timer_;  // until login

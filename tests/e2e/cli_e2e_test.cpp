@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -399,6 +400,46 @@ TEST_F(CliE2e, ErrorsHaveDistinctExitCodesAndOneLine) {
   const RunResult ghost = cli("ghost", {"--password-stdin", "login", "ghost"}, "whatever\n");
   EXPECT_NE(ghost.exit_code, 0);
   single_error_line(ghost);
+}
+
+// The server's TLS key is pinned on first use in the home's known_hosts; a different
+// pinned key makes every command fail with the documented message, and trust-server
+// (with the fingerprint the operator prints) accepts the server again.
+TEST_F(CliE2e, AChangedServerKeyIsRefusedUntilTrustServer) {
+  ASSERT_OK(register_user("alice"));
+  const std::string known_hosts = home("alice") + "/known_hosts";
+  std::ifstream in(known_hosts);
+  std::stringstream pinned;
+  pinned << in.rdbuf();
+  ASSERT_NE(pinned.str().find(address_ + " SHA256:"), std::string::npos) << pinned.str();
+  const RunResult printed =
+      run_process({server_binary(), "--data-dir", dir_ + "/server", "--print-fingerprint"}, {},
+                  kCommandTimeout);
+  ASSERT_EQ(printed.exit_code, 0) << printed.err;
+  const std::string fingerprint = printed.out.substr(0, printed.out.find('\n'));
+  EXPECT_NE(pinned.str().find(fingerprint), std::string::npos);
+
+  // As if the server's key had changed (or someone were in between).
+  const std::string other = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+  ASSERT_OK(cli("alice", {"trust-server", address_, other}));
+  const RunResult refused = cli("alice", {"whoami"});
+  EXPECT_EQ(refused.exit_code, 1) << refused.out;
+  const std::string line = single_error_line(refused);
+  EXPECT_NE(line.find("HAS CHANGED"), std::string::npos) << line;
+  EXPECT_NE(line.find("fastchat trust-server " + address_ + " " + fingerprint), std::string::npos)
+      << line;
+
+  ASSERT_OK(cli("alice", {"trust-server", address_, fingerprint}));
+  ASSERT_OK(cli("alice", {"whoami"}));
+  // Without a fingerprint: the key presented now is pinned, and printed.
+  const RunResult fetched = cli("bob", {"trust-server", address_});
+  ASSERT_EQ(fetched.exit_code, 0) << fetched.err;
+  EXPECT_NE(fetched.out.find(fingerprint), std::string::npos) << fetched.out;
+  // A plaintext client gets nowhere with a TLS server.
+  const RunResult plaintext = cli(
+      "carol", {"--insecure-plaintext", "--password-stdin", "--timeout", "5", "register", "carol"},
+      "pw for carol\n");
+  EXPECT_NE(plaintext.exit_code, 0);
 }
 
 }  // namespace

@@ -36,10 +36,17 @@ TEST_F(LoginTest, EachConnectionGetsItsOwnNonce) {
 TEST_F(LoginTest, ALoginRecordedOnOneConnectionFailsOnAnother) {
   register_offline("alice");
   auto original = connect_with_hello();
-  const auto recorded = login_frame(user("alice"), original->login_nonce());
+  const auto recorded = login_frame(user("alice"), original->login_nonce(), original->channel_binding());
   auto replay = connect_with_hello();
   const auto replayed = replay->call(recorded);
   EXPECT_EQ(error_of(replayed), wire::AUTH_FAILED) << replayed.ShortDebugString();
+  // A relay (a TLS-terminating proxy) can hand a client the server's nonce, but the
+  // client's proof then binds the client's own TLS session, not the relay's.
+  const auto relayed =
+      login_frame(user("alice"), replay->login_nonce(), original->channel_binding());
+  EXPECT_EQ(error_of(replay->call(relayed)), wire::AUTH_FAILED);
+  EXPECT_FALSE(replay->channel_binding().empty());
+  EXPECT_NE(replay->channel_binding(), original->channel_binding());
   // On the connection it was made for, the same proof works.
   EXPECT_TRUE(original->call(recorded).has_auth_ok());
 }
@@ -55,7 +62,7 @@ TEST_F(LoginTest, WhatTheStoreHoldsCannotLogIn) {
 
   auto client = connect_with_hello();
   // The stored public key with a proof by any other key, or no proof at all.
-  auto forged = login_frame(TestUser::quick("alice"), client->login_nonce());
+  auto forged = login_frame(TestUser::quick("alice"), client->login_nonce(), client->channel_binding());
   forged.mutable_login()->set_login_public_key(stored->login_public_key);
   EXPECT_EQ(error_of(client->call(forged)), wire::AUTH_FAILED);
   wire::Frame bare;
@@ -96,7 +103,7 @@ TEST_F(LoginTest, AnAccountFromBeforeLoginKeysMovesOntoOneOnce) {
   }
   auto client = connect_with_hello();
   EXPECT_EQ(client->login(alice).code(), Code::kLoginUpgradeRequired);
-  auto upgrade = login_frame(alice, client->login_nonce());
+  auto upgrade = login_frame(alice, client->login_nonce(), client->channel_binding());
   upgrade.mutable_login()->set_auth_key(alice.auth_key());
   const auto moved = client->call(upgrade);
   ASSERT_TRUE(moved.has_auth_ok()) << moved.ShortDebugString();
@@ -113,12 +120,13 @@ TEST_F(LoginTest, AnAccountFromBeforeLoginKeysMovesOntoOneOnce) {
   EXPECT_TRUE(other->login(alice));
 }
 
-wire::Frame change_login_key(const TestUser& from, const TestUser& to, std::string_view nonce) {
+wire::Frame change_login_key(const TestUser& from, const TestUser& to, const RawClient& on) {
   const auto next = to.login_key();
   wire::Frame frame;
   frame.mutable_change_login_key()->set_new_login_public_key(next.public_key);
   frame.mutable_change_login_key()->set_proof(
-      crypto::sign_key_change(from.login_key(), from.name(), nonce, "", next.public_key));
+      crypto::sign_key_change(from.login_key(), from.name(), on.login_nonce(), on.channel_binding(),
+                              next.public_key));
   return frame;
 }
 
@@ -136,13 +144,13 @@ TEST_F(LoginTest, APasswordChangeNeedsTheCurrentKeyAndEndsTheOtherSessions) {
 
   const auto renewed = TestUser::quick("alice");  // the "new password"'s login key
   // A proof by another key (a stolen session without the password) is refused.
-  auto forged = change_login_key(TestUser::quick("alice"), renewed, first->login_nonce());
+  auto forged = change_login_key(TestUser::quick("alice"), renewed, *first);
   EXPECT_EQ(error_of(first->call(forged)), wire::AUTH_FAILED);
   // A proof made for another connection's nonce too.
-  EXPECT_EQ(error_of(first->call(change_login_key(alice, renewed, other->login_nonce()))),
+  EXPECT_EQ(error_of(first->call(change_login_key(alice, renewed, *other))),
             wire::AUTH_FAILED);
 
-  const auto changed = first->call(change_login_key(alice, renewed, first->login_nonce()));
+  const auto changed = first->call(change_login_key(alice, renewed, *first));
   ASSERT_TRUE(changed.has_ok()) << changed.ShortDebugString();
   EXPECT_TRUE(other->wait_closed()) << "the other session's connection stays open";
   wire::Frame list;

@@ -145,7 +145,7 @@ TEST_F(ProtocolTest, RegisterWithIdentityNotSignedForTheNameIsRefused) {
 TEST_F(ProtocolTest, LoginWithTheRightPasswordWorksInAnyCase) {
   ASSERT_TRUE(registered(port(), alice()));
   auto client = connect_with_hello();
-  auto frame = login_frame(alice(), client->login_nonce());
+  auto frame = login_frame(alice(), client->login_nonce(), client->channel_binding());
   frame.mutable_login()->set_username("ALICE");
   const auto reply = client->call(frame);
   ASSERT_TRUE(reply.has_auth_ok()) << reply.DebugString();

@@ -29,6 +29,16 @@ Status status_of(const std::optional<wire::Frame>& frame, wire::Frame::BodyCase 
   return Status::ok();
 }
 
+// One client context for every RawClient of the process.
+const tls::ClientTls& client_tls() {
+  static const auto tls = [] {
+    auto made = tls::ClientTls::create();
+    if (!made) std::abort();
+    return *made;
+  }();
+  return *tls;
+}
+
 Result<wire::AuthOk> auth_result(const std::optional<wire::Frame>& frame) {
   if (Status s = status_of(frame, wire::Frame::kAuthOk); !s) return s;
   return frame->auth_ok();
@@ -40,7 +50,7 @@ wire::ErrorCode error_of(const wire::Frame& frame) {
   return frame.has_error() ? frame.error().code() : wire::ERROR_CODE_UNSPECIFIED;
 }
 
-RawClient::RawClient(std::uint16_t port) : socket_(io_) {
+RawClient::RawClient(std::uint16_t port, Transport transport) : socket_(io_) {
   asio::error_code ec;
   socket_.connect({asio::ip::make_address("127.0.0.1"), port}, ec);
   if (ec) {
@@ -48,6 +58,37 @@ RawClient::RawClient(std::uint16_t port) : socket_(io_) {
     return;
   }
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  if (transport == Transport::kPlaintext) return;
+  socket_.non_blocking(true, ec);
+  auto channel = tls::Channel::connect(client_tls(), socket_.native_handle(), "127.0.0.1");
+  if (!channel) {
+    socket_.close(ec);
+    return;
+  }
+  tls_ = std::move(*channel);
+  const Deadline deadline = deadline_after(kDefaultWait);
+  for (;;) {
+    ec = tls_->handshake();
+    if (!ec) return;
+    if (ec != asio::error::would_block || !wait_for(tls_->write_want(), deadline)) {
+      peer_closed_ = ec != asio::error::would_block;  // e.g. closed at once (connection limit)
+      socket_.close(ec);
+      return;
+    }
+  }
+}
+
+bool RawClient::wait_for(tls::Channel::Want want, Deadline deadline) {
+  for (;;) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
+    if (left.count() < 0) return false;
+    const short events = want == tls::Channel::Want::kWrite ? POLLOUT : POLLIN;
+    pollfd fd{socket_.native_handle(), events, 0};
+    const int ready = ::poll(&fd, 1, static_cast<int>(left.count()));
+    if (ready < 0 && errno == EINTR) continue;
+    return ready > 0;
+  }
 }
 
 RawClient::~RawClient() {
@@ -58,8 +99,21 @@ RawClient::~RawClient() {
 bool RawClient::write(std::string_view bytes) {
   if (!socket_.is_open()) return false;
   asio::error_code ec;
-  asio::write(socket_, asio::buffer(bytes.data(), bytes.size()), ec);
-  return !ec;
+  if (!tls_) {
+    asio::write(socket_, asio::buffer(bytes.data(), bytes.size()), ec);
+    return !ec;
+  }
+  const Deadline deadline = deadline_after(kDefaultWait);
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    done += tls_->write(bytes.data() + done, bytes.size() - done, ec);
+    if (ec == asio::error::would_block) {
+      if (!wait_for(tls_->write_want(), deadline)) return false;
+    } else if (ec) {
+      return false;
+    }
+  }
+  return true;
 }
 
 bool RawClient::send(const wire::Frame& frame) {
@@ -103,13 +157,23 @@ bool RawClient::read_one(Deadline deadline) {
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - SteadyClock::now());
     if (left.count() < 0) return false;
-    pollfd fd{socket_.native_handle(), POLLIN, 0};
-    const int ready = ::poll(&fd, 1, static_cast<int>(left.count()));
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready <= 0) return false;
+    if (!tls_ || !tls_->buffered()) {  // plaintext buffered in the channel: no waiting
+      pollfd fd{socket_.native_handle(),
+                static_cast<short>(
+                    tls_ && tls_->read_want() == tls::Channel::Want::kWrite ? POLLOUT : POLLIN),
+                0};
+      const int ready = ::poll(&fd, 1, static_cast<int>(left.count()));
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready <= 0) return false;
+    }
     auto area = decoder_.prepare(64 * 1024);
     asio::error_code ec;
-    const std::size_t n = socket_.read_some(asio::buffer(area.data(), area.size()), ec);
+    const std::size_t n = tls_ ? tls_->read(area.data(), area.size(), ec)
+                               : socket_.read_some(asio::buffer(area.data(), area.size()), ec);
+    if (ec == asio::error::would_block) {
+      decoder_.commit(0);
+      continue;
+    }
     if (ec) {
       peer_closed_ = true;  // end of stream or reset
       continue;             // frames already buffered are still decoded
@@ -177,6 +241,7 @@ void RawClient::abort() {
 }
 
 void RawClient::shutdown_send() {
+  if (tls_) tls_->shutdown();
   asio::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
 }
@@ -194,8 +259,15 @@ Result<wire::AuthOk> RawClient::register_user(const TestUser& user) {
   return auth_result(call(register_frame(user)));
 }
 
+std::string RawClient::channel_binding() const {
+  if (!tls_) return {};
+  auto exported = tls_->export_keying_material(crypto::kChannelBindingLabel, {},
+                                               crypto::kChannelBindingBytes);
+  return exported ? std::move(*exported) : std::string();
+}
+
 Result<wire::AuthOk> RawClient::login(const TestUser& user) {
-  return auth_result(call(login_frame(user, login_nonce_)));
+  return auth_result(call(login_frame(user, login_nonce_, channel_binding())));
 }
 
 Result<wire::AuthOk> RawClient::resume(std::string_view username, std::string_view token) {

@@ -21,6 +21,7 @@
 #include "fastchat.pb.h"
 #include "protocol/frame_codec.h"
 #include "test_user.h"
+#include "tls/channel.h"
 
 namespace fastchat::itest {
 
@@ -30,15 +31,19 @@ inline constexpr std::chrono::milliseconds kDefaultWait{10'000};
 // The error code of `frame`, or ERROR_CODE_UNSPECIFIED when it is not an error.
 wire::ErrorCode error_of(const wire::Frame& frame);
 
+enum class Transport { kTls, kPlaintext };
+
 class RawClient {
  public:
-  // Connects to 127.0.0.1:`port`; connected() tells whether it worked.
-  explicit RawClient(std::uint16_t port);
+  // Connects to 127.0.0.1:`port` (and shakes hands); connected() tells whether it worked.
+  explicit RawClient(std::uint16_t port, Transport transport = Transport::kTls);
   ~RawClient();
   RawClient(const RawClient&) = delete;
   RawClient& operator=(const RawClient&) = delete;
 
   bool connected() const { return socket_.is_open(); }
+  // The TLS channel (null on plaintext): its exporter, the server's key.
+  tls::Channel* channel() { return tls_.get(); }
 
   // --- sending. False when the write failed (e.g. the server closed the connection).
   bool write(std::string_view bytes);
@@ -65,12 +70,15 @@ class RawClient {
   bool peer_closed() const { return peer_closed_; }
   // Frames read but not yet taken.
   std::size_t queued() const { return pending_.size(); }
-  // The login nonce of this connection's HelloOk (after hello()).
+  // The login nonce of this connection's HelloOk (after hello()), and the channel
+  // binding a login proof on this connection signs (the TLS exporter; "" on plaintext).
   const std::string& login_nonce() const { return login_nonce_; }
+  std::string channel_binding() const;
 
   // Closes the socket at once (with SO_LINGER 0: a reset, as a crashing client would).
   void abort();
-  // Half-closes the sending side (the server reads end of stream).
+  // Half-closes the sending side (the server reads end of stream; with TLS after a
+  // close_notify).
   void shutdown_send();
 
   // --- conversation helpers; failures are reported as a Status.
@@ -86,11 +94,14 @@ class RawClient {
  private:
   // Moves one more decoded frame into pending_; false on deadline or end of stream.
   bool read_one(Deadline deadline);
+  // Waits (poll) until the socket is ready for `want`; false on deadline.
+  bool wait_for(tls::Channel::Want want, Deadline deadline);
   std::optional<wire::Frame> take_if(const std::function<bool(const wire::Frame&)>& match,
                                      Deadline deadline);
 
   asio::io_context io_;
   asio::ip::tcp::socket socket_;
+  std::unique_ptr<tls::Channel> tls_;
   protocol::FrameDecoder decoder_;
   std::deque<wire::Frame> pending_;
   std::uint64_t next_request_id_ = 1;

@@ -9,6 +9,7 @@
 #include "support/postgres_test_schema.h"
 #include "support/redis_test_support.h"
 #include "support/service_missing.h"
+#include "tls/identity.h"
 
 namespace fastchat::itest {
 
@@ -106,6 +107,11 @@ Status TestCluster::start_services() {
   db_url_ = schema_->url();
   redis_url_ = redis_->url();
   secret_file_ = root_ + "/cluster.key";
+  // One TLS identity for the cluster, as in production (docs/deployment.md).
+  auto identity = tls::ensure_identity({}, {}, root_, {});
+  if (!identity) return identity.status();
+  tls_cert_file_ = identity->cert_file;
+  tls_key_file_ = identity->key_file;
   return Status::ok();
 }
 
@@ -121,6 +127,10 @@ Status TestCluster::start() {
       server.config().db_url = db_url_;
       server.config().redis_url = redis_url_;
       server.config().secret_file = secret_file_;
+      if (!server.config().insecure_plaintext) {
+        server.config().tls_cert_file = tls_cert_file_;
+        server.config().tls_key_file = tls_key_file_;
+      }
       // Stable across restarts, as in production: a restarted server clears what its
       // previous life left in Redis.
       server.config().server_id = "itest-" + std::to_string(i);
@@ -250,7 +260,8 @@ std::vector<std::string> TestCluster::data_dirs() const {
 
 std::vector<std::string> TestCluster::process_args(const std::string& id) const {
   if (!cluster_) return {};
-  return {"--db", db_url_, "--redis", redis_url_, "--secret-file", secret_file_, "--server-id", id};
+  return {"--db",        db_url_, "--redis",    redis_url_,     "--secret-file", secret_file_,
+          "--server-id", id,      "--tls-cert", tls_cert_file_, "--tls-key",     tls_key_file_};
 }
 
 Status TestCluster::record_redis() {

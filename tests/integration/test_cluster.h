@@ -90,6 +90,9 @@ class TestCluster {
   const std::string& db_url() const { return db_url_; }
   const std::string& redis_url() const { return redis_url_; }
   const std::string& secret_file() const { return secret_file_; }
+  // Cluster mode: the certificate and key every server presents (one identity).
+  const std::string& tls_cert_file() const { return tls_cert_file_; }
+  const std::string& tls_key_file() const { return tls_key_file_; }
   // Command-line flags making a fastchat-server process a member (server id `id`);
   // empty in single-node mode.
   std::vector<std::string> process_args(const std::string& id) const;
@@ -114,6 +117,8 @@ class TestCluster {
   std::string db_url_;
   std::string redis_url_;
   std::string secret_file_;
+  std::string tls_cert_file_;
+  std::string tls_key_file_;
 };
 
 // A fixture with running servers: one, or in cluster mode a cluster (skipped, with the

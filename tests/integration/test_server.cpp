@@ -21,6 +21,7 @@
 
 #include "raw_client.h"
 #include "test_user.h"
+#include "tls/identity.h"
 
 extern char** environ;
 
@@ -243,6 +244,15 @@ bool eventually(const std::function<bool()>& condition, milliseconds timeout) {
     if (SteadyClock::now() >= deadline) return false;
     std::this_thread::sleep_for(milliseconds(2));  // polling interval
   }
+}
+
+TlsIdentity tls_identity(const std::string& dir) {
+  auto files = tls::ensure_identity({}, {}, dir, {});
+  if (!files) {
+    ADD_FAILURE() << "cannot make a TLS identity in " << dir << ": " << files.status().to_string();
+    return {};
+  }
+  return {files->cert_file, files->key_file};
 }
 
 ::testing::AssertionResult server_works(std::uint16_t port) {

@@ -123,6 +123,16 @@ class ServerProcess {
   std::uint16_t port_ = 0;
 };
 
+// A TLS identity (certificate and key, self-signed) made in `dir` once and reused:
+// what the servers and balancers of one test cluster all present.
+struct TlsIdentity {
+  std::string cert_file;
+  std::string key_file;
+  // Command-line flags giving it to a fastchat-server or fastchat-balancer process.
+  std::vector<std::string> args() const { return {"--tls-cert", cert_file, "--tls-key", key_file}; }
+};
+TlsIdentity tls_identity(const std::string& dir);
+
 // Polls `condition` every few milliseconds until it holds or `timeout` passes.
 bool eventually(const std::function<bool()>& condition, milliseconds timeout);
 

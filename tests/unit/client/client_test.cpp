@@ -104,6 +104,7 @@ class ClientTest : public ::testing::Test {
     c.home_dir = dir_.file(home);
     c.client_name = "client-test";
     c.persist = persist;
+    c.insecure_plaintext = true;  // FakeServer speaks plaintext (TLS: integration tests)
     return c;
   }
   std::unique_ptr<Client> make(const std::string& home, bool persist = true) {

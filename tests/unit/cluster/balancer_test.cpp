@@ -7,11 +7,14 @@
 #include <asio/connect.hpp>
 #include <asio/read.hpp>
 #include <asio/write.hpp>
+#include <filesystem>
 #include <map>
 
 #include "protocol/frame_codec.h"
 #include "support/redis_test_support.h"
 #include "support/service_missing.h"
+#include "tls/channel.h"
+#include "tls/identity.h"
 
 namespace fastchat::balancer {
 namespace {
@@ -19,16 +22,35 @@ namespace {
 using namespace std::chrono_literals;
 using cluster::testing::eventually;
 
-// One short conversation with a balancer (or any fastchat endpoint).
+// The balancer's TLS identity for this test process (a self-signed one).
+const tls::IdentityFiles& identity() {
+  static const tls::IdentityFiles files = [] {
+    std::string dir = (std::filesystem::temp_directory_path() / "fastchat-balancer-XXXXXX");
+    if (::mkdtemp(dir.data()) == nullptr) std::abort();
+    auto made = tls::ensure_identity({}, {}, dir, {});
+    if (!made) std::abort();
+    return *made;
+  }();
+  return files;
+}
+
+// One short conversation with a balancer (or any fastchat endpoint), over TLS on a
+// blocking socket (OpenSSL then blocks too).
 class RawClient {
  public:
   explicit RawClient(std::uint16_t port) : socket_(io_) {
     socket_.connect({asio::ip::make_address("127.0.0.1"), port});
+    static const auto ctx = *tls::ClientTls::create();
+    channel_ = std::move(*tls::Channel::connect(*ctx, socket_.native_handle(), "127.0.0.1"));
+    EXPECT_FALSE(channel_->handshake()) << channel_->error_text();
   }
-  void send(const wire::Frame& frame) {
-    asio::write(socket_, asio::buffer(protocol::encode_frame(frame)));
+  void send(const wire::Frame& frame) { send_raw(protocol::encode_frame(frame)); }
+  void send_raw(const std::string& bytes) {
+    std::size_t done = 0;
+    asio::error_code ec;
+    while (done < bytes.size() && !ec)
+      done += channel_->write(bytes.data() + done, bytes.size() - done, ec);
   }
-  void send_raw(const std::string& bytes) { asio::write(socket_, asio::buffer(bytes)); }
   // The next frame, or nullopt once the peer closed.
   std::optional<wire::Frame> receive() {
     for (;;) {
@@ -36,7 +58,7 @@ class RawClient {
       if (decoder_.next(frame) == protocol::FrameDecoder::Next::kFrame) return frame;
       auto space = decoder_.prepare(4096);
       asio::error_code ec;
-      const std::size_t n = socket_.read_some(asio::buffer(space.data(), space.size()), ec);
+      const std::size_t n = channel_->read(space.data(), space.size(), ec);
       if (ec) return std::nullopt;
       decoder_.commit(n);
     }
@@ -60,6 +82,7 @@ class RawClient {
  private:
   asio::io_context io_;
   asio::ip::tcp::socket socket_;
+  std::unique_ptr<tls::Channel> channel_;
   protocol::FrameDecoder decoder_;
 };
 
@@ -135,6 +158,8 @@ class BalancerTest : public ::testing::Test {
     config.refresh_period = 50ms;
     config.client_timeout = 1000ms;
     config.seed = 99;
+    config.tls_cert_file = identity().cert_file;
+    config.tls_key_file = identity().key_file;
     auto balancer = std::make_unique<Balancer>(config);
     Status s = balancer->start();
     EXPECT_TRUE(s) << s.to_string();
@@ -291,6 +316,12 @@ TEST_F(BalancerTest, StartFailsCleanly) {
   config.redis_url = "nope";
   EXPECT_EQ(Balancer(config).start().code(), Code::kBadRequest);
   config.redis_url = redis_.url();
+  // No TLS identity and no --insecure-plaintext: refused.
+  EXPECT_EQ(Balancer(config).start().code(), Code::kBadRequest);
+  config.tls_cert_file = identity().cert_file;
+  config.tls_key_file = identity().cert_file;  // not a key
+  EXPECT_EQ(Balancer(config).start().code(), Code::kBadRequest);
+  config.tls_key_file = identity().key_file;
   config.listen_host = "not-an-address";
   EXPECT_EQ(Balancer(config).start().code(), Code::kBadRequest);
 }

@@ -389,6 +389,9 @@ class ClusterFaultTest : public ::testing::Test {
       servers[i]->config().server_id = name;  // the Redis is ours alone
       servers[i]->config().db_url = db_url;
       servers[i]->config().secret_file = dir_.file("cluster.key");  // shared, as in a cluster
+      const auto identity = itest::tls_identity(dir_.path());       // shared too
+      servers[i]->config().tls_cert_file = identity.cert_file;
+      servers[i]->config().tls_key_file = identity.key_file;
       servers[i]->config().threads = 2;
     }
     for (auto& server : servers) {
@@ -422,9 +425,11 @@ TEST_F(ClusterFaultTest, KilledServersUsersComeBackThroughTheBalancerAndLoseNoth
   auto [a, b] = start_servers(schema.url());
   ASSERT_TRUE(a && b);
   std::filesystem::create_directories(dir_.path() + "/victim");
-  itest::ServerProcess victim(dir_.path() + "/victim",
-                              {"--redis", redis_.url(), "--db", schema.url(), "--secret-file",
-                               dir_.file("cluster.key"), "--server-id", "victim"});
+  itest::ServerProcess victim(
+      dir_.path() + "/victim",
+      {"--redis", redis_.url(), "--db", schema.url(), "--secret-file", dir_.file("cluster.key"),
+       "--server-id", "victim", "--tls-cert", itest::tls_identity(dir_.path()).cert_file,
+       "--tls-key", itest::tls_identity(dir_.path()).key_file});
   Status started = victim.start();
   ASSERT_TRUE(started) << started.to_string();
 
@@ -432,6 +437,8 @@ TEST_F(ClusterFaultTest, KilledServersUsersComeBackThroughTheBalancerAndLoseNoth
   config.listen_port = 0;
   config.redis_url = redis_.url();
   config.refresh_period = 50ms;
+  config.tls_cert_file = itest::tls_identity(dir_.path()).cert_file;
+  config.tls_key_file = itest::tls_identity(dir_.path()).key_file;
   balancer::Balancer balancer(config);
   ASSERT_TRUE(balancer.start());
   ASSERT_TRUE(eventually([&] { return balancer.stats().live_servers == 3; }, 10s));

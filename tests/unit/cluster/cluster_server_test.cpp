@@ -71,6 +71,9 @@ class ClusterServerTest : public ::testing::Test {
     server->config().admin_listen = "127.0.0.1:0";
     server->config().db_url = db_url;
     server->config().secret_file = dir_.file("cluster.key");  // shared, as in a cluster
+    const auto identity = itest::tls_identity(dir_.path());   // shared too
+    server->config().tls_cert_file = identity.cert_file;
+    server->config().tls_key_file = identity.key_file;
     server->config().threads = 2;
     Status s = server->start();
     EXPECT_TRUE(s) << s.to_string();
@@ -241,7 +244,9 @@ TEST_F(ClusterMessagingTest, UsersOfAKilledServerGoOfflineWhenItsHeartbeatExpire
   itest::ServerProcess b(
       dir_.path() + "/b",
       {"--redis", redis_url_, "--db", pg_url_, "--secret-file", dir_.file("cluster.key"),
-       "--server-id", cluster::testing::unique_name("doomed")});
+       "--server-id", cluster::testing::unique_name("doomed"), "--tls-cert",
+       itest::tls_identity(dir_.path()).cert_file, "--tls-key",
+       itest::tls_identity(dir_.path()).key_file});
   Status started = b.start();
   ASSERT_TRUE(started) << started.to_string() << b.output();
   const auto& erin = user("erin");
@@ -287,6 +292,8 @@ TEST_F(ClusterMessagingTest, ABalancerSpreadsClientsOverTheServers) {
   config.listen_port = 0;
   config.redis_url = redis.url();
   config.refresh_period = 50ms;
+  config.tls_cert_file = itest::tls_identity(dir_.path()).cert_file;
+  config.tls_key_file = itest::tls_identity(dir_.path()).key_file;
   balancer::Balancer balancer(config);
   ASSERT_TRUE(balancer.start());
   ASSERT_TRUE(eventually([&] { return balancer.stats().live_servers == 2; }));
@@ -318,6 +325,8 @@ TEST_F(ClusterMessagingTest, ClientsFollowTheBalancerAndTalkAcrossServers) {
   config.listen_port = 0;
   config.redis_url = redis.url();
   config.refresh_period = 50ms;
+  config.tls_cert_file = itest::tls_identity(dir_.path()).cert_file;
+  config.tls_key_file = itest::tls_identity(dir_.path()).key_file;
   balancer::Balancer balancer(config);
   ASSERT_TRUE(balancer.start());
   ASSERT_TRUE(eventually([&] { return balancer.stats().live_servers == 2; }));
