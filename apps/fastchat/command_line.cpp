@@ -54,7 +54,7 @@ CLI::Validator number_at_least(double min, bool exclusive) {
 }
 
 // Names of the commands, to tell an unknown command from a missing one.
-constexpr std::array<std::string_view, 12> kCommands = {
+constexpr std::array<std::string_view, 13> kCommands = {
     "register", "login", "logout",  "passwd", "whoami", "users",       "send",
     "send-file", "recv", "history", "chat",   "group",  "trust-server"};
 
