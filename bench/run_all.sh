@@ -15,12 +15,17 @@ BENCH="$BUILD/apps/fastchat-bench/fastchat-bench"
 SERVER_BIN="$BUILD/apps/fastchat-server/fastchat-server"
 mkdir -p "$OUT"
 
+# TLS by default, as clients run; FASTCHAT_BENCH_PLAINTEXT=1 measures plaintext
+# (server and bench both --insecure-plaintext) for the comparison.
+TRANSPORT=()
+[ "${FASTCHAT_BENCH_PLAINTEXT:-0}" = 1 ] && TRANSPORT=(--insecure-plaintext)
+
 SERVER_PID=""
 DATA=""
 start_server() {
   DATA=$(mktemp -d "${TMPDIR:-/tmp}/fastchat-bench-data-XXXXXX")
   "$SERVER_BIN" --listen "127.0.0.1:$PORT" --data-dir "$DATA" --ready-file "$DATA/ready" \
-    --log-level warn >"$DATA/server.log" 2>&1 &
+    --log-level warn "${TRANSPORT[@]}" >"$DATA/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 100); do [ -s "$DATA/ready" ] && return 0; sleep 0.1; done
   echo "server did not start" >&2
@@ -38,7 +43,7 @@ run() {  # run NAME SCENARIO ARGS...
   shift
   echo "=== $name: fastchat-bench $*"
   start_server
-  "$BENCH" "$@" --server "127.0.0.1:$PORT" --server-pid "$SERVER_PID" --home "$HOME_DIR" \
+  "$BENCH" "$@" "${TRANSPORT[@]}" --server "127.0.0.1:$PORT" --server-pid "$SERVER_PID" --home "$HOME_DIR" \
     --out "$OUT/$name" | tee "$OUT/$name.txt"
   stop_server
 }

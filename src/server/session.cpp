@@ -167,7 +167,9 @@ void Session::end_request() {
   }
   if (reading_paused_ && inflight_ < kMaxInflight && !closed_) {
     reading_paused_ = false;
-    wait_readable();
+    // Read at once rather than wait: the pause left bytes in the kernel (or the TLS
+    // channel), and Asio's edge-triggered epoll would not announce them again.
+    asio::post(executor(), [self = shared_from_this()] { self->on_readable({}); });
   }
 }
 

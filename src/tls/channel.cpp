@@ -1,16 +1,59 @@
 #include "tls/channel.h"
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
+#include <sys/socket.h>
 
 #include <asio/ip/address.hpp>
 #include <cerrno>
 
 namespace fastchat::tls {
 
+namespace {
+
+// OpenSSL's socket BIO writes with send(..., 0): a write to a connection the peer has
+// reset raises SIGPIPE and kills the process (the server, or any program embedding
+// the client core). This BIO is the socket BIO with MSG_NOSIGNAL on writes.
+int write_no_sigpipe(BIO* bio, const char* data, int size) {
+  int fd = -1;
+  BIO_get_fd(bio, &fd);
+  errno = 0;
+  const int n = static_cast<int>(::send(fd, data, static_cast<std::size_t>(size), MSG_NOSIGNAL));
+  BIO_clear_retry_flags(bio);
+  if (n <= 0 && BIO_sock_should_retry(n)) BIO_set_retry_write(bio);
+  return n;
+}
+
+const BIO_METHOD* socket_method() {
+  static BIO_METHOD* const method = [] {
+    const BIO_METHOD* base = BIO_s_socket();
+    BIO_METHOD* m = BIO_meth_new(BIO_TYPE_SOCKET, "fastchat socket");
+    BIO_meth_set_write(m, write_no_sigpipe);
+    BIO_meth_set_read(m, BIO_meth_get_read(base));
+    BIO_meth_set_puts(m, BIO_meth_get_puts(base));
+    BIO_meth_set_ctrl(m, BIO_meth_get_ctrl(base));
+    BIO_meth_set_create(m, BIO_meth_get_create(base));
+    BIO_meth_set_destroy(m, BIO_meth_get_destroy(base));
+    return m;
+  }();
+  return method;
+}
+
+// Makes the SSL object read and write `fd` (not owning it) through socket_method().
+bool attach(SSL* ssl, int fd) {
+  BIO* bio = BIO_new(socket_method());
+  if (bio == nullptr) return false;
+  BIO_set_fd(bio, fd, BIO_NOCLOSE);
+  SSL_set_bio(ssl, bio, bio);
+  return true;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Channel>> Channel::accept(const ServerTls& tls, int fd) {
   SslPtr ssl(SSL_new(tls.ctx()));
-  if (!ssl || SSL_set_fd(ssl.get(), fd) != 1)
+  if (!ssl || !attach(ssl.get(), fd))
     return Status(Code::kInternal, "SSL_new: " + take_openssl_errors());
   SSL_set_accept_state(ssl.get());
   return std::unique_ptr<Channel>(new Channel(std::move(ssl)));
@@ -19,7 +62,7 @@ Result<std::unique_ptr<Channel>> Channel::accept(const ServerTls& tls, int fd) {
 Result<std::unique_ptr<Channel>> Channel::connect(const ClientTls& tls, int fd,
                                                   const std::string& host) {
   SslPtr ssl(SSL_new(tls.ctx()));
-  if (!ssl || SSL_set_fd(ssl.get(), fd) != 1)
+  if (!ssl || !attach(ssl.get(), fd))
     return Status(Code::kInternal, "SSL_new: " + take_openssl_errors());
   asio::error_code not_ip;
   asio::ip::make_address(host, not_ip);

@@ -81,7 +81,10 @@ class StalledHandshake {
     asio::error_code ec;
     tcp_.socket().non_blocking(true, ec);
     channel_ = std::move(*tls::Channel::connect(*ctx, tcp_.fd(), "127.0.0.1"));
-    EXPECT_EQ(channel_->handshake(), asio::error::would_block);  // the ClientHello is out
+    // The ClientHello is out. (Rarely the in-process server answers before this call
+    // reads: then the client finishes too, and the connection is merely silent.)
+    const auto ec = channel_->handshake();
+    EXPECT_TRUE(!ec || ec == asio::error::would_block) << ec.message();
   }
   bool closed_within(std::chrono::milliseconds wait) { return tcp_.closed_within(wait); }
 
