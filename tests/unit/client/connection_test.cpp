@@ -87,7 +87,11 @@ class ConnectionTest : public ::testing::Test {
     co_return Peer(std::move(socket));
   }
 
-  asio::awaitable<std::shared_ptr<Connection>> connect(ConnectionOptions options = {}) {
+  // Not a default argument: `co_await connect()` would then hold a ConnectionOptions
+  // temporary (strings, shared_ptrs) across the suspension, which g++ 12 destroys
+  // twice (docs/decisions.md, pitfalls). A plain function makes the named one.
+  asio::awaitable<std::shared_ptr<Connection>> connect() { return connect(ConnectionOptions()); }
+  asio::awaitable<std::shared_ptr<Connection>> connect(ConnectionOptions options) {
     auto conn = Connection::create(io_.get_executor(), options);
     Status s = co_await conn->connect("127.0.0.1", port());
     EXPECT_TRUE(s) << s.to_string();
