@@ -237,8 +237,8 @@ TEST_F(TlsTest, TheWireShowsNoUsernameKeyTokenOrMessage) {
   SecretScan scan;
   scan.add("alice's username", alice.name());
   scan.add("bob's username", bob.name());
-  scan.add("alice's login key", alice.auth_key());
-  scan.add("bob's login key", bob.auth_key());
+  scan.add("alice's login public key", alice.login_key().public_key);
+  scan.add("bob's login public key", bob.login_key().public_key);
   scan.add("a message marker", "MARKER-");
   {
     WireTap tap(servers_->ports());
@@ -257,7 +257,7 @@ TEST_F(TlsTest, TheWireShowsNoUsernameKeyTokenOrMessage) {
   converse(tap.port(), Transport::kPlaintext, unused);
   const std::string wire = tap.client_to_server() + tap.server_to_client();
   EXPECT_NE(wire.find(alice.name()), std::string::npos) << "the tap records nothing readable";
-  EXPECT_NE(wire.find(alice.auth_key()), std::string::npos);
+  EXPECT_NE(wire.find(alice.login_key().public_key), std::string::npos);
 }
 
 // The client core's trust decisions, over the real handshake: a first connection pins
