@@ -83,8 +83,8 @@ class StalledHandshake {
     channel_ = std::move(*tls::Channel::connect(*ctx, tcp_.fd(), "127.0.0.1"));
     // The ClientHello is out. (Rarely the in-process server answers before this call
     // reads: then the client finishes too, and the connection is merely silent.)
-    const auto started = channel_->handshake();
-    EXPECT_TRUE(!started || started == asio::error::would_block) << started.message();
+    const auto first = channel_->handshake();
+    EXPECT_TRUE(!first || first == asio::error::would_block) << first.message();
   }
   bool closed_within(std::chrono::milliseconds wait) { return tcp_.closed_within(wait); }
 
