@@ -46,6 +46,7 @@ struct ClientBridge::State {
   std::string server;
   int active = 0;  // coroutines started by spawn() and not finished
   bool running = false;
+  bool signing_out = false;  // signed_out is due when run() returns
   bool stopping = false;
   bool finished = false;
   std::promise<void> stopped;
@@ -169,7 +170,13 @@ asio::awaitable<void> ClientBridge::do_run() {
   State& s = *state_;
   co_await s.client->run();
   s.running = false;
-  if (!s.stopping) emit connection_changed(false);
+  if (s.stopping) co_return;
+  if (s.signing_out) {
+    s.signing_out = false;
+    emit signed_out();
+    co_return;
+  }
+  emit connection_changed(false);
 }
 
 // --- account
@@ -230,9 +237,13 @@ asio::awaitable<void> ClientBridge::do_sign_out() {
   State& s = *state_;
   if (!s.client) co_return;
   const Status status = co_await s.client->logout();
-  s.client->stop();
   if (!status) emit failed(QStringLiteral("sign out"), describe(status));
-  emit signed_out();
+  if (s.running) {
+    s.signing_out = true;  // do_run() reports it once the client stopped
+    s.client->stop();
+  } else {
+    emit signed_out();
+  }
 }
 
 // --- messages

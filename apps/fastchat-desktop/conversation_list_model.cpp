@@ -73,6 +73,7 @@ int ConversationListModel::ensure(const ConversationKey& key, const QString& tit
   beginInsertRows({}, row, row);
   entries_.insert(entries_.begin(), std::move(entry));
   endInsertRows();
+  emit conversation_added(key);
   return row;
 }
 

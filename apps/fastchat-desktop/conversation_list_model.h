@@ -47,6 +47,8 @@ class ConversationListModel : public QAbstractListModel {
 
  signals:
   void unread_changed(int total);
+  // A conversation appeared (a first message, a new chat or group).
+  void conversation_added(const fastchat::desktop::ConversationKey& key);
 
  private:
   struct Entry {

@@ -82,9 +82,6 @@ MainWindow::MainWindow(ClientBridge& bridge, const QString& server, QWidget* par
   });
   connect(&bridge_, &ClientBridge::send_failed, this,
           [this](quint64, const QString& error) { show_error(QStringLiteral("Not sent: ") + error); });
-  connect(&bridge_, &ClientBridge::conversations_loaded, this, [this] {
-    bridge_.watch_presence(conversations_->direct_peers());
-  });
   connect(&bridge_, &ClientBridge::presence_changed, this, [this](const QString& user, bool online) {
     if (online) {
       online_.insert(user);
@@ -110,6 +107,14 @@ MainWindow::MainWindow(ClientBridge& bridge, const QString& server, QWidget* par
     notifier_->set_unread(total);
     update_title();
   });
+  connect(conversations_, &ConversationListModel::conversation_added, this,
+          [this](const ConversationKey& key) {
+            if (key.is_group()) {
+              bridge_.load_group(key.group);  // its name and members
+            } else {
+              bridge_.watch_presence({key.peer});
+            }
+          });
   connect(notifier_, &Notifier::activated, this, [this] {
     showNormal();
     raise();
