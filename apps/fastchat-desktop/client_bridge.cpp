@@ -27,7 +27,8 @@ QString describe(const Status& status) {
 // Overwrites a password before its memory is released.
 void wipe(std::string& secret) {
   volatile char* p = secret.data();
-  for (std::size_t i = 0; i < secret.size(); ++i) p[i] = 0;
+  for (std::size_t i = 0; i < secret.size(); ++i)
+    p[i] = 0;
   secret.clear();
 }
 
@@ -185,8 +186,7 @@ void ClientBridge::sign_in(const QString& server, const QString& username, QStri
                            bool create_account) {
   std::string secret = password.toStdString();
   wipe(password);
-  spawn(do_sign_in(server.toStdString(), username.toStdString(), std::move(secret),
-                   create_account),
+  spawn(do_sign_in(server.toStdString(), username.toStdString(), std::move(secret), create_account),
         "sign in");
 }
 
@@ -254,7 +254,8 @@ quint64 ClientBridge::send_text(const ConversationKey& to, const QString& text) 
   return tag;
 }
 
-asio::awaitable<void> ClientBridge::do_send_text(quint64 tag, ConversationKey to, std::string text) {
+asio::awaitable<void> ClientBridge::do_send_text(quint64 tag, ConversationKey to,
+                                                 std::string text) {
   State& s = *state_;
   if (!s.client) {
     emit send_failed(tag, QStringLiteral("not signed in"));
@@ -346,7 +347,8 @@ asio::awaitable<void> ClientBridge::do_list_users(QString pattern) {
 
 void ClientBridge::watch_presence(const QStringList& users) {
   std::vector<std::string> names;
-  for (const auto& user : users) names.push_back(user.toStdString());
+  for (const auto& user : users)
+    names.push_back(user.toStdString());
   spawn(do_watch_presence(std::move(names)), "watch presence");
 }
 
@@ -355,7 +357,8 @@ asio::awaitable<void> ClientBridge::do_watch_presence(std::vector<std::string> u
   if (!s.client || users.empty()) co_return;
   auto watched = co_await s.client->watch_presence(std::move(users));
   if (!watched) co_return;  // presence is a nicety; the next reconnect watches again
-  for (const auto& user : *watched) emit presence_changed(q(user.username), user.online);
+  for (const auto& user : *watched)
+    emit presence_changed(q(user.username), user.online);
 }
 
 void ClientBridge::request_fingerprint(const QString& user) {
@@ -375,7 +378,8 @@ asio::awaitable<void> ClientBridge::do_fingerprint(std::string user) {
 
 void ClientBridge::create_group(const QString& name, const QStringList& members) {
   std::vector<std::string> names;
-  for (const auto& member : members) names.push_back(member.toStdString());
+  for (const auto& member : members)
+    names.push_back(member.toStdString());
   spawn(do_create_group(name.toStdString(), std::move(names)), "create group");
 }
 

@@ -64,8 +64,8 @@ void ConversationDelegate::paint(QPainter* painter, const QStyleOptionViewItem& 
   painter->setFont(small);
   painter->setPen(unread > 0 ? QColor(0x00, 0xa8, 0x84) : muted);
   const int when_w = small_fm.horizontalAdvance(when);
-  painter->drawText(QRect(right - when_w, r.top() + 12, when_w, small_fm.height()),
-                    Qt::AlignRight, when);
+  painter->drawText(QRect(right - when_w, r.top() + 12, when_w, small_fm.height()), Qt::AlignRight,
+                    when);
 
   QFont bold = option.font;
   bold.setBold(true);
@@ -92,9 +92,9 @@ void ConversationDelegate::paint(QPainter* painter, const QStyleOptionViewItem& 
   painter->setPen(muted);
   const QFontMetrics fm(option.font);
   const QRect last(left, r.top() + 34, right - left - badge_w - 8, fm.height());
-  painter->drawText(last, Qt::AlignLeft | Qt::AlignVCenter,
-                    fm.elidedText(index.data(M::kLastTextRole).toString(), Qt::ElideRight,
-                                  last.width()));
+  painter->drawText(
+      last, Qt::AlignLeft | Qt::AlignVCenter,
+      fm.elidedText(index.data(M::kLastTextRole).toString(), Qt::ElideRight, last.width()));
   painter->restore();
 }
 

@@ -12,8 +12,8 @@
 namespace fastchat::desktop {
 
 struct ConversationKey {
-  QString peer;        // direct: the other user (canonical); group: empty
-  quint64 group = 0;   // group: its id; direct: 0
+  QString peer;       // direct: the other user (canonical); group: empty
+  quint64 group = 0;  // group: its id; direct: 0
 
   bool is_group() const { return group != 0; }
   bool valid() const { return group != 0 || !peer.isEmpty(); }

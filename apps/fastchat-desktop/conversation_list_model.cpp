@@ -132,7 +132,8 @@ void ConversationListModel::on_group(const client::GroupInfo& group) {
 }
 
 void ConversationListModel::on_groups(const GroupList& groups) {
-  for (const auto& group : groups) on_group(group);
+  for (const auto& group : groups)
+    on_group(group);
 }
 
 void ConversationListModel::on_group_left(quint64 group) {
@@ -164,7 +165,8 @@ void ConversationListModel::set_current(const ConversationKey& key) {
 
 int ConversationListModel::total_unread() const {
   int total = 0;
-  for (const auto& entry : entries_) total += entry.unread;
+  for (const auto& entry : entries_)
+    total += entry.unread;
   return total;
 }
 

@@ -73,7 +73,8 @@ void GroupDialog::show_group(const client::GroupInfo& group) {
   for (const auto& member : group.members) {
     const QString name = QString::fromStdString(member.username);
     if (name == bridge_.username()) admin_ = member.admin;
-    auto* item = new QListWidgetItem(name + (member.admin ? QStringLiteral("  (admin)") : QString()));
+    auto* item =
+        new QListWidgetItem(name + (member.admin ? QStringLiteral("  (admin)") : QString()));
     item->setData(Qt::UserRole, name);
     members_->addItem(item);
   }

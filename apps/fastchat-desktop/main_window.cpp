@@ -77,19 +77,22 @@ MainWindow::MainWindow(ClientBridge& bridge, const QString& server, QWidget* par
     statusBar()->showMessage(connected ? QStringLiteral("Connected")
                                        : QStringLiteral("Connection lost; reconnecting ..."));
   });
-  connect(&bridge_, &ClientBridge::failed, this, [this](const QString& action, const QString& error) {
-    show_error(action + QStringLiteral(": ") + error);
+  connect(&bridge_, &ClientBridge::failed, this,
+          [this](const QString& action, const QString& error) {
+            show_error(action + QStringLiteral(": ") + error);
+          });
+  connect(&bridge_, &ClientBridge::send_failed, this, [this](quint64, const QString& error) {
+    show_error(QStringLiteral("Not sent: ") + error);
   });
-  connect(&bridge_, &ClientBridge::send_failed, this,
-          [this](quint64, const QString& error) { show_error(QStringLiteral("Not sent: ") + error); });
-  connect(&bridge_, &ClientBridge::presence_changed, this, [this](const QString& user, bool online) {
-    if (online) {
-      online_.insert(user);
-    } else {
-      online_.remove(user);
-    }
-    if (!current_.is_group() && current_.peer == user) update_header();
-  });
+  connect(&bridge_, &ClientBridge::presence_changed, this,
+          [this](const QString& user, bool online) {
+            if (online) {
+              online_.insert(user);
+            } else {
+              online_.remove(user);
+            }
+            if (!current_.is_group() && current_.peer == user) update_header();
+          });
   connect(&bridge_, &ClientBridge::fingerprint_ready, this,
           [this](const QString& user, const QString& fingerprint) {
             if (current_.is_group() || current_.peer != user) return;
@@ -227,7 +230,8 @@ QWidget* MainWindow::build_chat_page() {
   attach_ = new QToolButton(conversation_pane_);
   attach_->setObjectName(QStringLiteral("attach"));
   attach_->setText(QStringLiteral("📎"));
-  attach_->setToolTip(QStringLiteral("Attach a file or image (Ctrl+O); you can also drop or paste"));
+  attach_->setToolTip(
+      QStringLiteral("Attach a file or image (Ctrl+O); you can also drop or paste"));
   input_ = new MessageInput(conversation_pane_);
   input_->setObjectName(QStringLiteral("input"));
   auto* send = new QPushButton(QStringLiteral("Send"), conversation_pane_);
@@ -291,17 +295,18 @@ QWidget* MainWindow::build_chat_page() {
             message_view_->setProperty("follow", at_bottom || first == 0);
             message_view_->setProperty("distance_from_bottom", bar->maximum() - bar->value());
           });
-  connect(messages_, &QAbstractItemModel::rowsInserted, this, [this](const QModelIndex&, int first, int) {
-    auto* bar = message_view_->verticalScrollBar();
-    if (first == 0 && messages_->rowCount() > 0) {
-      // Older messages above: stay at the same distance from the bottom.
-      const int distance = message_view_->property("distance_from_bottom").toInt();
-      message_view_->doItemsLayout();
-      bar->setValue(bar->maximum() - distance);
-    } else if (message_view_->property("follow").toBool()) {
-      message_view_->scrollToBottom();
-    }
-  });
+  connect(messages_, &QAbstractItemModel::rowsInserted, this,
+          [this](const QModelIndex&, int first, int) {
+            auto* bar = message_view_->verticalScrollBar();
+            if (first == 0 && messages_->rowCount() > 0) {
+              // Older messages above: stay at the same distance from the bottom.
+              const int distance = message_view_->property("distance_from_bottom").toInt();
+              message_view_->doItemsLayout();
+              bar->setValue(bar->maximum() - distance);
+            } else if (message_view_->property("follow").toBool()) {
+              message_view_->scrollToBottom();
+            }
+          });
   connect(messages_, &MessageListModel::page_loaded, this, [this](bool older) {
     if (!older) message_view_->scrollToBottom();
   });
@@ -347,7 +352,8 @@ void MainWindow::build_menu() {
   QAction* quit = menu->addAction(QStringLiteral("&Quit"));
   quit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Q));
   connect(quit, &QAction::triggered, this, &QWidget::close);
-  for (QAction* action : menu->actions()) addAction(action);  // shortcuts without the menu
+  for (QAction* action : menu->actions())
+    addAction(action);  // shortcuts without the menu
 }
 
 bool MainWindow::chat_shown() const {
@@ -518,8 +524,7 @@ void MainWindow::on_message(const client::ChatMessage& message) {
   const bool in_view = key == current_ && isVisible() && !isMinimized();
   if (in_view) return;
   const QString title = key.is_group() ? QString::fromStdString(message.sender) +
-                                             QStringLiteral(" in ") +
-                                             conversations_->title_of(key)
+                                             QStringLiteral(" in ") + conversations_->title_of(key)
                                        : QString::fromStdString(message.sender);
   const QString text = message.file_name.empty()
                            ? QString::fromStdString(message.text)
@@ -557,9 +562,8 @@ void MainWindow::show_message_menu(const QPoint& pos) {
   }
   const QString text = index.data(MessageListModel::kTextRole).toString();
   if (index.isValid() && path.isEmpty()) {
-    menu.addAction(QStringLiteral("Copy text"), this, [text] {
-      QApplication::clipboard()->setText(text);
-    });
+    menu.addAction(QStringLiteral("Copy text"), this,
+                   [text] { QApplication::clipboard()->setText(text); });
   }
   if (!menu.isEmpty()) menu.exec(message_view_->viewport()->mapToGlobal(pos));
 }

@@ -1,16 +1,15 @@
 #include "message_delegate.h"
 
-#include <algorithm>
-#include <cmath>
-
 #include <QAbstractTextDocumentLayout>
-#include <QFileInfo>
 #include <QApplication>
+#include <QFileInfo>
 #include <QImage>
 #include <QMouseEvent>
 #include <QPainter>
 #include <QPainterPath>
 #include <QTextDocument>
+#include <algorithm>
+#include <cmath>
 
 #include "message_list_model.h"
 #include "text_format.h"
@@ -79,7 +78,8 @@ MessageDelegate::Layout MessageDelegate::layout(const QStyleOptionViewItem& opti
   const QString footer_text = time_label(index.data(M::kTimeRole).toLongLong()) + "  " +
                               index.data(M::kStateLabelRole).toString();
   const int footer_w = small.horizontalAdvance(footer_text);
-  const int sender_w = show_sender ? normal.horizontalAdvance(index.data(M::kSenderRole).toString()) : 0;
+  const int sender_w =
+      show_sender ? normal.horizontalAdvance(index.data(M::kSenderRole).toString()) : 0;
   const bool transferring = index.data(M::kProgressRole).toDouble() >= 0;
   const int inner_w = std::max({content_w, footer_w, sender_w, transferring ? 160 : 0});
 
@@ -145,7 +145,8 @@ void MessageDelegate::paint(QPainter* painter, const QStyleOptionViewItem& optio
   const auto state = static_cast<M::State>(index.data(M::kStateRole).toInt());
   QColor bubble = outgoing ? (dark ? QColor(0x00, 0x5c, 0x4b) : QColor(0xd9, 0xfd, 0xd3))
                            : (dark ? QColor(0x20, 0x2c, 0x33) : QColor(Qt::white));
-  if (state == M::State::kFailed) bubble = dark ? QColor(0x5c, 0x20, 0x20) : QColor(0xfd, 0xe0, 0xe0);
+  if (state == M::State::kFailed)
+    bubble = dark ? QColor(0x5c, 0x20, 0x20) : QColor(0xfd, 0xe0, 0xe0);
   if (option.state & QStyle::State_Selected) bubble = bubble.darker(110);
   painter->setPen(Qt::NoPen);
   painter->setBrush(bubble);
@@ -191,7 +192,8 @@ void MessageDelegate::paint(QPainter* painter, const QStyleOptionViewItem& optio
     painter->translate(l.content.topLeft());
     QAbstractTextDocumentLayout::PaintContext context;
     context.palette.setColor(QPalette::Text, text_color);
-    context.palette.setColor(QPalette::Link, dark ? QColor(0x53, 0xbd, 0xeb) : QColor(0x02, 0x7e, 0xb5));
+    context.palette.setColor(QPalette::Link,
+                             dark ? QColor(0x53, 0xbd, 0xeb) : QColor(0x02, 0x7e, 0xb5));
     document.documentLayout()->draw(painter, context);
     painter->translate(-l.content.topLeft());
   }

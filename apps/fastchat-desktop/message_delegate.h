@@ -31,11 +31,11 @@ class MessageDelegate : public QStyledItemDelegate {
 
  private:
   struct Layout {
-    QRect day;      // the day separator (empty when none)
+    QRect day;  // the day separator (empty when none)
     QRect bubble;
-    QRect sender;   // empty unless shown
-    QRect content;  // text, image or file card
-    QRect progress; // empty unless transferring
+    QRect sender;    // empty unless shown
+    QRect content;   // text, image or file card
+    QRect progress;  // empty unless transferring
     QRect footer;
     int height = 0;
   };

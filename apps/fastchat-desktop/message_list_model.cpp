@@ -223,7 +223,8 @@ QVariant MessageListModel::data(const QModelIndex& index, int role) const {
         case State::kFailed:
           return QStringLiteral("not sent: ") + item.error;
         case State::kTransferring:
-          return QStringLiteral("receiving %1 %").arg(item.total ? item.done * 100 / item.total : 0);
+          return QStringLiteral("receiving %1 %")
+              .arg(item.total ? item.done * 100 / item.total : 0);
       }
       return {};
     case kFileNameRole:
@@ -256,9 +257,8 @@ QVariant MessageListModel::data(const QModelIndex& index, int role) const {
       }
       return -1.0;
     case kDaySeparatorRole:
-      return first_of_day(index.row())
-                 ? day_label(local_day(time_of(item)), QDate::currentDate())
-                 : QString();
+      return first_of_day(index.row()) ? day_label(local_day(time_of(item)), QDate::currentDate())
+                                       : QString();
     case kShowSenderRole:
       return m.group_id != 0 && !m.outgoing;
     default:
@@ -267,12 +267,10 @@ QVariant MessageListModel::data(const QModelIndex& index, int role) const {
 }
 
 QHash<int, QByteArray> MessageListModel::roleNames() const {
-  return {{kTextRole, "text"},         {kHtmlRole, "html"},
-          {kSenderRole, "sender"},     {kTimeRole, "time"},
-          {kOutgoingRole, "outgoing"}, {kStateRole, "state"},
-          {kFileNameRole, "fileName"}, {kFilePathRole, "filePath"},
-          {kIsImageRole, "isImage"},   {kProgressRole, "progress"},
-          {kDaySeparatorRole, "day"}};
+  return {{kTextRole, "text"},         {kHtmlRole, "html"},         {kSenderRole, "sender"},
+          {kTimeRole, "time"},         {kOutgoingRole, "outgoing"}, {kStateRole, "state"},
+          {kFileNameRole, "fileName"}, {kFilePathRole, "filePath"}, {kIsImageRole, "isImage"},
+          {kProgressRole, "progress"}, {kDaySeparatorRole, "day"}};
 }
 
 }  // namespace fastchat::desktop

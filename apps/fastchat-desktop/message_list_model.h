@@ -2,8 +2,8 @@
 // newest page comes from the local history when a conversation opens; older pages
 // are loaded lazily (fetch_older) as the user scrolls up, so a long conversation
 // opens at the cost of one page. (Not canFetchMore/fetchMore: QAbstractItemView calls
-// those at the bottom of a view, and older messages sit at its top.) New, pending and in-transfer messages
-// are added as the bridge reports them.
+// those at the bottom of a view, and older messages sit at its top.) New, pending and in-transfer
+// messages are added as the bridge reports them.
 //
 // Thread safety: UI thread only (it lives with the ClientBridge it reads from).
 #pragma once
@@ -30,10 +30,10 @@ class MessageListModel : public QAbstractListModel {
     kTextRole = Qt::DisplayRole,
     kHtmlRole = Qt::UserRole + 1,  // text as safe HTML with links
     kSenderRole,
-    kTimeRole,          // ms since the epoch
+    kTimeRole,  // ms since the epoch
     kOutgoingRole,
-    kStateRole,         // State as int
-    kStateLabelRole,    // "sending", "sent", "failed: ...", "45 %"
+    kStateRole,       // State as int
+    kStateLabelRole,  // "sending", "sent", "failed: ...", "45 %"
     kFileNameRole,
     kFilePathRole,
     kFileSizeRole,
@@ -71,8 +71,8 @@ class MessageListModel : public QAbstractListModel {
   struct Item {
     client::ChatMessage message;
     State state = State::kStored;
-    quint64 tag = 0;       // pending sends
-    QString transfer_id;   // transfers in progress
+    quint64 tag = 0;      // pending sends
+    QString transfer_id;  // transfers in progress
     quint64 done = 0;
     quint64 total = 0;
     QString error;

@@ -14,7 +14,10 @@
 namespace fastchat::desktop {
 
 NewChatDialog::NewChatDialog(ClientBridge& bridge, QWidget* parent)
-    : QDialog(parent), bridge_(bridge), field_(new QLineEdit(this)), matches_(new QListWidget(this)) {
+    : QDialog(parent),
+      bridge_(bridge),
+      field_(new QLineEdit(this)),
+      matches_(new QListWidget(this)) {
   setWindowTitle(QStringLiteral("New chat"));
   setObjectName(QStringLiteral("new_chat_dialog"));
   field_->setPlaceholderText(QStringLiteral("username"));

@@ -97,8 +97,7 @@ asio::awaitable<Result<std::size_t>> Client::sync() {
 }
 
 Result<std::vector<ChatMessage>> Client::history(std::string_view peer, GroupId group,
-                                                 std::size_t limit,
-                                                 std::size_t skip_newest) const {
+                                                 std::size_t limit, std::size_t skip_newest) const {
   if (!impl_->history_) return Status(Code::kNotAuthenticated, "not logged in");
   std::string who;
   if (group == 0) {

@@ -128,8 +128,8 @@ class Client {
   asio::awaitable<Result<std::size_t>> sync();
   // The local history with a user or a group, oldest first: the last `limit` messages
   // (0: all) before the newest `skip_newest` ones, so a window can page backwards.
-  Result<std::vector<ChatMessage>> history(std::string_view peer, GroupId group,
-                                           std::size_t limit, std::size_t skip_newest = 0) const;
+  Result<std::vector<ChatMessage>> history(std::string_view peer, GroupId group, std::size_t limit,
+                                           std::size_t skip_newest = 0) const;
   // The newest message of each conversation in the local history (direct: `peer` set;
   // group: `group_id` set), newest first, at most `limit` (0: all).
   Result<std::vector<ChatMessage>> conversations(std::size_t limit) const;

@@ -217,8 +217,8 @@ void Client::Impl::report_file_progress(const std::string& sender, const wire::F
   progress.peer = sender;
   progress.file_name = transfer->name;
   progress.total_bytes = transfer->total_size;
-  progress.done_bytes =
-      std::min<std::uint64_t>(transfer->total_size, std::uint64_t{transfer->received} * kFileChunkBytes);
+  progress.done_bytes = std::min<std::uint64_t>(
+      transfer->total_size, std::uint64_t{transfer->received} * kFileChunkBytes);
   events_.on_file_progress(progress);
 }
 

@@ -114,18 +114,19 @@ void DesktopE2eTest::desktop_and_cli_exchange_text_image_and_group() {
 
   alice.open_chat("bob");
   alice.type_and_send("Hello Bob! The photos from Saturday are coming.");
-  QTRY_COMPARE_WITH_TIMEOUT(
-      alice.window().messages()->index(0).data(M::kStateLabelRole).toString(),
-      QStringLiteral("sent"), kWaitMs);
+  QTRY_COMPARE_WITH_TIMEOUT(alice.window().messages()->index(0).data(M::kStateLabelRole).toString(),
+                            QStringLiteral("sent"), kWaitMs);
   auto got = cli({"recv"});
   QVERIFY2(got.exit_code == 0, got.err.c_str());
-  QVERIFY2(QString::fromStdString(got.out).contains("Hello Bob! The photos from Saturday are coming."),
-           got.out.c_str());
+  QVERIFY2(
+      QString::fromStdString(got.out).contains("Hello Bob! The photos from Saturday are coming."),
+      got.out.c_str());
 
   // Bob answers with text, a picture and a group.
   const QString picture = make_picture(QString::fromStdString(root_->path()) + "/sunset.png");
   for (const auto& args : std::vector<std::vector<std::string>>{
-           {"send", "alice", "Great, thanks! Here is one from the lake: https://fastchat.example/lake"},
+           {"send", "alice",
+            "Great, thanks! Here is one from the lake: https://fastchat.example/lake"},
            {"send-file", "alice", picture.toStdString()},
            {"group", "create", "weekend", "alice"},
            {"group", "send", "weekend", "Who is in for Sunday? Picnic at noon."}}) {
@@ -167,9 +168,10 @@ void DesktopE2eTest::desktop_and_cli_exchange_text_image_and_group() {
   for (int row = 0; row < messages->rowCount(); ++row) {
     shown << messages->index(row).data().toString();
   }
-  QCOMPARE(shown, (QStringList{"Hello Bob! The photos from Saturday are coming.",
-                               "Great, thanks! Here is one from the lake: https://fastchat.example/lake",
-                               "sunset.png"}));
+  QCOMPARE(shown,
+           (QStringList{"Hello Bob! The photos from Saturday are coming.",
+                        "Great, thanks! Here is one from the lake: https://fastchat.example/lake",
+                        "sunset.png"}));
   alice.type_and_send("Beautiful! 😍");
   QTRY_VERIFY_WITH_TIMEOUT(messages->index(3).data(M::kStateLabelRole).toString() == "sent",
                            kWaitMs);
@@ -177,9 +179,9 @@ void DesktopE2eTest::desktop_and_cli_exchange_text_image_and_group() {
 
   // The group: Bob's message arrives, Alice answers, Bob reads it in the terminal.
   auto* list = alice.window().conversations();
-  const auto group_key =
-      list->index(alice.conversation_row("weekend")).data(ConversationListModel::kKeyRole)
-          .value<ConversationKey>();
+  const auto group_key = list->index(alice.conversation_row("weekend"))
+                             .data(ConversationListModel::kKeyRole)
+                             .value<ConversationKey>();
   QVERIFY(group_key.is_group());
   alice.window().open_conversation(group_key);
   QTRY_VERIFY_WITH_TIMEOUT(alice.shows("Who is in for Sunday? Picnic at noon."), kWaitMs);

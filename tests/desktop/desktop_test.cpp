@@ -5,13 +5,13 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
-#include <QLineEdit>
-#include <QSet>
 #include <QImage>
+#include <QLineEdit>
 #include <QLinearGradient>
 #include <QListWidget>
 #include <QPainter>
 #include <QPushButton>
+#include <QSet>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
 #include <QTest>
@@ -22,8 +22,8 @@
 #include "conversation_list_model.h"
 #include "group_dialog.h"
 #include "login_page.h"
-#include "message_input.h"
 #include "message_delegate.h"
+#include "message_input.h"
 #include "message_list_model.h"
 #include "new_chat_dialog.h"
 #include "notifier.h"
@@ -113,14 +113,15 @@ void DesktopTest::registers_sends_and_receives() {
   auto* list = bob.window().conversations();
   QModelIndex row = list->index(bob.conversation_row("alice1"));
   QTRY_COMPARE_WITH_TIMEOUT(row.data(C::kUnreadRole).toInt(), 1, kWaitMs);
-  QCOMPARE(row.data(C::kLastTextRole).toString(), QStringLiteral("Hello Bob, see https://example.org"));
+  QCOMPARE(row.data(C::kLastTextRole).toString(),
+           QStringLiteral("Hello Bob, see https://example.org"));
   QCOMPARE(bob_notified.count(), 1);
   QCOMPARE(bob_notified.at(0).at(0).toString(), QStringLiteral("alice1"));
   QCOMPARE(bob.window().notifier()->unread(), 1);
   QVERIFY(bob.window().windowTitle().startsWith("(1) "));
   // Alice is online (presence is watched for every direct conversation).
-  QTRY_VERIFY_WITH_TIMEOUT(list->index(bob.conversation_row("alice1")).data(C::kOnlineRole).toBool(),
-                           kWaitMs);
+  QTRY_VERIFY_WITH_TIMEOUT(
+      list->index(bob.conversation_row("alice1")).data(C::kOnlineRole).toBool(), kWaitMs);
 
   // Opening it reads it; the link is clickable.
   bob.window().open_conversation(ConversationKey::user("alice1"));
@@ -128,8 +129,10 @@ void DesktopTest::registers_sends_and_receives() {
   QCOMPARE(list->index(bob.conversation_row("alice1")).data(C::kUnreadRole).toInt(), 0);
   QCOMPARE(bob.window().notifier()->unread(), 0);
   auto* received = bob.window().messages();
-  QVERIFY(received->index(0).data(M::kHtmlRole).toString().contains(
-      "<a href=\"https://example.org\">"));
+  QVERIFY(received->index(0)
+              .data(M::kHtmlRole)
+              .toString()
+              .contains("<a href=\"https://example.org\">"));
   QCOMPARE(received->index(0).data(M::kDaySeparatorRole).toString(), QStringLiteral("Today"));
   QVERIFY(!received->index(0).data(M::kOutgoingRole).toBool());
 
@@ -199,15 +202,17 @@ void DesktopTest::groups_with_roles_add_remove_and_leave() {
   QTRY_VERIFY_WITH_TIMEOUT(dan.window().current().is_group(), kWaitMs);
   const quint64 group = dan.window().current().group;
   dan.type_and_send("Welcome to team2");
-  QTRY_VERIFY_WITH_TIMEOUT(dan.window().messages()->rowCount() == 1 &&
-                               dan.window().messages()->index(0).data(M::kStateLabelRole).toString() == "sent",
-                           kWaitMs);
+  QTRY_VERIFY_WITH_TIMEOUT(
+      dan.window().messages()->rowCount() == 1 &&
+          dan.window().messages()->index(0).data(M::kStateLabelRole).toString() == "sent",
+      kWaitMs);
 
   // Erin gets the group, named, with the message and who wrote it.
   QTRY_VERIFY_WITH_TIMEOUT(erin.conversation_row("team2") >= 0, kWaitMs);
   erin.window().open_conversation(ConversationKey::group_id(group));
   QTRY_VERIFY_WITH_TIMEOUT(erin.shows("Welcome to team2"), kWaitMs);
-  QCOMPARE(erin.window().messages()->index(0).data(M::kSenderRole).toString(), QStringLiteral("dan2"));
+  QCOMPARE(erin.window().messages()->index(0).data(M::kSenderRole).toString(),
+           QStringLiteral("dan2"));
   QVERIFY(erin.window().messages()->index(0).data(M::kShowSenderRole).toBool());
   erin.type_and_send("Thanks dan");
   QTRY_VERIFY_WITH_TIMEOUT(dan.shows("Thanks dan"), kWaitMs);
@@ -219,7 +224,8 @@ void DesktopTest::groups_with_roles_add_remove_and_leave() {
   QTRY_COMPARE_WITH_TIMEOUT(erin_dialog->members()->count(), 2, kWaitMs);
   QVERIFY(!erin_dialog->add_button()->isEnabled());
   QStringList names;
-  for (int i = 0; i < 2; ++i) names << erin_dialog->members()->item(i)->text();
+  for (int i = 0; i < 2; ++i)
+    names << erin_dialog->members()->item(i)->text();
   QVERIFY2(names.contains("dan2  (admin)"), qPrintable(names.join(",")));
   QVERIFY(names.contains("erin2"));
 
@@ -252,7 +258,8 @@ static QString make_file(const QString& dir, const QString& name, int size) {
   if (!file.open(QIODevice::WriteOnly)) return {};
   std::mt19937 random(42);
   QByteArray data(size, '\0');
-  for (char& c : data) c = static_cast<char>(random());
+  for (char& c : data)
+    c = static_cast<char>(random());
   file.write(data);
   return file.fileName();
 }
@@ -293,9 +300,10 @@ void DesktopTest::sends_a_file_with_progress() {
   QCOMPARE(last.total_bytes, static_cast<std::uint64_t>(size));
   QCOMPARE(QString::fromStdString(last.peer), QStringLiteral("hal3"));
 
-  QTRY_VERIFY_WITH_TIMEOUT(hal.shows("report.bin") &&
-                               !hal.window().messages()->index(0).data(M::kFilePathRole).toString().isEmpty(),
-                           kWaitMs);
+  QTRY_VERIFY_WITH_TIMEOUT(
+      hal.shows("report.bin") &&
+          !hal.window().messages()->index(0).data(M::kFilePathRole).toString().isEmpty(),
+      kWaitMs);
   QCOMPARE(hal.window().messages()->rowCount(), 1);  // the progress row became the file
   QCOMPARE(received_progress.count(), 2);
   QVERIFY(!received_progress.at(0).at(0).value<client::FileProgress>().outgoing);
@@ -359,7 +367,8 @@ void DesktopTest::loads_history_lazily() {
   QSignalSpy pages(model, &M::page_loaded);
   lou.window().open_conversation(ConversationKey::user("kim5"));
   QVERIFY(pages.wait(kWaitMs));
-  qInfo("opened a %d-message conversation in %lld ms", kCount, static_cast<long long>(timer.elapsed()));
+  qInfo("opened a %d-message conversation in %lld ms", kCount,
+        static_cast<long long>(timer.elapsed()));
   QCOMPARE(model->rowCount(), M::kPageSize);
   QVERIFY(model->can_fetch_older());
   // Scrolling to the top asks for the next page.
@@ -367,7 +376,8 @@ void DesktopTest::loads_history_lazily() {
   QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), kCount, kWaitMs);
   QVERIFY(!model->can_fetch_older());
   QStringList texts;
-  for (int row = 0; row < model->rowCount(); ++row) texts << model->index(row).data().toString();
+  for (int row = 0; row < model->rowCount(); ++row)
+    texts << model->index(row).data().toString();
   QCOMPARE(texts.size(), kCount);
   QCOMPARE(QSet<QString>(texts.begin(), texts.end()).size(), kCount);  // each once
 }

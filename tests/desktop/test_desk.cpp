@@ -38,9 +38,9 @@ bool TestDesk::sign_in(const QString& user, const QString& password, bool create
                     Qt::LeftButton);
   // The password field is cleared as soon as it is submitted.
   if (!page->password_field()->text().isEmpty()) return false;
-  QTest::qWaitFor([&] { return window_->chat_shown() || page->login_button()->isEnabled(); },
-                  kWaitMs);
-  return window_->chat_shown();
+  const bool settled = QTest::qWaitFor(
+      [&] { return window_->chat_shown() || page->login_button()->isEnabled(); }, kWaitMs);
+  return settled && window_->chat_shown();
 }
 
 void TestDesk::open_chat(const QString& user) {
