@@ -59,7 +59,7 @@ LoginPage::LoginPage(ClientBridge& bridge, QWidget* parent)
   inner->addWidget(status_);
 
   auto* outer = new QVBoxLayout(this);
-  outer->addStretch();
+  outer->addStretch(1);
   auto* row = new QHBoxLayout;
   row->addStretch();
   row->addWidget(box);

@@ -101,6 +101,7 @@ MainWindow::MainWindow(ClientBridge& bridge, const QString& server, QWidget* par
             fingerprint_->show();
           });
   connect(&bridge_, &ClientBridge::group_updated, this, [this](const client::GroupInfo& group) {
+    group_sizes_[group.id] = static_cast<int>(group.members.size());
     if (current_.group == group.id) update_header();
   });
   connect(&bridge_, &ClientBridge::group_left, this, [this](quint64 group) {
@@ -229,7 +230,11 @@ QWidget* MainWindow::build_chat_page() {
   input_row->setContentsMargins(8, 8, 8, 8);
   attach_ = new QToolButton(conversation_pane_);
   attach_->setObjectName(QStringLiteral("attach"));
-  attach_->setText(QStringLiteral("📎"));
+  attach_->setText(QStringLiteral("+"));
+  QFont attach_font = attach_->font();
+  attach_font.setBold(true);
+  attach_font.setPointSizeF(attach_font.pointSizeF() * 1.4);
+  attach_->setFont(attach_font);
   attach_->setToolTip(
       QStringLiteral("Attach a file or image (Ctrl+O); you can also drop or paste"));
   input_ = new MessageInput(conversation_pane_);
@@ -424,7 +429,10 @@ void MainWindow::update_header() {
   if (!current_.valid()) return;
   title_->setText(conversations_->title_of(current_));
   if (current_.is_group()) {
-    subtitle_->setText(QStringLiteral("group"));
+    const auto size = group_sizes_.find(current_.group);
+    subtitle_->setText(size == group_sizes_.end()
+                           ? QStringLiteral("group")
+                           : QStringLiteral("group · %1 members").arg(*size));
     info_->setText(QStringLiteral("Members"));
     banner_->hide();
     return;

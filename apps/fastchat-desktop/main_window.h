@@ -7,6 +7,7 @@
 // Thread safety: UI thread only. Talks to the client core only through ClientBridge.
 #pragma once
 
+#include <QHash>
 #include <QMainWindow>
 #include <QSet>
 
@@ -87,6 +88,7 @@ class MainWindow : public QMainWindow {
   ConversationKey current_;
   QSet<QString> identity_changed_;
   QSet<QString> online_;
+  QHash<quint64, int> group_sizes_;  // members per group, as last loaded
 
   QStackedWidget* pages_;
   LoginPage* login_;

@@ -12,6 +12,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QLinearGradient>
+#include <QListView>
 #include <QPainter>
 #include <QRadialGradient>
 #include <QSignalSpy>

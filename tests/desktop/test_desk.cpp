@@ -51,7 +51,14 @@ void TestDesk::open_chat(const QString& user) {
 void TestDesk::type_and_send(const QString& text) {
   MessageInput* input = window_->input();
   input->setFocus();
-  QTest::keyClicks(input, text);
+  bool ascii = true;
+  for (const QChar c : text)
+    ascii = ascii && c.unicode() < 0x80;
+  if (ascii) {
+    QTest::keyClicks(input, text);
+  } else {
+    input->insertPlainText(text);  // QTest types Latin-1 only; this is what an IME does
+  }
   QTest::keyClick(input, Qt::Key_Return);
 }
 
