@@ -31,6 +31,21 @@ void MessageInput::adjust_height() {
   setFixedHeight(fontMetrics().lineSpacing() * lines + 16);
 }
 
+bool MessageInput::event(QEvent* event) {
+  // The window's Ctrl shortcuts win over the text editor's own bindings (on X11,
+  // Ctrl+K would delete to the end of the line).
+  if (event->type() == QEvent::ShortcutOverride) {
+    const auto* key = static_cast<QKeyEvent*>(event);
+    const bool ours = key->key() == Qt::Key_K || key->key() == Qt::Key_N ||
+                      key->key() == Qt::Key_I || key->key() == Qt::Key_O || key->key() == Qt::Key_Q;
+    if ((key->modifiers() & Qt::ControlModifier) && ours) {
+      event->ignore();
+      return true;
+    }
+  }
+  return QPlainTextEdit::event(event);
+}
+
 void MessageInput::keyPressEvent(QKeyEvent* event) {
   const bool enter = event->key() == Qt::Key_Return || event->key() == Qt::Key_Enter;
   if (enter && !(event->modifiers() & Qt::ShiftModifier)) {

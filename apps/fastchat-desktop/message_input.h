@@ -26,6 +26,7 @@ class MessageInput : public QPlainTextEdit {
   void image_pasted(const QImage& image);
 
  protected:
+  bool event(QEvent* event) override;
   void keyPressEvent(QKeyEvent* event) override;
   bool canInsertFromMimeData(const QMimeData* source) const override;
   void insertFromMimeData(const QMimeData* source) override;

@@ -48,6 +48,7 @@ class DesktopTest : public QObject {
   void sends_a_file_with_progress();
   void shows_an_image_inline();
   void loads_history_lazily();
+  void keyboard_safety_number_and_identity_warning();
 
  private:
   QString server() const { return QStringLiteral("127.0.0.1:%1").arg(server_->port()); }
@@ -380,6 +381,62 @@ void DesktopTest::loads_history_lazily() {
     texts << model->index(row).data().toString();
   QCOMPARE(texts.size(), kCount);
   QCOMPARE(QSet<QString>(texts.begin(), texts.end()).size(), kCount);  // each once
+}
+
+void DesktopTest::keyboard_safety_number_and_identity_warning() {
+  TestDesk max(server());
+  TestDesk nia(server());
+  QVERIFY(max.sign_in("max6", "max password 6", true));
+  QVERIFY(nia.sign_in("nia6", "nia password 6", true));
+  MainWindow& window = max.window();
+  window.activateWindow();
+  QVERIFY(QTest::qWaitForWindowActive(&window));
+
+  // Ctrl+N, a name, Enter: the new conversation opens.
+  QTimer::singleShot(0, [] {
+    auto* dialog = qobject_cast<NewChatDialog*>(QApplication::activeModalWidget());
+    QVERIFY(dialog != nullptr);
+    QTest::keyClicks(dialog->field(), "nia6");
+    QTest::keyClick(dialog->field(), Qt::Key_Return);
+  });
+  QTest::keyClick(&window, Qt::Key_N, Qt::ControlModifier);
+  QTRY_COMPARE_WITH_TIMEOUT(window.current(), ConversationKey::user("nia6"), kWaitMs);
+
+  // Esc closes a dialog without doing anything.
+  window.open_conversation({});
+  QTimer::singleShot(0, [] {
+    auto* dialog = qobject_cast<NewChatDialog*>(QApplication::activeModalWidget());
+    QVERIFY(dialog != nullptr);
+    QTest::keyClicks(dialog->field(), "someone");
+    QTest::keyClick(dialog, Qt::Key_Escape);
+  });
+  QTest::keyClick(&window, Qt::Key_N, Qt::ControlModifier);
+  QVERIFY(!window.current().valid());
+
+  // Ctrl+K jumps (also from the message input): type part of a name, Enter.
+  window.input()->setFocus();
+  QTest::keyClick(window.input(), Qt::Key_K, Qt::ControlModifier);
+  QTRY_VERIFY(window.search()->hasFocus());
+  QTest::keyClicks(window.search(), "ni");
+  QTest::keyClick(window.search(), Qt::Key_Return);
+  QCOMPARE(window.current(), ConversationKey::user("nia6"));
+
+  // Ctrl+I: the contact's safety number, as the client core computes it.
+  QSignalSpy fingerprint(&max.bridge(), &ClientBridge::fingerprint_ready);
+  QTest::keyClick(&window, Qt::Key_I, Qt::ControlModifier);
+  QVERIFY(fingerprint.wait(kWaitMs));
+  const QString number = fingerprint.at(0).at(1).toString();
+  QVERIFY(!number.isEmpty());
+  QVERIFY(window.fingerprint_label()->isVisible());
+  QVERIFY(window.fingerprint_label()->text().contains(number.toHtmlEscaped()));
+
+  // A changed identity (ClientEvents::on_identity_changed) warns in the conversation
+  // and with a notification.
+  QSignalSpy notified(window.notifier(), &Notifier::notified);
+  emit max.bridge().identity_changed("nia6", "1234 5678");
+  QTRY_VERIFY(window.identity_banner()->isVisible());
+  QVERIFY(window.identity_banner()->text().contains("1234 5678"));
+  QCOMPARE(notified.count(), 1);
 }
 
 }  // namespace fastchat::desktop::test
