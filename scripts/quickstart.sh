@@ -10,5 +10,7 @@ echo
 echo "Server starting on 127.0.0.1:7600. In another terminal, chat with:"
 echo "  ./build/release/apps/fastchat/fastchat register alice"
 echo "  ./build/release/apps/fastchat/fastchat chat"
+echo "or with the desktop client:"
+echo "  ./build/release/apps/fastchat-desktop/fastchat-desktop"
 echo
 exec ./build/release/apps/fastchat-server/fastchat-server --listen 127.0.0.1:7600 --data-dir ./fastchat-data

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string_view>
 
+#include "connection_options.h"
 #include "exit_codes.h"
 #include "home_dir.h"
 
@@ -85,13 +86,7 @@ class Parser {
     app_.fallthrough();  // global options may also follow the command
     app_.require_subcommand(1);
     app_.set_version_flag("--version", std::string("fastchat ") + FASTCHAT_VERSION);
-    app_.add_option("--server", o.server, "server address HOST:PORT")
-        ->envname("FASTCHAT_SERVER")
-        ->capture_default_str();
-    app_.add_option("--home", home_,
-                    "directory for keystore, session and local history "
-                    "(default $XDG_DATA_HOME/fastchat or ~/.local/share/fastchat)")
-        ->envname("FASTCHAT_HOME");
+    add_connection_options(app_, o.server, home_);
     app_.add_flag("--password-stdin", o.password_stdin,
                   "read the password from the first line of standard input");
     app_.add_flag("--json", o.json, "machine-readable output: one JSON object per line");
@@ -180,7 +175,7 @@ class Parser {
       std::fprintf(stderr, "fastchat: %s (see fastchat --help)\n", message.c_str());
       return {std::nullopt, kExitUsage};
     }
-    out_.options.home = home_.empty() ? default_home_dir() : home_;
+    out_.options.home = resolve_home(home_);
     return {std::move(out_), kExitOk};
   }
 

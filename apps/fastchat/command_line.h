@@ -10,7 +10,7 @@
 namespace fastchat::cli {
 
 struct GlobalOptions {
-  std::string server = "127.0.0.1:7600";
+  std::string server = "127.0.0.1:7600";  // kDefaultServer (connection_options.h)
   std::string home;  // resolved: --home, $FASTCHAT_HOME or default_home_dir()
   bool password_stdin = false;
   bool json = false;

@@ -112,7 +112,7 @@ asio::awaitable<Result<std::size_t>> Client::sync() {
 }
 
 Result<std::vector<ChatMessage>> Client::history(std::string_view peer, GroupId group,
-                                                 std::size_t limit) const {
+                                                 std::size_t limit, std::size_t skip_newest) const {
   if (!impl_->history_) return Status(Code::kNotAuthenticated, "not logged in");
   std::string who;
   if (group == 0) {
@@ -120,7 +120,12 @@ Result<std::vector<ChatMessage>> Client::history(std::string_view peer, GroupId 
     if (!name) return Status(Code::kInvalidUsername, "not a valid username");
     who = *name;
   }
-  return impl_->history_->conversation(who, group, limit);
+  return impl_->history_->conversation(who, group, limit, skip_newest);
+}
+
+Result<std::vector<ChatMessage>> Client::conversations(std::size_t limit) const {
+  if (!impl_->history_) return Status(Code::kNotAuthenticated, "not logged in");
+  return impl_->history_->latest_per_conversation(limit);
 }
 
 asio::awaitable<Result<GroupInfo>> Client::create_group(std::string_view name,

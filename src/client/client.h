@@ -77,12 +77,24 @@ struct GroupInfo {
   std::vector<GroupMemberInfo> members;
 };
 
+// A file transfer in either direction, reported after each chunk sent or received
+// (the last one of a received file is reported as the message itself, on_message).
+struct FileProgress {
+  std::string transfer_id;  // the file's id, hex; the same for every chunk of one file
+  std::string peer;         // the other user
+  std::string file_name;
+  std::uint64_t done_bytes = 0;
+  std::uint64_t total_bytes = 0;
+  bool outgoing = false;
+};
+
 struct ClientEvents {
   std::function<void(const ChatMessage&)> on_message;  // each new message, once
   std::function<void(const UserInfo&)> on_presence;    // watched user went on/offline
   std::function<void(std::string_view username, std::string_view fingerprint)>
       on_identity_changed;                            // a contact's keys changed: warn loudly
   std::function<void(bool connected)> on_connection;  // connection lost / restored
+  std::function<void(const FileProgress&)> on_file_progress;  // a chunk went or came
 };
 
 class Client {
@@ -126,9 +138,13 @@ class Client {
   // local history, reports each new message through on_message, and acks it.
   // Returns the number of new messages.
   asio::awaitable<Result<std::size_t>> sync();
-  // The local history with a user or a group, oldest first.
-  Result<std::vector<ChatMessage>> history(std::string_view peer, GroupId group,
-                                           std::size_t limit) const;
+  // The local history with a user or a group, oldest first: the last `limit` messages
+  // (0: all) before the newest `skip_newest` ones, so a window can page backwards.
+  Result<std::vector<ChatMessage>> history(std::string_view peer, GroupId group, std::size_t limit,
+                                           std::size_t skip_newest = 0) const;
+  // The newest message of each conversation in the local history (direct: `peer` set;
+  // group: `group_id` set), newest first, at most `limit` (0: all).
+  Result<std::vector<ChatMessage>> conversations(std::size_t limit) const;
 
   // --- groups
   asio::awaitable<Result<GroupInfo>> create_group(std::string_view name,

@@ -149,6 +149,8 @@ class Client::Impl {
   asio::awaitable<Result<wire::Content>> open_item(const wire::InboxMessage& item,
                                                    const std::string& sender);
   asio::awaitable<void> save_and_ack();
+  // on_file_progress for a chunk of a file still incomplete.
+  void report_file_progress(const std::string& sender, const wire::FileChunk& chunk);
 
   // client_send.cpp
   asio::awaitable<Result<wire::SendOk>> send_with_retry(const wire::Frame& frame);

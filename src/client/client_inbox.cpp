@@ -193,6 +193,7 @@ asio::awaitable<Result<bool>> Client::Impl::process_item(const wire::InboxMessag
     if (!*done) {  // a chunk of a file still incomplete
       if (auto marked = history_->mark_seen(*id); !marked) co_return marked.status();
       cursor_.mark_done(seq);
+      report_file_progress(*sender, content->file());
       co_return false;
     }
     message.file_name = (*done)->name;
@@ -209,6 +210,20 @@ asio::awaitable<Result<bool>> Client::Impl::process_item(const wire::InboxMessag
   cursor_.mark_done(seq);
   if (*added && events_.on_message) events_.on_message(message);
   co_return *added;
+}
+
+void Client::Impl::report_file_progress(const std::string& sender, const wire::FileChunk& chunk) {
+  if (!events_.on_file_progress || !history_) return;
+  auto transfer = history_->file_transfer(sender, chunk.file_id());
+  if (!transfer) return;
+  FileProgress progress;
+  progress.transfer_id = transfer_id(chunk.file_id());
+  progress.peer = sender;
+  progress.file_name = transfer->name;
+  progress.total_bytes = transfer->total_size;
+  progress.done_bytes = std::min<std::uint64_t>(
+      transfer->total_size, std::uint64_t{transfer->received} * kFileChunkBytes);
+  events_.on_file_progress(progress);
 }
 
 asio::awaitable<Result<wire::Content>> Client::Impl::open_item(const wire::InboxMessage& item,

@@ -275,6 +275,16 @@ asio::awaitable<Result<ChatMessage>> Client::Impl::send_file(std::string to_user
     }
     last_id = id;
     server_time = static_cast<std::int64_t>(ok->server_time_ms());
+    if (events_.on_file_progress) {
+      FileProgress progress;
+      progress.transfer_id = transfer_id(file_id);
+      progress.peer = *to;
+      progress.file_name = name;
+      progress.done_bytes = std::min(size, offset + length);
+      progress.total_bytes = size;
+      progress.outgoing = true;
+      events_.on_file_progress(progress);
+    }
   }
 
   ChatMessage message;

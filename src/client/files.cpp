@@ -175,4 +175,15 @@ Result<std::optional<FileAssembler::Completed>> FileAssembler::add(std::string_v
   return std::optional<Completed>(std::move(done));
 }
 
+std::string transfer_id(std::string_view file_id) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(file_id.size() * 2);
+  for (const unsigned char c : file_id) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 0xf];
+  }
+  return out;
+}
+
 }  // namespace fastchat::client

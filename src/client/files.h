@@ -28,6 +28,9 @@ std::string guess_mime_type(std::string_view file_name);
 // without control characters or leading dots, at most 200 bytes; "file" if empty.
 std::string sanitize_file_name(std::string_view name);
 
+// FileProgress::transfer_id for a FileChunk's file_id: its bytes in hex.
+std::string transfer_id(std::string_view file_id);
+
 class FileAssembler {
  public:
   struct Completed {

@@ -221,15 +221,36 @@ Result<bool> HistoryStore::add_message(const ChatMessage& m) {
 }
 
 Result<std::vector<ChatMessage>> HistoryStore::conversation(std::string_view peer, GroupId group,
-                                                            std::size_t limit) {
+                                                            std::size_t limit,
+                                                            std::size_t skip_newest) {
   auto stmt = prepare(
       "SELECT id, seq, sender, peer, group_id, text, sent_at_ms, server_time_ms, outgoing,"
       " file_name, file_path, file_size FROM messages WHERE group_id = ? AND peer = ?"
-      " ORDER BY pos DESC LIMIT ?");
+      " ORDER BY pos DESC LIMIT ? OFFSET ?");
   if (!stmt.valid()) return error("conversation");
   stmt.bind(1, static_cast<std::int64_t>(group))
       .bind_text(2, group == 0 ? peer : std::string_view())
-      .bind(3, limit == 0 ? -1 : static_cast<std::int64_t>(limit));
+      .bind(3, limit == 0 ? -1 : static_cast<std::int64_t>(limit))
+      .bind(4, static_cast<std::int64_t>(skip_newest));
+  auto out = read_messages(stmt);
+  if (!out) return error("conversation");
+  std::reverse(out->begin(), out->end());
+  return std::move(*out);
+}
+
+Result<std::vector<ChatMessage>> HistoryStore::latest_per_conversation(std::size_t limit) {
+  auto stmt = prepare(
+      "SELECT id, seq, sender, peer, group_id, text, sent_at_ms, server_time_ms, outgoing,"
+      " file_name, file_path, file_size FROM messages WHERE pos IN"
+      " (SELECT MAX(pos) FROM messages GROUP BY group_id, peer) ORDER BY pos DESC LIMIT ?");
+  if (!stmt.valid()) return error("latest_per_conversation");
+  stmt.bind(1, limit == 0 ? -1 : static_cast<std::int64_t>(limit));
+  auto out = read_messages(stmt);
+  if (!out) return error("latest_per_conversation");
+  return std::move(*out);
+}
+
+std::optional<std::vector<ChatMessage>> HistoryStore::read_messages(Stmt& stmt) {
   std::vector<ChatMessage> out;
   int rc;
   while ((rc = stmt.step()) == SQLITE_ROW) {
@@ -248,8 +269,7 @@ Result<std::vector<ChatMessage>> HistoryStore::conversation(std::string_view pee
     m.file_size = static_cast<std::uint64_t>(stmt.int64(11));
     out.push_back(std::move(m));
   }
-  if (rc != SQLITE_DONE) return error("conversation");
-  std::reverse(out.begin(), out.end());
+  if (rc != SQLITE_DONE) return std::nullopt;
   return out;
 }
 

@@ -40,9 +40,12 @@ class HistoryStore {
   // undecryptable message); false when it was seen before.
   Result<bool> mark_seen(const MessageId& id);
   // The last `limit` messages (0: all) with `peer` (group == 0) or in `group`, oldest
-  // first, in the order they were stored.
+  // first, in the order they were stored, leaving out the newest `skip_newest` (a page
+  // further back: the desktop loads history lazily by pages).
   Result<std::vector<ChatMessage>> conversation(std::string_view peer, GroupId group,
-                                                std::size_t limit);
+                                                std::size_t limit, std::size_t skip_newest = 0);
+  // The newest message of each conversation, newest conversation first, at most `limit`.
+  Result<std::vector<ChatMessage>> latest_per_conversation(std::size_t limit);
 
   // --- inbox position: the highest seq up to which everything is processed. nullopt
   // until set for the first time (a fresh history).
@@ -81,6 +84,8 @@ class HistoryStore {
   Status exec(const char* sql);
   Stmt prepare(const char* sql);
   Status error(const char* what) const;
+  // The rows of a SELECT of the message columns; nullopt on a step error.
+  static std::optional<std::vector<ChatMessage>> read_messages(Stmt& stmt);
 
   sqlite3* db_;
   std::unordered_map<const char*, sqlite3_stmt*> statements_;  // keyed by the SQL literal

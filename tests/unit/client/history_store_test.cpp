@@ -106,6 +106,41 @@ TEST(HistoryStoreTest, ConversationsAreSeparateAndOldestFirst) {
   EXPECT_TRUE(store->conversation("carol", 0, 0)->empty());
 }
 
+TEST(HistoryStoreTest, PagesBackwardsBySkippingTheNewest) {
+  auto store = open_memory();
+  for (int i = 1; i <= 10; ++i) {
+    ASSERT_TRUE(*store->add_message(
+        incoming("alice", "a" + std::to_string(i), static_cast<std::uint64_t>(i))));
+  }
+  auto newest = store->conversation("alice", 0, 4);
+  ASSERT_EQ(newest->size(), 4u);
+  EXPECT_EQ(newest->front().text, "a7");
+  auto before = store->conversation("alice", 0, 4, 4);
+  ASSERT_EQ(before->size(), 4u);
+  EXPECT_EQ(before->front().text, "a3");
+  EXPECT_EQ(before->back().text, "a6");
+  auto oldest = store->conversation("alice", 0, 4, 8);
+  ASSERT_EQ(oldest->size(), 2u);
+  EXPECT_EQ(oldest->front().text, "a1");
+  EXPECT_TRUE(store->conversation("alice", 0, 4, 10)->empty());
+}
+
+TEST(HistoryStoreTest, LatestPerConversationIsNewestFirst) {
+  auto store = open_memory();
+  ASSERT_TRUE(*store->add_message(incoming("alice", "a1", 1)));
+  ASSERT_TRUE(*store->add_message(incoming("bob", "b1", 2)));
+  ASSERT_TRUE(*store->add_message(incoming("carol", "g1", 3, 9)));
+  ASSERT_TRUE(*store->add_message(incoming("alice", "a2", 4)));
+  auto latest = store->latest_per_conversation(0);
+  ASSERT_TRUE(latest);
+  ASSERT_EQ(latest->size(), 3u);
+  EXPECT_EQ((*latest)[0].text, "a2");
+  EXPECT_EQ((*latest)[1].text, "g1");
+  EXPECT_EQ((*latest)[1].group_id, 9u);
+  EXPECT_EQ((*latest)[2].text, "b1");
+  EXPECT_EQ(store->latest_per_conversation(1)->size(), 1u);
+}
+
 TEST(HistoryStoreTest, KeepsEveryField) {
   auto store = open_memory();
   ChatMessage m = incoming("alice", "", 42);

@@ -1,0 +1,451 @@
+// Model and widget tests of fastchat-desktop on the offscreen platform, against a real
+// in-process fastchat server (tests/integration's TestServer): each test drives
+// MainWindows through their widgets and checks what their models show.
+#include <QApplication>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QFileInfo>
+#include <QImage>
+#include <QLineEdit>
+#include <QLinearGradient>
+#include <QListWidget>
+#include <QPainter>
+#include <QPushButton>
+#include <QSet>
+#include <QSignalSpy>
+#include <QSortFilterProxyModel>
+#include <QTest>
+#include <QTimer>
+#include <random>
+
+#include "client_bridge.h"
+#include "conversation_list_model.h"
+#include "group_dialog.h"
+#include "login_page.h"
+#include "message_delegate.h"
+#include "message_input.h"
+#include "message_list_model.h"
+#include "new_chat_dialog.h"
+#include "notifier.h"
+#include "test_desk.h"
+#include "text_format.h"
+
+namespace fastchat::desktop::test {
+
+using M = MessageListModel;
+using C = ConversationListModel;
+
+class DesktopTest : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void initTestCase();
+  void cleanupTestCase();
+  void formats_text_safely();
+  void registers_sends_and_receives();
+  void logs_in_and_resumes_without_a_password();
+  void groups_with_roles_add_remove_and_leave();
+  void sends_a_file_with_progress();
+  void shows_an_image_inline();
+  void loads_history_lazily();
+  void keyboard_safety_number_and_identity_warning();
+
+ private:
+  QString server() const { return QStringLiteral("127.0.0.1:%1").arg(server_->port()); }
+  static QString last_text(MainWindow& window);
+
+  std::unique_ptr<itest::TempDir> root_;
+  std::unique_ptr<itest::TestServer> server_;
+};
+
+void DesktopTest::initTestCase() {
+  root_ = std::make_unique<itest::TempDir>();
+  server_ = std::make_unique<itest::TestServer>(root_->path(), "info");
+  const Status started = server_->start();
+  QVERIFY2(started.is_ok(), started.to_string().c_str());
+}
+
+void DesktopTest::cleanupTestCase() {
+  server_.reset();
+  root_.reset();
+}
+
+QString DesktopTest::last_text(MainWindow& window) {
+  auto* model = window.messages();
+  if (model->rowCount() == 0) return {};
+  return model->index(model->rowCount() - 1).data(M::kTextRole).toString();
+}
+
+void DesktopTest::formats_text_safely() {
+  QCOMPARE(linkify(QStringLiteral("<b>x</b> see https://example.org/a?b=1&c=2.")),
+           QStringLiteral("&lt;b&gt;x&lt;/b&gt; see <a href=\"https://example.org/a?b=1&amp;c=2\">"
+                          "https://example.org/a?b=1&amp;c=2</a>."));
+  QCOMPARE(linkify(QStringLiteral("www.fastchat.dev\nnext")),
+           QStringLiteral("<a href=\"http://www.fastchat.dev\">www.fastchat.dev</a><br>next"));
+  QCOMPARE(human_size(512), QStringLiteral("512 B"));
+  QCOMPARE(human_size(1536), QStringLiteral("1.5 KiB"));
+  QCOMPARE(human_size(3 * 1024 * 1024), QStringLiteral("3.0 MiB"));
+  const QDate today(2026, 12, 7);
+  QCOMPARE(day_label(today, today), QStringLiteral("Today"));
+  QCOMPARE(day_label(today.addDays(-1), today), QStringLiteral("Yesterday"));
+  QCOMPARE(day_label(QDate(2026, 11, 30), today), QStringLiteral("Mon 30 Nov 2026"));
+  QVERIFY(is_image_name(QStringLiteral("a.PNG")));
+  QVERIFY(!is_image_name(QStringLiteral("a.pdf")));
+}
+
+void DesktopTest::registers_sends_and_receives() {
+  TestDesk alice(server());
+  TestDesk bob(server());
+  QVERIFY2(alice.sign_in("alice1", "correct horse 1", true), qPrintable(alice.login_status()));
+  QVERIFY2(bob.sign_in("bob1", "battery staple 1", true), qPrintable(bob.login_status()));
+  QCOMPARE(alice.window().login_page()->password_field()->text(), QString());
+  QSignalSpy bob_notified(bob.window().notifier(), &Notifier::notified);
+
+  alice.open_chat("bob1");
+  alice.type_and_send("Hello Bob, see https://example.org");
+  // Shown at once as sending, then as stored on the server.
+  QVERIFY(alice.shows("Hello Bob, see https://example.org"));
+  auto* sent = alice.window().messages();
+  QTRY_COMPARE_WITH_TIMEOUT(sent->index(sent->rowCount() - 1).data(M::kStateLabelRole).toString(),
+                            QStringLiteral("sent"), kWaitMs);
+
+  // Bob has a new conversation with one unread message and a notification.
+  QTRY_VERIFY_WITH_TIMEOUT(bob.conversation_row("alice1") >= 0, kWaitMs);
+  auto* list = bob.window().conversations();
+  QModelIndex row = list->index(bob.conversation_row("alice1"));
+  QTRY_COMPARE_WITH_TIMEOUT(row.data(C::kUnreadRole).toInt(), 1, kWaitMs);
+  QCOMPARE(row.data(C::kLastTextRole).toString(),
+           QStringLiteral("Hello Bob, see https://example.org"));
+  QCOMPARE(bob_notified.count(), 1);
+  QCOMPARE(bob_notified.at(0).at(0).toString(), QStringLiteral("alice1"));
+  QCOMPARE(bob.window().notifier()->unread(), 1);
+  QVERIFY(bob.window().windowTitle().startsWith("(1) "));
+  // Alice is online (presence is watched for every direct conversation).
+  QTRY_VERIFY_WITH_TIMEOUT(
+      list->index(bob.conversation_row("alice1")).data(C::kOnlineRole).toBool(), kWaitMs);
+
+  // Opening it reads it; the link is clickable.
+  bob.window().open_conversation(ConversationKey::user("alice1"));
+  QTRY_VERIFY_WITH_TIMEOUT(bob.shows("Hello Bob, see https://example.org"), kWaitMs);
+  QCOMPARE(list->index(bob.conversation_row("alice1")).data(C::kUnreadRole).toInt(), 0);
+  QCOMPARE(bob.window().notifier()->unread(), 0);
+  auto* received = bob.window().messages();
+  QVERIFY(received->index(0)
+              .data(M::kHtmlRole)
+              .toString()
+              .contains("<a href=\"https://example.org\">"));
+  QCOMPARE(received->index(0).data(M::kDaySeparatorRole).toString(), QStringLiteral("Today"));
+  QVERIFY(!received->index(0).data(M::kOutgoingRole).toBool());
+
+  // Shift+Enter starts a new line, Enter sends; no notification for the open one.
+  MessageInput* input = bob.window().input();
+  QTest::keyClicks(input, "Hi Alice");
+  QTest::keyClick(input, Qt::Key_Return, Qt::ShiftModifier);
+  QTest::keyClicks(input, "second line");
+  QCOMPARE(input->toPlainText(), QStringLiteral("Hi Alice\nsecond line"));
+  QTest::keyClick(input, Qt::Key_Return);
+  QCOMPARE(input->toPlainText(), QString());
+  QTRY_VERIFY_WITH_TIMEOUT(alice.shows("Hi Alice\nsecond line"), kWaitMs);
+  QCOMPARE(last_text(alice.window()), QStringLiteral("Hi Alice\nsecond line"));
+  QCOMPARE(bob_notified.count(), 1);
+
+  // The search box filters the list by name; Enter opens the first match.
+  auto* filter = alice.window().filtered_conversations();
+  alice.window().search()->setText("BO");
+  QCOMPARE(filter->rowCount(), 1);
+  alice.window().search()->setText("zzz");
+  QCOMPARE(filter->rowCount(), 0);
+  alice.window().open_conversation({});
+  alice.window().search()->setText("bob");
+  QTest::keyClick(alice.window().search(), Qt::Key_Return);
+  QCOMPARE(alice.window().current(), ConversationKey::user("bob1"));
+}
+
+void DesktopTest::logs_in_and_resumes_without_a_password() {
+  itest::TempDir home;
+  const QString dir = QString::fromStdString(home.path());
+  {
+    TestDesk carol(server(), dir);
+    QVERIFY(!carol.window().chat_shown());
+    QVERIFY(carol.sign_in("carol1", "carol's password 1", true));
+  }
+  {
+    // A second start resumes the saved session: no password asked.
+    TestDesk carol(server(), dir);
+    QTRY_VERIFY_WITH_TIMEOUT(carol.window().chat_shown(), kWaitMs);
+    QCOMPARE(carol.bridge().username(), QStringLiteral("carol1"));
+
+    carol.bridge().sign_out();
+    QTRY_VERIFY_WITH_TIMEOUT(!carol.window().chat_shown(), kWaitMs);
+    QVERIFY(carol.bridge().saved_user().isEmpty());
+    QVERIFY(!carol.sign_in("carol1", "not the password", false));
+    QVERIFY(!carol.login_status().isEmpty());
+    QVERIFY(carol.sign_in("carol1", "carol's password 1", false));
+    QCOMPARE(carol.bridge().username(), QStringLiteral("carol1"));
+  }
+}
+
+void DesktopTest::groups_with_roles_add_remove_and_leave() {
+  TestDesk dan(server());
+  TestDesk erin(server());
+  QVERIFY(dan.sign_in("dan2", "dan password 2", true));
+  QVERIFY(erin.sign_in("erin2", "erin password 2", true));
+
+  // Ctrl+Shift+N's dialog: a name and the first members.
+  QTimer::singleShot(0, [] {
+    auto* dialog = qobject_cast<NewGroupDialog*>(QApplication::activeModalWidget());
+    QVERIFY(dialog != nullptr);
+    dialog->name_field()->setText("team2");
+    dialog->members_field()->setText("erin2");
+    dialog->accept();
+  });
+  dan.window().new_group();
+  QTRY_VERIFY_WITH_TIMEOUT(dan.window().current().is_group(), kWaitMs);
+  const quint64 group = dan.window().current().group;
+  dan.type_and_send("Welcome to team2");
+  QTRY_VERIFY_WITH_TIMEOUT(
+      dan.window().messages()->rowCount() == 1 &&
+          dan.window().messages()->index(0).data(M::kStateLabelRole).toString() == "sent",
+      kWaitMs);
+
+  // Erin gets the group, named, with the message and who wrote it.
+  QTRY_VERIFY_WITH_TIMEOUT(erin.conversation_row("team2") >= 0, kWaitMs);
+  erin.window().open_conversation(ConversationKey::group_id(group));
+  QTRY_VERIFY_WITH_TIMEOUT(erin.shows("Welcome to team2"), kWaitMs);
+  QCOMPARE(erin.window().messages()->index(0).data(M::kSenderRole).toString(),
+           QStringLiteral("dan2"));
+  QVERIFY(erin.window().messages()->index(0).data(M::kShowSenderRole).toBool());
+  erin.type_and_send("Thanks dan");
+  QTRY_VERIFY_WITH_TIMEOUT(dan.shows("Thanks dan"), kWaitMs);
+
+  // Members and roles; only admins may add and remove.
+  erin.window().show_info();
+  auto* erin_dialog = erin.window().findChild<GroupDialog*>();
+  QVERIFY(erin_dialog != nullptr);
+  QTRY_COMPARE_WITH_TIMEOUT(erin_dialog->members()->count(), 2, kWaitMs);
+  QVERIFY(!erin_dialog->add_button()->isEnabled());
+  QStringList names;
+  for (int i = 0; i < 2; ++i)
+    names << erin_dialog->members()->item(i)->text();
+  QVERIFY2(names.contains("dan2  (admin)"), qPrintable(names.join(",")));
+  QVERIFY(names.contains("erin2"));
+
+  // Erin leaves: the group goes from her list.
+  QTest::mouseClick(erin_dialog->leave_button(), Qt::LeftButton);
+  QTRY_COMPARE_WITH_TIMEOUT(erin.conversation_row("team2"), -1, kWaitMs);
+  QVERIFY(!erin.window().current().valid());
+
+  dan.window().show_info();
+  auto* dan_dialog = dan.window().findChild<GroupDialog*>();
+  QVERIFY(dan_dialog != nullptr);
+  QTRY_VERIFY_WITH_TIMEOUT(dan_dialog->add_button()->isEnabled(), kWaitMs);
+  QCOMPARE(dan_dialog->members()->count(), 1);
+  dan_dialog->add_field()->setText("erin2");
+  QTest::mouseClick(dan_dialog->add_button(), Qt::LeftButton);
+  QTRY_COMPARE_WITH_TIMEOUT(dan_dialog->members()->count(), 2, kWaitMs);
+  for (int i = 0; i < dan_dialog->members()->count(); ++i) {
+    if (dan_dialog->members()->item(i)->data(Qt::UserRole).toString() == "erin2") {
+      dan_dialog->members()->setCurrentRow(i);
+    }
+  }
+  QTest::mouseClick(dan_dialog->remove_button(), Qt::LeftButton);
+  QTRY_COMPARE_WITH_TIMEOUT(dan_dialog->members()->count(), 1, kWaitMs);
+  dan_dialog->close();
+}
+
+// A file of `size` pseudo-random bytes.
+static QString make_file(const QString& dir, const QString& name, int size) {
+  QFile file(dir + "/" + name);
+  if (!file.open(QIODevice::WriteOnly)) return {};
+  std::mt19937 random(42);
+  QByteArray data(size, '\0');
+  for (char& c : data)
+    c = static_cast<char>(random());
+  file.write(data);
+  return file.fileName();
+}
+
+void DesktopTest::sends_a_file_with_progress() {
+  TestDesk gina(server());
+  TestDesk hal(server());
+  QVERIFY(gina.sign_in("gina3", "gina password 3", true));
+  QVERIFY(hal.sign_in("hal3", "hal password 3", true));
+  hal.open_chat("gina3");
+  gina.open_chat("hal3");
+
+  // Three chunks (256 KiB each): progress after each one sent, after each one
+  // received but the last (which arrives as the message itself).
+  const int size = 700 * 1024;
+  const QString path = make_file(gina.home(), "report.bin", size);
+  QSignalSpy sent_progress(&gina.bridge(), &ClientBridge::file_progress);
+  QSignalSpy received_progress(&hal.bridge(), &ClientBridge::file_progress);
+  double receiving_seen = -1;  // what Hal's view showed while the file came in
+  connect(&hal.bridge(), &ClientBridge::file_progress, &hal.window(), [&] {
+    auto* model = hal.window().messages();
+    const QModelIndex last = model->index(model->rowCount() - 1);
+    if (last.data(M::kStateRole).toInt() == static_cast<int>(M::State::kTransferring)) {
+      receiving_seen = last.data(M::kProgressRole).toDouble();
+    }
+  });
+  gina.window().send_files({path});
+  auto* mine = gina.window().messages();
+  QCOMPARE(mine->index(0).data(M::kFileNameRole).toString(), QStringLiteral("report.bin"));
+  QTRY_COMPARE_WITH_TIMEOUT(mine->index(0).data(M::kStateRole).toInt(),
+                            static_cast<int>(M::State::kStored), kWaitMs);
+  QCOMPARE(sent_progress.count(), 3);
+  const auto first = sent_progress.at(0).at(0).value<client::FileProgress>();
+  const auto last = sent_progress.at(2).at(0).value<client::FileProgress>();
+  QVERIFY(first.outgoing);
+  QCOMPARE(first.done_bytes, std::uint64_t{256 * 1024});
+  QCOMPARE(last.done_bytes, static_cast<std::uint64_t>(size));
+  QCOMPARE(last.total_bytes, static_cast<std::uint64_t>(size));
+  QCOMPARE(QString::fromStdString(last.peer), QStringLiteral("hal3"));
+
+  QTRY_VERIFY_WITH_TIMEOUT(
+      hal.shows("report.bin") &&
+          !hal.window().messages()->index(0).data(M::kFilePathRole).toString().isEmpty(),
+      kWaitMs);
+  QCOMPARE(hal.window().messages()->rowCount(), 1);  // the progress row became the file
+  QCOMPARE(received_progress.count(), 2);
+  QVERIFY(!received_progress.at(0).at(0).value<client::FileProgress>().outgoing);
+  QVERIFY2(receiving_seen > 0 && receiving_seen < 1, qPrintable(QString::number(receiving_seen)));
+  const QString saved = hal.window().messages()->index(0).data(M::kFilePathRole).toString();
+  QCOMPARE(QFileInfo(saved).size(), qint64{size});
+  QCOMPARE(hal.window().messages()->index(0).data(M::kFileSizeRole).toULongLong(),
+           static_cast<qulonglong>(size));
+}
+
+void DesktopTest::shows_an_image_inline() {
+  TestDesk ivy(server());
+  TestDesk jon(server());
+  QVERIFY(ivy.sign_in("ivy4", "ivy password 4", true));
+  QVERIFY(jon.sign_in("jon4", "jon password 4", true));
+  QImage image(800, 600, QImage::Format_RGB32);
+  QPainter painter(&image);
+  QLinearGradient gradient(0, 0, 800, 600);
+  gradient.setColorAt(0, QColor(0x00, 0xa8, 0x84));
+  gradient.setColorAt(1, QColor(0x02, 0x7e, 0xb5));
+  painter.fillRect(image.rect(), gradient);
+  painter.end();
+  const QString path = ivy.home() + "/sunset.png";
+  QVERIFY(image.save(path));
+
+  ivy.open_chat("jon4");
+  ivy.window().send_files({path});
+  QTRY_VERIFY_WITH_TIMEOUT(jon.conversation_row("ivy4") >= 0, kWaitMs);
+  jon.window().open_conversation(ConversationKey::user("ivy4"));
+  QTRY_VERIFY_WITH_TIMEOUT(jon.shows("sunset.png"), kWaitMs);
+  const QModelIndex row = jon.window().messages()->index(0);
+  QVERIFY(row.data(M::kIsImageRole).toBool());
+  const QImage thumbnail = row.data(M::kThumbnailRole).value<QImage>();
+  QVERIFY(!thumbnail.isNull());
+  QCOMPARE(thumbnail.size(), QSize(240, 180));
+  // The bubble makes room for the thumbnail.
+  auto* view = jon.window().message_view();
+  QTRY_VERIFY_WITH_TIMEOUT(view->visualRect(row).height() >= 180, kWaitMs);
+  // The sender sees it inline too, from the original file.
+  QTRY_VERIFY_WITH_TIMEOUT(
+      !ivy.window().messages()->index(0).data(M::kThumbnailRole).value<QImage>().isNull(), kWaitMs);
+}
+
+void DesktopTest::loads_history_lazily() {
+  TestDesk kim(server());
+  TestDesk lou(server());
+  QVERIFY(kim.sign_in("kim5", "kim password 5", true));
+  QVERIFY(lou.sign_in("lou5", "lou password 5", true));
+  constexpr int kCount = 110;  // more than a page
+  QSignalSpy sent(&kim.bridge(), &ClientBridge::message_sent);
+  QSignalSpy received(&lou.bridge(), &ClientBridge::message_received);
+  for (int i = 0; i < kCount; ++i) {
+    kim.bridge().send_text(ConversationKey::user("lou5"), QStringLiteral("m%1").arg(i));
+  }
+  QTRY_COMPARE_WITH_TIMEOUT(sent.count(), kCount, kWaitMs * 2);
+  QTRY_COMPARE_WITH_TIMEOUT(received.count(), kCount, kWaitMs * 2);
+
+  QElapsedTimer timer;
+  timer.start();
+  auto* model = lou.window().messages();
+  QSignalSpy pages(model, &M::page_loaded);
+  lou.window().open_conversation(ConversationKey::user("kim5"));
+  QVERIFY(pages.wait(kWaitMs));
+  qInfo("opened a %d-message conversation in %lld ms", kCount,
+        static_cast<long long>(timer.elapsed()));
+  QCOMPARE(model->rowCount(), M::kPageSize);
+  QVERIFY(model->can_fetch_older());
+  // Scrolling to the top asks for the next page.
+  lou.window().message_view()->scrollToTop();
+  QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), kCount, kWaitMs);
+  QVERIFY(!model->can_fetch_older());
+  QStringList texts;
+  for (int row = 0; row < model->rowCount(); ++row)
+    texts << model->index(row).data().toString();
+  QCOMPARE(texts.size(), kCount);
+  QCOMPARE(QSet<QString>(texts.begin(), texts.end()).size(), kCount);  // each once
+}
+
+void DesktopTest::keyboard_safety_number_and_identity_warning() {
+  TestDesk max(server());
+  TestDesk nia(server());
+  QVERIFY(max.sign_in("max6", "max password 6", true));
+  QVERIFY(nia.sign_in("nia6", "nia password 6", true));
+  MainWindow& window = max.window();
+  window.activateWindow();
+  QVERIFY(QTest::qWaitForWindowActive(&window));
+
+  // Ctrl+N, a name, Enter: the new conversation opens.
+  QTimer::singleShot(0, [] {
+    auto* dialog = qobject_cast<NewChatDialog*>(QApplication::activeModalWidget());
+    QVERIFY(dialog != nullptr);
+    QTest::keyClicks(dialog->field(), "nia6");
+    QTest::keyClick(dialog->field(), Qt::Key_Return);
+  });
+  QTest::keyClick(&window, Qt::Key_N, Qt::ControlModifier);
+  QTRY_COMPARE_WITH_TIMEOUT(window.current(), ConversationKey::user("nia6"), kWaitMs);
+
+  // Esc closes a dialog without doing anything.
+  window.open_conversation({});
+  QTimer::singleShot(0, [] {
+    auto* dialog = qobject_cast<NewChatDialog*>(QApplication::activeModalWidget());
+    QVERIFY(dialog != nullptr);
+    QTest::keyClicks(dialog->field(), "someone");
+    QTest::keyClick(dialog, Qt::Key_Escape);
+  });
+  QTest::keyClick(&window, Qt::Key_N, Qt::ControlModifier);
+  QVERIFY(!window.current().valid());
+
+  // Ctrl+K jumps: type part of a name, Enter.
+  QTest::keyClick(&window, Qt::Key_K, Qt::ControlModifier);
+  QTRY_VERIFY(window.search()->hasFocus());
+  QTest::keyClicks(window.search(), "ni");
+  QTest::keyClick(window.search(), Qt::Key_Return);
+  QCOMPARE(window.current(), ConversationKey::user("nia6"));
+  // The input has the focus now, and Ctrl+K there still jumps (not "delete to the end
+  // of the line").
+  QTRY_VERIFY(window.input()->hasFocus());
+  QTest::keyClick(window.input(), Qt::Key_K, Qt::ControlModifier);
+  QTRY_VERIFY(window.search()->hasFocus());
+  QTest::keyClick(window.search(), Qt::Key_Escape);
+  QTRY_VERIFY(window.input()->hasFocus());
+
+  // Ctrl+I: the contact's safety number, as the client core computes it.
+  QSignalSpy fingerprint(&max.bridge(), &ClientBridge::fingerprint_ready);
+  QTest::keyClick(&window, Qt::Key_I, Qt::ControlModifier);
+  QVERIFY(fingerprint.wait(kWaitMs));
+  const QString number = fingerprint.at(0).at(1).toString();
+  QVERIFY(!number.isEmpty());
+  QVERIFY(window.fingerprint_label()->isVisible());
+  QVERIFY(window.fingerprint_label()->text().contains(number.toHtmlEscaped()));
+
+  // A changed identity (ClientEvents::on_identity_changed) warns in the conversation
+  // and with a notification.
+  QSignalSpy notified(window.notifier(), &Notifier::notified);
+  emit max.bridge().identity_changed("nia6", "1234 5678");
+  QTRY_VERIFY(window.identity_banner()->isVisible());
+  QVERIFY(window.identity_banner()->text().contains("1234 5678"));
+  QCOMPARE(notified.count(), 1);
+}
+
+}  // namespace fastchat::desktop::test
+
+QTEST_MAIN(fastchat::desktop::test::DesktopTest)
+#include "desktop_test.moc"
