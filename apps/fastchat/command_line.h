@@ -11,7 +11,7 @@ namespace fastchat::cli {
 
 struct GlobalOptions {
   std::string server = "127.0.0.1:7600";  // kDefaultServer (connection_options.h)
-  std::string home;  // resolved: --home, $FASTCHAT_HOME or default_home_dir()
+  std::string home;                       // resolved: --home, $FASTCHAT_HOME or default_home_dir()
   bool password_stdin = false;
   bool json = false;
   double timeout_seconds = 30;  // bound on a one-shot command (recv --wait adds its wait)

@@ -36,7 +36,8 @@ TEST_F(LoginTest, EachConnectionGetsItsOwnNonce) {
 TEST_F(LoginTest, ALoginRecordedOnOneConnectionFailsOnAnother) {
   register_offline("alice");
   auto original = connect_with_hello();
-  const auto recorded = login_frame(user("alice"), original->login_nonce(), original->channel_binding());
+  const auto recorded =
+      login_frame(user("alice"), original->login_nonce(), original->channel_binding());
   auto replay = connect_with_hello();
   const auto replayed = replay->call(recorded);
   EXPECT_EQ(error_of(replayed), wire::AUTH_FAILED) << replayed.ShortDebugString();
@@ -62,7 +63,8 @@ TEST_F(LoginTest, WhatTheStoreHoldsCannotLogIn) {
 
   auto client = connect_with_hello();
   // The stored public key with a proof by any other key, or no proof at all.
-  auto forged = login_frame(TestUser::quick("alice"), client->login_nonce(), client->channel_binding());
+  auto forged =
+      login_frame(TestUser::quick("alice"), client->login_nonce(), client->channel_binding());
   forged.mutable_login()->set_login_public_key(stored->login_public_key);
   EXPECT_EQ(error_of(client->call(forged)), wire::AUTH_FAILED);
   wire::Frame bare;
@@ -124,9 +126,8 @@ wire::Frame change_login_key(const TestUser& from, const TestUser& to, const Raw
   const auto next = to.login_key();
   wire::Frame frame;
   frame.mutable_change_login_key()->set_new_login_public_key(next.public_key);
-  frame.mutable_change_login_key()->set_proof(
-      crypto::sign_key_change(from.login_key(), from.name(), on.login_nonce(), on.channel_binding(),
-                              next.public_key));
+  frame.mutable_change_login_key()->set_proof(crypto::sign_key_change(
+      from.login_key(), from.name(), on.login_nonce(), on.channel_binding(), next.public_key));
   return frame;
 }
 
@@ -147,8 +148,7 @@ TEST_F(LoginTest, APasswordChangeNeedsTheCurrentKeyAndEndsTheOtherSessions) {
   auto forged = change_login_key(TestUser::quick("alice"), renewed, *first);
   EXPECT_EQ(error_of(first->call(forged)), wire::AUTH_FAILED);
   // A proof made for another connection's nonce too.
-  EXPECT_EQ(error_of(first->call(change_login_key(alice, renewed, *other))),
-            wire::AUTH_FAILED);
+  EXPECT_EQ(error_of(first->call(change_login_key(alice, renewed, *other))), wire::AUTH_FAILED);
 
   const auto changed = first->call(change_login_key(alice, renewed, *first));
   ASSERT_TRUE(changed.has_ok()) << changed.ShortDebugString();

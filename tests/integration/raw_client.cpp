@@ -261,8 +261,8 @@ Result<wire::AuthOk> RawClient::register_user(const TestUser& user) {
 
 std::string RawClient::channel_binding() const {
   if (!tls_) return {};
-  auto exported = tls_->export_keying_material(crypto::kChannelBindingLabel, {},
-                                               crypto::kChannelBindingBytes);
+  auto exported =
+      tls_->export_keying_material(crypto::kChannelBindingLabel, {}, crypto::kChannelBindingBytes);
   return exported ? std::move(*exported) : std::string();
 }
 
