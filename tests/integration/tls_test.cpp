@@ -156,9 +156,11 @@ TEST_F(TlsTest, OnlyTls13IsSpokenAndKeyUpdatesAreHarmless) {
   }
 }
 
+// Short enough to wait for, long enough for the users who do log in on a loaded
+// machine (ASan, several test processes).
 class TlsHandshakeTimeoutTest : public ChatTest {
  protected:
-  void configure(server::ServerConfig& config) override { config.handshake_timeout_ms = 500; }
+  void configure(server::ServerConfig& config) override { config.handshake_timeout_ms = 3000; }
 };
 
 // A handshake that stops half-way, in the middle of a record or after a whole
@@ -172,9 +174,9 @@ TEST_F(TlsHandshakeTimeoutTest, AHandshakeThatStallsHalfWayIsClosedByTheTimeout)
   auto alice = online("alice");
   ASSERT_TRUE(alice);
   const auto start = Clock::now();
-  EXPECT_TRUE(partial_record.closed_within(seconds(10)));
-  EXPECT_TRUE(after_hello.closed_within(seconds(10)));
-  EXPECT_LT(Clock::now() - start, seconds(5));
+  EXPECT_TRUE(partial_record.closed_within(seconds(20)));
+  EXPECT_TRUE(after_hello.closed_within(seconds(20)));
+  EXPECT_LT(Clock::now() - start, seconds(15));
   wire::Frame list;
   list.mutable_list_users();
   EXPECT_TRUE(alice->call(list).has_user_list()) << "a logged-in connection was disturbed";
@@ -184,12 +186,13 @@ TEST_F(TlsHandshakeTimeoutTest, AHandshakeThatStallsHalfWayIsClosedByTheTimeout)
 // never hold up the users who are chatting meanwhile.
 TEST_F(TlsHandshakeTimeoutTest, ManyHalfOpenHandshakesAreBoundedAndOthersAreServed) {
   constexpr int kHalfOpen = 300;
+  auto alice = online("alice");
+  ASSERT_TRUE(alice);
   std::vector<std::unique_ptr<StalledHandshake>> stalled;
   for (int i = 0; i < kHalfOpen; ++i)
     stalled.push_back(std::make_unique<StalledHandshake>(port()));
-  auto alice = online("alice");
-  auto bob = online("bob");
-  ASSERT_TRUE(alice && bob);
+  auto bob = online("bob");  // logs in while they hang
+  ASSERT_TRUE(bob);
   for (int i = 0; i < 20; ++i) {
     const auto id = MessageId::random();
     ASSERT_TRUE(send_ok(*alice, alice->request(direct_send(user("alice"), user("bob"), id, "hi"))));
@@ -199,7 +202,7 @@ TEST_F(TlsHandshakeTimeoutTest, ManyHalfOpenHandshakesAreBoundedAndOthersAreServ
   }
   // Every half-open one is closed by the server, without any help from its client.
   for (auto& s : stalled)
-    EXPECT_TRUE(s->closed_within(seconds(10)));
+    EXPECT_TRUE(s->closed_within(seconds(20)));
   EXPECT_TRUE(eventually([&] { return counter(&server::ServerCounters::connections_open) == 2; },
                          seconds(10)));
   EXPECT_EQ(online_sessions(), 2u);
