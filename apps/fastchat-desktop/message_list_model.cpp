@@ -21,7 +21,9 @@ void MessageListModel::open(const ConversationKey& key) {
   beginResetModel();
   key_ = key;
   items_.clear();
+  ids_.clear();
   stored_ = 0;
+  requested_skip_ = 0;
   at_start_ = !key.valid();
   loading_ = key.valid();
   endResetModel();
@@ -30,22 +32,24 @@ void MessageListModel::open(const ConversationKey& key) {
 
 void MessageListModel::on_history(const ConversationKey& key, int skip_newest,
                                   const MessageList& page) {
-  if (!(key == key_) || !loading_ || skip_newest != stored_) return;  // a stale answer
+  if (!(key == key_) || !loading_ || skip_newest != requested_skip_) return;  // stale
   loading_ = false;
   at_start_ = static_cast<int>(page.size()) < kPageSize;
-  if (page.empty()) {
-    emit page_loaded(skip_newest > 0);
-    return;
-  }
-  const int count = static_cast<int>(page.size());
-  beginInsertRows({}, 0, count - 1);
+  // Messages that arrived while the page was read (and are in it too) show once.
   std::vector<Item> older;
   older.reserve(page.size());
   for (const auto& message : page) {
+    if (!remember(message)) continue;
     Item item;
     item.message = message;
     older.push_back(std::move(item));
   }
+  if (older.empty()) {
+    emit page_loaded(skip_newest > 0);
+    return;
+  }
+  const int count = static_cast<int>(older.size());
+  beginInsertRows({}, 0, count - 1);
   items_.insert(items_.begin(), std::make_move_iterator(older.begin()),
                 std::make_move_iterator(older.end()));
   stored_ += count;
@@ -64,6 +68,7 @@ bool MessageListModel::can_fetch_older() const {
 void MessageListModel::fetch_older() {
   if (!can_fetch_older()) return;
   loading_ = true;
+  requested_skip_ = stored_;
   bridge_.load_history(key_, kPageSize, stored_);
 }
 
@@ -74,8 +79,12 @@ void MessageListModel::append(Item item) {
   endInsertRows();
 }
 
+bool MessageListModel::remember(const client::ChatMessage& message) {
+  return message.id.is_zero() || ids_.insert(message.id).second;
+}
+
 void MessageListModel::on_message(const client::ChatMessage& message) {
-  if (!(ConversationKey::of(message) == key_)) return;
+  if (!(ConversationKey::of(message) == key_) || !remember(message)) return;
   // A finished incoming file replaces its progress row.
   if (!message.file_name.empty()) {
     for (int row = 0; row < static_cast<int>(items_.size()); ++row) {
@@ -131,7 +140,13 @@ int MessageListModel::find_tag(quint64 tag) const {
 
 void MessageListModel::on_sent(quint64 tag, const client::ChatMessage& message) {
   const int row = find_tag(tag);
-  if (row < 0) return;  // sent from another conversation's view
+  if (row < 0) return;       // sent from another conversation's view
+  if (!remember(message)) {  // a page read meanwhile shows it already
+    beginRemoveRows({}, row, row);
+    items_.erase(items_.begin() + row);
+    endRemoveRows();
+    return;
+  }
   Item& item = items_[static_cast<std::size_t>(row)];
   item = Item{};
   item.message = message;

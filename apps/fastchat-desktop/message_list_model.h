@@ -11,6 +11,7 @@
 #include <QAbstractListModel>
 #include <QImage>
 #include <QString>
+#include <unordered_set>
 #include <vector>
 
 #include "client_bridge.h"
@@ -86,6 +87,8 @@ class MessageListModel : public QAbstractListModel {
   void on_send_failed(quint64 tag, const QString& error);
   void on_progress(const client::FileProgress& progress);
   void append(Item item);
+  // Records a stored message's id; false when it is shown already.
+  bool remember(const client::ChatMessage& message);
   int find_tag(quint64 tag) const;
   bool first_of_day(int row) const;
   static qint64 time_of(const Item& item);
@@ -94,6 +97,9 @@ class MessageListModel : public QAbstractListModel {
   ConversationKey key_;
   std::vector<Item> items_;
   int stored_ = 0;  // items that are in the local history (the paging offset)
+  // Ids shown: a message that arrives while a page is read is in both; shown once.
+  std::unordered_set<MessageId> ids_;
+  int requested_skip_ = 0;  // the skip_newest of the page being read
   bool loading_ = false;
   bool at_start_ = true;  // no older history left
 };
