@@ -434,8 +434,10 @@ void DesktopTest::keyboard_safety_number_and_identity_warning() {
   QTest::keyClick(window.search(), Qt::Key_Escape);
   QTRY_VERIFY(window.input()->hasFocus());
 
-  // Ctrl+I: the contact's safety number, as the client core computes it.
+  // Ctrl+I: the contact's safety number, as the client core computes it. (Window
+  // shortcuts need the window active, which a loaded offscreen platform can lose.)
   QSignalSpy fingerprint(&max.bridge(), &ClientBridge::fingerprint_ready);
+  QVERIFY(activate());
   QTest::keyClick(&window, Qt::Key_I, Qt::ControlModifier);
   QVERIFY(fingerprint.wait(kWaitMs));
   const QString number = fingerprint.at(0).at(1).toString();
