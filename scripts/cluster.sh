@@ -56,6 +56,9 @@ up() {
   chmod 0755 "$DIR"
   eval "$(scripts/test-services.sh start)"
   local db=$FASTCHAT_TEST_POSTGRES_URL redis=$FASTCHAT_TEST_REDIS_URL
+  # The Redis URL holds its password: the daemons take it from the environment, never
+  # from their command lines (which `ps` shows).
+  export FASTCHAT_REDIS_URL="$redis"
   # One TLS identity for the whole cluster (docs/deployment.md, "TLS certificates"):
   # a self-signed certificate made once, given to every server and the balancer.
   local fingerprint
@@ -67,13 +70,13 @@ up() {
     local port=$((7600 + i))
     mkdir -p "$DIR/server$i"
     start_daemon "server$i" "$DIR/server$i/ready" "$SERVER_BIN" \
-      --listen "127.0.0.1:$port" --data-dir "$DIR/server$i" --db "$db" --redis "$redis" \
+      --listen "127.0.0.1:$port" --data-dir "$DIR/server$i" --db "$db" \
       --secret-file "$DIR/server.key" --server-id "server$i" --name "server$i" \
       --admin-listen "127.0.0.1:$((9600 + i))" --ready-file "$DIR/server$i/ready" "${tls[@]}"
     log "server$i on 127.0.0.1:$port (metrics http://127.0.0.1:$((9600 + i))/metrics)"
   done
   start_daemon balancer "$DIR/balancer.ready" "$BALANCER_BIN" \
-    --listen "127.0.0.1:$BALANCER_PORT" --redis "$redis" \
+    --listen "127.0.0.1:$BALANCER_PORT" \
     --admin-listen "127.0.0.1:9700" --ready-file "$DIR/balancer.ready" "${tls[@]}"
   log "balancer on 127.0.0.1:$BALANCER_PORT (metrics http://127.0.0.1:9700/metrics)"
   log "TLS key fingerprint of the cluster: $fingerprint"

@@ -76,10 +76,47 @@ resolve_port() {
 }
 
 pg_url() { echo "postgresql://$PG_USER@127.0.0.1:$PG_PORT/$PG_DB"; }
-redis_url() { echo "redis://127.0.0.1:$REDIS_PORT"; }
+# Redis has one ACL user with a random password (the default user is off), as a
+# deployment should: every cluster test then logs in to Redis.
+REDIS_USER="fastchat"
+redis_password() {
+  local file="$DIR/redis.password"
+  if [ ! -s "$file" ]; then
+    mkdir -p "$DIR"
+    (umask 077 && head -c 18 /dev/urandom | base64 | tr '+/' '-_' >"$file")
+  fi
+  cat "$file"
+}
+redis_url() { echo "redis://$REDIS_USER:$(redis_password)@127.0.0.1:$REDIS_PORT"; }
+
+# PostgreSQL also speaks TLS, with a certificate for "localhost" from a test CA of its
+# own (PG_TLS/ca.pem); PG_TLS/other-ca.pem is an unrelated CA, for tests that must be
+# refused. Made once per services dir.
+PG_TLS="$DIR/pg-tls"
+pg_tls_files() {
+  [ -s "$PG_TLS/server.key" ] && return
+  command -v openssl >/dev/null || die "openssl not found (apt-get install openssl)"
+  mkdir -p "$PG_TLS"
+  (
+    cd "$PG_TLS"
+    for ca in ca other-ca; do
+      openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+        -subj "/CN=fastchat test $ca" -keyout "$ca.key" -out "$ca.pem" 2>/dev/null
+    done
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
+      -keyout server.key -out server.csr 2>/dev/null
+    printf 'subjectAltName=DNS:localhost\n' >server.ext
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 \
+      -extfile server.ext -out server.crt 2>/dev/null
+    chmod 0600 server.key ca.key other-ca.key
+  ) || die "cannot make the test TLS files in $PG_TLS"
+  [ "$(id -u)" = 0 ] && chown -R postgres: "$PG_TLS"
+  return 0
+}
 
 print_env() {
   echo "export FASTCHAT_TEST_POSTGRES_URL=$(pg_url)"
+  echo "export FASTCHAT_TEST_POSTGRES_TLS_DIR=$PG_TLS"
   echo "export FASTCHAT_TEST_REDIS_URL=$(redis_url)"
 }
 
@@ -107,10 +144,12 @@ pg_start() {
     as_pg_owner "$PG_BIN/initdb" -D "$PGDATA" -U "$PG_USER" --auth=trust --encoding=UTF8 --no-sync \
       --locale=C.UTF-8 >"$DIR/initdb.log" 2>&1 || die "initdb failed, see $DIR/initdb.log"
   fi
+  pg_tls_files
   log "starting postgres on 127.0.0.1:$PG_PORT"
   as_pg_owner "$PG_BIN/pg_ctl" start -D "$PGDATA" -l "$PG_LOG" -w -t 60 -o \
     "-c listen_addresses=127.0.0.1 -p $PG_PORT -c unix_socket_directories=$DIR \
-     -c fsync=on -c synchronous_commit=on -c max_connections=300" >/dev/null ||
+     -c fsync=on -c synchronous_commit=on -c max_connections=300 \
+     -c ssl=on -c ssl_cert_file=$PG_TLS/server.crt -c ssl_key_file=$PG_TLS/server.key" >/dev/null ||
     die "postgres did not start, see $PG_LOG"
   local exists
   exists="$(as_pg_owner "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d postgres \
@@ -147,10 +186,16 @@ redis_start() {
   port_in_use "$REDIS_PORT" && die "port $REDIS_PORT is taken by something else (set FASTCHAT_REDIS_PORT)"
   make_dir
   log "starting redis on 127.0.0.1:$REDIS_PORT"
-  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no \
-    --daemonize yes --pidfile "$REDIS_PID" --logfile "$DIR/redis.log" --dir "$DIR" >/dev/null
+  local password
+  password="$(redis_password)"
+  # The ACL rules come on stdin (a config file "-"), so that the password is in no
+  # process's command line.
+  printf 'user default off\nuser %s on >%s ~* &* +@all\n' "$REDIS_USER" "$password" |
+    redis-server - --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no \
+      --daemonize yes --pidfile "$REDIS_PID" --logfile "$DIR/redis.log" --dir "$DIR" >/dev/null
   for _ in $(seq 50); do
-    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1 && return
+    REDISCLI_AUTH="$password" redis-cli --user "$REDIS_USER" -h 127.0.0.1 -p "$REDIS_PORT" \
+      ping 2>/dev/null | grep -q PONG && return
     sleep 0.1
   done
   die "redis did not start, see $DIR/redis.log"

@@ -1,5 +1,5 @@
 // fastchat-balancer: tells clients which chat server to use (docs/cluster.md).
-//   fastchat-balancer --listen HOST:PORT --redis URL [--strategy
+//   fastchat-balancer --listen HOST:PORT --redis URL|--redis-file FILE [--strategy
 //   least-connections|round-robin|random]
 #include <spdlog/spdlog.h>
 
@@ -10,6 +10,7 @@
 #include "balancer/balancer.h"
 #include "common/endpoint.h"
 #include "common/logging.h"
+#include "common/secret_url.h"
 #include "common/shutdown_signals.h"
 
 int main(int argc, char** argv) {
@@ -22,7 +23,12 @@ int main(int argc, char** argv) {
   CLI::App app{"fastchat-balancer: hands each client a live fastchat server"};
   app.add_option("--listen", listen, "HOST:PORT to listen on (port 0 picks a free one)")
       ->capture_default_str();
-  app.add_option("--redis", config.redis_url, "redis://HOST:PORT[/DB] of the cluster")->required();
+  fastchat::SecretUrlSources redis{.option = "--redis", .env_name = "FASTCHAT_REDIS_URL"};
+  app.add_option("--redis", redis.command_line,
+                 "redis://HOST:PORT[/DB] of the cluster, without a password");
+  app.add_option("--redis-file", redis.file,
+                 "file (mode 0600) holding the --redis URL, password included; or "
+                 "FASTCHAT_REDIS_URL");
   app.add_option("--strategy", strategy, "least-connections, round-robin or random")
       ->capture_default_str();
   app.add_option("--admin-listen", config.admin_listen,
@@ -37,6 +43,17 @@ int main(int argc, char** argv) {
   app.add_flag("--insecure-plaintext", config.insecure_plaintext,
                "no TLS: everything readable on the wire (loopback benchmarks only)");
   CLI11_PARSE(app, argc, argv);
+  auto redis_url = fastchat::resolve_secret_url(redis);
+  if (redis_url && redis_url->empty()) {
+    redis_url = fastchat::Status(fastchat::Code::kBadRequest,
+                                 "the cluster's Redis is needed: --redis, --redis-file or "
+                                 "FASTCHAT_REDIS_URL");
+  }
+  if (!redis_url) {
+    std::fprintf(stderr, "fastchat-balancer: %s\n", redis_url.status().message().c_str());
+    return 2;
+  }
+  config.redis_url = std::move(*redis_url);
 
   auto endpoint =
       fastchat::parse_endpoint(listen, fastchat::kDefaultPort, /*allow_port_zero=*/true);

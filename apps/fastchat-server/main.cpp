@@ -9,6 +9,7 @@
 
 #include "common/endpoint.h"
 #include "common/logging.h"
+#include "common/secret_url.h"
 #include "common/shutdown_signals.h"
 #include "server/server.h"
 #include "tls/identity.h"
@@ -25,7 +26,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--data-dir", config.data_dir, "directory for the SQLite store and server key")
       ->capture_default_str();
-  app.add_option("--db", config.db_url, "postgresql://... URL (default: SQLite in --data-dir)");
+  fastchat::SecretUrlSources db{.option = "--db", .env_name = "FASTCHAT_DB_URL"};
+  app.add_option("--db", db.command_line,
+                 "postgresql://... URL without a password (default: SQLite in --data-dir)");
+  app.add_option("--db-file", db.file,
+                 "file (mode 0600) holding the --db URL, password included; or FASTCHAT_DB_URL");
   app.add_option("--secret-file", config.secret_file,
                  "server key file (default: DATA_DIR/server.key; share it across a cluster)");
   app.add_option("--public-host", config.public_host,
@@ -43,9 +48,18 @@ int main(int argc, char** argv) {
   app.add_option("--max-group-members", config.max_group_members, "members of one group")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--max-registrations-per-address", config.login_limits.registrations_per_address,
+                 "accounts one client address may register per 15 minutes (loopback exempt)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option("--ready-file", config.ready_file, "write HOST:PORT here once listening");
-  app.add_option("--redis", config.redis_url,
-                 "redis://HOST:PORT[/DB]: join a cluster (routing, presence, registry)");
+  fastchat::SecretUrlSources redis{.option = "--redis", .env_name = "FASTCHAT_REDIS_URL"};
+  app.add_option("--redis", redis.command_line,
+                 "redis://HOST:PORT[/DB] without a password: join a cluster (routing, "
+                 "presence, registry)");
+  app.add_option("--redis-file", redis.file,
+                 "file (mode 0600) holding the --redis URL, password included; or "
+                 "FASTCHAT_REDIS_URL");
   app.add_option("--server-id", config.server_id,
                  "unique id in the cluster (default: PUBLIC_HOST:PORT)");
   app.add_option("--admin-listen", config.admin_listen,
@@ -59,10 +73,22 @@ int main(int argc, char** argv) {
   app.add_option("--tls-key", config.tls_key_file, "PEM private key of --tls-cert");
   app.add_flag("--insecure-plaintext", config.insecure_plaintext,
                "no TLS: everything readable on the wire (loopback benchmarks only)");
+  app.add_flag("--proxy-protocol", config.proxy_protocol,
+               "behind a TCP proxy/load balancer: every connection starts with a PROXY "
+               "protocol v2 header naming the client's address (others are closed)");
   app.add_flag("--print-fingerprint", print_fingerprint,
                "print the TLS key fingerprint clients pin (making the self-signed identity "
                "if there is none yet) and exit");
   CLI11_PARSE(app, argc, argv);
+  for (auto [sources, url] :
+       {std::pair{&db, &config.db_url}, std::pair{&redis, &config.redis_url}}) {
+    auto resolved = fastchat::resolve_secret_url(*sources);
+    if (!resolved) {
+      std::fprintf(stderr, "fastchat-server: %s\n", resolved.status().message().c_str());
+      return 2;
+    }
+    *url = std::move(*resolved);
+  }
 
   auto endpoint =
       fastchat::parse_endpoint(listen, fastchat::kDefaultPort, /*allow_port_zero=*/true);

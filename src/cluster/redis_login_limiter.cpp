@@ -3,6 +3,7 @@
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <asio/post.hpp>
 #include <future>
 
@@ -12,15 +13,15 @@ namespace fastchat::cluster {
 
 namespace {
 
-// MGET of the two counters: missing (expired) ones count 0.
-bool parse_counts(const redisReply* reply, long long& account, long long& address) {
-  if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) return false;
-  long long* out[] = {&account, &address};
-  for (std::size_t i = 0; i < 2; ++i) {
+// An array of N counters (MGET: missing, expired ones count 0).
+template <std::size_t N>
+bool parse_counts(const redisReply* reply, std::array<long long, N>& out) {
+  if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != N) return false;
+  for (std::size_t i = 0; i < N; ++i) {
     const redisReply* element = reply->element[i];
     if (element && element->type == REDIS_REPLY_NIL) {
-      *out[i] = 0;
-    } else if (!reply_integer(element, *out[i])) {
+      out[i] = 0;
+    } else if (!reply_integer(element, out[i])) {
       return false;
     }
   }
@@ -127,19 +128,22 @@ void RedisLoginLimiter::allowed(std::string_view username, std::string_view addr
   const bool posted = post([this, check, local, unreachable] {
     if (!usable()) return unreachable();
     auto on_reply = [this, check, local, unreachable](const redisReply* reply) {
-      long long account = 0;
-      long long address = 0;
-      if (!parse_counts(reply, account, address)) return unreachable();
+      std::array<long long, 3> counts{};  // pair, account, address
+      if (!parse_counts(reply, counts)) return unreachable();
       redis_reachable();
-      if (account >= options_.limits.failures_per_account ||
-          address >= options_.limits.failures_per_address) {
+      const auto& limits = options_.limits;
+      if (counts[0] >= limits.failures_per_account_address ||
+          counts[1] >= limits.failures_per_account || counts[2] >= limits.failures_per_address) {
         return check->done(false);
       }
       local();
     };
-    const std::string account_key = schema::login_account_key(check->username);
-    const std::string address_key = schema::login_address_key(check->address);
-    if (!redis_->command({"MGET", account_key, address_key}, std::move(on_reply))) unreachable();
+    if (!redis_->command(
+            {"MGET", schema::login_pair_key(check->username, check->address),
+             schema::login_account_key(check->username), schema::login_address_key(check->address)},
+            std::move(on_reply))) {
+      unreachable();
+    }
   });
   if (!posted) {
     local_decisions_.fetch_add(1, std::memory_order_relaxed);
@@ -165,10 +169,10 @@ void RedisLoginLimiter::record_failure(std::string_view username, std::string_vi
       redis_reachable();
       (*shared_done)();
     };
-    std::vector<std::string> args{schema::login_account_key(account),
-                                  schema::login_address_key(address),
-                                  std::to_string(options_.limits.window_ms)};
-    if (!schema::run_script(*redis_, schema::login_failure_script(), std::move(args),
+    std::vector<std::string> args{
+        schema::login_pair_key(account, address), schema::login_account_key(account),
+        schema::login_address_key(address), std::to_string(options_.limits.window_ms)};
+    if (!schema::run_script(*redis_, schema::count_in_window_script(), std::move(args),
                             std::move(on_reply))) {
       unshared();
     }
@@ -179,11 +183,39 @@ void RedisLoginLimiter::record_failure(std::string_view username, std::string_vi
   }
 }
 
-void RedisLoginLimiter::record_success(std::string_view username) {
-  fallback_->record_success(username);
-  post([this, key = schema::login_account_key(username)] {
+void RedisLoginLimiter::record_success(std::string_view username, std::string_view address) {
+  fallback_->record_success(username, address);
+  post([this, key = schema::login_pair_key(username, address)] {
     if (usable()) redis_->command({"DEL", key});
   });
+}
+
+void RedisLoginLimiter::register_allowed(std::string_view address, std::function<void(bool)> done) {
+  // Counted locally as well, so the local counts can decide while Redis is away (the
+  // fallback is in memory: it answers inline).
+  bool local_answer = true;
+  fallback_->register_allowed(address, [&local_answer](bool ok) { local_answer = ok; });
+  auto shared_done = std::make_shared<std::function<void(bool)>>(std::move(done));
+  auto local = [this, shared_done, local_answer] {
+    local_decisions_.fetch_add(1, std::memory_order_relaxed);
+    redis_unreachable();
+    (*shared_done)(local_answer);
+  };
+  const bool posted = post([this, local, shared_done, key = schema::register_address_key(address)] {
+    if (!usable()) return local();
+    auto on_reply = [this, local, shared_done](const redisReply* reply) {
+      std::array<long long, 1> count{};
+      if (!parse_counts(reply, count)) return local();
+      redis_reachable();
+      (*shared_done)(count[0] <= options_.limits.registrations_per_address);
+    };
+    if (!schema::run_script(*redis_, schema::count_in_window_script(),
+                            {key, std::to_string(options_.limits.window_ms)},
+                            std::move(on_reply))) {
+      local();
+    }
+  });
+  if (!posted) local();
 }
 
 // --- limiter thread
@@ -194,7 +226,7 @@ bool RedisLoginLimiter::usable() const {
 
 void RedisLoginLimiter::on_up() {
   connected_ = true;
-  const auto& script = schema::login_failure_script();
+  const auto& script = schema::count_in_window_script();
   redis_->command({"SCRIPT", "LOAD", script.source});
   redis_reachable();
 }

@@ -1,5 +1,6 @@
 // RedisLoginLimiter: the cluster's LoginLimiter. Failed logins are counted in Redis
-// (fc:login:acct:<username>, fc:login:addr:<address>: INCR, with a PEXPIRE of one
+// (fc:login:pair:…, fc:login:acct:…, fc:login:addr:…, and registrations in
+// fc:register:addr:…: INCR, with a PEXPIRE of one
 // window set by the window's first failure; redis_schema.h), so every server of the
 // cluster sees every server's failures and N servers do not give N times the guesses.
 //
@@ -58,7 +59,8 @@ class RedisLoginLimiter final : public LoginLimiter {
                std::function<void(bool)> done) override;
   void record_failure(std::string_view username, std::string_view address,
                       std::function<void()> done) override;
-  void record_success(std::string_view username) override;
+  void record_success(std::string_view username, std::string_view address) override;
+  void register_allowed(std::string_view address, std::function<void(bool)> done) override;
   // Closes the connection (waiting calls complete on the local counts) and joins the
   // limiter thread.
   void stop() override;

@@ -113,13 +113,16 @@ end
 return out
 )lua";
 
-constexpr std::string_view kLoginFailure = R"lua(
+constexpr std::string_view kCountInWindow = R"lua(
 local function bump(key, window)
   local n = redis.call('INCR', key)
   if n == 1 or redis.call('PTTL', key) < 0 then redis.call('PEXPIRE', key, window) end
   return n
 end
-return {bump(ARGV[1], ARGV[3]), bump(ARGV[2], ARGV[3])}
+local window = ARGV[#ARGV]
+local counts = {}
+for i = 1, #ARGV - 1 do counts[i] = bump(ARGV[i], window) end
+return counts
 )lua";
 
 std::string sha1_hex(std::string_view text) {
@@ -149,7 +152,7 @@ struct ScriptSet {
         {"deregister", std::string(kDeregister)},
         {"list", std::string(kList)},
         {"online", std::string(kPrelude) + std::string(kOnline)},
-        {"login_failure", std::string(kLoginFailure)},
+        {"count_in_window", std::string(kCountInWindow)},
     };
     for (std::size_t i = 0; i < std::size(defs); ++i) {
       sources[i] = defs[i].second;
@@ -202,6 +205,14 @@ std::string login_account_key(std::string_view username) {
 
 std::string login_address_key(std::string_view address) {
   return "fc:login:addr:" + std::string(address);
+}
+
+std::string login_pair_key(std::string_view username, std::string_view address) {
+  return "fc:login:pair:" + std::string(username) + ":" + std::string(address);
+}
+
+std::string register_address_key(std::string_view address) {
+  return "fc:register:addr:" + std::string(address);
 }
 
 bool valid_server_id(std::string_view id) {
@@ -285,7 +296,7 @@ const Script& list_script() {
 const Script& online_script() {
   return script_set().scripts[6];
 }
-const Script& login_failure_script() {
+const Script& count_in_window_script() {
   return script_set().scripts[7];
 }
 

@@ -15,6 +15,8 @@
 //   fc:login:acct:<username>  integer: failed logins of the account in the current
 //                      fixed window (PEXPIRE window, set by the first failure).
 //   fc:login:addr:<address>   the same per client address (as the server saw it).
+//   fc:login:pair:<username>:<address>  the same per account and address.
+//   fc:register:addr:<address>  registrations from the address in the window.
 //                      Usernames are canonical (lower case); never passwords or tokens.
 //
 // Pure functions and constants; thread-safe.
@@ -42,6 +44,8 @@ std::string presence_key(UserId user);                   // fc:presence:<uid>
 // address as the server saw it.
 std::string login_account_key(std::string_view username);  // fc:login:acct:<username>
 std::string login_address_key(std::string_view address);   // fc:login:addr:<address>
+std::string login_pair_key(std::string_view username, std::string_view address);
+std::string register_address_key(std::string_view address);  // fc:register:addr:<address>
 
 // Server ids travel in keys, channels and space-separated payloads: 1-64 of
 // [A-Za-z0-9._:-].
@@ -110,10 +114,10 @@ const Script& list_script();
 // ARGV: uid... Returns one 0/1 per uid: has a session on a live server.
 const Script& online_script();
 
-// ARGV: account key, address key, window_ms. INCRs both login-failure counters and
-// gives a counter its PEXPIRE when its window starts (the first failure) or when it
-// has none. Returns {account failures, address failures}.
-const Script& login_failure_script();
+// ARGV: counter keys..., window_ms. INCRs each counter and gives it its PEXPIRE when
+// its window starts (the first count) or when it has none. Returns the new counts, in
+// order. (Failed logins, registrations.)
+const Script& count_in_window_script();
 
 // SCRIPT LOAD of every script above: queue it first thing after each (re)connect.
 void load_scripts(RedisConnection& redis);

@@ -18,6 +18,7 @@ constexpr std::size_t kHashBytes = 32;
 constexpr std::size_t kMaxUsername = 255;  // its length is one byte of the verifier input
 // Token hashes and verifiers share the key; a prefix keeps their inputs apart.
 constexpr std::string_view kTokenContext = "fastchat/session-token/v1";
+constexpr std::string_view kKeyVerifierContext = "fastchat/server-key-verifier/v1";
 
 class KeyedHash {
  public:
@@ -84,12 +85,19 @@ std::string ServerAuth::auth_verifier(std::string_view username, std::string_vie
   return hash.finish();
 }
 
+namespace {
+
+bool same_hash(std::string_view expected, std::string_view stored) {
+  return stored.size() == expected.size() &&
+         sodium_memcmp(expected.data(), stored.data(), expected.size()) == 0;
+}
+
+}  // namespace
+
 bool ServerAuth::check_auth_key(std::string_view username, std::string_view auth_key,
                                 std::string_view stored_verifier) const {
   if (username.size() > kMaxUsername) return false;
-  const std::string expected = auth_verifier(username, auth_key);
-  return stored_verifier.size() == expected.size() &&
-         sodium_memcmp(expected.data(), stored_verifier.data(), expected.size()) == 0;
+  return same_hash(auth_verifier(username, auth_key), stored_verifier);
 }
 
 std::string ServerAuth::new_session_token() {
@@ -104,6 +112,16 @@ std::string ServerAuth::token_hash(std::string_view token) const {
   hash.update(kTokenContext);
   hash.update(token);
   return hash.finish();
+}
+
+std::string ServerAuth::key_verifier() const {
+  KeyedHash hash(secret_);
+  hash.update(kKeyVerifierContext);
+  return hash.finish();
+}
+
+bool ServerAuth::is_own_key_verifier(std::string_view recorded) const {
+  return same_hash(key_verifier(), recorded);
 }
 
 }  // namespace fastchat::crypto

@@ -34,6 +34,12 @@ class ServerAuth {
   static std::string new_session_token();
   std::string token_hash(std::string_view token) const;
 
+  // What a database records to tell which key its hashes are keyed with (a cluster
+  // must share one): BLAKE2b-256 keyed with the secret over a fixed label. It reveals
+  // nothing about the key. is_own_key_verifier compares in constant time.
+  std::string key_verifier() const;
+  bool is_own_key_verifier(std::string_view recorded) const;
+
  private:
   SecretBytes secret_;
 };

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <asio/ip/address.hpp>
+
 #include "common/username.h"
 #include "crypto/identity.h"
 #include "crypto/login_proof.h"
@@ -11,6 +13,16 @@
 namespace fastchat::server {
 
 namespace {
+
+bool is_loopback(const std::string& address) {
+  asio::error_code ec;
+  auto parsed = asio::ip::make_address(address, ec);
+  if (ec) return false;
+  if (parsed.is_v6() && parsed.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, parsed.to_v6()).is_loopback();
+  }
+  return parsed.is_loopback();
+}
 
 constexpr std::int64_t kSessionLifetimeMs = 30LL * 24 * 3600 * 1000;
 
@@ -103,6 +115,19 @@ asio::awaitable<void> handle_register(std::shared_ptr<Session> session, std::uin
                         Status(Code::kBadRequest, "identity keys are not validly signed"));
     co_return;
   }
+  // The server's own machine is not throttled: load tests and local tools register many
+  // accounts (behind a local proxy, --proxy-protocol gives the real addresses).
+  if (!is_loopback(session->peer_address())) {
+    auto check = register_allowed(ctx.limiter, session->peer_address());
+    const bool allowed = co_await std::move(check);
+    if (!allowed) {
+      spdlog::info("registration refused: too many from {}", session->peer_address());
+      session->send_error(request_id, Status(Code::kRateLimited,
+                                             "too many accounts registered from this address; "
+                                             "try again later"));
+      co_return;
+    }
+  }
   store::NewUser user;
   user.username = *username;
   user.login_public_key = request.login_public_key();
@@ -163,7 +188,7 @@ asio::awaitable<void> handle_login(std::shared_ptr<Session> session, std::uint64
     }
     spdlog::info("user '{}' moved from auth_key to a login key", *username);
   }
-  ctx.limiter.record_success(*username);
+  ctx.limiter.record_success(*username, session->peer_address());
   co_await open_session(session, request_id, user->id, user->username, user->acked_seq,
                         user->last_seq);
 }

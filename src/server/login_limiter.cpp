@@ -32,23 +32,42 @@ void MemoryLoginLimiter::add(std::unordered_map<std::string, Window>& map, const
   ++window.failures;
 }
 
+std::string pair_key(std::string_view username, std::string_view address) {
+  std::string key(username);
+  key.push_back('\0');
+  key.append(address);
+  return key;
+}
+
 bool MemoryLoginLimiter::allowed(std::string_view username, std::string_view address) {
   const std::int64_t now = clock_.now_ms();
   std::lock_guard lock(mutex_);
-  return failures(accounts_, std::string(username), now) < limits_.failures_per_account &&
+  return failures(pairs_, pair_key(username, address), now) <
+             limits_.failures_per_account_address &&
+         failures(accounts_, std::string(username), now) < limits_.failures_per_account &&
          failures(addresses_, std::string(address), now) < limits_.failures_per_address;
 }
 
 void MemoryLoginLimiter::record_failure(std::string_view username, std::string_view address) {
   const std::int64_t now = clock_.now_ms();
   std::lock_guard lock(mutex_);
+  add(pairs_, pair_key(username, address), now);
   add(accounts_, std::string(username), now);
   add(addresses_, std::string(address), now);
 }
 
-void MemoryLoginLimiter::record_success(std::string_view username) {
+void MemoryLoginLimiter::record_success(std::string_view username, std::string_view address) {
   std::lock_guard lock(mutex_);
-  accounts_.erase(std::string(username));
+  pairs_.erase(pair_key(username, address));
+}
+
+bool MemoryLoginLimiter::register_allowed(std::string_view address) {
+  const std::int64_t now = clock_.now_ms();
+  std::lock_guard lock(mutex_);
+  const std::string key(address);
+  if (failures(registrations_, key, now) >= limits_.registrations_per_address) return false;
+  add(registrations_, key, now);
+  return true;
 }
 
 asio::awaitable<bool> login_allowed(LoginLimiter& limiter, std::string username,
@@ -65,6 +84,13 @@ asio::awaitable<void> record_login_failure(LoginLimiter& limiter, std::string us
     limiter.record_failure(username, address, [done = std::move(done)] { done(true); });
   };
   co_await await_callback<bool>(std::move(start));  // the answer says only "recorded"
+}
+
+asio::awaitable<bool> register_allowed(LoginLimiter& limiter, std::string address) {
+  auto start = [&limiter, address = std::move(address)](auto done) {
+    limiter.register_allowed(address, std::move(done));
+  };
+  co_return co_await await_callback<bool>(std::move(start));
 }
 
 }  // namespace fastchat::server

@@ -25,11 +25,10 @@ class MemoryLoginLimiter final : public LoginLimiter {
  public:
   MemoryLoginLimiter(const Clock& clock, LoginLimits limits) : clock_(clock), limits_(limits) {}
 
-  // False when the account or the address has failed too often in this window.
   bool allowed(std::string_view username, std::string_view address);
   void record_failure(std::string_view username, std::string_view address);
-  // A success clears the account's count (not the address's).
-  void record_success(std::string_view username) override;
+  void record_success(std::string_view username, std::string_view address) override;
+  bool register_allowed(std::string_view address);
 
   void allowed(std::string_view username, std::string_view address,
                std::function<void(bool)> done) override {
@@ -39,6 +38,9 @@ class MemoryLoginLimiter final : public LoginLimiter {
                       std::function<void()> done) override {
     record_failure(username, address);
     done();
+  }
+  void register_allowed(std::string_view address, std::function<void(bool)> done) override {
+    done(register_allowed(address));
   }
 
  private:
@@ -53,8 +55,10 @@ class MemoryLoginLimiter final : public LoginLimiter {
   const Clock& clock_;
   const LoginLimits limits_;
   std::mutex mutex_;
+  std::unordered_map<std::string, Window> pairs_;  // key: pair_key()
   std::unordered_map<std::string, Window> accounts_;
   std::unordered_map<std::string, Window> addresses_;
+  std::unordered_map<std::string, Window> registrations_;
 };
 
 // The limiter's answers on the awaiting coroutine's executor (a limiter may complete
@@ -63,5 +67,9 @@ asio::awaitable<bool> login_allowed(LoginLimiter& limiter, std::string username,
                                     std::string address);
 asio::awaitable<void> record_login_failure(LoginLimiter& limiter, std::string username,
                                            std::string address);
+asio::awaitable<bool> register_allowed(LoginLimiter& limiter, std::string address);
+
+// One map key for an (account, address) pair; a username holds no NUL.
+std::string pair_key(std::string_view username, std::string_view address);
 
 }  // namespace fastchat::server

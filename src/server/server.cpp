@@ -35,6 +35,18 @@ Server::~Server() {
   stop();
 }
 
+// A server whose key is not the one the database's token hashes are keyed with would
+// refuse every login and token (DESIGN §5: one secret per cluster).
+Status Server::check_server_key(const std::string& secret_path) {
+  auto recorded = store_->claim_server_key(auth_->key_verifier());
+  if (!recorded) return recorded.status();
+  if (auth_->is_own_key_verifier(*recorded)) return Status::ok();
+  return {Code::kForbidden,
+          "the server key in " + secret_path +
+              " is not the key of this database (another server made it first): give every "
+              "server of the cluster the same key with --secret-file"};
+}
+
 Status Server::start() {
   protocol::silence_protobuf_logging();
   std::error_code fs_error;
@@ -56,6 +68,7 @@ Status Server::start() {
   auto secret = crypto::ServerAuth::load_or_create_secret(secret_path);
   if (!secret) return secret.status();
   auth_ = std::make_unique<crypto::ServerAuth>(std::move(*secret));
+  if (Status s = check_server_key(secret_path); !s) return s;
 
   worker_ = std::make_unique<StoreWorker>(*store_, config_.store_threads);
   committer_ = std::make_unique<GroupCommitter>(*store_, config_.max_commit_batch);

@@ -62,6 +62,7 @@ class Server {
   // last section.
   Status start_cluster();
   Status start_tls();
+  Status check_server_key(const std::string& secret_path);
   Status health() const;
 
   ServerConfig config_;

@@ -35,6 +35,10 @@ struct ServerConfig {
   bool insecure_plaintext = false;
   std::string tls_cert_file;  // PEM chain, leaf first
   std::string tls_key_file;   // PEM private key
+  // Behind a TCP proxy or load balancer: every connection starts with a PROXY protocol
+  // v2 header naming the real client address (limits and logs use it). Connections
+  // without one are closed, so only the proxy may reach a server started so.
+  bool proxy_protocol = false;
   // Caps (LIMIT_REACHED beyond them). Joining needs no consent, so the first also
   // bounds what anyone can make another user carry.
   std::size_t max_groups_per_user = 2'000;
@@ -47,7 +51,7 @@ struct ServerConfig {
   std::string redis_url;     // set: a RedisBus links this server into a cluster
   std::string server_id;     // unique in the cluster; empty: PUBLIC_HOST:PORT
   std::string admin_listen;  // HOST:PORT for /metrics and /healthz; empty: none
-  LoginLimits login_limits;
+  LoginLimits login_limits;  // registrations from loopback are not throttled
   // Tests only (no flag): the room for a group reply's content, so that paging can be
   // tested with small groups. 0: one frame's worth.
   std::size_t max_reply_bytes = 0;

@@ -5,10 +5,12 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/post.hpp>
+#include <asio/read.hpp>
 #include <asio/write.hpp>
 
 #include "crypto/login_proof.h"
 #include "protocol/error_mapping.h"
+#include "protocol/proxy_header.h"
 #include "server/message_handlers.h"
 #include "server/outbound_batch.h"
 #include "server/request_router.h"
@@ -32,7 +34,41 @@ Session::~Session() {
 }
 
 void Session::start() {
-  arm_handshake_timer();  // also bounds a TLS handshake that never ends
+  arm_handshake_timer();  // also bounds a TLS handshake (and a PROXY header) that never ends
+  if (context_.config.proxy_protocol) return read_proxy_header();
+  start_transport();
+}
+
+// The PROXY v2 header comes before anything else, TLS included: 16 bytes, then the
+// body they announce. Anything else closes the connection.
+void Session::read_proxy_header() {
+  proxy_header_ = std::make_unique<std::string>(protocol::kProxyHeaderFixedBytes, '\0');
+  auto refuse = [](const std::shared_ptr<Session>& self, const Status& why) {
+    spdlog::warn("closing {}: {}", self->peer_address_, why.to_string());
+    self->context_.counters.protocol_errors.fetch_add(1, std::memory_order_relaxed);
+    self->close();
+  };
+  asio::async_read(
+      socket_, asio::buffer(*proxy_header_),
+      [self = shared_from_this(), refuse](asio::error_code ec, std::size_t) {
+        if (ec) return self->close();
+        auto body = protocol::proxy_header_body_size(*self->proxy_header_);
+        if (!body) return refuse(self, body.status());
+        self->proxy_header_->resize(protocol::kProxyHeaderFixedBytes + *body);
+        auto rest =
+            asio::buffer(self->proxy_header_->data() + protocol::kProxyHeaderFixedBytes, *body);
+        asio::async_read(self->socket_, rest, [self, refuse](asio::error_code ec, std::size_t) {
+          if (ec) return self->close();
+          auto header = protocol::decode_proxy_header(*self->proxy_header_);
+          self->proxy_header_.reset();
+          if (!header) return refuse(self, header.status());
+          if (!header->source_address.empty()) self->peer_address_ = header->source_address;
+          self->start_transport();
+        });
+      });
+}
+
+void Session::start_transport() {
   asio::error_code ec;
   socket_.non_blocking(true, ec);  // reads are synchronous, after readiness
   if (context_.tls != nullptr) {

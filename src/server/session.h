@@ -113,12 +113,15 @@ class Session : public std::enable_shared_from_this<Session> {
   void flush();
   void on_closed();
   void arm_handshake_timer();
+  void read_proxy_header();
+  void start_transport();
 
   asio::ip::tcp::socket socket_;
   std::unique_ptr<tls::Channel> tls_;  // null: plaintext (--insecure-plaintext)
   ServerContext& context_;
   protocol::FrameDecoder decoder_;
   std::unique_ptr<asio::steady_timer> handshake_timer_;  // until login
+  std::unique_ptr<std::string> proxy_header_;            // while it is read (--proxy-protocol)
   std::string outbound_;                                 // frames waiting for the next write
   std::string writing_;                                  // frames being written
   bool flush_scheduled_ = false;

@@ -146,6 +146,12 @@ class Store {
   virtual Result<std::vector<UserRecord>> list_users(std::string_view pattern, std::size_t limit,
                                                      std::string_view after = {}) = 0;
 
+  // --- the server key
+  // Records `verifier` (ServerAuth::key_verifier) as the one of this database's server
+  // key unless one is recorded already, and returns the recorded one: a server whose
+  // key is not the database's must not start (its logins and tokens would all fail).
+  virtual Result<std::string> claim_server_key(std::string_view verifier) = 0;
+
   // --- sessions
   // Applies the writes in order in one transaction (one fsync for a whole batch of logins
   // and logouts) and gives one Status per write: kUnknownUser for a session of an unknown

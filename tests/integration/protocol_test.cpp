@@ -171,7 +171,7 @@ TEST_F(ProtocolTest, RepeatedFailedLoginsAreRateLimited) {
   ASSERT_TRUE(registered(port(), alice()));
   const auto wrong = TestUser::quick("alice");  // a random auth key: a wrong password
   auto client = connect_with_hello();
-  const int limit = server::LoginLimits{}.failures_per_account;
+  const int limit = server::LoginLimits{}.failures_per_account_address;
   for (int i = 0; i < limit; ++i) {
     ASSERT_EQ(client->login(wrong).code(), Code::kAuthFailed) << "attempt " << i;
   }
@@ -190,7 +190,7 @@ TEST_F(ProtocolTest, FailedLoginsInSomeonesNameNeverRefuseTheirValidToken) {
   ASSERT_TRUE(token);
   const auto attacker = TestUser::quick("alice");
   auto client = connect_with_hello();
-  const int limit = server::LoginLimits{}.failures_per_account;
+  const int limit = server::LoginLimits{}.failures_per_account_address;
   for (int i = 0; i <= limit; ++i)
     (void)client->login(attacker);
   EXPECT_EQ(client->login(attacker).code(), Code::kRateLimited);

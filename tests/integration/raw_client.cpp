@@ -50,9 +50,11 @@ wire::ErrorCode error_of(const wire::Frame& frame) {
   return frame.has_error() ? frame.error().code() : wire::ERROR_CODE_UNSPECIFIED;
 }
 
-RawClient::RawClient(std::uint16_t port, Transport transport) : socket_(io_) {
+RawClient::RawClient(std::uint16_t port, Transport transport, std::string_view first_bytes)
+    : socket_(io_) {
   asio::error_code ec;
   socket_.connect({asio::ip::make_address("127.0.0.1"), port}, ec);
+  if (!ec && !first_bytes.empty()) asio::write(socket_, asio::buffer(first_bytes), ec);
   if (ec) {
     socket_.close(ec);
     return;

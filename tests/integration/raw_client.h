@@ -35,8 +35,10 @@ enum class Transport { kTls, kPlaintext };
 
 class RawClient {
  public:
-  // Connects to 127.0.0.1:`port` (and shakes hands); connected() tells whether it worked.
-  explicit RawClient(std::uint16_t port, Transport transport = Transport::kTls);
+  // Connects to 127.0.0.1:`port`, sends `first_bytes` (a PROXY header, say) and shakes
+  // hands; connected() tells whether it worked.
+  explicit RawClient(std::uint16_t port, Transport transport = Transport::kTls,
+                     std::string_view first_bytes = {});
   ~RawClient();
   RawClient(const RawClient&) = delete;
   RawClient& operator=(const RawClient&) = delete;

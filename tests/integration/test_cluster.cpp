@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "cluster/redis_connection.h"
+#include "protocol/proxy_header.h"
 #include "redis_monitor.h"
 #include "support/postgres_test_schema.h"
 #include "support/redis_test_support.h"
@@ -290,7 +291,12 @@ void ServerTest::SetUp() {
 void ServerTest::TearDown() {
   if (servers_ && servers_->running()) {
     for (std::size_t i = 0; i < servers_->size(); ++i) {
-      EXPECT_TRUE(server_works(servers_->port_of(i)))
+      // Behind a "proxy", each probe from an address of its own (registrations are
+      // throttled per address).
+      const auto header =
+          protocol::encode_proxy_header("192.0.2." + std::to_string(200 + i), 1, "10.0.0.1", 7600);
+      const std::string first_bytes = servers_->config().proxy_protocol ? *header : "";
+      EXPECT_TRUE(server_works(servers_->port_of(i), first_bytes))
           << "server " << i << " no longer serves a fresh client";
     }
   }

@@ -80,6 +80,14 @@ std::string read_file(const std::string& path) {
   return out.str();
 }
 
+std::string write_private_file(const std::string& path, const std::string& content) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << content;
+  std::filesystem::permissions(
+      path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+      std::filesystem::perm_options::replace);
+  return path;
+}
+
 // --- TestServer
 
 TestServer::TestServer(std::string root, std::string log_level, std::string shared_log_file)
@@ -255,9 +263,9 @@ TlsIdentity tls_identity(const std::string& dir) {
   return {files->cert_file, files->key_file};
 }
 
-::testing::AssertionResult server_works(std::uint16_t port) {
+::testing::AssertionResult server_works(std::uint16_t port, std::string_view first_bytes) {
   static std::atomic<int> counter{0};
-  RawClient client(port);
+  RawClient client(port, Transport::kTls, first_bytes);
   if (!client.connected()) return ::testing::AssertionFailure() << "cannot connect";
   if (Status s = client.hello(); !s) {
     return ::testing::AssertionFailure() << "Hello failed: " << s.to_string();

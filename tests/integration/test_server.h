@@ -40,6 +40,8 @@ class TempDir {
 
 // The whole content of a file ("" when it cannot be read).
 std::string read_file(const std::string& path);
+// Writes `content` to `path`, readable by its owner only (a password file); the path.
+std::string write_private_file(const std::string& path, const std::string& content);
 
 // Makes spdlog's default logger write to `file` at `level` (warnings and errors also to
 // stderr), or back to stderr only (warnings and errors).
@@ -136,7 +138,8 @@ TlsIdentity tls_identity(const std::string& dir);
 // Polls `condition` every few milliseconds until it holds or `timeout` passes.
 bool eventually(const std::function<bool()>& condition, milliseconds timeout);
 
-// True when a fresh connection gets through Hello and can register a new account.
-::testing::AssertionResult server_works(std::uint16_t port);
+// True when a fresh connection (sending `first_bytes` first: a PROXY header) gets
+// through Hello and can register a new account.
+::testing::AssertionResult server_works(std::uint16_t port, std::string_view first_bytes = {});
 
 }  // namespace fastchat::itest

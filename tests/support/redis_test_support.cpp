@@ -140,6 +140,11 @@ std::string redis_sync(const std::string& url, const std::vector<std::string>& a
     return static_cast<redisReply*>(
         redisCommandArgv(c, static_cast<int>(a.size()), argv.data(), lengths.data()));
   };
+  if (!endpoint->password.empty()) {
+    auto* r = endpoint->user.empty() ? run({"AUTH", endpoint->password})
+                                     : run({"AUTH", endpoint->user, endpoint->password});
+    if (r) freeReplyObject(r);
+  }
   if (endpoint->db != 0) {
     if (auto* r = run({"SELECT", std::to_string(endpoint->db)})) freeReplyObject(r);
   }

@@ -110,6 +110,14 @@ CREATE INDEX messages_tombstones ON messages (server_time_ms) WHERE refs = 0;
 -- given one (auth_verifier is emptied at that moment).
 ALTER TABLE users ADD COLUMN login_public_key bytea NOT NULL DEFAULT ''::bytea;
 )sql"},
+    Migration{5, R"sql(
+-- Which server key the token hashes of this database are keyed with (a keyed hash of
+-- it, never the key): a server with another key refuses to start.
+CREATE TABLE server_key (
+  id       int   PRIMARY KEY CHECK (id = 1),
+  verifier bytea NOT NULL
+);
+)sql"},
 };
 static_assert(kMigrations.size() == kSchemaVersion);
 

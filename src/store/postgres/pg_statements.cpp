@@ -38,6 +38,10 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kStatem
     "DELETE FROM sessions WHERE user_id = $1::int8 AND token_hash <> $2::bytea",
     // kDeleteSession
     "DELETE FROM sessions WHERE token_hash = $1::bytea",
+    // kClaimServerKey: the recorded verifier, this one if there was none.
+    "WITH claimed AS (INSERT INTO server_key (id, verifier) VALUES (1, $1::bytea) "
+    "ON CONFLICT (id) DO NOTHING RETURNING verifier) "
+    "SELECT verifier FROM claimed UNION ALL SELECT verifier FROM server_key WHERE id = 1",
 
     // kCreateGroup: $2 is the creator followed by the members. One statement, so the
     // group and its members appear together or not at all (an unknown user fails the

@@ -23,6 +23,7 @@ enum class Sql : int {
   kFindSession,
   kRevokeSessionsExcept,
   kDeleteSession,
+  kClaimServerKey,
   // groups
   kCreateGroup,
   kLoadGroup,

@@ -175,6 +175,16 @@ Result<std::size_t> PostgresStore::revoke_sessions_except(UserId user, std::stri
   });
 }
 
+Result<std::string> PostgresStore::claim_server_key(std::string_view verifier) {
+  return run([&](PgConnection& db) -> Result<std::string> {
+    std::vector<PgResult> results;
+    send(db, Sql::kClaimServerKey, PgParams().bytes(verifier));
+    if (Status s = db.sync(results); !s) return s;
+    if (results[0].rows() < 1) return Status(Code::kInternal, "no server key recorded");
+    return results[0].text(0, 0);
+  });
+}
+
 Result<UserRecord> PostgresStore::find_user_by_id(UserId id) {
   return run([&](PgConnection& db) -> Result<UserRecord> {
     std::vector<PgResult> results;

@@ -55,6 +55,7 @@ class PostgresStore final : public Store {
   Result<UserRecord> find_user_by_id(UserId id) override;
   Status set_login_key(UserId user, std::string_view login_public_key) override;
   Result<std::size_t> revoke_sessions_except(UserId user, std::string_view keep) override;
+  Result<std::string> claim_server_key(std::string_view verifier) override;
   Result<std::vector<UserRecord>> list_users(std::string_view pattern, std::size_t limit,
                                              std::string_view after) override;
 

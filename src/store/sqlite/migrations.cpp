@@ -162,6 +162,16 @@ ALTER TABLE users ADD COLUMN login_public_key BLOB NOT NULL DEFAULT x'';
 
 PRAGMA user_version = 6;
 )sql"},
+    Migration{7, R"sql(
+-- Which server key the token hashes of this database are keyed with (a keyed hash of
+-- it, never the key): a server with another key refuses to start.
+CREATE TABLE server_key (
+  id       INTEGER PRIMARY KEY CHECK (id = 1),
+  verifier BLOB NOT NULL
+);
+
+PRAGMA user_version = 7;
+)sql"},
 };
 static_assert(kMigrations.size() == kSchemaVersion);
 

@@ -49,6 +49,10 @@ constexpr char kDeleteSession[] = "DELETE FROM sessions WHERE token_hash = ?1";
 constexpr char kRevokeSessionsExcept[] =
     "DELETE FROM sessions WHERE user_id = ?1 AND token_hash <> ?2";
 
+constexpr char kClaimServerKey[] =
+    "INSERT INTO server_key (id, verifier) VALUES (1, ?1) ON CONFLICT (id) DO NOTHING";
+constexpr char kSelectServerKey[] = "SELECT verifier FROM server_key WHERE id = 1";
+
 // Served by the partial index messages_tombstones, which holds only tombstones.
 constexpr char kPurgeTombstones[] =
     "DELETE FROM messages WHERE id IN (SELECT id FROM messages "
@@ -242,6 +246,25 @@ Result<std::size_t> SqliteStore::revoke_sessions_except(UserId user, std::string
   remove->bind_blob(2, keep);
   if (Status s = remove->run(); !s) return s;
   return static_cast<std::size_t>(writer_->changes());
+}
+
+Result<std::string> SqliteStore::claim_server_key(std::string_view verifier) {
+  std::lock_guard lock(writer_mu_);
+  auto claim = writer_->prepare(kClaimServerKey);
+  if (!claim) return claim.status();
+  claim->bind_blob(1, verifier);
+  if (Status s = claim->run(); !s) return s;
+  auto read = writer_->prepare(kSelectServerKey);
+  if (!read) return read.status();
+  switch (read->step()) {
+    case Step::kRow:
+      return std::string(read->column_blob(0));
+    case Step::kDone:
+      return Status(Code::kInternal, "no server key recorded");
+    case Step::kError:
+      break;
+  }
+  return read->error();
 }
 
 Result<UserRecord> SqliteStore::find_user_by_id(UserId id) {

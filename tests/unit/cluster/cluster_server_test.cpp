@@ -23,6 +23,7 @@
 #include "cluster/redis_bus.h"
 #include "cluster/redis_schema.h"
 #include "cluster/server_registry.h"
+#include "support/postgres_test_schema.h"
 #include "support/redis_test_support.h"
 #include "support/service_missing.h"
 
@@ -175,18 +176,53 @@ TEST_F(ClusterServerTest, RefusesToStartWithoutRedis) {
   EXPECT_EQ(s.code(), Code::kUnavailable) << s.to_string();
 }
 
+TEST_F(ClusterServerTest, ARedisPasswordOnTheCommandLineIsRefused) {
+  std::filesystem::create_directories(dir_.path() + "/p");
+  itest::ServerProcess server(dir_.path() + "/p",
+                              {"--redis", "redis://fastchat:hunter2@127.0.0.1:1"});
+  Status started = server.start();
+  ASSERT_FALSE(started);
+  EXPECT_NE(server.output().find("--redis-file"), std::string::npos) << server.output();
+}
+
+TEST(ServerKey, ASingleNodeWhoseKeyFileWasReplacedRefusesToStart) {
+  itest::TempDir dir;
+  itest::TestServer server(dir.path());
+  ASSERT_TRUE(server.start());
+  server.stop();
+  std::filesystem::remove(server.data_dir() + "/server.key");  // a new one is made at start
+
+  Status restarted = server.start();
+  EXPECT_EQ(restarted.code(), Code::kForbidden) << restarted.to_string();
+  EXPECT_NE(restarted.message().find("--secret-file"), std::string::npos);
+}
+
 class ClusterMessagingTest : public ClusterServerTest {
  protected:
   void SetUp() override {
     ClusterServerTest::SetUp();
     if (IsSkipped()) return;
-    const char* pg = std::getenv("FASTCHAT_TEST_POSTGRES_URL");
-    if (!pg || !*pg)
+    if (store::test::PostgresTestSchema::base_url().empty())
       FASTCHAT_SERVICE_MISSING("FASTCHAT_TEST_POSTGRES_URL is not set (scripts/test-services.sh)");
-    pg_url_ = pg;
+    // A database of the test's own: a database belongs to one cluster key.
+    schema_ = std::make_unique<store::test::PostgresTestSchema>();
+    pg_url_ = schema_->url();
   }
+  std::unique_ptr<store::test::PostgresTestSchema> schema_;
   std::string pg_url_;
 };
+
+TEST_F(ClusterMessagingTest, AServerWhoseKeyIsNotTheClustersRefusesToStart) {
+  auto a = start_server("a", pg_url_);
+  ASSERT_TRUE(a);
+  itest::TestServer stray(dir_.path() + "/stray");
+  stray.config().redis_url = redis_url_;
+  stray.config().db_url = pg_url_;
+  stray.config().secret_file = dir_.file("another.key");  // made at start: not the cluster's
+  Status started = stray.start();
+  EXPECT_EQ(started.code(), Code::kForbidden) << started.to_string();
+  EXPECT_NE(started.message().find("--secret-file"), std::string::npos);
+}
 
 TEST_F(ClusterMessagingTest, MessagesAndPresenceCrossServers) {
   auto a = start_server("a", pg_url_);
@@ -243,8 +279,9 @@ TEST_F(ClusterMessagingTest, UsersOfAKilledServerGoOfflineWhenItsHeartbeatExpire
   std::filesystem::create_directories(dir_.path() + "/b");
   itest::ServerProcess b(
       dir_.path() + "/b",
-      {"--redis", redis_url_, "--db", pg_url_, "--secret-file", dir_.file("cluster.key"),
-       "--server-id", cluster::testing::unique_name("doomed"), "--tls-cert",
+      {"--redis-file", itest::write_private_file(dir_.file("redis.url"), redis_url_), "--db",
+       pg_url_, "--secret-file", dir_.file("cluster.key"), "--server-id",
+       cluster::testing::unique_name("doomed"), "--tls-cert",
        itest::tls_identity(dir_.path()).cert_file, "--tls-key",
        itest::tls_identity(dir_.path()).key_file});
   Status started = b.start();

@@ -28,7 +28,8 @@ class LocalCounts final : public LoginLimiter {
     {
       std::lock_guard lock(mutex_);
       ++checks_;
-      ok = accounts_[std::string(username)] < limits_.failures_per_account &&
+      ok = pairs_[key(username, address)] < limits_.failures_per_account_address &&
+           accounts_[std::string(username)] < limits_.failures_per_account &&
            addresses_[std::string(address)] < limits_.failures_per_address;
     }
     done(ok);
@@ -37,14 +38,23 @@ class LocalCounts final : public LoginLimiter {
                       std::function<void()> done) override {
     {
       std::lock_guard lock(mutex_);
+      ++pairs_[key(username, address)];
       ++accounts_[std::string(username)];
       ++addresses_[std::string(address)];
     }
     done();
   }
-  void record_success(std::string_view username) override {
+  void record_success(std::string_view username, std::string_view address) override {
     std::lock_guard lock(mutex_);
-    accounts_.erase(std::string(username));
+    pairs_.erase(key(username, address));
+  }
+  void register_allowed(std::string_view address, std::function<void(bool)> done) override {
+    bool ok = false;
+    {
+      std::lock_guard lock(mutex_);
+      ok = ++registrations_[std::string(address)] <= limits_.registrations_per_address;
+    }
+    done(ok);
   }
   int checks() {
     std::lock_guard lock(mutex_);
@@ -52,8 +62,13 @@ class LocalCounts final : public LoginLimiter {
   }
 
  private:
+  static std::string key(std::string_view username, std::string_view address) {
+    return std::string(username) + '\0' + std::string(address);
+  }
   const LoginLimits limits_;
   std::mutex mutex_;
+  std::map<std::string, int> pairs_;
+  std::map<std::string, int> registrations_;
   std::map<std::string, int> accounts_;
   std::map<std::string, int> addresses_;
   int checks_ = 0;
@@ -76,6 +91,13 @@ struct Limiter {
     redis->record_failure(user, address, [counted] { counted->set_value(); });
     ASSERT_EQ(future.wait_for(10s), std::future_status::ready) << "record_failure() hung";
   }
+  bool may_register(const std::string& address) {
+    auto answer = std::make_shared<std::promise<bool>>();
+    auto future = answer->get_future();
+    redis->register_allowed(address, [answer](bool ok) { answer->set_value(ok); });
+    EXPECT_EQ(future.wait_for(10s), std::future_status::ready) << "register_allowed() hung";
+    return future.get();
+  }
 };
 
 Limiter make_limiter(const std::string& url, LoginLimits limits,
@@ -91,8 +113,11 @@ Limiter make_limiter(const std::string& url, LoginLimits limits,
   return out;
 }
 
-constexpr LoginLimits kLimits{
-    .failures_per_account = 3, .failures_per_address = 5, .window_ms = 60'000};
+constexpr LoginLimits kLimits{.failures_per_account_address = 3,
+                              .failures_per_address = 5,
+                              .failures_per_account = 4,
+                              .registrations_per_address = 2,
+                              .window_ms = 60'000};
 
 TEST(RedisLoginLimiterTest, ServersShareTheCounts) {
   const auto url = testing::shared_redis_url();
@@ -103,23 +128,27 @@ TEST(RedisLoginLimiterTest, ServersShareTheCounts) {
   ASSERT_TRUE(a.redis->stats().connected);
   const std::string alice = unique_name("alice");
   const std::string address = unique_name("10.0.0");
-  for (int i = 0; i < kLimits.failures_per_account; ++i) {
+  for (int i = 0; i < kLimits.failures_per_account_address; ++i) {
     EXPECT_TRUE(i % 2 == 0 ? a.allowed(alice, address) : b.allowed(alice, address));
     i % 2 == 0 ? a.fail(alice, address) : b.fail(alice, address);
   }
   // Each server saw fewer than the limit itself; together they reached it.
   EXPECT_FALSE(a.allowed(alice, address));
-  EXPECT_FALSE(b.allowed(alice, unique_name("10.0.1")));  // per account, any address
+  EXPECT_TRUE(b.allowed(alice, unique_name("10.0.1")));  // the owner elsewhere is not locked out
   EXPECT_TRUE(b.allowed(unique_name("bob"), unique_name("10.0.2")));
+  EXPECT_EQ(redis_sync(*url, {"GET", schema::login_pair_key(alice, address)}), "3");
   EXPECT_EQ(redis_sync(*url, {"GET", schema::login_account_key(alice)}), "3");
-  const std::string ttl = redis_sync(*url, {"PTTL", schema::login_account_key(alice)});
+  const std::string ttl = redis_sync(*url, {"PTTL", schema::login_pair_key(alice, address)});
   EXPECT_GT(std::stoll(ttl), 0);
   EXPECT_LE(std::stoll(ttl), kLimits.window_ms);
 
-  // A success on any server clears the account (not the address).
-  b.redis->record_success(alice);
+  // A success on any server clears the pair (not the account or the address).
+  b.redis->record_success(alice, address);
   EXPECT_TRUE(eventually([&] { return a.allowed(alice, address); }));
   EXPECT_EQ(redis_sync(*url, {"GET", schema::login_address_key(address)}), "3");
+  // Guesses from many addresses add up per account, on every server.
+  a.fail(alice, unique_name("10.0.3"));
+  EXPECT_FALSE(b.allowed(alice, unique_name("10.0.4")));
   EXPECT_EQ(a.redis->stats().local_decisions, 0u);
   EXPECT_EQ(b.redis->stats().unshared_failures, 0u);
 }
@@ -138,6 +167,20 @@ TEST(RedisLoginLimiterTest, AddressLimitSpansAccountsAndServers) {
   EXPECT_TRUE(b.allowed(unique_name("fresh"), unique_name("192.0.3")));
 }
 
+TEST(RedisLoginLimiterTest, RegistrationsAreCountedClusterWide) {
+  const auto url = testing::shared_redis_url();
+  if (!url) FASTCHAT_SERVICE_MISSING(testing::kSkipMessage);
+  auto a = make_limiter(*url, kLimits);
+  auto b = make_limiter(*url, kLimits);
+  ASSERT_TRUE(a.redis && b.redis);
+  const std::string address = unique_name("192.0.2");
+  EXPECT_TRUE(a.may_register(address));
+  EXPECT_TRUE(b.may_register(address));
+  EXPECT_FALSE(a.may_register(address));
+  EXPECT_TRUE(a.may_register(unique_name("192.0.3")));
+  EXPECT_EQ(a.redis->stats().local_decisions, 0u);
+}
+
 TEST(RedisLoginLimiterTest, WindowEnds) {
   const auto url = testing::shared_redis_url();
   if (!url) FASTCHAT_SERVICE_MISSING(testing::kSkipMessage);
@@ -147,7 +190,7 @@ TEST(RedisLoginLimiterTest, WindowEnds) {
   ASSERT_TRUE(a.redis);
   const std::string carol = unique_name("carol");
   const std::string address = unique_name("198.51.100");
-  for (int i = 0; i < limits.failures_per_account; ++i)
+  for (int i = 0; i < limits.failures_per_account_address; ++i)
     a.fail(carol, address);
   // The local fallback never forgets in this test: look at Redis' counts alone.
   EXPECT_EQ(redis_sync(*url, {"GET", schema::login_account_key(carol)}), "3");
@@ -194,7 +237,7 @@ TEST(RedisLoginLimiterTest, UnreachableAtStartStillLimits) {
   ASSERT_TRUE(a.redis);
   EXPECT_FALSE(a.redis->stats().connected);
   const std::string grace = unique_name("grace");
-  for (int i = 0; i < kLimits.failures_per_account; ++i) {
+  for (int i = 0; i < kLimits.failures_per_account_address; ++i) {
     EXPECT_TRUE(a.allowed(grace, "a"));
     a.fail(grace, "a");
   }
@@ -209,7 +252,8 @@ TEST(RedisLoginLimiterTest, AnswersAfterStop) {
   a.redis->stop();
   a.fail("ivan", "b");
   EXPECT_TRUE(a.allowed("ivan", "b"));
-  a.redis->record_success("ivan");
+  a.redis->record_success("ivan", "b");
+  EXPECT_TRUE(a.may_register("b"));
   a.redis->stop();  // idempotent
 }
 

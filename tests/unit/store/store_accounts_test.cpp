@@ -231,6 +231,23 @@ TEST_P(StoreAccountsTest, AccountsSurviveReopen) {
   EXPECT_EQ(store().create_user(new_user("alice")).code(), Code::kUsernameTaken);
 }
 
+TEST_P(StoreAccountsTest, TheFirstServerKeyClaimedStaysTheDatabasesKey) {
+  const std::string first(32, '\x01');
+  const std::string second(32, '\x02');
+  auto claimed = store().claim_server_key(first);
+  ASSERT_TRUE(claimed) << claimed.status().to_string();
+  EXPECT_EQ(*claimed, first);
+
+  auto other = store().claim_server_key(second);
+  ASSERT_TRUE(other) << other.status().to_string();
+  EXPECT_EQ(*other, first) << "a second key must not replace the recorded one";
+
+  reopen();
+  auto after_restart = store().claim_server_key(second);
+  ASSERT_TRUE(after_restart) << after_restart.status().to_string();
+  EXPECT_EQ(*after_restart, first);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreAccountsTest, ::testing::ValuesIn(store_backends()),
                          backend_name);
 
