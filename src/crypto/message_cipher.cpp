@@ -1,0 +1,57 @@
+#include "crypto/message_cipher.h"
+
+#include <sodium.h>
+
+#include "crypto/bytes.h"
+#include "crypto/kdf.h"
+#include "crypto/sodium_init.h"
+
+namespace fastchat::crypto {
+
+namespace {
+
+using detail::u8;
+
+constexpr std::size_t kKey = crypto_aead_xchacha20poly1305_ietf_KEYBYTES;
+constexpr std::size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+
+SecretBytes expand(const SecretBytes& message_key, std::string_view label) {
+  detail::require(message_key.size() == 32, "message key has the wrong size");
+  return hkdf_sha256({}, message_key.view(), label, kKey + kNonce);
+}
+
+}  // namespace
+
+std::string seal_with_message_key(const SecretBytes& message_key, std::string_view label,
+                                  std::string_view plaintext, std::string_view associated_data) {
+  ensure_sodium();
+  const SecretBytes key_nonce = expand(message_key, label);
+  std::string out(plaintext.size() + kMessageCipherOverhead, '\0');
+  unsigned long long out_len = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(u8(out), &out_len, u8(plaintext), plaintext.size(),
+                                             u8(associated_data), associated_data.size(), nullptr,
+                                             key_nonce.data() + kKey, key_nonce.data());
+  out.resize(out_len);
+  return out;
+}
+
+Result<std::string> open_with_message_key(const SecretBytes& message_key, std::string_view label,
+                                          std::string_view ciphertext,
+                                          std::string_view associated_data) {
+  ensure_sodium();
+  if (ciphertext.size() < kMessageCipherOverhead || message_key.size() != 32) {
+    return Status(Code::kCrypto, "message does not decrypt");
+  }
+  const SecretBytes key_nonce = expand(message_key, label);
+  std::string out(ciphertext.size() - kMessageCipherOverhead, '\0');
+  unsigned long long out_len = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          u8(out), &out_len, nullptr, u8(ciphertext), ciphertext.size(), u8(associated_data),
+          associated_data.size(), key_nonce.data() + kKey, key_nonce.data()) != 0) {
+    return Status(Code::kCrypto, "message does not decrypt");
+  }
+  out.resize(out_len);
+  return out;
+}
+
+}  // namespace fastchat::crypto
