@@ -1,9 +1,9 @@
 // One Double Ratchet session with one peer device (Signal specification, rev. 1,
 // 2016-11-20): a DH ratchet on X25519, HKDF root chain, HMAC sending/receiving chains,
 // message keys used once, a bounded store of skipped message keys for out-of-order
-// messages. decrypt() is transactional: on any error the session is unchanged, so a
-// forged or replayed message cannot damage it. Move-only value; not thread-safe
-// (one owner per session, e.g. the client's session store).
+// messages. decrypt() is transactional: on any error the session is unchanged (but for
+// dropping skipped keys past their age), so a forged or replayed message cannot damage it.
+// Move-only value; not thread-safe (one owner per session, e.g. the client's session store).
 #pragma once
 
 #include <cstdint>

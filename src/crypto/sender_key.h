@@ -68,7 +68,8 @@ class SenderKeyReceiver {
   Status add(const SenderKeyDistribution& distribution);
 
   // kCrypto on a bad signature, an unknown key id, a replay, a key that expired or a
-  // message more than kMaxSenderKeySkip ahead. Transactional: on error nothing changes.
+  // message more than kMaxSenderKeySkip ahead. Transactional: on error nothing changes
+  // but the dropping of skipped keys past their age.
   Result<std::string> decrypt(std::string_view message, std::int64_t now_ms);
 
   bool knows_key(std::uint32_t key_id) const;

@@ -1,9 +1,12 @@
 #include "crypto/sender_key.h"
 
 #include <gtest/gtest.h>
+#include <sodium.h>
 
 #include <vector>
 
+#include "crypto/kdf.h"
+#include "crypto/message_cipher.h"
 #include "crypto/sender_key_message.h"
 #include "e2ee_test_util.h"
 
@@ -66,7 +69,7 @@ TEST(SenderKeyTest, SkipBoundAndSkippedKeyExpiry) {
   EXPECT_EQ(bob.skipped_key_count(), 0u);
 }
 
-TEST(SenderKeyTest, TamperingAndForgeryByAMemberAreRejected) {
+TEST(SenderKeyTest, TamperedMessagesAreRejected) {
   SenderKeySender alice = SenderKeySender::generate(std::string(kGroup), kAlice);
   SenderKeyReceiver bob = receiver_of(alice);
   const std::string m = *alice.encrypt("genuine");
@@ -75,22 +78,62 @@ TEST(SenderKeyTest, TamperingAndForgeryByAMemberAreRejected) {
     t[i] ^= 0x01;
     EXPECT_FALSE(bob.decrypt(t, kNow)) << i;
   }
-  // A member knows the chain key but not Alice's signing key: it cannot pass a message
-  // off as Alice's, even one encrypted under the right message key.
-  SenderKeySender forger = SenderKeySender::deserialize(alice.serialize().view()).value();
-  SenderKeySender other = SenderKeySender::generate(std::string(kGroup), kAlice);
-  const SenderKeyDistribution d = forger.distribution();
-  EXPECT_EQ(d.key_id, alice.key_id());
-  // The forger here holds the signing key (a full copy); a member holding only the
-  // distribution has the chain but not the key, so it signs with another one:
-  SenderKeyReceiver bob_copy = receiver_of(alice);
-  const std::string forged_by_other = *other.encrypt("forged");
-  EXPECT_EQ(bob_copy.decrypt(forged_by_other, kNow).code(), Code::kCrypto);  // unknown key id
-  // Same group context, other sender address: refused (signature covers the address).
+  EXPECT_FALSE(bob.decrypt(m.substr(0, m.size() - 1), kNow));
+  ASSERT_EQ(*bob.decrypt(m, kNow), "genuine");  // the failed attempts changed nothing
+}
+
+// A member knows Alice's chain key (from her distribution), so it can encrypt under the
+// right message key; only Alice's signing key makes the message hers.
+std::string message_under_chain(const SenderKeyDistribution& d, const DeviceAddress& sender,
+                                std::string_view text, const SecretBytes& signing_secret_key) {
+  const ChainStep step = chain_step(d.chain_key);
+  std::string context = "fastchat/sender-key/v1";
+  context.push_back(static_cast<char>(d.group_id.size()));
+  context += d.group_id;
+  context.push_back(static_cast<char>(sender.user.size()));
+  context += sender.user;
+  context += std::string("\0\0\0", 3) + static_cast<char>(sender.device_id);
+  const std::string header = encode_sender_key_header(d.key_id, d.iteration);
+  SenderKeyMessage m;
+  m.key_id = d.key_id;
+  m.iteration = d.iteration;
+  m.ciphertext = seal_with_message_key(step.message_key, "fastchat/sender-key/message/v1", text,
+                                       context + header);
+  const std::string statement = context + header + m.ciphertext;
+  unsigned char signature[crypto_sign_BYTES];
+  crypto_sign_detached(signature, nullptr, reinterpret_cast<const unsigned char*>(statement.data()),
+                       statement.size(), signing_secret_key.data());
+  m.signature = std::string(reinterpret_cast<const char*>(signature), sizeof signature);
+  return encode_sender_key_message(m);
+}
+
+TEST(SenderKeyTest, AMemberCannotForgeAnotherMembersMessage) {
+  SenderKeySender alice = SenderKeySender::generate(std::string(kGroup), kAlice);
+  SenderKeyReceiver bob = receiver_of(alice);
+  const SenderKeyDistribution known_to_carol = alice.distribution();
+
+  unsigned char carol_pk[crypto_sign_PUBLICKEYBYTES];
+  SecretBytes carol_sk(crypto_sign_SECRETKEYBYTES);
+  crypto_sign_keypair(carol_pk, carol_sk.data());
+  EXPECT_EQ(
+      bob.decrypt(message_under_chain(known_to_carol, kAlice, "forged", carol_sk), kNow).code(),
+      Code::kCrypto);
+
+  // The same construction with Alice's own signing key (the last 64 bytes of her saved
+  // state) is accepted: only the signature stopped Carol.
+  const SecretBytes state = alice.serialize();
+  const SecretBytes alice_sk(state.view().substr(state.size() - crypto_sign_SECRETKEYBYTES));
+  ASSERT_EQ(*bob.decrypt(message_under_chain(known_to_carol, kAlice, "real", alice_sk), kNow),
+            "real");
+}
+
+TEST(SenderKeyTest, MessageClaimedForAnotherSenderDeviceIsRejected) {
+  SenderKeySender alice = SenderKeySender::generate(std::string(kGroup), kAlice);
+  // The server delivers Alice's message as if Bob sent it (to a receiver holding the
+  // same key under Bob's address): the signed context names Alice.
   SenderKeyReceiver as_bob{std::string(kGroup), kBob};
   ASSERT_TRUE(as_bob.add(alice.distribution()));
   EXPECT_EQ(as_bob.decrypt(*alice.encrypt("x"), kNow).code(), Code::kCrypto);
-  ASSERT_EQ(*bob.decrypt(m, kNow), "genuine");
 }
 
 TEST(SenderKeyTest, SignatureIsCheckedWithTheDistributedKey) {
