@@ -48,6 +48,14 @@ SenderKeySender SenderKeySender::generate(std::string group_id, DeviceAddress me
   return s;
 }
 
+SenderKeySender SenderKeySender::rotated() const {
+  SenderKeySender next = generate(group_id_, me_);
+  // Receivers refuse a known key id with another signing key: never reuse ours.
+  while (next.key_id_ == key_id_)
+    next.key_id_ = randombytes_random();
+  return next;
+}
+
 SenderKeyDistribution SenderKeySender::distribution() const {
   return {group_id_, key_id_, iteration_, SecretBytes(chain_key_.view()), signing_public_key_};
 }

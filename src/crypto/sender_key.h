@@ -31,6 +31,9 @@ class SenderKeySender {
  public:
   // `me` is this device; group_id is 1..kMaxGroupId bytes.
   static SenderKeySender generate(std::string group_id, DeviceAddress me);
+  // A new chain and signing key for the same group under another key id: what to send
+  // after a member left or was removed (distribute it to the remaining members only).
+  SenderKeySender rotated() const;
 
   // The current state, to send to each member over a 1:1 session.
   SenderKeyDistribution distribution() const;

@@ -163,7 +163,9 @@ TEST(SenderKeyTest, RotationLocksOutARemovedMemberAndANewMemberReadsNothingEarli
   ASSERT_TRUE(carol.decrypt(before, kNow));
 
   // Carol is removed: Alice rotates and distributes the new key to Bob only.
-  alice = SenderKeySender::generate(std::string(kGroup), kAlice);
+  const std::uint32_t old_key_id = alice.key_id();
+  alice = alice.rotated();
+  EXPECT_NE(alice.key_id(), old_key_id);
   ASSERT_TRUE(bob.add(alice.distribution()));
   for (int n = 0; n < 5; ++n) {
     const std::string m = *alice.encrypt("after " + std::to_string(n));
