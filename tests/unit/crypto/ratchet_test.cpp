@@ -340,6 +340,24 @@ TEST_F(RatchetTest, SimultaneousInitiationWinnerIsTheLowerInitiatorIdentity) {
   EXPECT_EQ(b.active_base_key(), alice_lower ? alice_session : bob_session);
 }
 
+TEST_F(RatchetTest, SimultaneousInitiationWithALateFirstMessageKeepsBothDirectionsWorking) {
+  PeerSessions& a = alice_to_bob_;
+  PeerSessions& b = bob_from_alice_;
+  ASSERT_TRUE(a.start(alice_.local(), bob_.bundle()));
+  ASSERT_TRUE(b.start(bob_.local(), alice_.bundle()));
+  const std::string from_a = *a.encrypt("alice first");
+  const std::string from_b = *b.encrypt("bob first, delivered last");
+  ASSERT_EQ(*recv_b(from_a), "alice first");
+  ASSERT_EQ(*recv_a(send_b("bob's reply")), "bob's reply");
+  ASSERT_EQ(*recv_a(from_b), "bob first, delivered last");
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_EQ(*recv_b(send_a("a" + std::to_string(i))), "a" + std::to_string(i));
+    ASSERT_EQ(*recv_a(send_b("b" + std::to_string(i))), "b" + std::to_string(i));
+  }
+  EXPECT_LE(a.session_count(), 2u);
+  EXPECT_LE(b.session_count(), 2u);
+}
+
 TEST_F(RatchetTest, NewSessionFromThePeerReplacesAnAnsweredOne) {
   start();
   ASSERT_TRUE(recv_b(send_a("hello")));
