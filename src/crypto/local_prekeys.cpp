@@ -12,8 +12,8 @@ namespace fastchat::crypto {
 
 namespace {
 
-// 0x22 | n signed u8 | (id u32 | public 32 | secret 32)* | n one-time u32 | (same)* |
-// n base keys u32 | (32)*
+// 0x22 | next signed id u32 | next one-time id u32 | n signed u8 |
+// (id u32 | public 32 | secret 32)* | n one-time u32 | (same)* | n base keys u32 | (32)*
 constexpr unsigned char kLocalPrekeysV1 = 0x22;
 
 void write_pair(detail::ByteWriter& w, const PrekeyPair& p) {
@@ -33,6 +33,29 @@ bool read_pair(detail::ByteReader& r, PrekeyPair& p) {
 }
 
 }  // namespace
+
+SignedPrekey LocalPrekeys::rotate_signed(const Identity& identity) {
+  PrekeyPair prekey = generate_prekey(next_signed_id_++);
+  const SignedPrekey published = sign_prekey(identity, prekey);
+  add_signed(std::move(prekey));
+  return published;
+}
+
+Result<std::vector<OneTimePrekey>> LocalPrekeys::generate_one_time(std::size_t count) {
+  if (count > kMaxOneTimePrekeys - one_time_.size()) {
+    return Status(Code::kLimitReached, "too many one-time prekeys");
+  }
+  std::vector<OneTimePrekey> published;
+  published.reserve(count);
+  while (published.size() < count) {
+    const std::uint32_t id = next_one_time_id_++;
+    if (one_time_.contains(id)) continue;  // the counter wrapped onto a key still held
+    PrekeyPair prekey = generate_prekey(id);
+    published.push_back({id, prekey.public_key});
+    one_time_.emplace(id, std::move(prekey));
+  }
+  return published;
+}
 
 void LocalPrekeys::add_signed(PrekeyPair prekey) {
   std::erase_if(signed_, [&](const PrekeyPair& p) { return p.id == prekey.id; });
@@ -84,6 +107,8 @@ void LocalPrekeys::remember_base_key(std::string_view base_key) {
 SecretBytes LocalPrekeys::serialize() const {
   detail::ByteWriter w(64 + (signed_.size() + one_time_.size()) * 68 + base_keys_.size() * 32);
   w.u8(kLocalPrekeysV1);
+  w.u32(next_signed_id_);
+  w.u32(next_one_time_id_);
   w.u8(static_cast<std::uint8_t>(signed_.size()));
   for (const PrekeyPair& p : signed_)
     write_pair(w, p);
@@ -102,8 +127,8 @@ Result<LocalPrekeys> LocalPrekeys::deserialize(std::string_view bytes) {
   detail::ByteReader r(bytes);
   LocalPrekeys out;
   std::uint8_t version = 0, n_signed = 0;
-  if (!r.u8(version) || version != kLocalPrekeysV1 || !r.u8(n_signed) ||
-      n_signed > kMaxSignedPrekeys) {
+  if (!r.u8(version) || version != kLocalPrekeysV1 || !r.u32(out.next_signed_id_) ||
+      !r.u32(out.next_one_time_id_) || !r.u8(n_signed) || n_signed > kMaxSignedPrekeys) {
     return malformed;
   }
   for (unsigned i = 0; i < n_signed; ++i) {

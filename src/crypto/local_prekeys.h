@@ -10,8 +10,10 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
+#include "crypto/identity.h"
 #include "crypto/secret.h"
 #include "crypto/x3dh.h"
 
@@ -22,6 +24,12 @@ class LocalPrekeys {
   static constexpr std::size_t kMaxSignedPrekeys = 3;
   static constexpr std::size_t kMaxOneTimePrekeys = 2000;
   static constexpr std::size_t kMaxRememberedBaseKeys = 4096;
+
+  // A new current signed prekey (the next id), signed by `identity`, to publish.
+  SignedPrekey rotate_signed(const Identity& identity);
+  // `count` new one-time prekeys with the next ids, to publish. kLimitReached when the
+  // store would hold more than kMaxOneTimePrekeys (nothing is added then).
+  Result<std::vector<OneTimePrekey>> generate_one_time(std::size_t count);
 
   // The newest becomes the current signed prekey; beyond kMaxSignedPrekeys the oldest goes.
   void add_signed(PrekeyPair prekey);
@@ -46,6 +54,8 @@ class LocalPrekeys {
   std::deque<PrekeyPair> signed_;  // oldest first
   std::map<std::uint32_t, PrekeyPair> one_time_;
   std::deque<std::string> base_keys_;  // oldest first
+  std::uint32_t next_signed_id_ = 1;
+  std::uint32_t next_one_time_id_ = 1;
 };
 
 }  // namespace fastchat::crypto

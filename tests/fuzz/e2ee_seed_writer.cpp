@@ -70,6 +70,16 @@ int main(int argc, char** argv) {
   (void)receiver.decrypt(*sender.encrypt("later"), fuzz::kFuzzNow);
   write(root / "e2ee_state", "sender_key_sender", sender.serialize().view());
   write(root / "e2ee_state", "sender_key_receiver", receiver.serialize().view());
+  // Each state seed must load, or the state fuzzer would only ever see rejections.
+  if (!crypto::LocalPrekeys::deserialize(prekeys.serialize().view()) ||
+      !crypto::PeerSessions::deserialize(a.serialize().view()) ||
+      !crypto::PeerSessions::deserialize(b.serialize().view()) ||
+      !crypto::SenderKeySender::deserialize(sender.serialize().view()) ||
+      !crypto::SenderKeyReceiver::deserialize(receiver.serialize().view()) ||
+      !crypto::decode_bundle(crypto::encode_bundle(bundle))) {
+    std::fprintf(stderr, "a seed does not load\n");
+    return 1;
+  }
   std::printf("seeds written under %s\n", argv[1]);
   return 0;
 }

@@ -167,8 +167,46 @@ TEST(LocalPrekeysTest, KeepsBoundedKeysAndRoundTrips) {
     EXPECT_FALSE(LocalPrekeys::deserialize(saved.view().substr(0, n))) << n;
   }
   std::string mismatched(saved.view());
-  mismatched[3 + 4] ^= 1;  // the first signed prekey's public half no longer matches
+  mismatched[11 + 4] ^= 1;  // the first signed prekey's public half no longer matches
   EXPECT_FALSE(LocalPrekeys::deserialize(mismatched));
+}
+
+TEST(LocalPrekeysTest, RotationAndTopUpPublishWhatTheStoreKeeps) {
+  const Identity identity = Identity::generate();
+  LocalPrekeys keys;
+  const SignedPrekey first = keys.rotate_signed(identity);
+  const SignedPrekey second = keys.rotate_signed(identity);
+  EXPECT_NE(first.id, second.id);
+  EXPECT_EQ(keys.current_signed()->id, second.id);
+  EXPECT_EQ(keys.current_signed()->public_key, second.public_key);
+  ASSERT_NE(keys.signed_prekey(first.id), nullptr);  // kept for messages in flight
+
+  Result<std::vector<OneTimePrekey>> batch = keys.generate_one_time(50);
+  ASSERT_TRUE(batch);
+  ASSERT_EQ(batch->size(), 50u);
+  for (const OneTimePrekey& p : *batch) {
+    ASSERT_NE(keys.one_time(p.id), nullptr);
+    EXPECT_EQ(keys.one_time(p.id)->public_key, p.public_key);
+  }
+  // Ids keep counting across a restart: a new batch never reuses a published id.
+  LocalPrekeys loaded = *LocalPrekeys::deserialize(keys.serialize().view());
+  Result<std::vector<OneTimePrekey>> more = loaded.generate_one_time(5);
+  ASSERT_TRUE(more);
+  for (const OneTimePrekey& p : *more) {
+    for (const OneTimePrekey& q : *batch)
+      EXPECT_NE(p.id, q.id);
+  }
+  EXPECT_NE(loaded.rotate_signed(identity).id, second.id);
+  EXPECT_EQ(loaded.generate_one_time(LocalPrekeys::kMaxOneTimePrekeys).code(), Code::kLimitReached);
+  EXPECT_EQ(loaded.one_time_count(), 55u);  // nothing added by the refused call
+
+  // A bundle made from them verifies.
+  PrekeyBundle bundle{{"me", 1},
+                      std::string(identity.sign_public_key()),
+                      std::string(identity.box_public_key()),
+                      second,
+                      (*batch)[0]};
+  EXPECT_TRUE(verify_bundle(bundle));
 }
 
 TEST(LocalPrekeysTest, OneTimePrekeysAreCapped) {
