@@ -1,5 +1,5 @@
 // Wire forms of Double Ratchet messages (docs/e2ee-v2.md "Formats"):
-//   ratchet message: 0x11 | ratchet key 32 | PN u32 | N u32 | AEAD ciphertext
+//   ratchet message: 0x11 | ratchet key 32 | PN u32 | N u32 | nonce 24 | AEAD ciphertext
 //   prekey message:  0x12 | initiator sign key 32 | initiator DH key 32 | base key 32 |
 //                    signed prekey id u32 | has one-time prekey u8 | [its id u32] |
 //                    ratchet message

@@ -1,7 +1,8 @@
 // Wire forms of Sender Keys (docs/e2ee-v2.md "Formats"):
 //   distribution: 0x14 | group id (u8 len) | key id u32 | iteration u32 | chain key 32 |
 //                 signing key 32   (secret: sent only inside a 1:1 ratchet session)
-//   message:      0x13 | key id u32 | iteration u32 | AEAD ciphertext | Ed25519 signature 64
+//   message:      0x13 | key id u32 | iteration u32 | nonce 24 | AEAD ciphertext |
+//                 Ed25519 signature 64
 // Pure; thread-safe.
 #pragma once
 

@@ -73,7 +73,24 @@ TEST(MessageCipherTest, OpensOnlyWithTheSameKeyLabelAndAssociatedData) {
   std::string tampered = sealed;
   tampered[0] ^= 1;
   EXPECT_EQ(open_with_message_key(key, "label", tampered, "ad").code(), Code::kCrypto);
-  EXPECT_EQ(open_with_message_key(key, "label", sealed.substr(0, 15), "ad").code(), Code::kCrypto);
+  EXPECT_EQ(open_with_message_key(key, "label", sealed.substr(0, kMessageCipherOverhead - 1), "ad")
+                .code(),
+            Code::kCrypto);
+}
+
+TEST(MessageCipherTest, ARepeatedMessageKeyNeverRepeatsTheKeystream) {
+  // What a rolled-back state does: the same message key seals two different messages.
+  const SecretBytes key(std::string(32, '\x07'));
+  const std::string p1(64, 'a'), p2(64, 'b');
+  const std::string c1 = seal_with_message_key(key, "label", p1, "ad");
+  const std::string c2 = seal_with_message_key(key, "label", p2, "ad");
+  EXPECT_NE(c1.substr(0, 24), c2.substr(0, 24));  // fresh nonces
+  std::size_t same_xor = 0;
+  for (std::size_t i = 0; i < p1.size(); ++i) {
+    if ((c1[24 + i] ^ c2[24 + i]) == (p1[i] ^ p2[i])) ++same_xor;
+  }
+  EXPECT_LT(same_xor, 8u);  // a repeated keystream would give 64
+  EXPECT_EQ(*open_with_message_key(key, "label", c2, "ad"), p2);
 }
 
 }  // namespace

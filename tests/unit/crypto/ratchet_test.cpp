@@ -389,6 +389,28 @@ TEST_F(RatchetTest, SavedStatesResumeTheConversation) {
             PeerSessions::deserialize(alice_to_bob_.serialize().view())->serialize().view());
 }
 
+TEST_F(RatchetTest, RolledBackSenderStateLeaksNothingAndItsRepeatIsRefused) {
+  start();
+  ASSERT_TRUE(recv_b(send_a("hello")));
+  ASSERT_TRUE(recv_a(send_b("hi")));
+  // Alice encrypts, crashes before saving, and restarts from the saved state.
+  const SecretBytes saved = alice_to_bob_.serialize();
+  const std::string first = send_a(std::string(64, 'a'));
+  alice_to_bob_ = *PeerSessions::deserialize(saved.view());
+  const std::string again = send_a(std::string(64, 'b'));
+  ASSERT_EQ(first.size(), again.size());
+  ASSERT_EQ(first.substr(0, kRatchetHeaderBytes), again.substr(0, kRatchetHeaderBytes));
+  std::size_t same_xor = 0;  // a repeated keystream would make this 64
+  for (std::size_t i = 0; i < 64; ++i) {
+    const std::size_t at = kRatchetHeaderBytes + 24 + i;
+    if ((first[at] ^ again[at]) == ('a' ^ 'b')) ++same_xor;
+  }
+  EXPECT_LT(same_xor, 8u);
+  ASSERT_EQ(*recv_b(again), std::string(64, 'b'));
+  EXPECT_EQ(recv_b(first).code(), Code::kCrypto);  // same message key: refused as a replay
+  ASSERT_EQ(*recv_b(send_a("next")), "next");
+}
+
 TEST_F(RatchetTest, MalformedSavedStatesAreRefused) {
   start();
   ASSERT_TRUE(recv_b(send_a("hello")));

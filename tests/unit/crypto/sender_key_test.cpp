@@ -254,7 +254,7 @@ TEST(SenderKeyTest, StatesAndDistributionsRoundTripAndMalformedOnesAreRefused) {
   bad_secret[bad_secret.size() - 1] ^= 1;  // the signing key's public half disagrees
   EXPECT_FALSE(SenderKeySender::deserialize(bad_secret));
   EXPECT_FALSE(decode_sender_key_message(std::string(1, '\x13')));
-  EXPECT_FALSE(decode_sender_key_message(sent[0].substr(0, 9 + 16 + 63)));
+  EXPECT_FALSE(decode_sender_key_message(sent[0].substr(0, 9 + kMessageCipherOverhead + 63)));
 }
 
 }  // namespace
