@@ -370,8 +370,9 @@ asio::awaitable<Status> Client::Impl::resume() {
   auto device = device_key_for(saved->username);
   if (!device) co_return device.status();
   device_key_ = std::move(*device);
-  auto ok = co_await authenticate_with(
-      resume_request(saved->username, std::string(saved->session_token.view())));
+  // Named first: no temporaries inside a co_await expression (g++ 12).
+  AuthRequest request = resume_request(saved->username, std::string(saved->session_token.view()));
+  auto ok = co_await authenticate_with(std::move(request));
   if (!ok) {
     device_key_ = crypto::LoginKey();
     if (ok.code() == Code::kSessionExpired) {
@@ -464,7 +465,8 @@ asio::awaitable<Status> Client::Impl::resume_connection() {
   if (username_.empty() || token_.empty()) {
     co_return Status(Code::kNotAuthenticated, "not logged in");
   }
-  auto ok = co_await authenticate_with(resume_request(username_, std::string(token_.view())));
+  AuthRequest request = resume_request(username_, std::string(token_.view()));
+  auto ok = co_await authenticate_with(std::move(request));
   if (!ok) co_return ok.status();
   if (username_.empty()) co_return Status(Code::kNotAuthenticated, "logged out meanwhile");
   authenticated_ = true;
