@@ -348,8 +348,10 @@ TEST_F(CliE2e, PasswdChangesThePasswordAndLogsOutTheOtherSessions) {
 
 TEST_F(CliE2e, SessionsAreListedAndRevoked) {
   ASSERT_OK(register_user("alice"));
-  // The same account logged in from two more homes (devices).
+  // The same account logged in from two more homes (devices), each given the keystore.
   for (const std::string other : {"alice-laptop", "alice-phone"}) {
+    fs::create_directories(home(other) + "/users/alice");
+    fs::copy_file(home("alice") + "/users/alice/keystore", home(other) + "/users/alice/keystore");
     const RunResult login =
         cli(other, {"--password-stdin", "login", "alice"}, password("alice") + "\n");
     ASSERT_EQ(login.exit_code, 0) << login.err;
