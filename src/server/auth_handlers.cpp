@@ -159,9 +159,6 @@ asio::awaitable<void> handle_login(std::shared_ptr<Session> session, std::uint64
                                    wire::Login request) {
   auto username = co_await admit_login(*session, request_id, request.username());
   if (!username) co_return;
-  auto device =
-      check_device(*session, request_id, request.device_public_key(), request.device_name());
-  if (!device) co_return;
   auto& ctx = session->context();
   auto find = [name = *username](store::Store& s) { return s.find_user(name); };
   auto user = co_await ctx.worker.run(std::move(find));
@@ -194,6 +191,11 @@ asio::awaitable<void> handle_login(std::shared_ptr<Session> session, std::uint64
     session->send_error(request_id, Status(Code::kAuthFailed, "wrong password"));
     co_return;
   }
+  // Checked once the password is proven: a failed proof answers AUTH_FAILED whatever
+  // else is wrong.
+  auto device =
+      check_device(*session, request_id, request.device_public_key(), request.device_name());
+  if (!device) co_return;
   if (legacy) {
     auto upgrade = [id = user->id, key](store::Store& s) { return s.set_login_key(id, key); };
     Status upgraded = co_await ctx.worker.run(std::move(upgrade));
