@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <QSysInfo>
 #include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -145,6 +146,7 @@ bool ClientBridge::make_client(const std::string& server) {
   config.server = *endpoint;
   config.home_dir = home_dir_.toStdString();
   config.client_name = "fastchat-desktop";
+  config.device_name = "fastchat-desktop on " + QSysInfo::machineHostName().toStdString();
   s.client = std::make_unique<client::Client>(s.io.get_executor(), std::move(config));
   s.server = server;
   client::ClientEvents events;

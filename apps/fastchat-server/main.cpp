@@ -39,6 +39,10 @@ int main(int argc, char** argv) {
                  "seconds a delivered message's id still makes a retry a duplicate")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--session-idle-timeout", config.session_idle_timeout_s,
+                 "seconds a session token may go unused before it must log in again")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option("--name", config.server_name, "server name in logs and Hello")
       ->capture_default_str();
   app.add_option("--threads", config.threads, "event loops (default: one per core)");

@@ -55,9 +55,9 @@ CLI::Validator number_at_least(double min, bool exclusive) {
 }
 
 // Names of the commands, to tell an unknown command from a missing one.
-constexpr std::array<std::string_view, 13> kCommands = {
-    "register",  "login", "logout",  "passwd", "whoami", "users",       "send",
-    "send-file", "recv",  "history", "chat",   "group",  "trust-server"};
+constexpr std::array<std::string_view, 14> kCommands = {
+    "register",  "login", "logout",  "passwd", "whoami",       "users", "send",
+    "send-file", "recv",  "history", "chat",   "trust-server", "group", "sessions"};
 
 // Global options that take a value (the next argument is not a command).
 bool takes_value(std::string_view option) {
@@ -134,6 +134,19 @@ class Parser {
          "operator reads it from fastchat-server --print-fingerprint; without it, the key "
          "the server presents now",
          {{"ADDRESS", "the server, HOST:PORT"}, {"FINGERPRINT", "SHA256:...", Arg::kOptionalOne}});
+
+    // `sessions` lists; `sessions revoke` runs first (CLI11 calls the innermost
+    // subcommand's callback first), so the list only names itself when nothing did.
+    auto* sessions =
+        app_.add_subcommand("sessions", "list your sessions (devices logged in), or revoke them");
+    sessions->callback([this] {
+      if (out_.command.name.empty()) out_.command.name = "sessions";
+    });
+    auto* revoke = leaf(sessions, "revoke",
+                        "revoke a session (ID from `fastchat sessions`) or, with --all, every "
+                        "session but this one; their connections end at once",
+                        {{"ID", "session id", Arg::kOptionalOne}});
+    revoke->add_flag("--all", out_.command.all, "revoke all your other sessions");
 
     auto* group = app_.add_subcommand("group", "group chats");
     group->require_subcommand(1);

@@ -29,6 +29,7 @@ struct Command {
   std::vector<std::string> args;
   double wait_seconds = 0;  // recv --wait
   std::size_t limit = 50;   // history --limit
+  bool all = false;         // sessions revoke --all
 };
 
 struct Invocation {

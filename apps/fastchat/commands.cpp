@@ -11,6 +11,7 @@
 #include "group_directory.h"
 #include "json.h"
 #include "receive.h"
+#include "session_commands.h"
 #include "tls/known_hosts.h"
 
 // g++ 12 miscompiles temporaries of class type (strings, vectors, closures with
@@ -58,6 +59,11 @@ asio::awaitable<Status> run_session_command(client::Client& client, const Invoca
   if (c.name == "group send") co_return co_await actions.send_group(a[0], a[1]);
   if (c.name == "group list") co_return co_await actions.group_list();
   if (c.name == "group members") co_return co_await actions.group_members(a[0]);
+  if (c.name == "sessions") co_return co_await list_sessions(client, out);
+  if (c.name == "sessions revoke") {
+    const std::string id = a.empty() ? std::string() : a[0];
+    co_return co_await revoke_sessions(client, out, id, c.all);
+  }
   co_return Status(Code::kInternal, "unhandled command " + c.name);
 }
 
@@ -71,7 +77,8 @@ asio::awaitable<Status> resume_session(client::Client& client, const std::string
   const std::string saved = client::Client::saved_user(home_dir);
   if (saved.empty()) co_return Status(Code::kNotAuthenticated, "run `fastchat login USER`");
   Status status = co_await client.resume();
-  if (status.code() == Code::kAuthFailed || status.code() == Code::kNotAuthenticated) {
+  if (status.code() == Code::kAuthFailed || status.code() == Code::kNotAuthenticated ||
+      status.code() == Code::kSessionExpired) {
     co_return Status(Code::kNotAuthenticated, "the session of " + saved + " is no longer valid (" +
                                                   status.to_string() + "): run `fastchat login " +
                                                   saved + "`");

@@ -13,6 +13,7 @@ ExitCode exit_code_for(Code code) {
     case Code::kAuthFailed:
     case Code::kRateLimited:
     case Code::kLoginUpgradeRequired:
+    case Code::kSessionExpired:
       return kExitAuth;
     case Code::kUnknownUser:
     case Code::kUnknownGroup:
@@ -83,6 +84,8 @@ const char* code_id(Code code) {
       return "io";
     case Code::kCrypto:
       return "crypto";
+    case Code::kSessionExpired:
+      return "session_expired";
   }
   return "unknown";
 }

@@ -7,6 +7,7 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include "crypto/device_key.h"
 #include "crypto/login_proof.h"
 
 namespace fastchat::bench {
@@ -87,10 +88,18 @@ asio::awaitable<Result<std::shared_ptr<client::Connection>>> open_connection(
   co_return connection;
 }
 
+// The bench's one device: every account's sessions are bound to it.
+const crypto::LoginKey& bench_device_key() {
+  static const crypto::LoginKey key = crypto::new_device_key();
+  return key;
+}
+
 asio::awaitable<Result<wire::AuthOk>> resume(client::Connection& c, const BenchAccount& account) {
   wire::Frame frame;
   frame.mutable_resume()->set_username(account.username);
   frame.mutable_resume()->set_session_token(account.token);
+  frame.mutable_resume()->set_device_signature(crypto::sign_resume(
+      bench_device_key(), account.username, c.login_nonce(), c.channel_binding()));
   co_return auth_reply(co_await c.request(std::move(frame)));
 }
 
@@ -102,6 +111,8 @@ asio::awaitable<Result<wire::AuthOk>> login(client::Connection& c, const BenchAc
   login->set_login_public_key(key.public_key);
   login->set_login_signature(
       crypto::sign_login(key, account.username, c.login_nonce(), c.channel_binding()));
+  login->set_device_public_key(bench_device_key().public_key);
+  login->set_device_name("fastchat-bench");
   co_return auth_reply(co_await c.request(std::move(frame)));
 }
 
@@ -115,6 +126,8 @@ asio::awaitable<Result<wire::AuthOk>> register_account(client::Connection& c,
   reg->mutable_identity()->set_sign_public_key(identity.sign_public_key);
   reg->mutable_identity()->set_box_public_key(identity.box_public_key);
   reg->mutable_identity()->set_signature(identity.signature);
+  reg->set_device_public_key(bench_device_key().public_key);
+  reg->set_device_name("fastchat-bench");
   co_return auth_reply(co_await c.request(std::move(frame)));
 }
 

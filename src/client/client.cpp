@@ -79,6 +79,18 @@ std::string Client::saved_user(const std::string& home_dir) {
   return session ? session->username : std::string();
 }
 
+asio::awaitable<Result<std::vector<SessionInfo>>> Client::list_sessions() {
+  return impl_->list_sessions();
+}
+
+asio::awaitable<Result<std::size_t>> Client::revoke_session(std::uint32_t session_id) {
+  return impl_->revoke_sessions(session_id, false);
+}
+
+asio::awaitable<Result<std::size_t>> Client::revoke_other_sessions() {
+  return impl_->revoke_sessions(0, true);
+}
+
 asio::awaitable<Result<std::vector<UserInfo>>> Client::list_users(std::string_view pattern) {
   return impl_->list_users(std::string(pattern));
 }

@@ -42,6 +42,20 @@ struct ClientConfig {
   // hard error (kCrypto) until `fastchat trust-server` accepts it.
   bool insecure_plaintext = false;
   std::string ca_file;
+  // How this device's sessions are listed (`fastchat sessions`); empty: "fastchat on
+  // HOSTNAME". At most 64 bytes are sent.
+  std::string device_name;
+};
+
+// One of the logged-in user's sessions, as the server lists them.
+struct SessionInfo {
+  std::uint32_t session_id = 0;  // what revoke_session() takes
+  std::uint32_t device_id = 0;   // stable across logins of one device
+  std::string device_name;
+  std::int64_t created_ms = 0;
+  std::int64_t last_used_ms = 0;  // the last login or resume
+  bool current = false;           // this client's session
+  bool connected = false;         // has a live connection (on the server that answered)
 };
 
 // A message as the user sees it: decrypted and checked.
@@ -120,6 +134,12 @@ class Client {
   asio::awaitable<Status> change_password(std::string_view current, std::string_view next);
   // The logged-in user, or empty.
   const std::string& username() const;
+  // The user's sessions, most recently used first; revoking one, or all but this
+  // client's, ends their connections on every server. Each returns how many went (0 for
+  // an id that is not, or no longer, a session of the user).
+  asio::awaitable<Result<std::vector<SessionInfo>>> list_sessions();
+  asio::awaitable<Result<std::size_t>> revoke_session(std::uint32_t session_id);
+  asio::awaitable<Result<std::size_t>> revoke_other_sessions();
   // The saved session's user, without connecting (empty if none).
   static std::string saved_user(const std::string& home_dir);
 

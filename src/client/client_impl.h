@@ -25,6 +25,7 @@
 #include "client/home.h"
 #include "client/inbox_cursor.h"
 #include "crypto/identity.h"
+#include "crypto/login_proof.h"
 #include "crypto/secret.h"
 #include "fastchat.pb.h"
 
@@ -52,6 +53,12 @@ class Client::Impl {
   asio::awaitable<Status> resume();
   asio::awaitable<Status> logout();
   asio::awaitable<Status> change_password(crypto::SecretBytes current, crypto::SecretBytes next);
+  // Sessions a user controls (client_sessions.cpp).
+  asio::awaitable<Result<std::vector<SessionInfo>>> list_sessions();
+  asio::awaitable<Result<std::size_t>> revoke_sessions(std::uint32_t session_id, bool all_others);
+  // This home's device key for `username`, made on first use (in memory when !persist).
+  Result<crypto::LoginKey> device_key_for(const std::string& username);
+  std::string device_name() const;
   asio::awaitable<void> run();
   void stop();
   bool session_ready() const;
@@ -94,6 +101,9 @@ class Client::Impl {
   InboxCursor cursor_;
   // persist=false: identities of users registered by this Client, for a later login.
   std::unordered_map<std::string, crypto::SecretBytes> memory_keys_;
+  // The device key the session is bound to; persist=false: per user, in memory.
+  crypto::LoginKey device_key_;
+  std::unordered_map<std::string, crypto::SecretBytes> memory_device_seeds_;
 
   // TLS for every connection (null: plaintext, or tls_status_ says why not).
   std::shared_ptr<const tls::ClientTls> tls_;
@@ -127,6 +137,8 @@ class Client::Impl {
   // login proof signs the connection's nonce).
   using AuthRequest = std::function<wire::Frame(const Connection&)>;
   asio::awaitable<Result<wire::AuthOk>> authenticate_with(AuthRequest make);
+  // A Resume of `username`'s `token`, signed by `device_key_` for each connection.
+  AuthRequest resume_request(const std::string& username, std::string token);
   Status start_session(const std::string& username, std::unique_ptr<crypto::Identity> identity,
                        crypto::SecretBytes token, std::uint64_t server_acked_seq,
                        bool save_session_file);

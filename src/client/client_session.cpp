@@ -12,6 +12,7 @@
 #include "client/client_impl.h"
 #include "common/clock.h"
 #include "common/username.h"
+#include "crypto/device_key.h"
 #include "crypto/keystore.h"
 #include "crypto/login_proof.h"
 #include "crypto/password.h"
@@ -220,6 +221,7 @@ void Client::Impl::end_session() {
   username_.clear();
   token_ = crypto::SecretBytes();
   data_key_ = crypto::SecretBytes();
+  device_key_ = crypto::LoginKey();
   cursor_ = InboxCursor();
   watched_.clear();
   pushes_.clear();
@@ -257,10 +259,17 @@ asio::awaitable<Status> Client::Impl::register_account(std::string username,
       co_return s;
     }
   }
+  auto device = device_key_for(*name);
+  if (!device) {
+    if (config_.persist) std::remove(staged.c_str());
+    co_return device.status();
+  }
   wire::Frame frame;
   auto* request = frame.mutable_register_();
   request->set_username(*name);
   request->set_login_public_key(crypto::login_key_from_seed(keys.login_seed).public_key);
+  request->set_device_public_key(device->public_key);
+  request->set_device_name(device_name());
   set_identity(*request->mutable_identity(), identity->public_identity(*name));
   auto ok = co_await authenticate(std::move(frame));
   if (!ok) {
@@ -274,6 +283,7 @@ asio::awaitable<Status> Client::Impl::register_account(std::string username,
   }
   if (!config_.persist) memory_keys_.insert_or_assign(*name, identity->serialize_secret());
   data_key_ = std::move(data_key);
+  device_key_ = std::move(*device);
   spdlog::info("registered '{}'", *name);
   co_return start_session(*name, std::move(identity), crypto::SecretBytes(ok->session_token()),
                           ok->acked_seq(), true);
@@ -292,6 +302,8 @@ asio::awaitable<Status> Client::Impl::login(std::string username, crypto::Secret
                          ": the private keys live on the machine where the account was "
                          "registered; log in there");
   }
+  auto device = device_key_for(*name);
+  if (!device) co_return device.status();
   auto keys = co_await derive_keys(*name, std::move(password));
   const crypto::LoginKey login_key = crypto::login_key_from_seed(keys.login_seed);
   // A proof for the connection it goes out on; the auth_key only when the server asks
@@ -305,6 +317,8 @@ asio::awaitable<Status> Client::Impl::login(std::string username, crypto::Secret
     login->set_login_signature(
         crypto::sign_login(login_key, *name, conn.login_nonce(), conn.channel_binding()));
     if (with_auth_key) login->set_auth_key(std::string(keys.auth_key.view()));
+    login->set_device_public_key(device->public_key);
+    login->set_device_name(device_name());
     return frame;
   };
   auto ok = co_await authenticate_with(make);
@@ -333,6 +347,7 @@ asio::awaitable<Status> Client::Impl::login(std::string username, crypto::Secret
     co_return Status(identity.code(), "logged in, but cannot open the keystore " + keystore + ": " +
                                           identity.status().message());
   }
+  device_key_ = std::move(*device);
   co_return start_session(*name, std::make_unique<crypto::Identity>(std::move(*identity)),
                           crypto::SecretBytes(ok->session_token()), ok->acked_seq(), true);
 }
@@ -352,13 +367,17 @@ asio::awaitable<Status> Client::Impl::resume() {
     co_return Status(identity.code(), "cannot open the keystore of '" + saved->username +
                                           "': " + identity.status().message() + "; log in again");
   }
-  wire::Frame frame;
-  frame.mutable_resume()->set_username(saved->username);
-  frame.mutable_resume()->set_session_token(std::string(saved->session_token.view()));
-  auto ok = co_await authenticate(std::move(frame));
+  auto device = device_key_for(saved->username);
+  if (!device) co_return device.status();
+  device_key_ = std::move(*device);
+  // Named first: no temporaries inside a co_await expression (g++ 12).
+  AuthRequest request = resume_request(saved->username, std::string(saved->session_token.view()));
+  auto ok = co_await authenticate_with(std::move(request));
   if (!ok) {
-    if (ok.code() == Code::kAuthFailed) {
-      co_return Status(Code::kAuthFailed, "the saved session expired or was revoked; log in again");
+    device_key_ = crypto::LoginKey();
+    if (ok.code() == Code::kSessionExpired) {
+      co_return Status(Code::kSessionExpired,
+                       "the saved session expired or was revoked; log in again");
     }
     co_return ok.status();
   }
@@ -446,10 +465,8 @@ asio::awaitable<Status> Client::Impl::resume_connection() {
   if (username_.empty() || token_.empty()) {
     co_return Status(Code::kNotAuthenticated, "not logged in");
   }
-  wire::Frame frame;
-  frame.mutable_resume()->set_username(username_);
-  frame.mutable_resume()->set_session_token(std::string(token_.view()));
-  auto ok = co_await authenticate(std::move(frame));
+  AuthRequest request = resume_request(username_, std::string(token_.view()));
+  auto ok = co_await authenticate_with(std::move(request));
   if (!ok) co_return ok.status();
   if (username_.empty()) co_return Status(Code::kNotAuthenticated, "logged out meanwhile");
   authenticated_ = true;
@@ -528,7 +545,8 @@ asio::awaitable<void> Client::Impl::run() {
       Status s = co_await reconnect();
       if (stop_requested_) break;
       if (!s) {
-        if (s.code() == Code::kAuthFailed || s.code() == Code::kNotAuthenticated) {
+        if (s.code() == Code::kAuthFailed || s.code() == Code::kNotAuthenticated ||
+            s.code() == Code::kSessionExpired) {
           spdlog::error("cannot resume the session: {}; log in again", s.to_string());
           break;
         }

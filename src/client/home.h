@@ -2,6 +2,7 @@
 //   <home>/session                        0600: who is logged in (see SavedSession)
 //   <home>/known_hosts                    0600: pinned server keys (tls/known_hosts.h)
 //   <home>/users/<username>/keystore      private identity (crypto/keystore.h)
+//   <home>/users/<username>/device.key    0600: this device's key (crypto/device_key.h)
 //   <home>/users/<username>/history.db    local history (history_store.h)
 //   <home>/users/<username>/downloads/    received files
 // Directories are created 0700. Plain functions over paths; no shared state.
@@ -26,6 +27,11 @@ class HomeLayout {
   // `username` must be canonical (normalize_username), so it is safe in a path.
   std::string user_dir(std::string_view username) const;
   std::string keystore(std::string_view username) const { return user_dir(username) + "/keystore"; }
+  // The key this home's sessions of `username` are bound to (made once, kept across
+  // logouts: the device keeps its id).
+  std::string device_key(std::string_view username) const {
+    return user_dir(username) + "/device.key";
+  }
   std::string history_db(std::string_view username) const {
     return user_dir(username) + "/history.db";
   }

@@ -24,6 +24,15 @@ struct PresenceChange {
   bool online = false;
 };
 
+// Sessions of `user` whose connections must end, on every server: session
+// `session_id`, or, when `all_but`, every session except `session_id` (sessions a user
+// controls, DESIGN §5). The store has deleted them already.
+struct SessionRevocation {
+  UserId user = 0;
+  std::uint32_t session_id = 0;
+  bool all_but = false;
+};
+
 struct BusHandlers {
   // An encoded push frame (length prefix included) of the recipient's inbox seq `seq`,
   // for every session of `recipient` connected to this server.
@@ -38,6 +47,8 @@ struct BusHandlers {
   // learned that the user has a session here (a login racing a delivery): the sessions
   // here should send what they are missing of the inbox. Optional.
   std::function<void(UserId recipient, std::uint64_t up_to)> on_catch_up;
+  // Sessions were revoked: close this server's connections of them. Optional.
+  std::function<void(const SessionRevocation&)> on_revoked;
 };
 
 class Bus {
@@ -70,6 +81,10 @@ class Bus {
   // Which of `users` are online anywhere; `done` may run on any thread.
   virtual void query_online(std::vector<UserId> users,
                             std::function<void(std::vector<bool>)> done) = 0;
+
+  // Ends the connections of revoked sessions on every server, this one included (its
+  // on_revoked runs before this returns, so a local close never waits for the bus).
+  virtual void publish_revocation(const SessionRevocation& revocation) = 0;
 };
 
 }  // namespace fastchat::cluster

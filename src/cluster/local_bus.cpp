@@ -58,4 +58,8 @@ void LocalBus::query_online(std::vector<UserId> users,
   done(std::move(online));
 }
 
+void LocalBus::publish_revocation(const SessionRevocation& revocation) {
+  if (handlers_.on_revoked) handlers_.on_revoked(revocation);
+}
+
 }  // namespace fastchat::cluster

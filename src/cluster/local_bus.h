@@ -21,6 +21,7 @@ class LocalBus final : public Bus {
   bool single_node() const override { return true; }
   void query_online(std::vector<UserId> users,
                     std::function<void(std::vector<bool>)> done) override;
+  void publish_revocation(const SessionRevocation& revocation) override;
 
  private:
   BusHandlers handlers_;  // set once in start(), read-only afterwards

@@ -376,6 +376,19 @@ void RedisBus::request_resync() {
   });
 }
 
+void RedisBus::publish_revocation(const SessionRevocation& revocation) {
+  if (handlers_.on_revoked) handlers_.on_revoked(revocation);
+  if (!running_) return;
+  asio::post(io_, [this, revocation] {
+    if (!commands_) return;
+    // A server that misses it (Redis down) still refuses the revoked token on its next
+    // resume: the store is the truth.
+    commands_->command(
+        {"PUBLISH", schema::kPresenceChannel,
+         schema::encode_revocation(revocation.user, revocation.session_id, revocation.all_but)});
+  });
+}
+
 void RedisBus::on_control_message(std::string_view payload) {
   auto message = schema::decode_control(payload);
   if (message.presence) {
@@ -385,6 +398,10 @@ void RedisBus::on_control_message(std::string_view payload) {
     if (event.transition && handlers_.on_presence) {
       handlers_.on_presence({event.user, event.username, event.online});
     }
+  } else if (message.revocation) {
+    // This server closed its own at publish time; closing again finds nothing.
+    const auto& r = *message.revocation;
+    if (handlers_.on_revoked) handlers_.on_revoked({r.user, r.session_id, r.all_but});
   } else if (message.resync) {
     if (message.resync->server_id == options_.advert.id) return;
     spdlog::info("redis bus: server '{}' may have dropped deliveries; re-reading inboxes",

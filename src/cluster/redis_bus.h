@@ -96,6 +96,7 @@ class RedisBus final : public Bus {
   bool single_node() const override { return false; }
   void query_online(std::vector<UserId> users,
                     std::function<void(std::vector<bool>)> done) override;
+  void publish_revocation(const SessionRevocation& revocation) override;
 
   RedisBusStats stats() const;
   const std::string& server_id() const { return options_.advert.id; }

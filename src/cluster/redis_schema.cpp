@@ -249,10 +249,27 @@ std::string encode_resync(std::string_view server_id) {
   return "R " + std::string(server_id);
 }
 
+std::string encode_revocation(UserId user, std::uint32_t session_id, bool all_but) {
+  return "K " + std::to_string(user) + (all_but ? " 1 " : " 0 ") + std::to_string(session_id);
+}
+
 ControlMessage decode_control(std::string_view payload) {
   ControlMessage out;
   std::string_view rest = payload;
   const std::string_view kind = next_field(rest);
+  if (kind == "K") {
+    const std::string_view uid = next_field(rest);
+    const std::string_view all_but = next_field(rest);
+    Revocation revocation;
+    std::uint64_t session_id = 0;
+    if (parse_number(uid, revocation.user) && (all_but == "0" || all_but == "1") &&
+        parse_number(rest, session_id) && session_id <= UINT32_MAX) {
+      revocation.all_but = all_but == "1";
+      revocation.session_id = static_cast<std::uint32_t>(session_id);
+      out.revocation = revocation;
+    }
+    return out;
+  }
   if (kind == "R") {
     if (valid_server_id(rest)) out.resync = ResyncRequest{std::string(rest)};
     return out;

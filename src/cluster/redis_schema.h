@@ -69,6 +69,8 @@ std::optional<Delivery> decode_delivery(std::string_view payload);
 //       server <server_id> gained (online=1) or lost its sessions of the user;
 //       transition=1 when that made the user online/offline cluster-wide.
 //   "R <server_id>"  that server may have dropped deliveries: re-read inboxes.
+//   "K <uid> <all_but 0|1> <session_id>"  sessions of the user were revoked: close
+//       their connections (cluster::SessionRevocation).
 struct PresenceEvent {
   bool online = false;
   bool transition = false;
@@ -80,10 +82,17 @@ struct ResyncRequest {
   std::string server_id;
 };
 std::string encode_resync(std::string_view server_id);
-// Exactly one of the two is set for a well-formed payload; neither otherwise.
+std::string encode_revocation(UserId user, std::uint32_t session_id, bool all_but);
+struct Revocation {
+  UserId user = 0;
+  std::uint32_t session_id = 0;
+  bool all_but = false;
+};
+// At most one is set for a well-formed payload; none otherwise.
 struct ControlMessage {
   std::optional<PresenceEvent> presence;
   std::optional<ResyncRequest> resync;
+  std::optional<Revocation> revocation;
 };
 ControlMessage decode_control(std::string_view payload);
 

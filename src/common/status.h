@@ -35,6 +35,7 @@ enum class Code {
   kNotFound,              // a local lookup found nothing (files, records)
   kIo,                    // local file or socket failure
   kCrypto,                // decryption or signature verification failed
+  kSessionExpired,        // a session token idle too long, revoked or unknown: log in again
 };
 
 const char* code_name(Code code);

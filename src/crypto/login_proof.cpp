@@ -11,6 +11,7 @@ namespace {
 
 constexpr std::string_view kLoginContext = "fastchat/login/v2";
 constexpr std::string_view kKeyChangeContext = "fastchat/change-login-key/v2";
+constexpr std::string_view kResumeContext = "fastchat/resume/v1";
 constexpr std::size_t kMaxField = 255;
 
 // The signed bytes; empty when a field is too long to be framed by one length byte.
@@ -96,6 +97,18 @@ bool verify_key_change(std::string_view current_public_key, std::string_view sig
   return verify(
       current_public_key, signature, nonce,
       signed_message(kKeyChangeContext, username, nonce, channel_binding, new_public_key));
+}
+
+std::string sign_resume(const LoginKey& device_key, std::string_view username,
+                        std::string_view nonce, std::string_view channel_binding) {
+  return sign(device_key, signed_message(kResumeContext, username, nonce, channel_binding));
+}
+
+bool verify_resume(std::string_view device_public_key, std::string_view signature,
+                   std::string_view username, std::string_view nonce,
+                   std::string_view channel_binding) {
+  return verify(device_public_key, signature, nonce,
+                signed_message(kResumeContext, username, nonce, channel_binding));
 }
 
 }  // namespace fastchat::crypto

@@ -50,4 +50,13 @@ bool verify_key_change(std::string_view current_public_key, std::string_view sig
                        std::string_view username, std::string_view nonce,
                        std::string_view channel_binding, std::string_view new_public_key);
 
+// A session resume by the device key the session is bound to (crypto/device_key.h):
+// context "fastchat/resume/v1", the same fields as a login. A token alone, or a Resume
+// recorded on another connection, resumes nothing.
+std::string sign_resume(const LoginKey& device_key, std::string_view username,
+                        std::string_view nonce, std::string_view channel_binding);
+bool verify_resume(std::string_view device_public_key, std::string_view signature,
+                   std::string_view username, std::string_view nonce,
+                   std::string_view channel_binding);
+
 }  // namespace fastchat::crypto

@@ -28,6 +28,7 @@ constexpr Pair kPairs[] = {
     {Code::kTooLarge, wire::TOO_LARGE},
     {Code::kLimitReached, wire::LIMIT_REACHED},
     {Code::kLoginUpgradeRequired, wire::LOGIN_UPGRADE_REQUIRED},
+    {Code::kSessionExpired, wire::SESSION_EXPIRED},
 };
 
 }  // namespace

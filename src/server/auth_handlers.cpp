@@ -5,6 +5,7 @@
 #include <asio/ip/address.hpp>
 
 #include "common/username.h"
+#include "crypto/device_key.h"
 #include "crypto/identity.h"
 #include "crypto/login_proof.h"
 #include "server/await_committer.h"
@@ -24,7 +25,33 @@ bool is_loopback(const std::string& address) {
   return parsed.is_loopback();
 }
 
-constexpr std::int64_t kSessionLifetimeMs = 30LL * 24 * 3600 * 1000;
+// A resume within this long of the session's last recorded use writes nothing: "last
+// used" is kept to the minute, not rewritten by every reconnect.
+constexpr std::int64_t kTouchGranularityMs = 60'000;
+
+std::int64_t idle_timeout_ms(const ServerContext& ctx) {
+  return ctx.config.session_idle_timeout_s * 1000;
+}
+
+// The device a Register or Login binds its session to.
+struct Device {
+  std::string public_key;
+  std::string name;
+};
+
+// The device of a Register/Login, or nullopt after answering a malformed one.
+std::optional<Device> check_device(Session& session, std::uint64_t request_id,
+                                   const std::string& public_key, const std::string& name) {
+  if (public_key.size() != crypto::kDevicePublicKeyBytes ||
+      name.size() > crypto::kMaxDeviceNameBytes) {
+    session.send_error(request_id,
+                       Status(Code::kBadRequest,
+                              "a login needs a 32-byte device_public_key and a device_name of at "
+                              "most 64 bytes"));
+    return std::nullopt;
+  }
+  return Device{public_key, name};
+}
 
 void reply_auth_ok(Session& session, std::uint64_t request_id, const std::string& token,
                    std::uint64_t acked_seq) {
@@ -41,14 +68,20 @@ void reply_auth_ok(Session& session, std::uint64_t request_id, const std::string
 // `acked_seq`, `last_seq`: the user's record as read for this login.
 asio::awaitable<void> open_session(std::shared_ptr<Session> session, std::uint64_t request_id,
                                    UserId user, std::string username, std::uint64_t acked_seq,
-                                   std::uint64_t last_seq) {
+                                   std::uint64_t last_seq, Device device) {
   auto& ctx = session->context();
   std::string token = crypto::ServerAuth::new_session_token();
   store::SessionRecord record;
   record.token_hash = ctx.auth.token_hash(token);
   record.user_id = user;
   record.created_ms = ctx.clock.now_ms();
-  record.expires_ms = record.created_ms + kSessionLifetimeMs;
+  record.expires_ms = record.created_ms + idle_timeout_ms(ctx);
+  record.session_id = crypto::random_session_id();
+  record.device_id = crypto::device_id_of(device.public_key);
+  record.device_public_key = std::move(device.public_key);
+  record.device_name = std::move(device.name);
+  record.last_used_ms = record.created_ms;
+  const std::uint32_t session_id = record.session_id;
   store::SessionWrite create{store::SessionWrite::Kind::kCreate, record};
   Status stored = co_await commit_session_write(ctx.committer, std::move(create));
   if (!stored) {
@@ -56,6 +89,7 @@ asio::awaitable<void> open_session(std::shared_ptr<Session> session, std::uint64
     co_return;
   }
   if (session->closed()) co_return;
+  session->set_session_id(session_id);
   session->authenticate(user, std::move(username), record.token_hash, acked_seq, last_seq);
   reply_auth_ok(*session, request_id, token, acked_seq);
 }
@@ -108,6 +142,9 @@ asio::awaitable<void> handle_register(std::shared_ptr<Session> session, std::uin
         Status(Code::kBadRequest, "Register needs a 32-byte login_public_key and no auth_key"));
     co_return;
   }
+  auto device =
+      check_device(*session, request_id, request.device_public_key(), request.device_name());
+  if (!device) co_return;
   const auto& id = request.identity();
   crypto::PublicIdentity identity{id.sign_public_key(), id.box_public_key(), id.signature()};
   if (Status valid = crypto::verify_public_identity(identity, *username); !valid) {
@@ -140,7 +177,7 @@ asio::awaitable<void> handle_register(std::shared_ptr<Session> session, std::uin
     co_return;
   }
   spdlog::info("registered user '{}' (id {})", *username, *created);
-  co_await open_session(session, request_id, *created, *username, 0, 0);
+  co_await open_session(session, request_id, *created, *username, 0, 0, std::move(*device));
 }
 
 asio::awaitable<void> handle_login(std::shared_ptr<Session> session, std::uint64_t request_id,
@@ -179,6 +216,11 @@ asio::awaitable<void> handle_login(std::shared_ptr<Session> session, std::uint64
     session->send_error(request_id, Status(Code::kAuthFailed, "wrong password"));
     co_return;
   }
+  // Checked once the password is proven: a failed proof answers AUTH_FAILED whatever
+  // else is wrong.
+  auto device =
+      check_device(*session, request_id, request.device_public_key(), request.device_name());
+  if (!device) co_return;
   if (legacy) {
     auto upgrade = [id = user->id, key](store::Store& s) { return s.set_login_key(id, key); };
     Status upgraded = co_await ctx.worker.run(std::move(upgrade));
@@ -190,7 +232,7 @@ asio::awaitable<void> handle_login(std::shared_ptr<Session> session, std::uint64
   }
   ctx.limiter.record_success(*username, session->peer_address());
   co_await open_session(session, request_id, user->id, user->username, user->acked_seq,
-                        user->last_seq);
+                        user->last_seq, std::move(*device));
 }
 
 asio::awaitable<void> handle_resume(std::shared_ptr<Session> session, std::uint64_t request_id,
@@ -202,13 +244,21 @@ asio::awaitable<void> handle_resume(std::shared_ptr<Session> session, std::uint6
   auto& ctx = session->context();
   const std::string token_hash = ctx.auth.token_hash(request.session_token());
   const std::int64_t now = ctx.clock.now_ms();
-  auto find = [token_hash, now](store::Store& s) { return s.find_session(token_hash, now); };
-  auto user = co_await ctx.worker.run(std::move(find));
-  if (!user || user->username != *username) {
-    if (!user && user.code() == Code::kUnavailable) {
-      session->send_error(request_id, user.status());
-      co_return;
-    }
+  auto find = [token_hash, now](store::Store& s) { return s.lookup_session(token_hash, now); };
+  auto found = co_await ctx.worker.run(std::move(find));
+  if (!found && found.code() == Code::kUnavailable) {
+    session->send_error(request_id, found.status());
+    co_return;
+  }
+  // The server's idle timeout applies even to a session stored under a longer one.
+  const bool live = found && found->user.username == *username &&
+                    now - found->session.last_used_ms < idle_timeout_ms(ctx);
+  // Bound to the device that logged in: the token alone, or a Resume recorded on
+  // another connection, resumes nothing.
+  const bool proven =
+      live && crypto::verify_resume(found->session.device_public_key, request.device_signature(),
+                                    *username, session->login_nonce(), session->channel_binding());
+  if (!proven) {
     auto check = login_allowed(ctx.limiter, *username, session->peer_address());
     if (!co_await std::move(check)) {
       session->send_error(request_id,
@@ -217,13 +267,32 @@ asio::awaitable<void> handle_resume(std::shared_ptr<Session> session, std::uint6
     }
     auto failed = record_login_failure(ctx.limiter, *username, session->peer_address());
     co_await std::move(failed);
-    session->send_error(request_id,
-                        Status(Code::kAuthFailed, "session expired or revoked; log in again"));
+    if (!live) {
+      session->send_error(
+          request_id, Status(Code::kSessionExpired, "session expired or revoked; log in again"));
+    } else {
+      spdlog::info("resume of '{}' without its device's proof from {}", *username,
+                   session->peer_address());
+      session->send_error(request_id,
+                          Status(Code::kAuthFailed, "this session belongs to another device"));
+    }
     co_return;
   }
+  if (now - found->session.last_used_ms >= kTouchGranularityMs) {
+    auto touch = [token_hash, now, expires = now + idle_timeout_ms(ctx)](store::Store& s) {
+      return s.touch_session(token_hash, now, expires);
+    };
+    Status touched = co_await ctx.worker.run(std::move(touch));
+    if (!touched) {
+      session->send_error(request_id, touched);
+      co_return;
+    }
+  }
   if (session->closed()) co_return;
-  session->authenticate(user->id, user->username, token_hash, user->acked_seq, user->last_seq);
-  reply_auth_ok(*session, request_id, "", user->acked_seq);
+  const auto& user = found->user;
+  session->set_session_id(found->session.session_id);
+  session->authenticate(user.id, user.username, token_hash, user.acked_seq, user.last_seq);
+  reply_auth_ok(*session, request_id, "", user.acked_seq);
 }
 
 asio::awaitable<void> handle_change_login_key(std::shared_ptr<Session> session,
@@ -254,12 +323,8 @@ asio::awaitable<void> handle_change_login_key(std::shared_ptr<Session> session,
     session->send_error(request_id, revoked.status());
     co_return;
   }
-  std::vector<std::shared_ptr<Session>> others;
-  ctx.registry.for_each_session(user->id, [&](const std::shared_ptr<Session>& other) {
-    if (other != session) others.push_back(other);
-  });
-  for (auto& other : others)
-    other->close();
+  // Their connections end on every server of a cluster, not only here.
+  ctx.bus.publish_revocation({user->id, session->session_id(), /*all_but=*/true});
   spdlog::info("user '{}' changed the password; {} other sessions revoked", user->username,
                *revoked);
   wire::Frame reply;

@@ -11,6 +11,7 @@
 #include "server/group_handlers.h"
 #include "server/message_handlers.h"
 #include "server/session.h"
+#include "server/session_handlers.h"
 
 namespace fastchat::server {
 
@@ -109,6 +110,11 @@ void route_frame(const std::shared_ptr<Session>& session, wire::Frame&& frame) {
     case wire::Frame::kChangeLoginKey:
       return spawn_request(session, handle_change_login_key(
                                         session, id, std::move(*frame.mutable_change_login_key())));
+    case wire::Frame::kListSessions:
+      return spawn_request(session, handle_list_sessions(session, id));
+    case wire::Frame::kRevokeSession:
+      return spawn_request(
+          session, handle_revoke_session(session, id, std::move(*frame.mutable_revoke_session())));
     case wire::Frame::kListUsers:
       return spawn_request(session,
                            handle_list_users(session, id, std::move(*frame.mutable_list_users())));

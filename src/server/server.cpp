@@ -16,6 +16,7 @@
 #include "server/inbox_replay.h"
 #include "server/server_metrics.h"
 #include "server/session.h"
+#include "server/session_handlers.h"
 #include "server/tombstone_sweeper.h"
 #include "store/open_store.h"
 #include "tls/identity.h"
@@ -133,6 +134,10 @@ Status Server::start() {
       // what they miss.
       .on_catch_up = [this](UserId user,
                             std::uint64_t up_to) { catch_up_inbox(*context_, user, up_to); },
+      .on_revoked =
+          [this](const cluster::SessionRevocation& revocation) {
+            close_revoked(registry_, revocation);
+          },
   });
   // A failed commit may have committed: every server's sessions re-read their inboxes.
   committer_->set_recovery_observer([this] {

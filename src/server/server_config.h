@@ -47,6 +47,8 @@ struct ServerConfig {
   // every recipient acknowledged it (docs/protocol.md, "Delivery"); swept this often.
   std::int64_t dedupe_window_s = 24 * 60 * 60;
   std::int64_t sweep_interval_ms = 60'000;
+  // A session token unused (no login or resume) this long is refused: log in again.
+  std::int64_t session_idle_timeout_s = 30LL * 24 * 60 * 60;
   // --- cluster and operations (docs/cluster.md)
   std::string redis_url;     // set: a RedisBus links this server into a cluster
   std::string server_id;     // unique in the cluster; empty: PUBLIC_HOST:PORT

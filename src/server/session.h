@@ -14,6 +14,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <string>
@@ -74,6 +75,10 @@ class Session : public std::enable_shared_from_this<Session> {
   UserId user_id() const { return user_id_; }
   const std::string& username() const { return username_; }
   const std::string& token_hash() const { return token_hash_; }
+  // The id its owner names this session by (ListSessions); set before authenticate(),
+  // read from any thread (a revocation arriving on the bus).
+  void set_session_id(std::uint32_t id) { session_id_.store(id, std::memory_order_relaxed); }
+  std::uint32_t session_id() const { return session_id_.load(std::memory_order_relaxed); }
   const std::string& peer_address() const { return peer_address_; }
   // The TLS exporter (RFC 8446 §7.5) of this connection, to bind a login to it;
   // kUnavailable on a plaintext connection or before the handshake is done.
@@ -131,6 +136,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool hello_done_ = false;
   bool reading_paused_ = false;  // kMaxInflight requests in progress
   bool peer_closed_ = false;     // the client half-closed: answer, then close
+  std::atomic<std::uint32_t> session_id_{0};
   std::size_t inflight_ = 0;
   UserId user_id_ = 0;
   std::string username_;

@@ -50,7 +50,20 @@ struct SessionRecord {
   std::string token_hash;
   UserId user_id = 0;
   std::int64_t created_ms = 0;
-  std::int64_t expires_ms = 0;
+  std::int64_t expires_ms = 0;  // idle deadline: last_used_ms + the server's idle timeout
+  // Sessions a user controls (DESIGN §5): the id its owner names it by (random, unique
+  // per user in practice), the device it is bound to, and when it was last used (login or resume).
+  std::uint32_t session_id = 0;
+  std::uint32_t device_id = 0;
+  std::string device_public_key;
+  std::string device_name;
+  std::int64_t last_used_ms = 0;
+};
+
+// A session with its user, as a resume needs both.
+struct SessionLookup {
+  UserRecord user;
+  SessionRecord session;
 };
 
 // A session token to store (kCreate) or to forget (kRevoke: only token_hash counts).
@@ -204,6 +217,21 @@ class Store {
   // committed before `before_ms`; returns how many went. Call again while it returns
   // `limit`. (Expired sessions need no sweep: create_session purges them.)
   virtual Result<std::size_t> purge_tombstones(std::int64_t before_ms, std::size_t limit) = 0;
+
+  // --- sessions a user controls (DESIGN §5)
+  // The session `token_hash` with its user (one query); kAuthFailed for an unknown
+  // token or one whose expires_ms is not after `now_ms`.
+  virtual Result<SessionLookup> lookup_session(std::string_view token_hash,
+                                               std::int64_t now_ms) = 0;
+  // Records a use of the session: last_used_ms and the new idle deadline. Ok when the
+  // session is gone meanwhile (the next lookup says so).
+  virtual Status touch_session(std::string_view token_hash, std::int64_t last_used_ms,
+                               std::int64_t expires_ms) = 0;
+  // `user`'s sessions not expired at `now_ms`, most recently used first, at most `limit`.
+  virtual Result<std::vector<SessionRecord>> list_sessions(UserId user, std::int64_t now_ms,
+                                                           std::size_t limit) = 0;
+  // Deletes `user`'s session `session_id`; how many were deleted (0 or 1).
+  virtual Result<std::size_t> revoke_session(UserId user, std::uint32_t session_id) = 0;
 };
 
 }  // namespace fastchat::store

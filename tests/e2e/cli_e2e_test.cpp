@@ -346,6 +346,89 @@ TEST_F(CliE2e, PasswdChangesThePasswordAndLogsOutTheOtherSessions) {
   ASSERT_OK(cli("alice", {"whoami"}));
 }
 
+TEST_F(CliE2e, SessionsAreListedAndRevoked) {
+  ASSERT_OK(register_user("alice"));
+  // The same account logged in from two more homes (devices), each given the keystore.
+  for (const std::string other : {"alice-laptop", "alice-phone"}) {
+    fs::create_directories(home(other) + "/users/alice");
+    fs::copy_file(home("alice") + "/users/alice/keystore", home(other) + "/users/alice/keystore");
+    const RunResult login =
+        cli(other, {"--password-stdin", "login", "alice"}, password("alice") + "\n");
+    ASSERT_EQ(login.exit_code, 0) << login.err;
+  }
+
+  const RunResult table = cli("alice", {"sessions"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  std::vector<std::string> lines;
+  std::istringstream text(table.out);
+  for (std::string line; std::getline(text, line);)
+    lines.push_back(line);
+  ASSERT_EQ(lines.size(), 4u) << table.out;
+  EXPECT_TRUE(lines[0].starts_with("ID ")) << lines[0];
+  EXPECT_EQ(std::count_if(lines.begin(), lines.end(),
+                          [](const std::string& l) {
+                            return l.find("fastchat on ") != std::string::npos &&
+                                   l.ends_with("(this session)");
+                          }),
+            1)
+      << table.out;
+
+  const RunResult json = cli("alice", {"--json", "sessions"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  std::vector<std::string> others;
+  std::istringstream rows(json.out);
+  for (std::string line; std::getline(rows, line);) {
+    const auto row = parse_json_object(line);
+    ASSERT_TRUE(row) << line;
+    EXPECT_EQ(row->at("type").value, "session");
+    EXPECT_NE(row->at("device_id").value, "0");
+    if (row->at("current").value == "false") others.push_back(row->at("id").value);
+  }
+  ASSERT_EQ(others.size(), 2u) << json.out;
+
+  // Revoking one: that home must log in again, the others go on.
+  const RunResult revoked = cli("alice", {"sessions", "revoke", others[0]});
+  ASSERT_EQ(revoked.exit_code, 0) << revoked.err;
+  EXPECT_EQ(revoked.out, "revoked session " + others[0] + "\n");
+  const RunResult again = cli("alice", {"sessions", "revoke", others[0]});
+  EXPECT_EQ(again.exit_code, 4) << again.out;
+  EXPECT_NE(single_error_line(again).find("no session"), std::string::npos) << again.err;
+  const RunResult not_an_id = cli("alice", {"sessions", "revoke", "twelve"});
+  EXPECT_EQ(not_an_id.exit_code, 2) << not_an_id.out;
+  const RunResult both = cli("alice", {"sessions", "revoke", "--all", others[1]});
+  EXPECT_EQ(both.exit_code, 2) << both.out;
+  const int still_working =
+      cli("alice-laptop", {"whoami"}).exit_code + cli("alice-phone", {"whoami"}).exit_code;
+  EXPECT_EQ(still_working, 3) << "exactly one of the two homes was logged out";
+
+  // --all: only this session is left.
+  const RunResult all = cli("alice", {"--json", "sessions", "revoke", "--all"});
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  const auto answer = parse_json_object(all.out.substr(0, all.out.find('\n')));
+  ASSERT_TRUE(answer) << all.out;
+  EXPECT_EQ(answer->at("revoked").value, "1");
+  for (const std::string other : {"alice-laptop", "alice-phone"}) {
+    const RunResult who = cli(other, {"whoami"});
+    EXPECT_EQ(who.exit_code, 3) << other;
+    EXPECT_NE(single_error_line(who).find("fastchat login alice"), std::string::npos) << who.err;
+  }
+  const RunResult left = cli("alice", {"--json", "sessions"});
+  ASSERT_EQ(left.exit_code, 0) << left.err;
+  EXPECT_EQ(std::count(left.out.begin(), left.out.end(), '\n'), 1) << left.out;
+}
+
+TEST_F(CliE2e, ACopiedSessionFileDoesNotResumeWithoutTheDeviceKey) {
+  ASSERT_OK(register_user("alice"));
+  // Everything of alice's home but the device key.
+  fs::create_directories(home("thief") + "/users/alice");
+  fs::copy_file(home("alice") + "/session", home("thief") + "/session");
+  fs::copy_file(home("alice") + "/users/alice/keystore", home("thief") + "/users/alice/keystore");
+  const RunResult stolen = cli("thief", {"whoami"});
+  EXPECT_EQ(stolen.exit_code, 3) << stolen.out;
+  EXPECT_NE(single_error_line(stolen).find("another device"), std::string::npos) << stolen.err;
+  ASSERT_OK(cli("alice", {"whoami"}));  // the owner goes on
+}
+
 TEST_F(CliE2e, ErrorsHaveDistinctExitCodesAndOneLine) {
   ASSERT_OK(register_user("alice"));
 

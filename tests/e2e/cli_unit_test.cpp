@@ -269,6 +269,23 @@ TEST(CommandLine, GroupCommands) {
   EXPECT_EQ(history.invocation->command.limit, 5u);
 }
 
+TEST(CommandLine, SessionsCommands) {
+  auto list = parse({"--json", "sessions"});
+  ASSERT_TRUE(list.invocation);
+  EXPECT_EQ(list.invocation->command.name, "sessions");
+  EXPECT_TRUE(list.invocation->command.args.empty());
+  auto one = parse({"sessions", "revoke", "12345"});
+  ASSERT_TRUE(one.invocation);
+  EXPECT_EQ(one.invocation->command.name, "sessions revoke");
+  EXPECT_EQ(one.invocation->command.args, (std::vector<std::string>{"12345"}));
+  EXPECT_FALSE(one.invocation->command.all);
+  auto all = parse({"sessions", "revoke", "--all"});
+  ASSERT_TRUE(all.invocation);
+  EXPECT_EQ(all.invocation->command.name, "sessions revoke");
+  EXPECT_TRUE(all.invocation->command.args.empty());
+  EXPECT_TRUE(all.invocation->command.all);
+}
+
 TEST(CommandLine, DefaultHomeFollowsXdg) {
   const char* saved = std::getenv("XDG_DATA_HOME");
   const std::string saved_value = saved != nullptr ? saved : "";

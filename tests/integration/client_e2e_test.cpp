@@ -5,12 +5,14 @@
 // deadlines.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <asio/use_future.hpp>
 #include <condition_variable>
+#include <filesystem>
 #include <future>
 #include <map>
 #include <mutex>
@@ -238,6 +240,49 @@ TEST_F(ClientE2ETest, DirectMessageToAnOnlineUser) {
   ASSERT_EQ(history->size(), 2u);
   EXPECT_EQ((*history)[0].text, "hello bob");
   EXPECT_EQ((*history)[1].text, "hi alice");
+}
+
+TEST_F(ClientE2ETest, ASessionRevokedFromAnotherDeviceStopsAndMustLogInAgain) {
+  auto& desk = peer("alice");
+  register_account(desk);
+  start(desk);
+  // The same account on a second device: its own home with the keystore copied over.
+  auto& laptop = peer("alice-laptop");
+  laptop.name = "alice";
+  const client::HomeLayout desk_home(desk.home), laptop_home(laptop.home);
+  ASSERT_TRUE(client::make_private_dirs(laptop_home.user_dir("alice")));
+  std::filesystem::copy_file(desk_home.keystore("alice"), laptop_home.keystore("alice"));
+  login(laptop);
+
+  auto sessions = await(laptop.client->list_sessions());
+  ASSERT_TRUE(sessions) << sessions.status().to_string();
+  ASSERT_EQ(sessions->size(), 2u);
+  const auto other = std::find_if(sessions->begin(), sessions->end(),
+                                  [](const client::SessionInfo& s) { return !s.current; });
+  ASSERT_NE(other, sessions->end());
+  EXPECT_NE(other->device_id, 0u);
+  EXPECT_TRUE(other->device_name.starts_with("fastchat on ")) << other->device_name;
+
+  auto revoked = await(laptop.client->revoke_session(other->session_id));
+  ASSERT_TRUE(revoked) << revoked.status().to_string();
+  EXPECT_EQ(*revoked, 1u);
+  // The desk's connection is closed; its resume is refused, so run() gives up.
+  ASSERT_EQ(desk.running.wait_for(seconds(20)), std::future_status::ready);
+  Status resumed = Status::ok();
+  on_io([&] {
+    desk.client = std::make_unique<Client>(
+        io_.get_executor(),
+        client::ClientConfig{.server = {"127.0.0.1", port()}, .home_dir = desk.home});
+  });
+  resumed = await(desk.client->resume());
+  EXPECT_EQ(resumed.code(), Code::kSessionExpired) << resumed.to_string();
+
+  auto none = await(laptop.client->revoke_other_sessions());
+  ASSERT_TRUE(none) << none.status().to_string();
+  EXPECT_EQ(*none, 0u);
+  auto unknown = await(laptop.client->revoke_session(other->session_id));
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(*unknown, 0u);
 }
 
 TEST_F(ClientE2ETest, OfflineMessagesArriveOnLogin) {

@@ -158,7 +158,7 @@ TEST_F(LoginTest, APasswordChangeNeedsTheCurrentKeyAndEndsTheOtherSessions) {
   EXPECT_TRUE(first->call(list).has_user_list()) << "this one goes on";
 
   auto later = connect_with_hello();
-  EXPECT_EQ(later->resume("alice", other_token).code(), Code::kAuthFailed);
+  EXPECT_EQ(later->resume("alice", other_token).code(), Code::kSessionExpired);
   EXPECT_EQ(later->login(alice).code(), Code::kAuthFailed);  // the old key
   EXPECT_TRUE(later->login(renewed));
 }

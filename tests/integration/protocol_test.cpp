@@ -219,14 +219,14 @@ TEST_F(ProtocolTest, ResumeWithABadTokenFails) {
   auto first = registered(port(), alice());
   ASSERT_TRUE(first);
   auto client = connect_with_hello();
-  EXPECT_EQ(client->resume("alice", std::string(32, '\x01')).code(), Code::kAuthFailed);
-  EXPECT_EQ(client->resume("alice", "").code(), Code::kAuthFailed);
+  EXPECT_EQ(client->resume("alice", std::string(32, '\x01')).code(), Code::kSessionExpired);
+  EXPECT_EQ(client->resume("alice", "").code(), Code::kSessionExpired);
   // Another user's valid token does not log in as alice.
   const auto bob = TestUser::quick("bob");
   auto bob_client = connect_with_hello();
   auto bob_auth = bob_client->register_user(bob);
   ASSERT_TRUE(bob_auth);
-  EXPECT_EQ(client->resume("alice", bob_auth->session_token()).code(), Code::kAuthFailed);
+  EXPECT_EQ(client->resume("alice", bob_auth->session_token()).code(), Code::kSessionExpired);
   // Still usable after the failures.
   EXPECT_TRUE(client->resume("bob", bob_auth->session_token()));
 }
@@ -247,7 +247,7 @@ TEST_F(ProtocolTest, LogoutRevokesTheToken) {
   EXPECT_TRUE(client->wait_closed());
 
   auto again = connect_with_hello();
-  EXPECT_EQ(again->resume("alice", token).code(), Code::kAuthFailed);
+  EXPECT_EQ(again->resume("alice", token).code(), Code::kSessionExpired);
   EXPECT_TRUE(again->login(alice()));
 }
 

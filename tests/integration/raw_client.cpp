@@ -273,7 +273,9 @@ Result<wire::AuthOk> RawClient::login(const TestUser& user) {
 }
 
 Result<wire::AuthOk> RawClient::resume(std::string_view username, std::string_view token) {
-  return auth_result(call(resume_frame(username, token)));
+  const std::string signature = crypto::sign_resume(test_device_key(), std::string(username),
+                                                    login_nonce_, channel_binding());
+  return auth_result(call(resume_frame(username, token, signature)));
 }
 
 Result<std::vector<wire::InboxMessage>> RawClient::sync_all(std::uint64_t after_seq,

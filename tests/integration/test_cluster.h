@@ -52,6 +52,12 @@ class TestCluster {
   // server id and key file are set per server by start().
   server::ServerConfig& config() { return config_; }
 
+  // The clock of every server's next start() (it must outlive them).
+  void set_clock(const Clock& clock) {
+    for (auto& server : servers_)
+      server->set_clock(clock);
+  }
+
   // Starts every server (the first call also creates the schema and the redis-server).
   Status start();
   // Stops every server; the store (and in cluster mode Redis) keeps its data.

@@ -110,7 +110,8 @@ Status TestServer::start() {
   config_.listen_host = "127.0.0.1";
   config_.listen_port = 0;
   config_.data_dir = data_dir_;
-  auto server = std::make_unique<server::Server>(config_);
+  auto server =
+      std::make_unique<server::Server>(config_, clock_ ? *clock_ : SystemClock::instance());
   if (Status s = server->start(); !s) return s;
   server_ = std::move(server);
   return Status::ok();

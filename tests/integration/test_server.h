@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/status.h"
 #include "server/server.h"
 #include "server/server_config.h"
@@ -64,6 +65,8 @@ class TestServer {
 
   // Settings for the next start(); listen host, port and dirs are set by start().
   server::ServerConfig& config() { return config_; }
+  // The clock of the next start() (it must outlive the server); the system's by default.
+  void set_clock(const Clock& clock) { clock_ = &clock; }
 
   Status start();
   void stop();
@@ -79,6 +82,7 @@ class TestServer {
 
  private:
   std::string root_;
+  const Clock* clock_ = nullptr;
   std::string data_dir_;
   std::string log_file_;
   bool owns_logger_;

@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include "client/content.h"
+#include "crypto/device_key.h"
 #include "crypto/password.h"
 #include "crypto/sodium_init.h"
 
@@ -70,11 +71,18 @@ Result<std::string> TestUser::open_text(const TestUser& from,
   return content->text();
 }
 
+const crypto::LoginKey& test_device_key() {
+  static const crypto::LoginKey key = crypto::new_device_key();
+  return key;
+}
+
 wire::Frame register_frame(const TestUser& user) {
   wire::Frame frame;
   auto* request = frame.mutable_register_();
   request->set_username(user.name());
   request->set_login_public_key(user.login_key().public_key);
+  request->set_device_public_key(test_device_key().public_key);
+  request->set_device_name(std::string(kTestDeviceName));
   *request->mutable_identity() = user.public_identity();
   return frame;
 }
@@ -87,13 +95,17 @@ wire::Frame login_frame(const TestUser& user, std::string_view nonce,
   login->set_username(user.name());
   login->set_login_public_key(key.public_key);
   login->set_login_signature(crypto::sign_login(key, user.name(), nonce, channel_binding));
+  login->set_device_public_key(test_device_key().public_key);
+  login->set_device_name(std::string(kTestDeviceName));
   return frame;
 }
 
-wire::Frame resume_frame(std::string_view username, std::string_view token) {
+wire::Frame resume_frame(std::string_view username, std::string_view token,
+                         std::string_view device_signature) {
   wire::Frame frame;
   frame.mutable_resume()->set_username(std::string(username));
   frame.mutable_resume()->set_session_token(std::string(token));
+  frame.mutable_resume()->set_device_signature(std::string(device_signature));
   return frame;
 }
 

@@ -59,12 +59,19 @@ class TestUser {
   mutable std::map<std::string, std::unique_ptr<crypto::SharedKey>> shared_;
 };
 
+// The device every test user's Register and Login binds its session to (one per test
+// process), so that RawClient::resume() can sign for any token of any user.
+const crypto::LoginKey& test_device_key();
+inline constexpr std::string_view kTestDeviceName = "itest device";
+
 // Frame builders (request_id is set by RawClient::request()).
 wire::Frame register_frame(const TestUser& user);
 // A Login proving `user` on the connection whose HelloOk gave `nonce`.
 wire::Frame login_frame(const TestUser& user, std::string_view nonce,
                         std::string_view channel_binding = {});
-wire::Frame resume_frame(std::string_view username, std::string_view token);
+// A Resume; `device_signature` from crypto::sign_resume (empty: none).
+wire::Frame resume_frame(std::string_view username, std::string_view token,
+                         std::string_view device_signature = {});
 // A direct Send from `from` to `to` with `text` sealed inside.
 wire::Frame direct_send(const TestUser& from, const TestUser& to, const MessageId& id,
                         std::string_view text);

@@ -118,6 +118,20 @@ CREATE TABLE server_key (
   verifier bytea NOT NULL
 );
 )sql"},
+    Migration{6, R"sql(
+-- Sessions a user controls (DESIGN §5): each is bound to the key of the device that
+-- opened it, has an id its owner names it by (random: see
+-- docs/decisions.md), and expires when idle (expires_ms is
+-- moved on by every use). Sessions from before cannot prove a device and are dropped:
+-- their users log in once more.
+DELETE FROM sessions;
+ALTER TABLE sessions ADD COLUMN session_id bigint NOT NULL DEFAULT 0,
+                     ADD COLUMN device_id bigint NOT NULL DEFAULT 0,
+                     ADD COLUMN device_public_key bytea NOT NULL DEFAULT ''::bytea,
+                     ADD COLUMN device_name text NOT NULL DEFAULT '',
+                     ADD COLUMN last_used_ms bigint NOT NULL DEFAULT 0;
+CREATE INDEX sessions_by_user ON sessions (user_id, session_id);
+)sql"},
 };
 static_assert(kMigrations.size() == kSchemaVersion);
 

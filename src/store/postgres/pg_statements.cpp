@@ -29,8 +29,9 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kStatem
     // kPurgeSessions
     "DELETE FROM sessions WHERE expires_ms <= $1::int8",
     // kInsertSession
-    "INSERT INTO sessions (token_hash, user_id, created_ms, expires_ms) "
-    "VALUES ($1::bytea, $2::int8, $3::int8, $4::int8)",
+    "INSERT INTO sessions (token_hash, user_id, created_ms, expires_ms, session_id, device_id, "
+    "device_public_key, device_name, last_used_ms) VALUES ($1::bytea, $2::int8, $3::int8, "
+    "$4::int8, $5::int8, $6::int8, $7::bytea, $8::text, $9::int8)",
     // kFindSession: the user's columns, then the session's expiry
     "SELECT " FASTCHAT_USER_COLUMNS
     ", expires_ms FROM sessions JOIN users ON id = user_id WHERE token_hash = $1::bytea",

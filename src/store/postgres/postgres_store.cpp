@@ -40,6 +40,40 @@ UserRecord read_user(const PgResult& result, int row) {
   return user;
 }
 
+// Sessions a user controls: not on the hot path, so sent unprepared.
+#define FASTCHAT_SESSION_COLUMNS                                                      \
+  "sessions.token_hash, sessions.user_id, sessions.created_ms, sessions.expires_ms, " \
+  "sessions.session_id, sessions.device_id, sessions.device_public_key, "             \
+  "sessions.device_name, sessions.last_used_ms"
+constexpr char kLookupSession[] =
+    "SELECT u.id, u.username, u.auth_verifier, u.sign_public_key, u.box_public_key, "
+    "u.key_signature, u.acked_seq, u.last_seq, u.login_public_key, " FASTCHAT_SESSION_COLUMNS
+    " FROM sessions JOIN users AS u ON u.id = sessions.user_id WHERE token_hash = $1::bytea";
+constexpr char kTouchSession[] =
+    "UPDATE sessions SET last_used_ms = $2::int8, expires_ms = $3::int8 "
+    "WHERE token_hash = $1::bytea";
+constexpr char kListSessions[] =
+    "SELECT " FASTCHAT_SESSION_COLUMNS
+    " FROM sessions WHERE user_id = $1::int8 AND expires_ms > $2::int8 "
+    "ORDER BY last_used_ms DESC, session_id LIMIT $3::int8";
+constexpr char kRevokeSession[] =
+    "DELETE FROM sessions WHERE user_id = $1::int8 AND session_id = $2::int8";
+
+// The FASTCHAT_SESSION_COLUMNS of `row` from column `first` on.
+SessionRecord read_session(const PgResult& result, int row, int first) {
+  SessionRecord session;
+  session.token_hash = result.text(row, first);
+  session.user_id = result.int64(row, first + 1);
+  session.created_ms = result.int64(row, first + 2);
+  session.expires_ms = result.int64(row, first + 3);
+  session.session_id = static_cast<std::uint32_t>(result.int64(row, first + 4));
+  session.device_id = static_cast<std::uint32_t>(result.int64(row, first + 5));
+  session.device_public_key = result.text(row, first + 6);
+  session.device_name = result.text(row, first + 7);
+  session.last_used_ms = result.int64(row, first + 8);
+  return session;
+}
+
 Result<UserRecord> one_user(const PgResult& result) {
   if (result.rows() == 0) return Result<UserRecord>(Code::kUnknownUser, "unknown user");
   return read_user(result, 0);
@@ -237,7 +271,12 @@ void send_session_writes(PgConnection& db, std::span<const SessionWrite> writes)
              .bytes(session.token_hash)
              .int64(session.user_id)
              .int64(session.created_ms)
-             .int64(session.expires_ms));
+             .int64(session.expires_ms)
+             .int64(session.session_id)
+             .int64(session.device_id)
+             .bytes(session.device_public_key)
+             .bytes(session.device_name)
+             .int64(session.last_used_ms));
   }
 }
 
@@ -245,7 +284,7 @@ void send_session_writes(PgConnection& db, std::span<const SessionWrite> writes)
 std::optional<Status> session_refusal(const PgConnection& db) {
   if (db.sqlstate() == kForeignKeyViolation) return Status(Code::kUnknownUser, "unknown user");
   if (db.sqlstate() == kUniqueViolation) {
-    return Status(Code::kInternal, "session token already exists");
+    return Status(Code::kInternal, "session token or id already exists");
   }
   return std::nullopt;
 }
@@ -290,6 +329,52 @@ Result<UserRecord> PostgresStore::find_session(std::string_view token_hash, std:
       return Result<UserRecord>(Code::kAuthFailed, "session expired");
     }
     return read_user(results[0], 0);
+  });
+}
+
+Result<SessionLookup> PostgresStore::lookup_session(std::string_view token_hash,
+                                                    std::int64_t now_ms) {
+  return run([&](PgConnection& db) -> Result<SessionLookup> {
+    std::vector<PgResult> results;
+    db.send_sql(kLookupSession, PgParams().bytes(token_hash));
+    if (Status s = db.sync(results); !s) return s;
+    if (results[0].rows() == 0) return Result<SessionLookup>(Code::kAuthFailed, "unknown session");
+    SessionLookup found{read_user(results[0], 0), read_session(results[0], 0, 9)};
+    if (found.session.expires_ms <= now_ms) {
+      return Result<SessionLookup>(Code::kAuthFailed, "session expired");
+    }
+    return found;
+  });
+}
+
+Status PostgresStore::touch_session(std::string_view token_hash, std::int64_t last_used_ms,
+                                    std::int64_t expires_ms) {
+  return run([&](PgConnection& db) -> Status {
+    db.send_sql(kTouchSession, PgParams().bytes(token_hash).int64(last_used_ms).int64(expires_ms));
+    return db.sync();
+  });
+}
+
+Result<std::vector<SessionRecord>> PostgresStore::list_sessions(UserId user, std::int64_t now_ms,
+                                                                std::size_t limit) {
+  if (limit == 0) return std::vector<SessionRecord>();
+  return run([&](PgConnection& db) -> Result<std::vector<SessionRecord>> {
+    std::vector<PgResult> results;
+    db.send_sql(kListSessions, PgParams().int64(user).int64(now_ms).int64(clamp_to_int64(limit)));
+    if (Status s = db.sync(results); !s) return s;
+    std::vector<SessionRecord> sessions;
+    for (int row = 0; row < results[0].rows(); ++row)
+      sessions.push_back(read_session(results[0], row, 0));
+    return sessions;
+  });
+}
+
+Result<std::size_t> PostgresStore::revoke_session(UserId user, std::uint32_t session_id) {
+  return run([&](PgConnection& db) -> Result<std::size_t> {
+    std::vector<PgResult> results;
+    db.send_sql(kRevokeSession, PgParams().int64(user).int64(session_id));
+    if (Status s = db.sync(results); !s) return s;
+    return static_cast<std::size_t>(results[0].affected_rows());
   });
 }
 

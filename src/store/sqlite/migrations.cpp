@@ -172,6 +172,22 @@ CREATE TABLE server_key (
 
 PRAGMA user_version = 7;
 )sql"},
+    Migration{8, R"sql(
+-- Sessions a user controls (DESIGN §5): each is bound to the key of the device that
+-- opened it, has an id its owner names it by (random: see
+-- docs/decisions.md), and expires when idle (expires_ms is
+-- moved on by every use). Sessions from before cannot prove a device and are dropped:
+-- their users log in once more.
+DELETE FROM sessions;
+ALTER TABLE sessions ADD COLUMN session_id INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN device_id INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN device_public_key BLOB NOT NULL DEFAULT x'';
+ALTER TABLE sessions ADD COLUMN device_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN last_used_ms INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX sessions_by_user ON sessions (user_id, session_id);
+
+PRAGMA user_version = 8;
+)sql"},
 };
 static_assert(kMigrations.size() == kSchemaVersion);
 

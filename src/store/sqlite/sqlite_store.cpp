@@ -40,7 +40,22 @@ constexpr char kListUsers[] =
 
 constexpr char kPurgeSessions[] = "DELETE FROM sessions WHERE expires_ms <= ?1";
 constexpr char kInsertSession[] =
-    "INSERT INTO sessions (token_hash, user_id, created_ms, expires_ms) VALUES (?1, ?2, ?3, ?4)";
+    "INSERT INTO sessions (token_hash, user_id, created_ms, expires_ms, session_id, device_id, "
+    "device_public_key, device_name, last_used_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+#define FASTCHAT_SESSION_COLUMNS                                                      \
+  "sessions.token_hash, sessions.user_id, sessions.created_ms, sessions.expires_ms, " \
+  "sessions.session_id, sessions.device_id, sessions.device_public_key, "             \
+  "sessions.device_name, sessions.last_used_ms"
+// The columns of kSelectUserById, then the session's (read_session at column 9).
+constexpr char kLookupSession[] = "SELECT " FASTCHAT_USER_COLUMNS ", " FASTCHAT_SESSION_COLUMNS
+                                  " FROM sessions JOIN users ON id = sessions.user_id "
+                                  "JOIN user_seqs ON user_seqs.user_id = id WHERE token_hash = ?1";
+constexpr char kTouchSession[] =
+    "UPDATE sessions SET last_used_ms = ?2, expires_ms = ?3 WHERE token_hash = ?1";
+constexpr char kListSessions[] = "SELECT " FASTCHAT_SESSION_COLUMNS
+                                 " FROM sessions WHERE user_id = ?1 AND expires_ms > ?2 "
+                                 "ORDER BY last_used_ms DESC, session_id LIMIT ?3";
+constexpr char kRevokeSession[] = "DELETE FROM sessions WHERE user_id = ?1 AND session_id = ?2";
 // The columns of kSelectUserById, then the session's expiry.
 constexpr char kSelectSession[] = "SELECT " FASTCHAT_USER_COLUMNS
                                   ", expires_ms FROM sessions JOIN users ON id = sessions.user_id "
@@ -110,6 +125,21 @@ UserRecord read_user(const Statement& row) {
   user.last_seq = static_cast<std::uint64_t>(row.column_int64(7));
   user.login_public_key = row.column_blob(8);
   return user;
+}
+
+// The FASTCHAT_SESSION_COLUMNS of `row` from column `first` on.
+SessionRecord read_session(const Statement& row, int first) {
+  SessionRecord session;
+  session.token_hash = row.column_blob(first);
+  session.user_id = row.column_int64(first + 1);
+  session.created_ms = row.column_int64(first + 2);
+  session.expires_ms = row.column_int64(first + 3);
+  session.session_id = static_cast<std::uint32_t>(row.column_int64(first + 4));
+  session.device_id = static_cast<std::uint32_t>(row.column_int64(first + 5));
+  session.device_public_key = row.column_blob(first + 6);
+  session.device_name = row.column_text(first + 7);
+  session.last_used_ms = row.column_int64(first + 8);
+  return session;
 }
 
 // At most one user: kUnknownUser when there is none.
@@ -330,6 +360,11 @@ Result<std::vector<Status>> SqliteStore::write_sessions(std::span<const SessionW
     insert->bind_int64(2, session.user_id);
     insert->bind_int64(3, session.created_ms);
     insert->bind_int64(4, session.expires_ms);
+    insert->bind_int64(5, session.session_id);
+    insert->bind_int64(6, session.device_id);
+    insert->bind_blob(7, session.device_public_key);
+    insert->bind_text(8, session.device_name);
+    insert->bind_int64(9, session.last_used_ms);
     // A refused insert undoes only itself (SQLite rolls back the statement, not the
     // transaction): the rest of the batch goes on.
     if (Status s = insert->run(); !s) {
@@ -338,7 +373,8 @@ Result<std::vector<Status>> SqliteStore::write_sessions(std::span<const SessionW
           results[i] = Status(Code::kUnknownUser, "unknown user");
           break;
         case SQLITE_CONSTRAINT_PRIMARYKEY:
-          results[i] = Status(Code::kInternal, "session token already exists");
+        case SQLITE_CONSTRAINT_UNIQUE:
+          results[i] = Status(Code::kInternal, "session token or id already exists");
           break;
         default:
           return s;
@@ -364,6 +400,64 @@ Result<UserRecord> SqliteStore::find_session(std::string_view token_hash, std::i
       break;
   }
   return select->error();
+}
+
+Result<SessionLookup> SqliteStore::lookup_session(std::string_view token_hash,
+                                                  std::int64_t now_ms) {
+  auto db = readers_->acquire();
+  auto select = db->prepare(kLookupSession);
+  if (!select) return select.status();
+  select->bind_blob(1, token_hash);
+  switch (select->step()) {
+    case Step::kRow: {
+      SessionLookup found{read_user(*select), read_session(*select, 9)};
+      if (found.session.expires_ms > now_ms) return found;
+      return Result<SessionLookup>(Code::kAuthFailed, "session expired");
+    }
+    case Step::kDone:
+      return Result<SessionLookup>(Code::kAuthFailed, "unknown session");
+    case Step::kError:
+      break;
+  }
+  return select->error();
+}
+
+Status SqliteStore::touch_session(std::string_view token_hash, std::int64_t last_used_ms,
+                                  std::int64_t expires_ms) {
+  std::lock_guard lock(writer_mu_);
+  auto update = writer_->prepare(kTouchSession);
+  if (!update) return update.status();
+  update->bind_blob(1, token_hash);
+  update->bind_int64(2, last_used_ms);
+  update->bind_int64(3, expires_ms);
+  return update->run();
+}
+
+Result<std::vector<SessionRecord>> SqliteStore::list_sessions(UserId user, std::int64_t now_ms,
+                                                              std::size_t limit) {
+  std::vector<SessionRecord> sessions;
+  if (limit == 0) return sessions;
+  auto db = readers_->acquire();
+  auto select = db->prepare(kListSessions);
+  if (!select) return select.status();
+  select->bind_int64(1, user);
+  select->bind_int64(2, now_ms);
+  select->bind_int64(3, clamp_to_int64(limit));
+  Step step;
+  while ((step = select->step()) == Step::kRow)
+    sessions.push_back(read_session(*select, 0));
+  if (step == Step::kError) return select->error();
+  return sessions;
+}
+
+Result<std::size_t> SqliteStore::revoke_session(UserId user, std::uint32_t session_id) {
+  std::lock_guard lock(writer_mu_);
+  auto remove = writer_->prepare(kRevokeSession);
+  if (!remove) return remove.status();
+  remove->bind_int64(1, user);
+  remove->bind_int64(2, session_id);
+  if (Status s = remove->run(); !s) return s;
+  return static_cast<std::size_t>(writer_->changes());
 }
 
 // --- messages

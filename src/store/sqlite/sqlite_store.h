@@ -73,6 +73,14 @@ class SqliteStore final : public Store {
 
   Result<std::size_t> purge_tombstones(std::int64_t before_ms, std::size_t limit) override;
 
+  // Sessions a user controls.
+  Result<SessionLookup> lookup_session(std::string_view token_hash, std::int64_t now_ms) override;
+  Status touch_session(std::string_view token_hash, std::int64_t last_used_ms,
+                       std::int64_t expires_ms) override;
+  Result<std::vector<SessionRecord>> list_sessions(UserId user, std::int64_t now_ms,
+                                                   std::size_t limit) override;
+  Result<std::size_t> revoke_session(UserId user, std::uint32_t session_id) override;
+
  private:
   SqliteStore(std::unique_ptr<Connection> writer, std::unique_ptr<ConnectionPool> readers);
 

@@ -117,6 +117,24 @@ TEST(Schema, ControlMessages) {
   }
 }
 
+TEST(Schema, RevocationControlMessages) {
+  auto one = schema::decode_control(schema::encode_revocation(42, 4294967295u, false));
+  ASSERT_TRUE(one.revocation);
+  EXPECT_FALSE(one.presence || one.resync);
+  EXPECT_EQ(one.revocation->user, 42);
+  EXPECT_EQ(one.revocation->session_id, 4294967295u);
+  EXPECT_FALSE(one.revocation->all_but);
+  auto others = schema::decode_control(schema::encode_revocation(7, 3, true));
+  ASSERT_TRUE(others.revocation);
+  EXPECT_TRUE(others.revocation->all_but);
+  EXPECT_EQ(others.revocation->session_id, 3u);
+  for (const char* bad : {"K", "K 1", "K 1 1", "K 1 2 3", "K x 0 3", "K 1 0 4294967296",
+                          "K 1 0 3 4", "K 1 0 -3", "K  0 3"}) {
+    auto m = schema::decode_control(bad);
+    EXPECT_FALSE(m.presence || m.resync || m.revocation) << bad;
+  }
+}
+
 TEST(Schema, ScriptsHaveDistinctHashes) {
   const schema::Script* all[] = {&schema::open_script(),       &schema::close_script(),
                                  &schema::sweep_script(),      &schema::heartbeat_script(),

@@ -100,6 +100,9 @@ TEST_F(PostgresStoreTest, MigratesAVersion1DatabaseAndKeepsItsData) {
   ASSERT_TRUE(schema_->exec(
       "INSERT INTO users (username, auth_verifier, sign_public_key, box_public_key, "
       "key_signature, created_ms, last_seq) VALUES ('old', 'v', 's', 'b', 'g', 1, 7)"));
+  ASSERT_TRUE(
+      schema_->exec("INSERT INTO sessions (token_hash, user_id, created_ms, expires_ms) SELECT "
+                    "'\\xaa'::bytea, id, 1, 9000000000000 FROM users WHERE username = 'old'"));
 
   auto store = open_store();
   ASSERT_NE(store, nullptr);
@@ -111,6 +114,9 @@ TEST_F(PostgresStoreTest, MigratesAVersion1DatabaseAndKeepsItsData) {
   auto old = store->find_user("OLD");
   ASSERT_TRUE(old) << old.status().to_string();
   EXPECT_EQ(old->last_seq, 7u);
+  // Sessions from before device keys cannot prove a device: version 5 dropped them.
+  EXPECT_EQ(store->lookup_session("\xaa", kNow).code(), Code::kAuthFailed);
+  EXPECT_EQ(schema_->query_int("SELECT count(*) FROM sessions"), 0);
   // Seqs go on from the migrated data.
   const UserId alice = add_user(*store, "alice");
   auto outcomes = store->commit_messages(std::vector<OutgoingMessage>{direct(alice, old->id)});

@@ -248,6 +248,119 @@ TEST_P(StoreAccountsTest, TheFirstServerKeyClaimedStaysTheDatabasesKey) {
   EXPECT_EQ(*after_restart, first);
 }
 
+SessionRecord device_session(std::string token_hash, UserId user, std::uint32_t id,
+                             std::int64_t last_used_ms, std::int64_t expires_ms) {
+  SessionRecord session;
+  session.token_hash = std::move(token_hash);
+  session.user_id = user;
+  session.created_ms = last_used_ms - 10;
+  session.expires_ms = expires_ms;
+  session.session_id = id;
+  session.device_id = id * 7;
+  session.device_public_key = std::string(31, 'k') + static_cast<char>(id);
+  session.device_name = "fastchat on host-" + std::to_string(id);
+  session.last_used_ms = last_used_ms;
+  return session;
+}
+
+TEST_P(StoreAccountsTest, ALookedUpSessionComesWithItsDeviceAndUser) {
+  const UserId alice = add_user("alice");
+  ASSERT_TRUE(store().create_session(device_session("tok", alice, 42, kNow, kNow + 1000)));
+  auto found = store().lookup_session("tok", kNow + 999);
+  ASSERT_TRUE(found) << found.status().to_string();
+  EXPECT_EQ(found->user.id, alice);
+  EXPECT_EQ(found->user.username, "alice");
+  EXPECT_EQ(found->session.token_hash, "tok");
+  EXPECT_EQ(found->session.user_id, alice);
+  EXPECT_EQ(found->session.session_id, 42u);
+  EXPECT_EQ(found->session.device_id, 42u * 7);
+  EXPECT_EQ(found->session.device_public_key, std::string(31, 'k') + '*');
+  EXPECT_EQ(found->session.device_name, "fastchat on host-42");
+  EXPECT_EQ(found->session.created_ms, kNow - 10);
+  EXPECT_EQ(found->session.last_used_ms, kNow);
+  EXPECT_EQ(store().lookup_session("tok", kNow + 1000).code(), Code::kAuthFailed);
+  EXPECT_EQ(store().lookup_session("other", kNow).code(), Code::kAuthFailed);
+}
+
+TEST_P(StoreAccountsTest, TouchingASessionMovesItsIdleDeadline) {
+  const UserId alice = add_user("alice");
+  ASSERT_TRUE(store().create_session(device_session("tok", alice, 1, kNow, kNow + 1000)));
+  ASSERT_TRUE(store().touch_session("tok", kNow + 900, kNow + 1900));
+  auto found = store().lookup_session("tok", kNow + 1500);
+  ASSERT_TRUE(found) << found.status().to_string();
+  EXPECT_EQ(found->session.last_used_ms, kNow + 900);
+  EXPECT_EQ(found->session.expires_ms, kNow + 1900);
+  EXPECT_EQ(store().lookup_session("tok", kNow + 1900).code(), Code::kAuthFailed);
+  EXPECT_TRUE(store().touch_session("gone", kNow, kNow + 1));  // nothing to touch is fine
+}
+
+TEST_P(StoreAccountsTest, ListSessionsGivesTheUsersLiveSessionsMostRecentlyUsedFirst) {
+  const UserId alice = add_user("alice");
+  const UserId bob = add_user("bob");
+  ASSERT_TRUE(store().create_session(device_session("a1", alice, 1, kNow, kNow + 1000)));
+  ASSERT_TRUE(store().create_session(device_session("a2", alice, 2, kNow + 5, kNow + 1000)));
+  ASSERT_TRUE(store().create_session(device_session("a3", alice, 3, kNow + 1, kNow + 20)));
+  ASSERT_TRUE(store().create_session(device_session("b1", bob, 4, kNow + 9, kNow + 1000)));
+  auto listed = store().list_sessions(alice, kNow + 10, 100);
+  ASSERT_TRUE(listed) << listed.status().to_string();
+  std::vector<std::uint32_t> ids;
+  for (const auto& session : *listed)
+    ids.push_back(session.session_id);
+  EXPECT_THAT(ids, ElementsAre(2u, 3u, 1u));
+  EXPECT_EQ((*listed)[0].device_name, "fastchat on host-2");
+  EXPECT_EQ((*listed)[0].token_hash, "a2");
+
+  listed = store().list_sessions(alice, kNow + 20, 1);  // a3 expired; limit 1
+  ASSERT_TRUE(listed) << listed.status().to_string();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].session_id, 2u);
+  EXPECT_TRUE(store().list_sessions(alice, kNow, 0)->empty());
+  EXPECT_TRUE(store().list_sessions(4242, kNow, 10)->empty());
+}
+
+TEST_P(StoreAccountsTest, RevokingASessionByIdTouchesOnlyThatUsersSession) {
+  const UserId alice = add_user("alice");
+  const UserId bob = add_user("bob");
+  ASSERT_TRUE(store().create_session(device_session("a1", alice, 1, kNow, kNow + 1000)));
+  ASSERT_TRUE(store().create_session(device_session("a2", alice, 2, kNow, kNow + 1000)));
+  ASSERT_TRUE(store().create_session(device_session("b2", bob, 2, kNow, kNow + 1000)));
+  auto revoked = store().revoke_session(alice, 2);
+  ASSERT_TRUE(revoked) << revoked.status().to_string();
+  EXPECT_EQ(*revoked, 1u);
+  EXPECT_EQ(store().lookup_session("a2", kNow).code(), Code::kAuthFailed);
+  EXPECT_TRUE(store().lookup_session("a1", kNow));
+  EXPECT_TRUE(store().lookup_session("b2", kNow));  // bob's session 2 is bob's
+  EXPECT_EQ(*store().revoke_session(alice, 2), 0u);
+  EXPECT_EQ(*store().revoke_session(alice, 99), 0u);
+}
+
+TEST_P(StoreAccountsTest, RevokingAllOtherSessionsKeepsTheCurrentOne) {
+  const UserId alice = add_user("alice");
+  const UserId bob = add_user("bob");
+  ASSERT_TRUE(store().create_session(device_session("a1", alice, 1, kNow, kNow + 1000)));
+  ASSERT_TRUE(store().create_session(device_session("a2", alice, 2, kNow, kNow + 1000)));
+  ASSERT_TRUE(store().create_session(device_session("a3", alice, 3, kNow, kNow + 1000)));
+  ASSERT_TRUE(store().create_session(device_session("b1", bob, 4, kNow, kNow + 1000)));
+  auto revoked = store().revoke_sessions_except(alice, "a2");
+  ASSERT_TRUE(revoked) << revoked.status().to_string();
+  EXPECT_EQ(*revoked, 2u);
+  auto listed = store().list_sessions(alice, kNow, 10);
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].session_id, 2u);
+  EXPECT_TRUE(store().lookup_session("b1", kNow));
+}
+
+TEST_P(StoreAccountsTest, DeviceSessionsSurviveReopen) {
+  const UserId alice = add_user("alice");
+  ASSERT_TRUE(store().create_session(device_session("tok", alice, 5, kNow, kNow + 1000)));
+  reopen();
+  auto found = store().lookup_session("tok", kNow);
+  ASSERT_TRUE(found) << found.status().to_string();
+  EXPECT_EQ(found->session.session_id, 5u);
+  EXPECT_EQ(found->session.device_name, "fastchat on host-5");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreAccountsTest, ::testing::ValuesIn(store_backends()),
                          backend_name);
 
