@@ -33,6 +33,8 @@ ExitCode exit_code_for(Code code) {
     case Code::kIo:
     case Code::kCrypto:
       return kExitError;
+    case Code::kIdentityChanged:
+      return kExitIdentityChanged;
   }
   return kExitError;
 }
@@ -83,6 +85,8 @@ const char* code_id(Code code) {
       return "io";
     case Code::kCrypto:
       return "crypto";
+    case Code::kIdentityChanged:
+      return "identity_changed";
   }
   return "unknown";
 }

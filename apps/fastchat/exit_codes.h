@@ -14,6 +14,7 @@ enum ExitCode : int {
   kExitNotFound = 4,     // unknown user or group, missing file
   kExitUnavailable = 5,  // server unreachable or timed out
   kExitRefused = 6,      // the server refused: username taken, not allowed, membership changed
+  kExitIdentityChanged = 7,  // a verified contact's key changed: `fastchat verify USER` first
 };
 
 ExitCode exit_code_for(Code code);

@@ -48,6 +48,8 @@ const char* code_name(Code code) {
       return "i/o error";
     case Code::kCrypto:
       return "crypto error";
+    case Code::kIdentityChanged:
+      return "identity key changed";
   }
   return "unknown error";
 }

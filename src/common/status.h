@@ -35,6 +35,7 @@ enum class Code {
   kNotFound,              // a local lookup found nothing (files, records)
   kIo,                    // local file or socket failure
   kCrypto,                // decryption or signature verification failed
+  kIdentityChanged,       // a verified contact's identity key changed: the user must look first
 };
 
 const char* code_name(Code code);
