@@ -29,6 +29,8 @@ struct Command {
   std::vector<std::string> args;
   double wait_seconds = 0;  // recv --wait
   std::size_t limit = 50;   // history --limit
+  bool confirm = false;     // verify --confirm
+  bool accept_new = false;  // verify --accept-new
 };
 
 struct Invocation {
