@@ -54,13 +54,14 @@ CREATE TABLE IF NOT EXISTS file_chunks(
 )sql";
 
 // Version 2: a contact's trust state. A changed key is kept beside the pinned one
-// (pending) instead of replacing it.
+// (pending) instead of replacing it; messages remember whether such a key was used.
 constexpr const char* kMigrateTo2 = R"sql(
 ALTER TABLE identities ADD COLUMN verified INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE identities ADD COLUMN pending_sign_public_key BLOB;
 ALTER TABLE identities ADD COLUMN pending_box_public_key BLOB;
 ALTER TABLE identities ADD COLUMN pending_signature BLOB;
 ALTER TABLE identities ADD COLUMN pending_ms INTEGER;
+ALTER TABLE messages ADD COLUMN key_changed INTEGER NOT NULL DEFAULT 0;
 PRAGMA user_version = 2;
 )sql";
 constexpr int kSchemaVersion = 2;
@@ -223,7 +224,8 @@ Result<bool> HistoryStore::add_message(const ChatMessage& m) {
   {
     auto stmt = prepare(
         "INSERT INTO messages(id, seq, sender, peer, group_id, text, sent_at_ms, server_time_ms,"
-        " outgoing, file_name, file_path, file_size) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
+        " outgoing, file_name, file_path, file_size, key_changed)"
+        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!stmt.valid()) {
       (void)exec("ROLLBACK");
       return error("add_message");
@@ -239,7 +241,8 @@ Result<bool> HistoryStore::add_message(const ChatMessage& m) {
         .bind(9, m.outgoing ? 1 : 0)
         .bind_text(10, m.file_name)
         .bind_text(11, m.file_path)
-        .bind(12, static_cast<std::int64_t>(m.file_size));
+        .bind(12, static_cast<std::int64_t>(m.file_size))
+        .bind(13, m.key_changed ? 1 : 0);
     if (stmt.step() != SQLITE_DONE) {
       Status status = error("add_message");
       (void)exec("ROLLBACK");
@@ -258,7 +261,8 @@ Result<std::vector<ChatMessage>> HistoryStore::conversation(std::string_view pee
                                                             std::size_t skip_newest) {
   auto stmt = prepare(
       "SELECT id, seq, sender, peer, group_id, text, sent_at_ms, server_time_ms, outgoing,"
-      " file_name, file_path, file_size FROM messages WHERE group_id = ? AND peer = ?"
+      " file_name, file_path, file_size, key_changed FROM messages"
+      " WHERE group_id = ? AND peer = ?"
       " ORDER BY pos DESC LIMIT ? OFFSET ?");
   if (!stmt.valid()) return error("conversation");
   stmt.bind(1, static_cast<std::int64_t>(group))
@@ -274,7 +278,7 @@ Result<std::vector<ChatMessage>> HistoryStore::conversation(std::string_view pee
 Result<std::vector<ChatMessage>> HistoryStore::latest_per_conversation(std::size_t limit) {
   auto stmt = prepare(
       "SELECT id, seq, sender, peer, group_id, text, sent_at_ms, server_time_ms, outgoing,"
-      " file_name, file_path, file_size FROM messages WHERE pos IN"
+      " file_name, file_path, file_size, key_changed FROM messages WHERE pos IN"
       " (SELECT MAX(pos) FROM messages GROUP BY group_id, peer) ORDER BY pos DESC LIMIT ?");
   if (!stmt.valid()) return error("latest_per_conversation");
   stmt.bind(1, limit == 0 ? -1 : static_cast<std::int64_t>(limit));
@@ -300,6 +304,7 @@ std::optional<std::vector<ChatMessage>> HistoryStore::read_messages(Stmt& stmt) 
     m.file_name = stmt.text(9);
     m.file_path = stmt.text(10);
     m.file_size = static_cast<std::uint64_t>(stmt.int64(11));
+    m.key_changed = stmt.int64(12) != 0;
     out.push_back(std::move(m));
   }
   if (rc != SQLITE_DONE) return std::nullopt;

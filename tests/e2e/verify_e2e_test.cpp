@@ -165,6 +165,13 @@ TEST_F(VerifyE2e, AnUnverifiedContactsChangedKeyIsWarnedAboutOnSendAndRecv) {
   ASSERT_EQ(sent_json.exit_code, 0) << sent_json.err;
   EXPECT_EQ(json(lines_of(sent_json.out).at(0))["key_changed"].value, "true");
   EXPECT_EQ(json(lines_of(sent_json.err).at(0))["code"].value, "identity_changed");
+  // The local history keeps the mark.
+  const RunResult history = cli("bob", {"history", "alice"});
+  ASSERT_EQ(history.exit_code, 0) << history.err;
+  EXPECT_NE(history.out.find("are you there? [alice's key changed and is not verified"),
+            std::string::npos)
+      << history.out;
+  EXPECT_EQ(history.out.find("hi alice ["), std::string::npos) << history.out;
 
   // recv says so too, and still shows what the real alice sealed to bob's pin.
   ASSERT_OK(cli("alice", {"send", "bob", "from the real alice"}));

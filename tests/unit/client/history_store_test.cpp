@@ -236,6 +236,20 @@ TEST(HistoryStoreTest, VerifyingAndAcceptingAChangedKey) {
   EXPECT_EQ(store->contact("alice")->pinned.box_public_key, identity('y').box_public_key);
 }
 
+TEST(HistoryStoreTest, RemembersWhichMessagesUsedAChangedKey) {
+  auto store = open_memory();
+  auto plain = incoming("alice", "pinned key", 1);
+  auto marked = incoming("alice", "changed key", 2);
+  marked.key_changed = true;
+  ASSERT_TRUE(store->add_message(plain));
+  ASSERT_TRUE(store->add_message(marked));
+  auto messages = store->conversation("alice", 0, 0);
+  ASSERT_TRUE(messages);
+  ASSERT_EQ(messages->size(), 2u);
+  EXPECT_FALSE((*messages)[0].key_changed);
+  EXPECT_TRUE((*messages)[1].key_changed);
+}
+
 TEST(HistoryStoreTest, MigratesAVersionOneHistoryKeepingItsPins) {
   testing::TempDir dir;
   const std::string path = dir.file("history.db");
@@ -260,6 +274,7 @@ TEST(HistoryStoreTest, MigratesAVersionOneHistoryKeepingItsPins) {
     EXPECT_EQ(record->pinned.box_public_key, std::string(32, '\x01'));
     EXPECT_FALSE(record->verified);
     EXPECT_FALSE(record->pending);
+    ASSERT_TRUE((*store)->add_message(incoming("alice", "after the migration", 1 + open)));
   }
 }
 
