@@ -13,6 +13,8 @@
 #include <future>
 #include <thread>
 
+#include "crypto/safety_number.h"
+
 namespace fastchat::desktop {
 namespace {
 
@@ -370,12 +372,15 @@ void ClientBridge::request_fingerprint(const QString& user) {
 asio::awaitable<void> ClientBridge::do_fingerprint(std::string user) {
   State& s = *state_;
   if (!s.client) co_return;
-  auto fingerprint = co_await s.client->fingerprint(user);
-  if (!fingerprint) {
-    emit failed(QStringLiteral("fingerprint of ") + q(user), describe(fingerprint.status()));
+  // The safety number (what the two users compare) and whether it was verified.
+  auto trust = co_await s.client->contact_trust(user);
+  if (!trust) {
+    emit failed(QStringLiteral("safety number of ") + q(user), describe(trust.status()));
     co_return;
   }
-  emit fingerprint_ready(q(user), q(*fingerprint));
+  if (trust->key_changed) emit identity_changed(q(user), q(trust->new_fingerprint));
+  emit fingerprint_ready(q(user), q(crypto::format_safety_number(trust->safety_number) +
+                                    (trust->verified ? " (verified)" : " (not verified)")));
 }
 
 void ClientBridge::create_group(const QString& name, const QStringList& members) {

@@ -542,9 +542,10 @@ void MainWindow::on_message(const client::ChatMessage& message) {
 
 void MainWindow::on_identity_changed(const QString& user, const QString& fingerprint) {
   identity_changed_.insert(user);
-  banner_->setText(QStringLiteral("⚠ The safety number of <b>%1</b> changed (now %2). Their "
-                                  "keys are new: verify the number with them before you trust "
-                                  "new messages.")
+  banner_->setText(QStringLiteral("⚠ The server now gives another key for <b>%1</b> "
+                                  "(fingerprint %2). The key you had is kept: compare safety "
+                                  "numbers with them (fastchat verify %1) before you accept it "
+                                  "(fastchat verify %1 --accept-new).")
                        .arg(user.toHtmlEscaped(), fingerprint.toHtmlEscaped()));
   if (!current_.is_group() && current_.peer == user) banner_->show();
   notifier_->notify(QStringLiteral("Safety number changed"),

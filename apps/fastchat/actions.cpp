@@ -6,6 +6,7 @@
 
 #include "format.h"
 #include "json.h"
+#include "trust_notice.h"
 
 namespace fastchat::cli {
 namespace {
@@ -170,6 +171,20 @@ asio::awaitable<Status> Actions::group_members(std::string_view group) {
   for (const auto& member : info->members) {
     out_.emit(member_text(member), member_json(info->id, member));
   }
+  co_return Status::ok();
+}
+
+asio::awaitable<Status> Actions::verify(std::string_view user, bool confirm, bool accept_new) {
+  Result<client::ContactTrust> trust = Status(Code::kInternal, "unset");
+  if (accept_new) {
+    trust = co_await client_.accept_new_identity(user, confirm);
+  } else if (confirm) {
+    trust = co_await client_.confirm_contact(user);
+  } else {
+    trust = co_await client_.contact_trust(user);
+  }
+  if (!trust) co_return trust.status();
+  out_.emit(trust_text(*trust), trust_json(*trust));
   co_return Status::ok();
 }
 

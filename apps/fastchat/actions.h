@@ -41,6 +41,9 @@ class Actions {
   asio::awaitable<Status> group_list();
   asio::awaitable<Status> group_members(std::string_view group);
 
+  // `fastchat verify USER [--confirm] [--accept-new]`.
+  asio::awaitable<Status> verify(std::string_view user, bool confirm, bool accept_new);
+
  private:
   asio::awaitable<Status> show_sent(const client::ChatMessage& message);
   Status print_history(const Result<std::vector<client::ChatMessage>>& messages,

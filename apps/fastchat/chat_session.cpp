@@ -18,6 +18,7 @@
 #include "message_printer.h"
 #include "output.h"
 #include "scoped_events.h"
+#include "trust_notice.h"
 
 namespace fastchat::cli {
 namespace {
@@ -127,9 +128,10 @@ asio::awaitable<Status> ChatSession::run() {
       editor_.print(connected ? "*** connected" : "*** connection lost; reconnecting");
   };
   events.on_identity_changed = [this](std::string_view user, std::string_view fingerprint) {
-    editor_.print("!!! WARNING: the identity key of " + sanitize_for_terminal(user) +
-                  " changed (new fingerprint " + sanitize_for_terminal(fingerprint) +
-                  "). Verify it with them before trusting new messages.");
+    editor_.print("!!! " + identity_changed_line(user, fingerprint, false).substr(10));
+  };
+  events.on_undecryptable = [this](const client::UndecryptableMessage& m) {
+    editor_.print("!!! " + undecryptable_line(m, false).substr(10));
   };
   events.on_presence = [this](const client::UserInfo& user) {
     editor_.print("*** " + sanitize_for_terminal(user.username) +

@@ -57,7 +57,7 @@ CLI::Validator number_at_least(double min, bool exclusive) {
 // Names of the commands, to tell an unknown command from a missing one.
 constexpr std::array<std::string_view, 14> kCommands = {
     "register",  "login", "logout",  "passwd", "whoami",       "users", "send",
-    "send-file", "recv",  "history", "chat",   "trust-server", "group", "sessions"};
+    "send-file", "recv",  "history", "chat",   "trust-server", "group", "sessions", "verify"};
 
 // Global options that take a value (the next argument is not a command).
 bool takes_value(std::string_view option) {
@@ -101,7 +101,7 @@ class Parser {
                   "no TLS: only for a server started with --insecure-plaintext on loopback");
     app_.footer(
         "Exit status: 0 ok, 1 error, 2 usage, 3 auth, 4 not found, 5 unavailable, "
-        "6 refused. See docs/cli.md.");
+        "6 refused, 7 a verified contact's key changed. See docs/cli.md.");
 
     leaf(&app_, "register", "create an account and log in", {{"USER", "username"}});
     leaf(&app_, "login", "log in (the password is prompted or read with --password-stdin)",
@@ -147,6 +147,15 @@ class Parser {
                         "session but this one; their connections end at once",
                         {{"ID", "session id", Arg::kOptionalOne}});
     revoke->add_flag("--all", out_.command.all, "revoke all your other sessions");
+    auto* verify = leaf(&app_, "verify",
+                        "show the safety number with USER (compare it with them) and whether "
+                        "you verified their key",
+                        {{"USER", "the contact"}});
+    verify->add_flag("--confirm", out_.command.confirm,
+                     "you compared the safety number with USER: mark their key verified");
+    verify->add_flag("--accept-new", out_.command.accept_new,
+                     "accept the changed key the server now gives for USER (unverified "
+                     "unless --confirm)");
 
     auto* group = app_.add_subcommand("group", "group chats");
     group->require_subcommand(1);

@@ -30,6 +30,8 @@ struct Command {
   double wait_seconds = 0;  // recv --wait
   std::size_t limit = 50;   // history --limit
   bool all = false;         // sessions revoke --all
+  bool confirm = false;     // verify --confirm
+  bool accept_new = false;  // verify --accept-new
 };
 
 struct Invocation {

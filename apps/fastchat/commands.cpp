@@ -1,6 +1,7 @@
 #include "commands.h"
 
 #include <asio/this_coro.hpp>
+#include <optional>
 
 #include "actions.h"
 #include "chat_session.h"
@@ -12,7 +13,9 @@
 #include "json.h"
 #include "receive.h"
 #include "session_commands.h"
+#include "scoped_events.h"
 #include "tls/known_hosts.h"
+#include "trust_notice.h"
 
 // g++ 12 miscompiles temporaries of class type (strings, vectors, closures with
 // captures) inside a co_await expression: it may destroy them twice or copy them
@@ -38,6 +41,11 @@ asio::awaitable<Status> run_session_command(client::Client& client, const Invoca
   const auto& a = c.args;
   GroupDirectory groups(client);
   Actions actions(client, out, groups);
+  // recv and chat show these warnings their own way.
+  std::optional<ScopedEvents> warnings;
+  if (c.name != "recv" && c.name != "chat") {
+    warnings.emplace(client, warning_events(invocation.options.json));
+  }
 
   if (c.name == "whoami") co_return co_await actions.whoami(invocation.options.server);
   if (c.name == "users") {
@@ -64,6 +72,7 @@ asio::awaitable<Status> run_session_command(client::Client& client, const Invoca
     const std::string id = a.empty() ? std::string() : a[0];
     co_return co_await revoke_sessions(client, out, id, c.all);
   }
+  if (c.name == "verify") co_return co_await actions.verify(a[0], c.confirm, c.accept_new);
   co_return Status(Code::kInternal, "unhandled command " + c.name);
 }
 

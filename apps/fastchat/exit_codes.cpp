@@ -34,6 +34,8 @@ ExitCode exit_code_for(Code code) {
     case Code::kIo:
     case Code::kCrypto:
       return kExitError;
+    case Code::kIdentityChanged:
+      return kExitIdentityChanged;
   }
   return kExitError;
 }
@@ -86,6 +88,8 @@ const char* code_id(Code code) {
       return "crypto";
     case Code::kSessionExpired:
       return "session_expired";
+    case Code::kIdentityChanged:
+      return "identity_changed";
   }
   return "unknown";
 }

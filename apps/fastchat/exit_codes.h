@@ -14,6 +14,9 @@ enum ExitCode : int {
   kExitNotFound = 4,     // unknown user or group, missing file
   kExitUnavailable = 5,  // server unreachable or timed out
   kExitRefused = 6,      // the server refused: username taken, not allowed, membership changed
+
+  // A verified contact's identity key changed: nothing sent until `fastchat verify USER`.
+  kExitIdentityChanged = 7,
 };
 
 ExitCode exit_code_for(Code code);

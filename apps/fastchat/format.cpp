@@ -87,6 +87,17 @@ std::string group_label(GroupId id, std::string_view name) {
   return "#" + sanitize_for_terminal(name);
 }
 
+namespace {
+
+// Marks a message sealed with (or opened with) a changed key the user has not accepted.
+std::string changed_key_note(const client::ChatMessage& m) {
+  if (m.group_id != 0 && m.outgoing) return " [a member's key changed and is not verified]";
+  const std::string who = sanitize_for_terminal(m.group_id != 0 ? m.sender : m.peer);
+  return " [" + who + "'s key changed and is not verified: fastchat verify " + who + "]";
+}
+
+}  // namespace
+
 std::string message_text(const client::ChatMessage& m, std::string_view group_name) {
   std::string out = "[" + format_time(message_time(m)) + "] ";
   if (m.group_id != 0) out += group_label(m.group_id, group_name) + " ";
@@ -95,6 +106,7 @@ std::string message_text(const client::ChatMessage& m, std::string_view group_na
   out += ":";
   if (!m.text.empty()) out += " " + sanitize_for_terminal(m.text);
   if (!m.file_name.empty()) out += " " + file_description(m);
+  if (m.key_changed) out += changed_key_note(m);
   return out;
 }
 
@@ -111,6 +123,7 @@ std::string message_json(const client::ChatMessage& m, std::string_view self,
   json.add("text", m.text).add("time", message_time(m)).add("outgoing", m.outgoing);
   if (m.seq != 0) json.add("seq", m.seq);
   if (!m.file_name.empty()) json.add_raw("file", file_json(m));
+  if (m.key_changed) json.add("key_changed", true);
   return json.str();
 }
 
@@ -119,9 +132,11 @@ std::string sent_text(const client::ChatMessage& m, std::string_view group_name)
       m.group_id != 0 ? group_label(m.group_id, group_name) : sanitize_for_terminal(m.peer);
   if (!m.file_name.empty()) {
     return "sent file " + sanitize_for_terminal(m.file_name) + " (" + std::to_string(m.file_size) +
-           " bytes) to " + to + " (id " + m.id.to_hex() + ")";
+           " bytes) to " + to + " (id " + m.id.to_hex() + ")" +
+           (m.key_changed ? changed_key_note(m) : std::string());
   }
-  return "sent to " + to + " (id " + m.id.to_hex() + ")";
+  return "sent to " + to + " (id " + m.id.to_hex() + ")" +
+         (m.key_changed ? changed_key_note(m) : std::string());
 }
 
 std::string sent_json(const client::ChatMessage& m, std::string_view group_name) {
@@ -135,6 +150,7 @@ std::string sent_json(const client::ChatMessage& m, std::string_view group_name)
   }
   json.add("time", message_time(m));
   if (!m.file_name.empty()) json.add_raw("file", file_json(m));
+  if (m.key_changed) json.add("key_changed", true);
   return json.str();
 }
 

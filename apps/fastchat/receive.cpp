@@ -11,6 +11,7 @@
 #include "json.h"
 #include "message_printer.h"
 #include "scoped_events.h"
+#include "trust_notice.h"
 
 namespace fastchat::cli {
 
@@ -23,18 +24,17 @@ asio::awaitable<Status> receive(client::Client& client, const Output& out, Group
   client::ClientEvents events;
   events.on_message = [&printer](const client::ChatMessage& m) { printer.push(m); };
   events.on_identity_changed = [&out](std::string_view user, std::string_view fingerprint) {
-    const Status warning(Code::kCrypto, "WARNING: the identity key of " + std::string(user) +
-                                            " changed; new fingerprint " +
-                                            std::string(fingerprint) + ". Verify it.");
+    print_warning(identity_changed_line(user, fingerprint, out.json()));
     if (out.json()) {
       out.line(JsonObject()
                    .add("type", "identity_changed")
                    .add("user", user)
                    .add("fingerprint", fingerprint)
                    .str());
-    } else {
-      print_error(warning, false);
     }
+  };
+  events.on_undecryptable = [&out](const client::UndecryptableMessage& m) {
+    print_warning(undecryptable_line(m, out.json()));
   };
   const ScopedEvents scoped_events(client, std::move(events));
 

@@ -104,6 +104,20 @@ asio::awaitable<Result<std::string>> Client::fingerprint(std::string_view userna
   return impl_->fingerprint(std::string(username));
 }
 
+asio::awaitable<Result<ContactTrust>> Client::contact_trust(std::string_view username) {
+  return impl_->contact_trust(std::string(username), Impl::TrustAction::kShow);
+}
+
+asio::awaitable<Result<ContactTrust>> Client::confirm_contact(std::string_view username) {
+  return impl_->contact_trust(std::string(username), Impl::TrustAction::kConfirm);
+}
+
+asio::awaitable<Result<ContactTrust>> Client::accept_new_identity(std::string_view username,
+                                                                  bool confirm) {
+  return impl_->contact_trust(std::string(username), confirm ? Impl::TrustAction::kAcceptNewVerified
+                                                             : Impl::TrustAction::kAcceptNew);
+}
+
 asio::awaitable<Result<ChatMessage>> Client::send_text(std::string_view to_user,
                                                        std::string_view text) {
   return impl_->send_text(std::string(to_user), std::string(text));

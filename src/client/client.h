@@ -73,6 +73,32 @@ struct ChatMessage {
   std::string file_name;
   std::string file_path;
   std::uint64_t file_size = 0;
+  // Received: it opened only with a changed key of the sender's that the server
+  // serves but the user has not accepted (`fastchat verify SENDER`): show it marked.
+  bool key_changed = false;
+};
+
+// What `fastchat verify USER` shows: the pinned identity key of a contact, whether the
+// user verified it, and a changed key the server serves instead, if any.
+struct ContactTrust {
+  std::string username;
+  bool verified = false;
+  std::string own_fingerprint;  // the local user's identity
+  std::string fingerprint;      // the contact's pinned identity
+  std::string safety_number;    // 60 digits over both pinned keys, the same for both users
+  // Set when the server serves another key for the contact than the pinned one.
+  bool key_changed = false;
+  std::string new_fingerprint;
+  std::string new_safety_number;  // what the number would be with the changed key
+};
+
+// A received message that did not decrypt with the sender's pinned key (nor a
+// pending changed one): dropped and acknowledged, never a reason to fetch keys.
+struct UndecryptableMessage {
+  MessageId id;
+  std::string sender;
+  GroupId group_id = 0;
+  std::string reason;
 };
 
 struct UserInfo {
@@ -105,10 +131,12 @@ struct FileProgress {
 struct ClientEvents {
   std::function<void(const ChatMessage&)> on_message;  // each new message, once
   std::function<void(const UserInfo&)> on_presence;    // watched user went on/offline
-  std::function<void(std::string_view username, std::string_view fingerprint)>
-      on_identity_changed;                            // a contact's keys changed: warn loudly
-  std::function<void(bool connected)> on_connection;  // connection lost / restored
-  std::function<void(const FileProgress&)> on_file_progress;  // a chunk went or came
+  // The server serves another key for a contact than the pinned one (fingerprint: of
+  // that new key). The pin stays; fired at a Client's first use of the contact.
+  std::function<void(std::string_view username, std::string_view fingerprint)> on_identity_changed;
+  std::function<void(bool connected)> on_connection;                  // connection lost / restored
+  std::function<void(const FileProgress&)> on_file_progress;          // a chunk went or came
+  std::function<void(const UndecryptableMessage&)> on_undecryptable;  // dropped, say so
 };
 
 class Client {
@@ -146,11 +174,24 @@ class Client {
   // --- directory and presence
   asio::awaitable<Result<std::vector<UserInfo>>> list_users(std::string_view pattern);
   asio::awaitable<Result<std::vector<UserInfo>>> watch_presence(std::vector<std::string> users);
-  // The contact's verified safety fingerprint.
+  // The fingerprint of the contact's pinned identity key.
   asio::awaitable<Result<std::string>> fingerprint(std::string_view username);
 
+  // --- verified contacts (docs/security.md). Each asks the server for the contact's
+  // keys first, so a changed key shows up (and is recorded as pending, never pinned).
+  asio::awaitable<Result<ContactTrust>> contact_trust(std::string_view username);
+  // The user compared the safety number: the pinned key is verified. kIdentityChanged
+  // while a changed key is pending (accept_new_identity with confirm does both).
+  asio::awaitable<Result<ContactTrust>> confirm_contact(std::string_view username);
+  // Pins the changed key the server serves; verified only if `confirm`. kNotFound
+  // when no key changed.
+  asio::awaitable<Result<ContactTrust>> accept_new_identity(std::string_view username,
+                                                            bool confirm);
+
   // --- messages. Each returns once the server durably committed the message. On a
-  // broken connection the same message id is retried after reconnecting.
+  // broken connection the same message id is retried after reconnecting. To a
+  // contact whose key changed: kIdentityChanged if the user had verified it (nothing
+  // is sent), otherwise sent to the changed key after on_identity_changed.
   asio::awaitable<Result<ChatMessage>> send_text(std::string_view to_user, std::string_view text);
   asio::awaitable<Result<ChatMessage>> send_group_text(GroupId group, std::string_view text);
   asio::awaitable<Result<ChatMessage>> send_file(std::string_view to_user, const std::string& path);

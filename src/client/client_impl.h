@@ -1,7 +1,7 @@
 // Client::Impl, the state behind the Client facade (client/client.h), split over
 // client_*.cpp by job: account and connection (client_session.cpp), inbox delivery
 // (client_inbox.cpp), sending (client_send.cpp), directory and groups
-// (client_directory.cpp). Private to the library.
+// (client_directory.cpp), verified contacts (client_trust.cpp). Private to the library.
 //
 // Thread safety: as Client: one executor that runs no handlers concurrently.
 #pragma once
@@ -79,6 +79,9 @@ class Client::Impl {
   asio::awaitable<Result<std::vector<UserInfo>>> list_users(std::string pattern);
   asio::awaitable<Result<std::vector<UserInfo>>> watch_presence(std::vector<std::string> users);
   asio::awaitable<Result<std::string>> fingerprint(std::string username);
+  // Verified contacts (client_trust.cpp).
+  enum class TrustAction { kShow, kConfirm, kAcceptNew, kAcceptNewVerified };
+  asio::awaitable<Result<ContactTrust>> contact_trust(std::string username, TrustAction action);
   // A request answered with a GroupInfo; members the reply left out are fetched.
   asio::awaitable<Result<GroupInfo>> group_call(wire::Frame frame);
   asio::awaitable<Result<GroupInfo>> complete_members(GroupInfo group, bool more);
@@ -158,8 +161,9 @@ class Client::Impl {
   // The number of messages newly shown (0 or 1); an error only when the item could
   // not be processed for a reason that may pass (connection, local disk).
   asio::awaitable<Result<bool>> process_item(const wire::InboxMessage& item);
+  // `key_changed`: set when it opened only with the sender's pending changed key.
   asio::awaitable<Result<wire::Content>> open_item(const wire::InboxMessage& item,
-                                                   const std::string& sender);
+                                                   const std::string& sender, bool& key_changed);
   asio::awaitable<void> save_and_ack();
   // on_file_progress for a chunk of a file still incomplete.
   void report_file_progress(const std::string& sender, const wire::FileChunk& chunk);
@@ -167,6 +171,10 @@ class Client::Impl {
   // client_send.cpp
   asio::awaitable<Result<wire::SendOk>> send_with_retry(const wire::Frame& frame);
   asio::awaitable<Result<const Contact*>> contact(const std::string& username);
+  // The key to seal to `username` with (ContactBook::sending_key).
+  asio::awaitable<Result<const crypto::SharedKey*>> sending_key(const std::string& username);
+  // Whether the server serves a changed key for `username` that the user has not accepted.
+  bool changed_key(const std::string& username) const;
 };
 
 }  // namespace fastchat::client

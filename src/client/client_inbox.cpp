@@ -166,11 +166,16 @@ asio::awaitable<Result<bool>> Client::Impl::process_item(const wire::InboxMessag
         Status(Code::kTooLarge, "stored too large for any frame; the server sent a notice"));
   }
 
-  auto content = co_await open_item(item, *sender);
+  bool key_changed = false;
+  auto content = co_await open_item(item, *sender, key_changed);
   if (!history_ || !files_) co_return Status(Code::kNotAuthenticated, "logged out meanwhile");
   if (!content) {
-    if (is_permanent(content.code())) co_return drop(content.status());
-    co_return content.status();
+    if (!is_permanent(content.code())) co_return content.status();
+    if (content.code() == Code::kCrypto && events_.on_undecryptable) {
+      events_.on_undecryptable(
+          UndecryptableMessage{*id, *sender, item.group_id(), content.status().message()});
+    }
+    co_return drop(content.status());
   }
   if (cursor_.is_done(seq) || history_->seen(*id)) co_return false;  // handled meanwhile
 
@@ -179,6 +184,7 @@ asio::awaitable<Result<bool>> Client::Impl::process_item(const wire::InboxMessag
   message.seq = seq;
   message.sender = *sender;
   message.group_id = item.group_id();
+  message.key_changed = key_changed;
   if (item.group_id() == 0) message.peer = *sender;
   message.sent_at_ms = static_cast<std::int64_t>(content->sent_at_ms());
   message.server_time_ms = static_cast<std::int64_t>(item.server_time_ms());
@@ -227,7 +233,8 @@ void Client::Impl::report_file_progress(const std::string& sender, const wire::F
 }
 
 asio::awaitable<Result<wire::Content>> Client::Impl::open_item(const wire::InboxMessage& item,
-                                                               const std::string& sender) {
+                                                               const std::string& sender,
+                                                               bool& key_changed) {
   auto conn = conn_;
   if (!conn || !contacts_) co_return Status(Code::kUnavailable, "not connected");
   const std::vector<std::string> one{sender};
@@ -236,14 +243,13 @@ asio::awaitable<Result<wire::Content>> Client::Impl::open_item(const wire::Inbox
   const Contact* contact = contacts_->find(sender);
   if (contact == nullptr) co_return Status(Code::kUnknownUser, "no keys for " + sender);
   auto content = open_content(contact->key, item, username_);
-  if (content || content.code() != Code::kCrypto) co_return content;
-  // Perhaps the sender's keys changed since they were cached: look once more.
-  auto changed = co_await contacts_->refresh(*conn, sender);
-  if (!changed) co_return changed.status();
-  if (!*changed || !contacts_) co_return content;
-  contact = contacts_->find(sender);
-  if (contact == nullptr) co_return content;
-  co_return open_content(contact->key, item, username_);
+  if (content || content.code() != Code::kCrypto || !contact->pending_key) co_return content;
+  // Sealed to a changed key the server already served (and on_identity_changed
+  // reported): shown, marked. A failure never fetches keys (docs/security.md).
+  auto with_pending = open_content(*contact->pending_key, item, username_);
+  if (!with_pending) co_return content;
+  key_changed = true;
+  co_return with_pending;
 }
 
 }  // namespace fastchat::client

@@ -87,8 +87,9 @@ asio::awaitable<Result<ChatMessage>> Client::Impl::send_text(std::string to_user
   auto to = normalize_username(to_user);
   if (!to) co_return Status(Code::kInvalidUsername, "not a valid username: " + to_user);
   if (Status s = check_text(text, kMaxTextBytes); !s) co_return s;
-  auto peer = co_await contact(*to);
-  if (!peer) co_return peer.status();
+  auto key = co_await sending_key(*to);
+  if (!key) co_return key.status();
+  const bool to_changed_key = changed_key(*to);
 
   const std::int64_t now = SystemClock::instance().now_ms();
   const auto id = MessageId::time_ordered(static_cast<std::uint64_t>(now));
@@ -98,7 +99,7 @@ asio::awaitable<Result<ChatMessage>> Client::Impl::send_text(std::string to_user
   auto* send = frame.mutable_send();
   send->set_message_id(id.to_bytes());
   send->set_user(*to);
-  send->set_body(seal_direct_content((*peer)->key, content));
+  send->set_body(seal_direct_content(**key, content));
   auto ok = co_await send_with_retry(frame);
   if (!ok) co_return ok.status();
 
@@ -110,6 +111,7 @@ asio::awaitable<Result<ChatMessage>> Client::Impl::send_text(std::string to_user
   message.sent_at_ms = now;
   message.server_time_ms = static_cast<std::int64_t>(ok->server_time_ms());
   message.outgoing = true;
+  message.key_changed = to_changed_key;
   if (history_) {
     if (auto added = history_->add_message(message); !added) {
       spdlog::warn("sent {}, but cannot store it locally: {}", id.to_hex(),
@@ -117,6 +119,11 @@ asio::awaitable<Result<ChatMessage>> Client::Impl::send_text(std::string to_user
     }
   }
   co_return message;
+}
+
+bool Client::Impl::changed_key(const std::string& username) const {
+  const Contact* contact = contacts_ ? contacts_->find(username) : nullptr;
+  return contact != nullptr && contact->pending_key.has_value();
 }
 
 asio::awaitable<Result<ChatMessage>> Client::Impl::send_group_text(GroupId group,
@@ -168,10 +175,15 @@ asio::awaitable<Result<ChatMessage>> Client::Impl::send_group_text(GroupId group
 
     std::vector<const crypto::SharedKey*> keys;
     keys.reserve(members.size());
+    bool to_changed_key = false;
     for (const auto& name : members) {
       const Contact* c = contacts_->find(name);
       if (c == nullptr) co_return Status(Code::kUnknownUser, "no keys for " + name);
-      keys.push_back(&c->key);
+      // A verified member whose key changed stops the whole message.
+      auto key = ContactBook::sending_key(*c, name);
+      if (!key) co_return key.status();
+      keys.push_back(*key);
+      to_changed_key = to_changed_key || c->pending_key.has_value();
     }
     auto sealed = seal_group_content(keys, content);
     wire::Frame frame;
@@ -200,6 +212,7 @@ asio::awaitable<Result<ChatMessage>> Client::Impl::send_group_text(GroupId group
     message.sent_at_ms = now;
     message.server_time_ms = static_cast<std::int64_t>(ok->server_time_ms());
     message.outgoing = true;
+    message.key_changed = to_changed_key;
     if (history_) {
       if (auto added = history_->add_message(message); !added) {
         spdlog::warn("sent {}, but cannot store it locally: {}", id.to_hex(),
@@ -235,6 +248,7 @@ asio::awaitable<Result<ChatMessage>> Client::Impl::send_file(std::string to_user
   const std::int64_t started = SystemClock::instance().now_ms();
 
   std::string data;
+  bool to_changed_key = false;
   MessageId last_id;
   std::int64_t server_time = 0;
   for (std::uint32_t index = 0; index < count; ++index) {
@@ -250,8 +264,9 @@ asio::awaitable<Result<ChatMessage>> Client::Impl::send_file(std::string to_user
       if (n <= 0) co_return Status(Code::kIo, "cannot read " + path);
       got += static_cast<std::size_t>(n);
     }
-    auto peer = co_await contact(*to);
-    if (!peer) co_return peer.status();
+    auto key = co_await sending_key(*to);
+    if (!key) co_return key.status();
+    to_changed_key = to_changed_key || changed_key(*to);
     const std::int64_t now = SystemClock::instance().now_ms();
     const auto id = MessageId::time_ordered(static_cast<std::uint64_t>(now));
     auto content = make_content(id, username_, *to, 0, now);
@@ -267,7 +282,7 @@ asio::awaitable<Result<ChatMessage>> Client::Impl::send_file(std::string to_user
     auto* send = frame.mutable_send();
     send->set_message_id(id.to_bytes());
     send->set_user(*to);
-    send->set_body(seal_direct_content((*peer)->key, content));
+    send->set_body(seal_direct_content(**key, content));
     auto ok = co_await send_with_retry(frame);
     if (!ok) {
       co_return Status(ok.code(), "sending part " + std::to_string(index + 1) + " of " +
@@ -297,6 +312,7 @@ asio::awaitable<Result<ChatMessage>> Client::Impl::send_file(std::string to_user
   message.file_name = name;
   message.file_path = path;
   message.file_size = size;
+  message.key_changed = to_changed_key;
   if (history_) {
     if (auto added = history_->add_message(message); !added) {
       spdlog::warn("sent file {}, but cannot store it locally: {}", last_id.to_hex(),

@@ -51,8 +51,20 @@ CREATE TABLE IF NOT EXISTS file_chunks(
   file_id BLOB NOT NULL,
   idx INTEGER NOT NULL,
   PRIMARY KEY(sender, file_id, idx)) WITHOUT ROWID;
-PRAGMA user_version = 1;
 )sql";
+
+// Version 2: a contact's trust state. A changed key is kept beside the pinned one
+// (pending) instead of replacing it; messages remember whether such a key was used.
+constexpr const char* kMigrateTo2 = R"sql(
+ALTER TABLE identities ADD COLUMN verified INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE identities ADD COLUMN pending_sign_public_key BLOB;
+ALTER TABLE identities ADD COLUMN pending_box_public_key BLOB;
+ALTER TABLE identities ADD COLUMN pending_signature BLOB;
+ALTER TABLE identities ADD COLUMN pending_ms INTEGER;
+ALTER TABLE messages ADD COLUMN key_changed INTEGER NOT NULL DEFAULT 0;
+PRAGMA user_version = 2;
+)sql";
+constexpr int kSchemaVersion = 2;
 
 }  // namespace
 
@@ -130,6 +142,7 @@ Result<std::unique_ptr<HistoryStore>> HistoryStore::open(const std::string& path
     if (Status s = store->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); !s) return s;
   }
   if (Status s = store->exec(kSchema); !s) return s;
+  if (Status s = store->migrate(); !s) return s;
   return store;
 }
 
@@ -149,6 +162,27 @@ Status HistoryStore::exec(const char* sql) {
     Status status(Code::kIo, std::string("history: ") + (message ? message : "exec failed"));
     sqlite3_free(message);
     return status;
+  }
+  return Status::ok();
+}
+
+Status HistoryStore::migrate() {
+  int version = 0;
+  {
+    auto stmt = prepare("PRAGMA user_version");
+    if (!stmt.valid() || stmt.step() != SQLITE_ROW) return error("migrate");
+    version = static_cast<int>(stmt.int64(0));
+  }
+  if (version >= kSchemaVersion) return Status::ok();
+  // Version 1 (and a fresh file, which the schema above made a version 1 one).
+  if (Status s = exec("BEGIN IMMEDIATE"); !s) return s;
+  if (Status s = exec(kMigrateTo2); !s) {
+    (void)exec("ROLLBACK");
+    return s;
+  }
+  if (Status s = exec("COMMIT"); !s) {
+    (void)exec("ROLLBACK");
+    return s;
   }
   return Status::ok();
 }
@@ -190,7 +224,8 @@ Result<bool> HistoryStore::add_message(const ChatMessage& m) {
   {
     auto stmt = prepare(
         "INSERT INTO messages(id, seq, sender, peer, group_id, text, sent_at_ms, server_time_ms,"
-        " outgoing, file_name, file_path, file_size) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
+        " outgoing, file_name, file_path, file_size, key_changed)"
+        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!stmt.valid()) {
       (void)exec("ROLLBACK");
       return error("add_message");
@@ -206,7 +241,8 @@ Result<bool> HistoryStore::add_message(const ChatMessage& m) {
         .bind(9, m.outgoing ? 1 : 0)
         .bind_text(10, m.file_name)
         .bind_text(11, m.file_path)
-        .bind(12, static_cast<std::int64_t>(m.file_size));
+        .bind(12, static_cast<std::int64_t>(m.file_size))
+        .bind(13, m.key_changed ? 1 : 0);
     if (stmt.step() != SQLITE_DONE) {
       Status status = error("add_message");
       (void)exec("ROLLBACK");
@@ -225,7 +261,8 @@ Result<std::vector<ChatMessage>> HistoryStore::conversation(std::string_view pee
                                                             std::size_t skip_newest) {
   auto stmt = prepare(
       "SELECT id, seq, sender, peer, group_id, text, sent_at_ms, server_time_ms, outgoing,"
-      " file_name, file_path, file_size FROM messages WHERE group_id = ? AND peer = ?"
+      " file_name, file_path, file_size, key_changed FROM messages"
+      " WHERE group_id = ? AND peer = ?"
       " ORDER BY pos DESC LIMIT ? OFFSET ?");
   if (!stmt.valid()) return error("conversation");
   stmt.bind(1, static_cast<std::int64_t>(group))
@@ -241,7 +278,7 @@ Result<std::vector<ChatMessage>> HistoryStore::conversation(std::string_view pee
 Result<std::vector<ChatMessage>> HistoryStore::latest_per_conversation(std::size_t limit) {
   auto stmt = prepare(
       "SELECT id, seq, sender, peer, group_id, text, sent_at_ms, server_time_ms, outgoing,"
-      " file_name, file_path, file_size FROM messages WHERE pos IN"
+      " file_name, file_path, file_size, key_changed FROM messages WHERE pos IN"
       " (SELECT MAX(pos) FROM messages GROUP BY group_id, peer) ORDER BY pos DESC LIMIT ?");
   if (!stmt.valid()) return error("latest_per_conversation");
   stmt.bind(1, limit == 0 ? -1 : static_cast<std::int64_t>(limit));
@@ -267,6 +304,7 @@ std::optional<std::vector<ChatMessage>> HistoryStore::read_messages(Stmt& stmt) 
     m.file_name = stmt.text(9);
     m.file_path = stmt.text(10);
     m.file_size = static_cast<std::uint64_t>(stmt.int64(11));
+    m.key_changed = stmt.int64(12) != 0;
     out.push_back(std::move(m));
   }
   if (rc != SQLITE_DONE) return std::nullopt;
@@ -290,30 +328,55 @@ Status HistoryStore::set_last_seq(std::uint64_t seq) {
 }
 
 std::optional<crypto::PublicIdentity> HistoryStore::pinned_identity(std::string_view username) {
+  auto record = contact(username);
+  if (!record) return std::nullopt;
+  return std::move(record->pinned);
+}
+
+std::optional<HistoryStore::ContactRecord> HistoryStore::contact(std::string_view username) {
   auto stmt = prepare(
-      "SELECT sign_public_key, box_public_key, signature FROM identities WHERE username = ?");
+      "SELECT sign_public_key, box_public_key, signature, verified, pending_sign_public_key,"
+      " pending_box_public_key, pending_signature FROM identities WHERE username = ?");
   if (!stmt.valid()) return std::nullopt;
   stmt.bind_text(1, username);
   if (stmt.step() != SQLITE_ROW) return std::nullopt;
-  return crypto::PublicIdentity{stmt.blob(0), stmt.blob(1), stmt.blob(2)};
+  ContactRecord record;
+  record.pinned = crypto::PublicIdentity{stmt.blob(0), stmt.blob(1), stmt.blob(2)};
+  record.verified = stmt.int64(3) != 0;
+  if (!stmt.blob(4).empty()) {
+    record.pending = crypto::PublicIdentity{stmt.blob(4), stmt.blob(5), stmt.blob(6)};
+  }
+  return record;
 }
 
 Result<HistoryStore::Pin> HistoryStore::pin_identity(std::string_view username,
                                                      const crypto::PublicIdentity& identity,
                                                      std::int64_t now_ms) {
-  Pin outcome = Pin::kNew;
-  if (auto pinned = pinned_identity(username)) {
-    if (pinned->sign_public_key == identity.sign_public_key &&
-        pinned->box_public_key == identity.box_public_key) {
-      return Pin::kSame;
+  if (auto record = contact(username)) {
+    const bool same = record->pinned.sign_public_key == identity.sign_public_key &&
+                      record->pinned.box_public_key == identity.box_public_key;
+    auto stmt = same ? prepare(
+                           "UPDATE identities SET pending_sign_public_key = NULL,"
+                           " pending_box_public_key = NULL, pending_signature = NULL,"
+                           " pending_ms = NULL WHERE username = ?")
+                     : prepare(
+                           "UPDATE identities SET pending_sign_public_key = ?2,"
+                           " pending_box_public_key = ?3, pending_signature = ?4,"
+                           " pending_ms = ?5 WHERE username = ?1");
+    if (!stmt.valid()) return error("pin_identity");
+    stmt.bind_text(1, username);
+    if (!same) {
+      stmt.bind_blob(2, identity.sign_public_key)
+          .bind_blob(3, identity.box_public_key)
+          .bind_blob(4, identity.signature)
+          .bind(5, now_ms);
     }
-    outcome = Pin::kChanged;
+    if (stmt.step() != SQLITE_DONE) return error("pin_identity");
+    return same ? Pin::kSame : Pin::kChanged;
   }
   auto stmt = prepare(
       "INSERT INTO identities(username, sign_public_key, box_public_key, signature, pinned_ms)"
-      " VALUES(?,?,?,?,?) ON CONFLICT(username) DO UPDATE SET"
-      " sign_public_key = excluded.sign_public_key, box_public_key = excluded.box_public_key,"
-      " signature = excluded.signature, pinned_ms = excluded.pinned_ms");
+      " VALUES(?,?,?,?,?)");
   if (!stmt.valid()) return error("pin_identity");
   stmt.bind_text(1, username)
       .bind_blob(2, identity.sign_public_key)
@@ -321,7 +384,34 @@ Result<HistoryStore::Pin> HistoryStore::pin_identity(std::string_view username,
       .bind_blob(4, identity.signature)
       .bind(5, now_ms);
   if (stmt.step() != SQLITE_DONE) return error("pin_identity");
-  return outcome;
+  return Pin::kNew;
+}
+
+Status HistoryStore::set_verified(std::string_view username, bool verified) {
+  auto stmt = prepare("UPDATE identities SET verified = ? WHERE username = ?");
+  if (!stmt.valid()) return error("set_verified");
+  stmt.bind(1, verified ? 1 : 0).bind_text(2, username);
+  if (stmt.step() != SQLITE_DONE) return error("set_verified");
+  if (sqlite3_changes(db_) == 0) {
+    return Status(Code::kNotFound, "no key of " + std::string(username) + " is pinned yet");
+  }
+  return Status::ok();
+}
+
+Status HistoryStore::accept_pending(std::string_view username, bool verified, std::int64_t now_ms) {
+  auto stmt = prepare(
+      "UPDATE identities SET sign_public_key = pending_sign_public_key,"
+      " box_public_key = pending_box_public_key, signature = pending_signature,"
+      " pinned_ms = ?, verified = ?, pending_sign_public_key = NULL,"
+      " pending_box_public_key = NULL, pending_signature = NULL, pending_ms = NULL"
+      " WHERE username = ? AND pending_sign_public_key IS NOT NULL");
+  if (!stmt.valid()) return error("accept_pending");
+  stmt.bind(1, now_ms).bind(2, verified ? 1 : 0).bind_text(3, username);
+  if (stmt.step() != SQLITE_DONE) return error("accept_pending");
+  if (sqlite3_changes(db_) == 0) {
+    return Status(Code::kNotFound, "no changed key of " + std::string(username) + " to accept");
+  }
+  return Status::ok();
 }
 
 std::optional<HistoryStore::FileTransfer> HistoryStore::file_transfer(std::string_view sender,

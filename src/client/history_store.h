@@ -1,7 +1,8 @@
 // HistoryStore: one user's local state in SQLite (a file, or ":memory:" when the
 // client persists nothing): the messages shown (each id once: exactly-once on
 // screen), the ids processed without being shown, the last inbox seq processed,
-// pinned contact identities (trust on first use) and file transfers in progress.
+// pinned contact identities with their trust state (trust on first use, verified,
+// a changed key pending) and file transfers in progress.
 // Calls block on local disk I/O (small writes, WAL); acceptable on a client's loop.
 //
 // Thread safety: none; one HistoryStore belongs to one Client (one executor).
@@ -52,13 +53,26 @@ class HistoryStore {
   std::optional<std::uint64_t> last_seq();
   Status set_last_seq(std::uint64_t seq);
 
-  // --- contact identities (trust on first use)
+  // --- contact identities: pinned on first use, never replaced silently (docs/security.md)
+  struct ContactRecord {
+    crypto::PublicIdentity pinned;
+    bool verified = false;  // the user compared safety numbers for the pinned key
+    // A different key the server served later, which the user has not accepted.
+    std::optional<crypto::PublicIdentity> pending;
+  };
   enum class Pin { kNew, kSame, kChanged };
-  // Pins `identity` for `username` if there is none; kChanged (and the new keys are
-  // pinned) when it differs from the pinned one.
+  // Records the identity the server serves now for `username`: pinned if there is
+  // none (kNew); kSame when it is the pinned one (any pending key is forgotten: the
+  // server is back to the key the user trusts); kChanged when it differs: the pin
+  // stays and `identity` is recorded as pending until accept_pending().
   Result<Pin> pin_identity(std::string_view username, const crypto::PublicIdentity& identity,
                            std::int64_t now_ms);
   std::optional<crypto::PublicIdentity> pinned_identity(std::string_view username);
+  std::optional<ContactRecord> contact(std::string_view username);
+  // Marks the pinned key verified (or not). kNotFound when nothing is pinned.
+  Status set_verified(std::string_view username, bool verified);
+  // Pins the pending key (verified or not). kNotFound when nothing is pending.
+  Status accept_pending(std::string_view username, bool verified, std::int64_t now_ms);
 
   // --- file transfers in progress, keyed by (sender, file_id)
   struct FileTransfer {
@@ -82,6 +96,8 @@ class HistoryStore {
   class Stmt;
   explicit HistoryStore(sqlite3* db) : db_(db) {}
   Status exec(const char* sql);
+  // Brings an older history.db up to the current schema (user_version).
+  Status migrate();
   Stmt prepare(const char* sql);
   Status error(const char* what) const;
   // The rows of a SELECT of the message columns; nullopt on a step error.

@@ -36,6 +36,7 @@ enum class Code {
   kIo,                    // local file or socket failure
   kCrypto,                // decryption or signature verification failed
   kSessionExpired,        // a session token idle too long, revoked or unknown: log in again
+  kIdentityChanged,       // a verified contact's identity key changed: the user must look first
 };
 
 const char* code_name(Code code);

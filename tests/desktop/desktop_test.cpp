@@ -12,6 +12,7 @@
 #include <QListWidget>
 #include <QPainter>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSet>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
@@ -442,6 +443,9 @@ void DesktopTest::keyboard_safety_number_and_identity_warning() {
   QVERIFY(fingerprint.wait(kWaitMs));
   const QString number = fingerprint.at(0).at(1).toString();
   QVERIFY(!number.isEmpty());
+  // 60 digits in 12 groups of 5, and the trust state (docs/security.md).
+  QVERIFY2(QRegularExpression(R"(^(\d{5} ){11}\d{5} \(not verified\)$)").match(number).hasMatch(),
+           qPrintable(number));
   QVERIFY(window.fingerprint_label()->isVisible());
   QVERIFY(window.fingerprint_label()->text().contains(number.toHtmlEscaped()));
 

@@ -23,11 +23,14 @@
 
 #include "client/client.h"
 #include "client/home.h"
+#include "crypto/identity.h"
 #include "crypto/keystore.h"
 #include "crypto/password.h"
+#include "raw_client.h"
 #include "secret_scan.h"
 #include "test_cluster.h"
 #include "test_server.h"
+#include "test_user.h"
 #include "wire_tap.h"
 
 namespace fastchat::itest {
@@ -80,6 +83,22 @@ class Inbox {
     std::lock_guard lock(mutex_);
     return downs_;
   }
+  void identity_changed(std::string_view user) {
+    std::lock_guard lock(mutex_);
+    identity_changes_.emplace_back(user);
+  }
+  void undecryptable(const client::UndecryptableMessage& m) {
+    std::lock_guard lock(mutex_);
+    undecryptable_.push_back(m);
+  }
+  std::vector<std::string> identity_changes() const {
+    std::lock_guard lock(mutex_);
+    return identity_changes_;
+  }
+  std::vector<client::UndecryptableMessage> undecryptable() const {
+    std::lock_guard lock(mutex_);
+    return undecryptable_;
+  }
   int ups() const {
     std::lock_guard lock(mutex_);
     return ups_;
@@ -92,6 +111,8 @@ class Inbox {
   std::vector<ChatMessage> messages_;
   int ups_ = 0;
   int downs_ = 0;
+  std::vector<std::string> identity_changes_;
+  std::vector<client::UndecryptableMessage> undecryptable_;
 };
 
 class ClientE2ETest : public ServerTest {
@@ -165,7 +186,11 @@ class ClientE2ETest : public ServerTest {
       p.client = std::make_unique<Client>(io_.get_executor(), config);
       p.client->set_events({
           .on_message = [&p](const ChatMessage& m) { p.inbox.add(m); },
+          .on_identity_changed = [&p](std::string_view user,
+                                      std::string_view) { p.inbox.identity_changed(user); },
           .on_connection = [&p](bool up) { p.inbox.connection(up); },
+          .on_undecryptable =
+              [&p](const client::UndecryptableMessage& m) { p.inbox.undecryptable(m); },
       });
     });
     return p;
@@ -567,6 +592,119 @@ TEST_F(ClientE2ETest, RealClientsLeaveNoSecretsWithTheServer) {
     scan.expect_absent("the key file", read_file(servers_->secret_file()));
   }
   ASSERT_TRUE(servers_->start());
+}
+
+// --- key substitution: a server that serves another key for a known contact
+// (docs/security.md, "Verified contacts"). The store is rewritten behind the servers'
+// backs (serve_identity), which is exactly what a compromised server can do.
+
+store::IdentityKeys keys_of(const crypto::PublicIdentity& id) {
+  return {id.sign_public_key, id.box_public_key, id.signature};
+}
+
+TEST_F(ClientE2ETest, ASwappedKeyIsShownAndStopsSendingToAVerifiedContact) {
+  auto& alice = peer("alice");
+  auto& bob = peer("bob");
+  register_account(alice);
+  register_account(bob);
+  start(bob);
+  send(alice, "bob", "before");
+  ASSERT_TRUE(bob.inbox.wait_for(1));
+  auto verified = await(alice.client->confirm_contact("bob"));
+  ASSERT_TRUE(verified) << verified.status().to_string();
+  ASSERT_TRUE(verified->verified);
+
+  // mallory's keys, validly signed for "bob": all a lying server needs.
+  const auto mallory = crypto::Identity::generate();
+  ASSERT_TRUE(servers_->serve_identity("bob", keys_of(mallory.public_identity("bob"))));
+
+  // A new alice process (keys pinned on disk, none cached) notices and sends nothing.
+  go_offline(alice);
+  auto& alice2 = peer("alice");
+  ASSERT_TRUE(await(alice2.client->resume()));
+  auto refused = await(alice2.client->send_text("bob", "must not reach mallory"));
+  EXPECT_EQ(refused.code(), Code::kIdentityChanged) << refused.status().to_string();
+  EXPECT_EQ(alice2.inbox.identity_changes(), (std::vector<std::string>{"bob"}));
+  auto trust = await(alice2.client->contact_trust("bob"));
+  ASSERT_TRUE(trust);
+  EXPECT_TRUE(trust->verified);
+  EXPECT_TRUE(trust->key_changed);
+  EXPECT_EQ(trust->safety_number, verified->safety_number);  // the pin did not move
+  EXPECT_NE(trust->new_safety_number, verified->safety_number);
+  EXPECT_EQ(await(alice2.client->confirm_contact("bob")).code(), Code::kIdentityChanged);
+
+  // The user looks and accepts: sending resumes, sealed to the new key (which the real
+  // bob cannot open: he reports it instead of showing it, and loses nothing else).
+  auto accepted = await(alice2.client->accept_new_identity("bob", false));
+  ASSERT_TRUE(accepted) << accepted.status().to_string();
+  EXPECT_FALSE(accepted->verified);
+  EXPECT_FALSE(accepted->key_changed);
+  EXPECT_EQ(accepted->safety_number, trust->new_safety_number);
+  send(alice2, "bob", "to the accepted key");
+  send(alice2, "bob", "barrier");
+  ASSERT_TRUE(eventually([&] { return bob.inbox.undecryptable().size() == 2; }, seconds(30)));
+  EXPECT_EQ(bob.inbox.distinct(), 1u);
+  EXPECT_EQ(bob.inbox.undecryptable()[0].sender, "alice");
+}
+
+TEST_F(ClientE2ETest, AKeySwappedAtFirstContactGivesSafetyNumbersThatDiffer) {
+  auto& alice = peer("alice");
+  auto& bob = peer("bob");
+  register_account(alice);
+  register_account(bob);
+  const auto mallory = crypto::Identity::generate();
+  ASSERT_TRUE(servers_->serve_identity("bob", keys_of(mallory.public_identity("bob"))));
+
+  // alice has never seen bob: she pins mallory's key without noticing anything...
+  auto seen_by_alice = await(alice.client->contact_trust("bob"));
+  ASSERT_TRUE(seen_by_alice) << seen_by_alice.status().to_string();
+  EXPECT_FALSE(seen_by_alice->key_changed);
+  // ...but the numbers the two compare do not match.
+  auto seen_by_bob = await(bob.client->contact_trust("alice"));
+  ASSERT_TRUE(seen_by_bob) << seen_by_bob.status().to_string();
+  EXPECT_NE(seen_by_alice->safety_number, seen_by_bob->safety_number);
+  EXPECT_NE(seen_by_alice->fingerprint, seen_by_bob->own_fingerprint);
+  EXPECT_EQ(seen_by_bob->fingerprint, seen_by_alice->own_fingerprint);
+}
+
+TEST_F(ClientE2ETest, AnUndecryptableMessageDoesNotChangeThePinnedKey) {
+  auto& alice = peer("alice");
+  auto& bob = peer("bob");
+  register_account(alice);
+  register_account(bob);
+  start(bob);
+  send(alice, "bob", "hello");  // bob pins alice's key on reading it
+  ASSERT_TRUE(bob.inbox.wait_for(1));
+  auto pinned = await(bob.client->fingerprint("alice"));
+  ASSERT_TRUE(pinned);
+
+  // The server now serves other keys for alice and delivers garbage "from" her (sent
+  // here on a raw connection logged in as alice: the server's view of a sender).
+  const auto mallory = crypto::Identity::generate();
+  ASSERT_TRUE(servers_->serve_identity("alice", keys_of(mallory.public_identity("alice"))));
+  auto raw = logged_in(port(), TestUser::create("alice", password("alice")));
+  ASSERT_TRUE(raw);
+  wire::Frame garbage;
+  garbage.mutable_send()->set_message_id(MessageId::random().to_bytes());
+  garbage.mutable_send()->set_user("bob");
+  garbage.mutable_send()->set_body(std::string(1, '\x01') + std::string(80, 'g'));
+  const auto request = raw->request(std::move(garbage));
+  ASSERT_TRUE(raw->response(request));
+  ASSERT_TRUE(eventually([&] { return bob.inbox.undecryptable().size() == 1; }, seconds(30)));
+  EXPECT_EQ(bob.inbox.undecryptable()[0].sender, "alice");
+  EXPECT_TRUE(bob.inbox.identity_changes().empty());  // no key was fetched because of it
+  auto after = await(bob.client->fingerprint("alice"));
+  ASSERT_TRUE(after);
+  EXPECT_EQ(*after, *pinned);
+  // Asking the server now shows the change: a pending key beside the same pin.
+  auto now = await(bob.client->contact_trust("alice"));
+  ASSERT_TRUE(now);
+  EXPECT_EQ(now->fingerprint, *pinned);
+  EXPECT_TRUE(now->key_changed);
+  EXPECT_EQ(bob.inbox.identity_changes(), (std::vector<std::string>{"alice"}));
+  // And alice's next message (to the real key) still reads: nothing else was lost.
+  send(alice, "bob", "still here");
+  ASSERT_TRUE(bob.inbox.wait_for(2));
 }
 
 }  // namespace

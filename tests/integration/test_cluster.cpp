@@ -1,6 +1,8 @@
 #include "test_cluster.h"
 
 #include <hiredis/hiredis.h>
+#include <sodium.h>
+#include <sqlite3.h>
 
 #include <stdexcept>
 
@@ -301,6 +303,48 @@ void ServerTest::TearDown() {
     }
   }
   servers_.reset();
+}
+
+namespace {
+
+std::string hex(const std::string& bytes) {
+  std::string out(bytes.size() * 2 + 1, '\0');
+  sodium_bin2hex(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                 bytes.size());
+  out.pop_back();
+  return out;
+}
+
+}  // namespace
+
+Status TestCluster::serve_identity(const std::string& username, const store::IdentityKeys& keys) {
+  // Hex literals only (and a canonical username): nothing here needs quoting.
+  if (cluster_) {
+    const std::string sql = "UPDATE users SET sign_public_key = '\\x" + hex(keys.sign_public_key) +
+                            "', box_public_key = '\\x" + hex(keys.box_public_key) +
+                            "', key_signature = '\\x" + hex(keys.signature) +
+                            "' WHERE username = '" + username + "'";
+    return schema_->exec(sql.c_str()) ? Status::ok()
+                                      : Status(Code::kInternal, "cannot rewrite an identity");
+  }
+  const std::string sql = "UPDATE users SET sign_public_key = x'" + hex(keys.sign_public_key) +
+                          "', box_public_key = x'" + hex(keys.box_public_key) +
+                          "', key_signature = x'" + hex(keys.signature) + "' WHERE username = '" +
+                          username + "'";
+  sqlite3* db = nullptr;
+  const std::string path = servers_[0]->data_dir() + "/fastchat.db";
+  Status status;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+    status = Status(Code::kIo, "cannot open " + path);
+  } else {
+    sqlite3_busy_timeout(db, 10'000);
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK ||
+        sqlite3_changes(db) != 1) {
+      status = Status(Code::kIo, std::string("rewriting an identity: ") + sqlite3_errmsg(db));
+    }
+  }
+  sqlite3_close(db);
+  return status;
 }
 
 }  // namespace fastchat::itest

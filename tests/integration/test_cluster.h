@@ -108,6 +108,10 @@ class TestCluster {
   Status record_redis();
   std::string redis_traffic() const;
 
+  // A lying server: from now on every server hands out `keys` as `username`'s identity
+  // (written into the store behind the servers' backs; they cache no identities).
+  Status serve_identity(const std::string& username, const store::IdentityKeys& keys);
+
  private:
   Status start_services();
 

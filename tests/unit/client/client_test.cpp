@@ -49,6 +49,7 @@ std::string read_file(const std::string& path) {
 struct Recorder {
   std::vector<ChatMessage> messages;
   std::vector<std::string> identity_changes;
+  std::vector<UndecryptableMessage> undecryptable;
   std::vector<bool> connection;
 
   ClientEvents events() {
@@ -58,6 +59,7 @@ struct Recorder {
       identity_changes.emplace_back(user);
     };
     e.on_connection = [this](bool up) { connection.push_back(up); };
+    e.on_undecryptable = [this](const UndecryptableMessage& m) { undecryptable.push_back(m); };
     return e;
   }
   std::vector<std::string> texts() const {
@@ -470,39 +472,157 @@ TEST_F(ClientTest, InMemoryClientsWriteNothing) {
   EXPECT_NE(::stat(dir_.file("mem").c_str(), &st), 0) << "persist=false wrote to the home";
 }
 
-TEST_F(ClientTest, WarnsWhenAContactsKeysChange) {
+// What a lying server does: serve other, validly self-signed keys for `user`.
+void serve_other_keys(testing::FakeServer& server, const std::string& user) {
+  const auto other = crypto::Identity::generate();
+  const auto pub = other.public_identity(user);
+  auto& published = server.users()[user].identity;
+  published.set_sign_public_key(pub.sign_public_key);
+  published.set_box_public_key(pub.box_public_key);
+  published.set_signature(pub.signature);
+}
+
+TEST_F(ClientTest, BothUsersSeeTheSameSafetyNumber) {
+  run([&]() -> asio::awaitable<void> {
+    auto alice = make("alice");
+    auto bob = make("bob");
+    CO_EXPECT_OK(co_await alice->register_account("alice", "pw-alice"));
+    CO_EXPECT_OK(co_await bob->register_account("bob", "pw-bob"));
+    auto seen_by_alice = co_await alice->contact_trust("bob");
+    auto seen_by_bob = co_await bob->contact_trust("alice");
+    CO_ASSERT_TRUE(seen_by_alice && seen_by_bob);
+    EXPECT_EQ(seen_by_alice->safety_number, seen_by_bob->safety_number);
+    EXPECT_EQ(seen_by_alice->safety_number.size(), 60u);
+    EXPECT_EQ(seen_by_alice->own_fingerprint, seen_by_bob->fingerprint);
+    EXPECT_FALSE(seen_by_alice->verified);
+    EXPECT_FALSE(seen_by_alice->key_changed);
+    EXPECT_EQ((co_await alice->contact_trust("alice")).code(), Code::kBadRequest);
+    EXPECT_EQ((co_await alice->contact_trust("nobody")).code(), Code::kUnknownUser);
+  });
+}
+
+TEST_F(ClientTest, AChangedKeyIsPendingNeverPinnedAndReported) {
   run([&]() -> asio::awaitable<void> {
     auto alice = make("alice");
     auto bob = make("bob");
     CO_EXPECT_OK(co_await alice->register_account("alice", "pw-alice"));
     CO_EXPECT_OK(co_await bob->register_account("bob", "pw-bob"));
     CO_EXPECT_OK(co_await alice->send_text("bob", "pins bob's keys"));
-    auto fp_before = co_await alice->fingerprint("bob");
-    CO_EXPECT_OK(fp_before);
+    auto before = co_await alice->contact_trust("bob");
+    CO_ASSERT_TRUE(before);
 
-    // bob's account now has other (validly signed) keys.
-    const auto other = crypto::Identity::generate();
-    const auto pub = other.public_identity("bob");
-    auto& published = server_.users()["bob"].identity;
-    published.set_sign_public_key(pub.sign_public_key);
-    published.set_box_public_key(pub.box_public_key);
-    published.set_signature(pub.signature);
-
+    serve_other_keys(server_, "bob");
     auto alice2 = make("alice");  // a fresh process: keys pinned on disk, none cached
     Recorder alice2_events;
     alice2->set_events(alice2_events.events());
     CO_EXPECT_OK(co_await alice2->resume());
-    CO_EXPECT_OK(co_await alice2->send_text("bob", "to the new keys"));
+    // bob is unverified: the message goes to the new key, and the change is reported.
+    auto sent = co_await alice2->send_text("bob", "to the new keys");
+    CO_ASSERT_TRUE(sent);
+    EXPECT_TRUE(sent->key_changed);
     EXPECT_EQ(alice2_events.identity_changes, (std::vector<std::string>{"bob"}));
-    auto fp_after = co_await alice2->fingerprint("bob");
-    CO_EXPECT_OK(fp_after);
-    EXPECT_NE(fp_before.value(), fp_after.value());
+    auto after = co_await alice2->contact_trust("bob");
+    CO_ASSERT_TRUE(after);
+    EXPECT_EQ(after->fingerprint, before->fingerprint);  // the pin stays
+    EXPECT_EQ(after->safety_number, before->safety_number);
+    EXPECT_TRUE(after->key_changed);
+    EXPECT_NE(after->new_fingerprint, before->fingerprint);
+    EXPECT_NE(after->new_safety_number, before->safety_number);
+    EXPECT_EQ((co_await alice2->fingerprint("bob")).value(), before->fingerprint);
+
+    // Every later process says so again, until the user accepts the key.
+    auto alice3 = make("alice");
+    Recorder alice3_events;
+    alice3->set_events(alice3_events.events());
+    CO_EXPECT_OK(co_await alice3->resume());
+    CO_EXPECT_OK(co_await alice3->send_text("bob", "again"));
+    EXPECT_EQ(alice3_events.identity_changes, (std::vector<std::string>{"bob"}));
+    auto accepted = co_await alice3->accept_new_identity("bob", false);
+    CO_ASSERT_TRUE(accepted);
+    EXPECT_FALSE(accepted->key_changed);
+    EXPECT_FALSE(accepted->verified);
+    EXPECT_EQ(accepted->fingerprint, after->new_fingerprint);
+    auto quiet = co_await alice3->send_text("bob", "now pinned");
+    CO_ASSERT_TRUE(quiet);
+    EXPECT_FALSE(quiet->key_changed);
+    EXPECT_EQ((co_await alice3->accept_new_identity("bob", false)).code(), Code::kNotFound);
 
     // Keys that are not validly signed are refused.
-    published.mutable_signature()->front() ^= 1;
-    auto alice3 = make("alice");
-    CO_EXPECT_OK(co_await alice3->resume());
-    EXPECT_EQ((co_await alice3->send_text("bob", "x")).code(), Code::kCrypto);
+    server_.users()["bob"].identity.mutable_signature()->front() ^= 1;
+    auto alice4 = make("alice");
+    CO_EXPECT_OK(co_await alice4->resume());
+    EXPECT_EQ((co_await alice4->send_text("bob", "x")).code(), Code::kCrypto);
+  });
+}
+
+TEST_F(ClientTest, AVerifiedContactsChangedKeyStopsSendingUntilAccepted) {
+  run([&]() -> asio::awaitable<void> {
+    auto alice = make("alice");
+    auto bob = make("bob");
+    CO_EXPECT_OK(co_await alice->register_account("alice", "pw-alice"));
+    CO_EXPECT_OK(co_await bob->register_account("bob", "pw-bob"));
+    auto confirmed = co_await alice->confirm_contact("bob");
+    CO_ASSERT_TRUE(confirmed);
+    EXPECT_TRUE(confirmed->verified);
+    CO_EXPECT_OK(co_await alice->send_text("bob", "verified"));
+
+    serve_other_keys(server_, "bob");
+    auto alice2 = make("alice");
+    CO_EXPECT_OK(co_await alice2->resume());
+    const std::size_t sends = server_.sends().size();
+    auto refused = co_await alice2->send_text("bob", "must not go out");
+    EXPECT_EQ(refused.code(), Code::kIdentityChanged);
+    EXPECT_EQ(server_.sends().size(), sends);  // nothing reached the server
+    EXPECT_EQ((co_await alice2->confirm_contact("bob")).code(), Code::kIdentityChanged);
+    auto trust = co_await alice2->contact_trust("bob");
+    CO_ASSERT_TRUE(trust);
+    EXPECT_TRUE(trust->verified);
+    EXPECT_TRUE(trust->key_changed);
+
+    // A group with bob stops too.
+    std::vector<std::string> members{"bob"};  // named: g++ 12 and co_await temporaries
+    auto group = co_await alice2->create_group("g", std::move(members));
+    CO_ASSERT_TRUE(group);
+    EXPECT_EQ((co_await alice2->send_group_text(group->id, "no")).code(), Code::kIdentityChanged);
+    EXPECT_EQ(server_.sends().size(), sends);
+
+    auto accepted = co_await alice2->accept_new_identity("bob", true);
+    CO_ASSERT_TRUE(accepted);
+    EXPECT_TRUE(accepted->verified);
+    EXPECT_FALSE(accepted->key_changed);
+    CO_EXPECT_OK(co_await alice2->send_text("bob", "after looking"));
+    CO_EXPECT_OK(co_await alice2->send_group_text(group->id, "and the group"));
+  });
+}
+
+TEST_F(ClientTest, AnUndecryptableMessageFetchesNoKeysAndChangesNoPin) {
+  run([&]() -> asio::awaitable<void> {
+    auto alice = make("alice");
+    auto bob = make("bob");
+    Recorder bob_events;
+    bob->set_events(bob_events.events());
+    CO_EXPECT_OK(co_await alice->register_account("alice", "pw-alice"));
+    CO_EXPECT_OK(co_await bob->register_account("bob", "pw-bob"));
+    CO_EXPECT_OK(co_await alice->send_text("bob", "first"));
+    CO_EXPECT_OK(co_await bob->sync());  // bob pins alice
+    auto pinned = co_await bob->fingerprint("alice");
+    CO_ASSERT_TRUE(pinned);
+
+    // The server now serves other keys for alice and hands bob a message that does
+    // not open: bob must not take that as a reason to look alice up again.
+    serve_other_keys(server_, "alice");
+    server_.corrupt_next_body = true;
+    CO_EXPECT_OK(co_await alice->send_text("bob", "tampered"));
+    const std::size_t lookups = server_.identity_requests();
+    auto synced = co_await bob->sync();
+    CO_ASSERT_TRUE(synced);
+    EXPECT_EQ(synced.value(), 0u);
+    EXPECT_EQ(server_.identity_requests(), lookups);
+    CO_ASSERT_EQ(bob_events.undecryptable.size(), 1u);
+    EXPECT_EQ(bob_events.undecryptable[0].sender, "alice");
+    EXPECT_TRUE(bob_events.identity_changes.empty());
+    EXPECT_EQ((co_await bob->fingerprint("alice")).value(), pinned.value());
+    EXPECT_EQ(server_.users()["bob"].acked, 2u);  // reported, acked, nothing else lost
   });
 }
 

@@ -206,6 +206,7 @@ void FakeServer::handle(const std::shared_ptr<Session>& session, wire::Frame& fr
       }
       return reply(session, out);
     case wire::Frame::kGetIdentities:
+      ++identity_requests_;
       for (const auto& name : frame.get_identities().usernames()) {
         auto it = users_.find(name);
         if (it == users_.end()) return error(session, id, wire::UNKNOWN_USER, "no such user");

@@ -59,6 +59,8 @@ class FakeServer {
   std::map<std::uint64_t, Group>& groups() { return groups_; }
   const std::vector<wire::Send>& sends() const { return sends_; }
   std::size_t stored_messages() const { return stored_ids_.size(); }
+  // GetIdentities requests answered so far.
+  std::size_t identity_requests() const { return identity_requests_; }
   // Every byte received from clients (to check nothing is in the clear).
   const std::string& received_bytes() const { return received_; }
   void disconnect_all();
@@ -87,6 +89,7 @@ class FakeServer {
   std::vector<wire::Send> sends_;
   std::vector<std::shared_ptr<Session>> sessions_;
   std::string received_;
+  std::size_t identity_requests_ = 0;
   std::uint64_t next_token_ = 1;
 };
 

@@ -183,7 +183,7 @@ TEST(HistoryStoreTest, LastSeqIsUnsetUntilSavedAndSurvivesReopening) {
   EXPECT_TRUE((*reopened)->seen(id));
 }
 
-TEST(HistoryStoreTest, PinsIdentitiesOnFirstUseAndDetectsChanges) {
+TEST(HistoryStoreTest, PinsIdentitiesOnFirstUseAndNeverReplacesThemSilently) {
   auto store = open_memory();
   EXPECT_FALSE(store->pinned_identity("alice").has_value());
   auto first = store->pin_identity("alice", identity('a'), 1);
@@ -191,17 +191,91 @@ TEST(HistoryStoreTest, PinsIdentitiesOnFirstUseAndDetectsChanges) {
   EXPECT_EQ(*first, HistoryStore::Pin::kNew);
   EXPECT_EQ(*store->pin_identity("alice", identity('a'), 2), HistoryStore::Pin::kSame);
   EXPECT_EQ(*store->pin_identity("bob", identity('b'), 3), HistoryStore::Pin::kNew);
+  EXPECT_FALSE(store->contact("alice")->verified);
+  EXPECT_FALSE(store->contact("alice")->pending);
 
   auto changed = store->pin_identity("alice", identity('x'), 4);
   ASSERT_TRUE(changed);
   EXPECT_EQ(*changed, HistoryStore::Pin::kChanged);
-  // The new keys are pinned from now on.
-  auto pinned = store->pinned_identity("alice");
-  ASSERT_TRUE(pinned);
-  EXPECT_EQ(pinned->sign_public_key, identity('x').sign_public_key);
-  EXPECT_EQ(pinned->box_public_key, identity('x').box_public_key);
-  EXPECT_EQ(*store->pin_identity("alice", identity('x'), 5), HistoryStore::Pin::kSame);
+  // The pin stays; the new keys wait, and keep being reported as a change.
+  auto record = store->contact("alice");
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->pinned.box_public_key, identity('a').box_public_key);
+  ASSERT_TRUE(record->pending);
+  EXPECT_EQ(record->pending->box_public_key, identity('x').box_public_key);
+  EXPECT_EQ(record->pending->signature, identity('x').signature);
+  EXPECT_EQ(*store->pin_identity("alice", identity('x'), 5), HistoryStore::Pin::kChanged);
+  EXPECT_EQ(store->pinned_identity("alice")->box_public_key, identity('a').box_public_key);
+  // Served the pinned key again: nothing is pending any more.
+  EXPECT_EQ(*store->pin_identity("alice", identity('a'), 6), HistoryStore::Pin::kSame);
+  EXPECT_FALSE(store->contact("alice")->pending);
   EXPECT_EQ(store->pinned_identity("bob")->box_public_key, identity('b').box_public_key);
+}
+
+TEST(HistoryStoreTest, VerifyingAndAcceptingAChangedKey) {
+  auto store = open_memory();
+  EXPECT_EQ(store->set_verified("alice", true).code(), Code::kNotFound);
+  ASSERT_TRUE(store->pin_identity("alice", identity('a'), 1));
+  ASSERT_TRUE(store->set_verified("alice", true));
+  EXPECT_TRUE(store->contact("alice")->verified);
+  EXPECT_EQ(store->accept_pending("alice", false, 2).code(), Code::kNotFound);
+
+  ASSERT_TRUE(store->pin_identity("alice", identity('x'), 3));
+  EXPECT_TRUE(store->contact("alice")->verified);  // still about the pinned key
+  ASSERT_TRUE(store->accept_pending("alice", false, 4));
+  auto record = store->contact("alice");
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->pinned.sign_public_key, identity('x').sign_public_key);
+  EXPECT_EQ(record->pinned.box_public_key, identity('x').box_public_key);
+  EXPECT_FALSE(record->verified);  // a new key starts unverified
+  EXPECT_FALSE(record->pending);
+
+  ASSERT_TRUE(store->pin_identity("alice", identity('y'), 5));
+  ASSERT_TRUE(store->accept_pending("alice", true, 6));
+  EXPECT_TRUE(store->contact("alice")->verified);
+  EXPECT_EQ(store->contact("alice")->pinned.box_public_key, identity('y').box_public_key);
+}
+
+TEST(HistoryStoreTest, RemembersWhichMessagesUsedAChangedKey) {
+  auto store = open_memory();
+  auto plain = incoming("alice", "pinned key", 1);
+  auto marked = incoming("alice", "changed key", 2);
+  marked.key_changed = true;
+  ASSERT_TRUE(store->add_message(plain));
+  ASSERT_TRUE(store->add_message(marked));
+  auto messages = store->conversation("alice", 0, 0);
+  ASSERT_TRUE(messages);
+  ASSERT_EQ(messages->size(), 2u);
+  EXPECT_FALSE((*messages)[0].key_changed);
+  EXPECT_TRUE((*messages)[1].key_changed);
+}
+
+TEST(HistoryStoreTest, MigratesAVersionOneHistoryKeepingItsPins) {
+  testing::TempDir dir;
+  const std::string path = dir.file("history.db");
+  {
+    // A history.db as version 1 wrote it: identities without trust columns.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    const char* v1 =
+        "CREATE TABLE identities(username TEXT PRIMARY KEY, sign_public_key BLOB NOT NULL,"
+        " box_public_key BLOB NOT NULL, signature BLOB NOT NULL, pinned_ms INTEGER NOT NULL);"
+        "INSERT INTO identities VALUES('alice', zeroblob(32), x'"
+        "0101010101010101010101010101010101010101010101010101010101010101', zeroblob(64), 7);"
+        "PRAGMA user_version = 1;";
+    ASSERT_EQ(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  for (int open = 0; open < 2; ++open) {  // and opening it again changes nothing
+    auto store = HistoryStore::open(path);
+    ASSERT_TRUE(store) << store.status().to_string();
+    auto record = (*store)->contact("alice");
+    ASSERT_TRUE(record);
+    EXPECT_EQ(record->pinned.box_public_key, std::string(32, '\x01'));
+    EXPECT_FALSE(record->verified);
+    EXPECT_FALSE(record->pending);
+    ASSERT_TRUE((*store)->add_message(incoming("alice", "after the migration", 1 + open)));
+  }
 }
 
 TEST(HistoryStoreTest, TracksFileTransfers) {
