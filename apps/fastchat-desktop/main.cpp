@@ -25,7 +25,10 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  fastchat::desktop::ClientBridge bridge(QString::fromStdString(options.home));
+  fastchat::desktop::ClientBridge::Transport transport;
+  transport.ca_file = QString::fromStdString(options.ca_file);
+  transport.insecure_plaintext = options.insecure_plaintext;
+  fastchat::desktop::ClientBridge bridge(QString::fromStdString(options.home), transport);
   fastchat::desktop::MainWindow window(bridge, QString::fromStdString(options.server));
   window.show();
   window.start();

@@ -371,10 +371,8 @@ void MainWindow::start() {
     pages_->setCurrentWidget(login_);
     return;
   }
-  login_->set_username(saved);
-  login_->set_status(QStringLiteral("Resuming the session of %1 ...").arg(saved), true);
   pages_->setCurrentWidget(login_);
-  bridge_.resume(server_);
+  login_->resume(saved);
 }
 
 void MainWindow::on_signed_in(const QString&) {

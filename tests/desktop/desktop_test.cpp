@@ -19,8 +19,10 @@
 #include <QTimer>
 #include <random>
 
+#include "client/home.h"
 #include "client_bridge.h"
 #include "conversation_list_model.h"
+#include "desktop_options.h"
 #include "group_dialog.h"
 #include "login_page.h"
 #include "message_delegate.h"
@@ -30,6 +32,7 @@
 #include "notifier.h"
 #include "test_desk.h"
 #include "text_format.h"
+#include "tls/known_hosts.h"
 
 namespace fastchat::desktop::test {
 
@@ -43,6 +46,9 @@ class DesktopTest : public QObject {
   void initTestCase();
   void cleanupTestCase();
   void formats_text_safely();
+  void trusts_the_server_key_on_first_use();
+  void refuses_a_changed_server_key();
+  void honours_ca_file_and_insecure_plaintext();
   void registers_sends_and_receives();
   void logs_in_and_resumes_without_a_password();
   void groups_with_roles_add_remove_and_leave();
@@ -53,6 +59,11 @@ class DesktopTest : public QObject {
 
  private:
   QString server() const { return QStringLiteral("127.0.0.1:%1").arg(server_->port()); }
+  std::string address() const { return "127.0.0.1:" + std::to_string(server_->port()); }
+  QString server_key() const { return QString::fromStdString(server_->server().tls_fingerprint()); }
+  static std::string known_hosts(const TestDesk& desk) {
+    return client::HomeLayout(desk.home().toStdString()).known_hosts();
+  }
   static QString last_text(MainWindow& window);
 
   std::unique_ptr<itest::TempDir> root_;
@@ -92,6 +103,127 @@ void DesktopTest::formats_text_safely() {
   QCOMPARE(day_label(QDate(2026, 11, 30), today), QStringLiteral("Mon 30 Nov 2026"));
   QVERIFY(is_image_name(QStringLiteral("a.PNG")));
   QVERIFY(!is_image_name(QStringLiteral("a.pdf")));
+}
+
+void DesktopTest::trusts_the_server_key_on_first_use() {
+  TestDesk ann(server());
+  LoginPage* page = ann.window().login_page();
+  page->username_field()->setText("ann7");
+  page->password_field()->setText("ann password 7");
+  QTest::mouseClick(page->register_button(), Qt::LeftButton);
+  // The key is shown before anything is sent: the password is still in its field.
+  QTRY_VERIFY_WITH_TIMEOUT(page->trust_box()->isVisible(), kWaitMs);
+  QVERIFY2(page->trust_text()->text().contains(server_key()), qPrintable(server_key()));
+  QVERIFY(!server_key().isEmpty());
+  QCOMPARE(page->password_field()->text(), QStringLiteral("ann password 7"));
+  QVERIFY(!tls::find_pin(known_hosts(ann), address()));
+
+  // Cancel: nothing trusted, nothing sent.
+  QTest::mouseClick(page->cancel_trust_button(), Qt::LeftButton);
+  QVERIFY(!page->trust_box()->isVisible());
+  QVERIFY(ann.login_status().contains("not trusted"));
+  QVERIFY(!tls::find_pin(known_hosts(ann), address()));
+  QVERIFY(!ann.window().chat_shown());
+
+  // Trust: pinned, then the account is made and the password field emptied.
+  QTest::mouseClick(page->register_button(), Qt::LeftButton);
+  QTRY_VERIFY_WITH_TIMEOUT(page->trust_box()->isVisible(), kWaitMs);
+  QTest::mouseClick(page->trust_button(), Qt::LeftButton);
+  QTRY_VERIFY_WITH_TIMEOUT(ann.window().chat_shown(), kWaitMs);
+  QCOMPARE(page->password_field()->text(), QString());
+  QCOMPARE(tls::find_pin(known_hosts(ann), address()).value_or(""), server_key().toStdString());
+
+  // Known now: the next sign-in does not ask again.
+  ann.bridge().sign_out();
+  QTRY_VERIFY_WITH_TIMEOUT(!ann.window().chat_shown(), kWaitMs);
+  page->password_field()->setText("ann password 7");
+  QTest::mouseClick(page->login_button(), Qt::LeftButton);
+  QTRY_VERIFY_WITH_TIMEOUT(ann.window().chat_shown(), kWaitMs);
+  QVERIFY(!page->trust_box()->isVisible());
+}
+
+void DesktopTest::refuses_a_changed_server_key() {
+  itest::TempDir home;
+  const QString dir = QString::fromStdString(home.path());
+  const std::string other_key = "SHA256:" + std::string(43, 'A');
+  const std::string file = client::HomeLayout(home.path()).known_hosts();
+  QVERIFY(tls::save_pin(file, address(), other_key).is_ok());
+  {
+    TestDesk bea(server(), dir);
+    LoginPage* page = bea.window().login_page();
+    page->username_field()->setText("bea7");
+    page->password_field()->setText("bea password 7");
+    QTest::mouseClick(page->register_button(), Qt::LeftButton);
+    // A hard error naming both keys and what to do; the password went nowhere.
+    QTRY_VERIFY_WITH_TIMEOUT(page->changed_box()->isVisible(), kWaitMs);
+    const QString text = page->changed_text()->text();
+    QVERIFY2(text.contains("has changed"), qPrintable(text));
+    QVERIFY(text.contains(QString::fromStdString(other_key)));
+    QVERIFY(text.contains(server_key()));
+    QVERIFY(text.contains("fastchat-server --print-fingerprint"));
+    QVERIFY(text.contains("trust-server " + QString::fromStdString(address())));
+    QVERIFY(!page->trust_box()->isVisible());
+    QCOMPARE(page->password_field()->text(), QStringLiteral("bea password 7"));
+    QVERIFY(!bea.window().chat_shown());
+
+    // Only the key the server presents is accepted, typed in as the operator read it.
+    page->new_key_field()->setText(QString::fromStdString(other_key));
+    QTest::mouseClick(page->trust_new_key_button(), Qt::LeftButton);
+    QVERIFY(page->changed_box()->isVisible());
+    QVERIFY(bea.login_status().contains("still refusing"));
+    QCOMPARE(tls::find_pin(file, address()).value_or(""), other_key);
+    page->new_key_field()->setText(server_key());
+    QTest::mouseClick(page->trust_new_key_button(), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(bea.window().chat_shown(), kWaitMs);
+    QCOMPARE(tls::find_pin(file, address()).value_or(""), server_key().toStdString());
+  }
+  // Resuming a saved session checks the key first too.
+  QVERIFY(tls::save_pin(file, address(), other_key).is_ok());
+  TestDesk bea(server(), dir);
+  QTRY_VERIFY_WITH_TIMEOUT(bea.window().login_page()->changed_box()->isVisible(), kWaitMs);
+  QVERIFY(!bea.window().chat_shown());
+  QCOMPARE(bea.bridge().username(), QString());
+}
+
+void DesktopTest::honours_ca_file_and_insecure_plaintext() {
+  // The options, parsed by the code `fastchat` uses (connection_options.h).
+  const char* argv[] = {"fastchat-desktop",     "--ca-file", "/etc/ca.pem",
+                        "--insecure-plaintext", "--server",  "h:1"};
+  const auto parsed = parse_desktop_options(6, argv);
+  QVERIFY(parsed.options.has_value());
+  QCOMPARE(parsed.options->ca_file, std::string("/etc/ca.pem"));
+  QVERIFY(parsed.options->insecure_plaintext);
+  QCOMPARE(parsed.options->server, std::string("h:1"));
+  const char* plain_argv[] = {"fastchat-desktop"};
+  const auto plain = parse_desktop_options(1, plain_argv);
+  QVERIFY(plain.options.has_value());
+  QVERIFY(plain.options->ca_file.empty());
+  QVERIFY(!plain.options->insecure_plaintext);
+
+  // --ca-file: only a certificate of that CA is trusted; a self-signed key is refused
+  // without offering to pin it.
+  itest::TempDir other;
+  const auto ca = itest::tls_identity(other.path());
+  TestDesk cid(server(), {}, ClientBridge::Transport{QString::fromStdString(ca.cert_file), false});
+  LoginPage* page = cid.window().login_page();
+  page->username_field()->setText("cid7");
+  page->password_field()->setText("cid password 7");
+  QTest::mouseClick(page->register_button(), Qt::LeftButton);
+  QTRY_VERIFY_WITH_TIMEOUT(cid.login_status().contains("does not verify against the CA file"),
+                           kWaitMs);
+  QVERIFY(!page->trust_box()->isVisible());
+  QVERIFY(!page->changed_box()->isVisible());
+  QVERIFY(!cid.window().chat_shown());
+  QVERIFY(!QFileInfo::exists(QString::fromStdString(known_hosts(cid))));
+
+  // --insecure-plaintext: talks to a plaintext server, nothing to trust or pin.
+  itest::TestServer plain_server(other.path(), "info", server_->log_file());
+  plain_server.config().insecure_plaintext = true;
+  QVERIFY(plain_server.start().is_ok());
+  TestDesk dov(QStringLiteral("127.0.0.1:%1").arg(plain_server.port()), {},
+               ClientBridge::Transport{{}, true});
+  QVERIFY2(dov.sign_in("dov7", "dov password 7", true), qPrintable(dov.login_status()));
+  QVERIFY(!QFileInfo::exists(QString::fromStdString(known_hosts(dov))));
 }
 
 void DesktopTest::registers_sends_and_receives() {
