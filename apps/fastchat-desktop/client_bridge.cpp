@@ -166,6 +166,9 @@ bool ClientBridge::make_client(const std::string& server) {
   };
   events.on_connection = [this](bool connected) { emit connection_changed(connected); };
   events.on_file_progress = [this](const client::FileProgress& p) { emit file_progress(p); };
+  events.on_delivered = [this](const MessageId& id, std::string_view recipient) {
+    emit delivered(q(id.to_hex()), q(std::string(recipient)));
+  };
   s.client->set_events(std::move(events));
   return true;
 }

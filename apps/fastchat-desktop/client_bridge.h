@@ -90,6 +90,8 @@ class ClientBridge : public QObject {
   void message_sent(quint64 tag, const fastchat::client::ChatMessage& message);
   void send_failed(quint64 tag, const QString& error);
   void file_progress(const fastchat::client::FileProgress& progress);
+  // `recipient`'s client stored the message (id as hex) this user sent.
+  void delivered(const QString& message_id, const QString& recipient);
   void presence_changed(const QString& user, bool online);
   void identity_changed(const QString& user, const QString& fingerprint);
   void conversations_loaded(const fastchat::desktop::MessageList& latest);

@@ -1,7 +1,8 @@
 // ConversationListModel: every conversation (1:1 and groups) with its last message,
 // time, unread count and presence, most recently active first. Filled from the local
 // history (ClientBridge::load_conversations) and the user's groups, then kept current
-// from the bridge's signals. A QSortFilterProxyModel on kTitleRole filters it by name.
+// from the bridge's signals. Unread counts survive restarts (UnreadStore). A QSortFilterProxyModel
+// on kTitleRole filters it by name.
 //
 // Thread safety: UI thread only.
 #pragma once
@@ -12,6 +13,7 @@
 
 #include "client_bridge.h"
 #include "conversation_key.h"
+#include "unread_store.h"
 
 namespace fastchat::desktop {
 
@@ -71,10 +73,14 @@ class ConversationListModel : public QAbstractListModel {
   void touch(const client::ChatMessage& message, bool unread);
   void move_to_sorted_place(int row);
   static QString preview(const client::ChatMessage& message);
+  // Writes the unread counts and tells the window the total.
+  void unread_changed_now();
 
   ClientBridge& bridge_;
   std::vector<Entry> entries_;
   ConversationKey current_;
+  UnreadStore unread_store_;
+  QHash<QString, int> saved_unread_;  // as loaded at sign-in, for conversations not yet listed
 };
 
 }  // namespace fastchat::desktop

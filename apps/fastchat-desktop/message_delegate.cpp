@@ -13,6 +13,7 @@
 
 #include "message_list_model.h"
 #include "text_format.h"
+#include "theme.h"
 
 namespace fastchat::desktop {
 namespace {
@@ -23,10 +24,6 @@ constexpr int kDayHeight = 30;
 constexpr int kProgressHeight = 6;
 constexpr int kFileCardHeight = 44;
 constexpr int kMaxBubbleWidth = 560;
-
-bool is_dark(const QPalette& palette) {
-  return palette.color(QPalette::Base).lightness() < 128;
-}
 
 QFont small_font(const QFont& base) {
   QFont font = base;

@@ -59,6 +59,8 @@ struct ChatMessage {
   std::string file_name;
   std::string file_path;
   std::uint64_t file_size = 0;
+  // Outgoing: how many recipients' clients confirmed storing it (delivery receipts).
+  std::uint32_t delivered_to = 0;
 };
 
 struct UserInfo {
@@ -95,6 +97,8 @@ struct ClientEvents {
       on_identity_changed;                            // a contact's keys changed: warn loudly
   std::function<void(bool connected)> on_connection;  // connection lost / restored
   std::function<void(const FileProgress&)> on_file_progress;  // a chunk went or came
+  // `recipient`'s client stored the message `id` this user sent (once per recipient).
+  std::function<void(const MessageId& id, std::string_view recipient)> on_delivered;
 };
 
 class Client {

@@ -122,6 +122,9 @@ void DesktopE2eTest::desktop_and_cli_exchange_text_image_and_group() {
   QVERIFY2(
       QString::fromStdString(got.out).contains("Hello Bob! The photos from Saturday are coming."),
       got.out.c_str());
+  // Bob's terminal client stored it and said so: delivered, end to end.
+  QTRY_COMPARE_WITH_TIMEOUT(alice.window().messages()->index(0).data(M::kStateLabelRole).toString(),
+                            QStringLiteral("delivered"), kWaitMs);
 
   // Bob answers with text, a picture and a group.
   const QString picture = make_picture(QString::fromStdString(root_->path()) + "/sunset.png");
@@ -196,6 +199,8 @@ void DesktopE2eTest::desktop_and_cli_exchange_text_image_and_group() {
   QVERIFY2(QString::fromStdString(got.out).contains("Count me in, I'll bring lemonade."),
            got.out.c_str());
   QVERIFY2(QString::fromStdString(got.out).contains("Beautiful!"), got.out.c_str());
+  QTRY_VERIFY_WITH_TIMEOUT(
+      messages->index(1).data(M::kStateLabelRole).toString() == "delivered to 1", kWaitMs);
 
   if (!screenshot_dir_.isEmpty()) {
     // A transfer in progress: shot on its first progress report.
