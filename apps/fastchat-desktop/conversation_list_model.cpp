@@ -13,7 +13,11 @@ ConversationListModel::ConversationListModel(ClientBridge& bridge, QObject* pare
   connect(&bridge_, &ClientBridge::groups_loaded, this, &ConversationListModel::on_groups);
   connect(&bridge_, &ClientBridge::group_left, this, &ConversationListModel::on_group_left);
   connect(&bridge_, &ClientBridge::presence_changed, this, &ConversationListModel::on_presence);
+  save_timer_.setSingleShot(true);
+  save_timer_.setInterval(kSaveDelayMs);
+  connect(&save_timer_, &QTimer::timeout, this, &ConversationListModel::save_unread);
   connect(&bridge_, &ClientBridge::signed_in, this, [this](const QString& user) {
+    unread_user_ = user;
     saved_unread_ = unread_store_.load(user);
     bool any = false;
     for (int row = 0; row < static_cast<int>(entries_.size()); ++row) {
@@ -25,6 +29,8 @@ ConversationListModel::ConversationListModel(ClientBridge& bridge, QObject* pare
     emit unread_changed(total_unread());
   });
   connect(&bridge_, &ClientBridge::signed_out, this, [this] {
+    if (save_timer_.isActive()) save_unread();
+    unread_user_.clear();
     beginResetModel();
     entries_.clear();
     current_ = {};
@@ -34,13 +40,22 @@ ConversationListModel::ConversationListModel(ClientBridge& bridge, QObject* pare
   });
 }
 
+ConversationListModel::~ConversationListModel() {
+  if (save_timer_.isActive()) save_unread();
+}
+
 void ConversationListModel::unread_changed_now() {
+  if (!save_timer_.isActive()) save_timer_.start();
+  emit unread_changed(total_unread());
+}
+
+void ConversationListModel::save_unread() {
+  save_timer_.stop();
   QHash<QString, int> counts = saved_unread_;
   for (const auto& entry : entries_) {
     if (entry.unread > 0) counts.insert(UnreadStore::name_of(entry.key), entry.unread);
   }
-  unread_store_.save(bridge_.username(), counts);
-  emit unread_changed(total_unread());
+  unread_store_.save(unread_user_, counts);
 }
 
 QString ConversationListModel::preview(const client::ChatMessage& message) {

@@ -9,6 +9,7 @@
 
 #include <QAbstractListModel>
 #include <QString>
+#include <QTimer>
 #include <vector>
 
 #include "client_bridge.h"
@@ -31,7 +32,11 @@ class ConversationListModel : public QAbstractListModel {
     kKeyRole,  // QVariant of ConversationKey
   };
 
+  // Unread counts are written at most this often (a burst of messages writes once).
+  static constexpr int kSaveDelayMs = 300;
+
   explicit ConversationListModel(ClientBridge& bridge, QObject* parent = nullptr);
+  ~ConversationListModel() override;  // writes unread counts not yet written
 
   // The conversation shown in the window: its messages are read as they arrive.
   void set_current(const ConversationKey& key);
@@ -73,14 +78,17 @@ class ConversationListModel : public QAbstractListModel {
   void touch(const client::ChatMessage& message, bool unread);
   void move_to_sorted_place(int row);
   static QString preview(const client::ChatMessage& message);
-  // Writes the unread counts and tells the window the total.
+  // Tells the window the total and schedules writing the counts.
   void unread_changed_now();
+  void save_unread();
 
   ClientBridge& bridge_;
   std::vector<Entry> entries_;
   ConversationKey current_;
   UnreadStore unread_store_;
   QHash<QString, int> saved_unread_;  // as loaded at sign-in, for conversations not yet listed
+  QString unread_user_;               // whose counts these are
+  QTimer save_timer_;
 };
 
 }  // namespace fastchat::desktop
