@@ -14,6 +14,7 @@
 #include <QLinearGradient>
 #include <QListView>
 #include <QPainter>
+#include <QPushButton>
 #include <QRadialGradient>
 #include <QSignalSpy>
 #include <QTest>
@@ -111,6 +112,14 @@ void DesktopE2eTest::desktop_and_cli_exchange_text_image_and_group() {
   QVERIFY(QTest::qWaitForWindowExposed(&alice.window()));
   alice.window().login_page()->username_field()->setText("alice");
   shoot(alice.window(), "login");
+  // First use of this server: its key is shown to compare before anything is sent.
+  LoginPage* page = alice.window().login_page();
+  page->password_field()->setText("alice's password 6");
+  QTest::mouseClick(page->register_button(), Qt::LeftButton);
+  QTRY_VERIFY_WITH_TIMEOUT(page->trust_box()->isVisible(), kWaitMs);
+  QVERIFY(page->trust_text()->text().contains("SHA256:"));
+  shoot(alice.window(), "trust");
+  QTest::mouseClick(page->cancel_trust_button(), Qt::LeftButton);
   QVERIFY2(alice.sign_in("alice", "alice's password 6", true), qPrintable(alice.login_status()));
 
   alice.open_chat("bob");
