@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Regenerates the desktop client's screenshots in docs/desktop/ (login, a conversation
-# with an inline image, a group, a transfer in progress). Runs the end-to-end desktop
+# Regenerates the desktop client's screenshots in docs/desktop/ (login, the server's
+# key on first use, a conversation with an inline image, a group, a transfer in
+# progress). Runs the end-to-end desktop
 # test under a private Xvfb: a real fastchat-server, the `fastchat` CLI as Bob and the
 # desktop as Alice; the test saves each screen as it gets there.
 # Usage: scripts/screenshots.sh [preset]   (default: release; built if needed)

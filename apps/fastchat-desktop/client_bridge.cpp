@@ -13,7 +13,9 @@
 #include <future>
 #include <thread>
 
+#include "client/home.h"
 #include "crypto/safety_number.h"
+#include "tls/known_hosts.h"
 
 namespace fastchat::desktop {
 namespace {
@@ -57,8 +59,12 @@ struct ClientBridge::State {
   std::thread thread;
 };
 
-ClientBridge::ClientBridge(QString home_dir, QObject* parent)
-    : QObject(parent), home_dir_(std::move(home_dir)), state_(std::make_unique<State>()) {
+ClientBridge::ClientBridge(QString home_dir, Transport transport, QObject* parent)
+    : QObject(parent),
+      home_dir_(std::move(home_dir)),
+      transport_(std::move(transport)),
+      state_(std::make_unique<State>()) {
+  qRegisterMetaType<ServerCheck>();
   qRegisterMetaType<ConversationKey>();
   qRegisterMetaType<client::ChatMessage>();
   qRegisterMetaType<client::FileProgress>();
@@ -149,6 +155,8 @@ bool ClientBridge::make_client(const std::string& server) {
   config.home_dir = home_dir_.toStdString();
   config.client_name = "fastchat-desktop";
   config.device_name = "fastchat-desktop on " + QSysInfo::machineHostName().toStdString();
+  config.ca_file = transport_.ca_file.toStdString();
+  config.insecure_plaintext = transport_.insecure_plaintext;
   s.client = std::make_unique<client::Client>(s.io.get_executor(), std::move(config));
   s.server = server;
   client::ClientEvents events;
@@ -161,6 +169,9 @@ bool ClientBridge::make_client(const std::string& server) {
   };
   events.on_connection = [this](bool connected) { emit connection_changed(connected); };
   events.on_file_progress = [this](const client::FileProgress& p) { emit file_progress(p); };
+  events.on_delivered = [this](const MessageId& id, std::string_view recipient) {
+    emit delivered(q(id.to_hex()), q(std::string(recipient)));
+  };
   s.client->set_events(std::move(events));
   return true;
 }
@@ -182,6 +193,58 @@ asio::awaitable<void> ClientBridge::do_run() {
     co_return;
   }
   emit connection_changed(false);
+}
+
+// --- the server's key
+
+void ClientBridge::check_server(const QString& server) {
+  spawn(do_check_server(server), "check the server");
+}
+
+asio::awaitable<void> ClientBridge::do_check_server(QString server) {
+  ServerCheck check;
+  check.server = server;
+  auto endpoint = client::parse_endpoint(server.toStdString());
+  if (!endpoint) {
+    check.error = QStringLiteral("server address: ") + q(endpoint.status().message());
+    emit server_checked(check);
+    co_return;
+  }
+  const std::string address = endpoint->host + ":" + std::to_string(endpoint->port);
+  if (transport_.insecure_plaintext) {
+    check.verdict = ServerCheck::Verdict::kTrusted;  // asked for: nothing to check
+    check.address = q(address);
+    emit server_checked(check);
+    co_return;
+  }
+  auto key = co_await client::probe_server_key(state_->io.get_executor(), endpoint->host,
+                                               endpoint->port, transport_.ca_file.toStdString());
+  if (!key) {
+    check.address = q(address);
+    check.error = describe(key.status());
+    emit server_checked(check);
+    co_return;
+  }
+  check = judge_server_key(*key, address, client::HomeLayout(home_dir_.toStdString()).known_hosts(),
+                           !transport_.ca_file.isEmpty());
+  check.server = server;
+  emit server_checked(check);
+}
+
+void ClientBridge::trust_server(const QString& server, const QString& fingerprint) {
+  auto endpoint = client::parse_endpoint(server.toStdString());
+  if (!endpoint) {
+    emit failed(QStringLiteral("trust the server"), q(endpoint.status().message()));
+    return;
+  }
+  const std::string address = endpoint->host + ":" + std::to_string(endpoint->port);
+  const Status saved = tls::save_pin(client::HomeLayout(home_dir_.toStdString()).known_hosts(),
+                                     address, fingerprint.toStdString());
+  if (!saved) {
+    emit failed(QStringLiteral("trust the server"), describe(saved));
+    return;
+  }
+  emit server_trusted(server);
 }
 
 // --- account

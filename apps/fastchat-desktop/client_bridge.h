@@ -19,8 +19,15 @@
 #include <string>
 
 #include "conversation_key.h"
+#include "server_check.h"
 
 namespace fastchat::desktop {
+
+// How to reach servers: --ca-file and --insecure-plaintext, as `fastchat` takes them.
+struct BridgeTransport {
+  QString ca_file;
+  bool insecure_plaintext = false;
+};
 
 class ClientBridge : public QObject {
   Q_OBJECT
@@ -28,7 +35,9 @@ class ClientBridge : public QObject {
  public:
   static constexpr std::chrono::seconds kStopTimeout{5};
 
-  explicit ClientBridge(QString home_dir, QObject* parent = nullptr);
+  using Transport = BridgeTransport;
+
+  explicit ClientBridge(QString home_dir, Transport transport = {}, QObject* parent = nullptr);
   ~ClientBridge() override;
 
   const QString& home_dir() const { return home_dir_; }
@@ -36,6 +45,14 @@ class ClientBridge : public QObject {
   QString saved_user() const;
   // The logged-in user as last reported by signed_in (UI thread's view).
   const QString& username() const { return username_; }
+
+  const Transport& transport() const { return transport_; }
+
+  // --- the server's key, before anything is sent to it (server_check.h): answers
+  // with server_checked. trust_server pins `fingerprint` for `server` in
+  // <home>/known_hosts (what `fastchat trust-server` does), then server_trusted.
+  void check_server(const QString& server);
+  void trust_server(const QString& server, const QString& fingerprint);
 
   // --- account. `password` is wiped from memory once used; it is never stored.
   void sign_in(const QString& server, const QString& username, QString password,
@@ -63,6 +80,8 @@ class ClientBridge : public QObject {
   void load_group(quint64 group);
 
  signals:
+  void server_checked(const fastchat::desktop::ServerCheck& check);
+  void server_trusted(const QString& server);
   void signed_in(const QString& username);
   void sign_in_failed(const QString& error);
   void signed_out();
@@ -71,6 +90,8 @@ class ClientBridge : public QObject {
   void message_sent(quint64 tag, const fastchat::client::ChatMessage& message);
   void send_failed(quint64 tag, const QString& error);
   void file_progress(const fastchat::client::FileProgress& progress);
+  // `recipient`'s client stored the message (id as hex) this user sent.
+  void delivered(const QString& message_id, const QString& recipient);
   void presence_changed(const QString& user, bool online);
   void identity_changed(const QString& user, const QString& fingerprint);
   void conversations_loaded(const fastchat::desktop::MessageList& latest);
@@ -95,6 +116,7 @@ class ClientBridge : public QObject {
   void start_running();
   void finish_if_stopped();
 
+  asio::awaitable<void> do_check_server(QString server);
   asio::awaitable<void> do_sign_in(std::string server, std::string username, std::string password,
                                    bool create_account);
   asio::awaitable<void> do_resume(std::string server);
@@ -114,6 +136,7 @@ class ClientBridge : public QObject {
   asio::awaitable<void> do_load_group(quint64 group);
 
   QString home_dir_;
+  Transport transport_;
   QString username_;
   quint64 next_tag_ = 1;
   std::unique_ptr<State> state_;

@@ -5,6 +5,7 @@
 
 #include "conversation_list_model.h"
 #include "text_format.h"
+#include "theme.h"
 
 namespace fastchat::desktop {
 
@@ -16,7 +17,7 @@ void ConversationDelegate::paint(QPainter* painter, const QStyleOptionViewItem& 
                                  const QModelIndex& index) const {
   using M = ConversationListModel;
   const QPalette& palette = option.palette;
-  const bool dark = palette.color(QPalette::Base).lightness() < 128;
+  const bool dark = is_dark(palette);
   painter->save();
   painter->setRenderHint(QPainter::Antialiasing);
   const QRect r = option.rect;

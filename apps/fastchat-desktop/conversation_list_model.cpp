@@ -5,7 +5,7 @@
 namespace fastchat::desktop {
 
 ConversationListModel::ConversationListModel(ClientBridge& bridge, QObject* parent)
-    : QAbstractListModel(parent), bridge_(bridge) {
+    : QAbstractListModel(parent), bridge_(bridge), unread_store_(bridge.home_dir()) {
   connect(&bridge_, &ClientBridge::conversations_loaded, this, &ConversationListModel::on_loaded);
   connect(&bridge_, &ClientBridge::message_received, this, &ConversationListModel::on_message);
   connect(&bridge_, &ClientBridge::message_sent, this, &ConversationListModel::on_sent);
@@ -13,13 +13,49 @@ ConversationListModel::ConversationListModel(ClientBridge& bridge, QObject* pare
   connect(&bridge_, &ClientBridge::groups_loaded, this, &ConversationListModel::on_groups);
   connect(&bridge_, &ClientBridge::group_left, this, &ConversationListModel::on_group_left);
   connect(&bridge_, &ClientBridge::presence_changed, this, &ConversationListModel::on_presence);
+  save_timer_.setSingleShot(true);
+  save_timer_.setInterval(kSaveDelayMs);
+  connect(&save_timer_, &QTimer::timeout, this, &ConversationListModel::save_unread);
+  connect(&bridge_, &ClientBridge::signed_in, this, [this](const QString& user) {
+    unread_user_ = user;
+    saved_unread_ = unread_store_.load(user);
+    bool any = false;
+    for (int row = 0; row < static_cast<int>(entries_.size()); ++row) {
+      Entry& entry = entries_[static_cast<std::size_t>(row)];
+      entry.unread += saved_unread_.take(UnreadStore::name_of(entry.key));
+      any = any || entry.unread > 0;
+    }
+    if (any) emit dataChanged(index(0), index(rowCount() - 1), {kUnreadRole});
+    emit unread_changed(total_unread());
+  });
   connect(&bridge_, &ClientBridge::signed_out, this, [this] {
+    if (save_timer_.isActive()) save_unread();
+    unread_user_.clear();
     beginResetModel();
     entries_.clear();
     current_ = {};
+    saved_unread_.clear();
     endResetModel();
     emit unread_changed(0);
   });
+}
+
+ConversationListModel::~ConversationListModel() {
+  if (save_timer_.isActive()) save_unread();
+}
+
+void ConversationListModel::unread_changed_now() {
+  if (!save_timer_.isActive()) save_timer_.start();
+  emit unread_changed(total_unread());
+}
+
+void ConversationListModel::save_unread() {
+  save_timer_.stop();
+  QHash<QString, int> counts = saved_unread_;
+  for (const auto& entry : entries_) {
+    if (entry.unread > 0) counts.insert(UnreadStore::name_of(entry.key), entry.unread);
+  }
+  unread_store_.save(unread_user_, counts);
 }
 
 QString ConversationListModel::preview(const client::ChatMessage& message) {
@@ -69,11 +105,14 @@ int ConversationListModel::ensure(const ConversationKey& key, const QString& tit
                 : key.is_group() ? QStringLiteral("#%1").arg(key.group)
                                  : key.peer;
   entry.last_ms = QDateTime::currentMSecsSinceEpoch();
+  entry.unread = saved_unread_.take(UnreadStore::name_of(key));
+  const bool had_unread = entry.unread > 0;
   row = 0;  // newly made: the most recent
   beginInsertRows({}, row, row);
   entries_.insert(entries_.begin(), std::move(entry));
   endInsertRows();
   emit conversation_added(key);
+  if (had_unread) emit unread_changed(total_unread());
   return row;
 }
 
@@ -104,7 +143,7 @@ void ConversationListModel::touch(const client::ChatMessage& message, bool unrea
   }
   emit dataChanged(index(row), index(row));
   move_to_sorted_place(row);
-  if (unread) emit unread_changed(total_unread());
+  if (unread) unread_changed_now();
 }
 
 void ConversationListModel::on_loaded(const MessageList& latest) {
@@ -142,7 +181,7 @@ void ConversationListModel::on_group_left(quint64 group) {
   beginRemoveRows({}, row, row);
   entries_.erase(entries_.begin() + row);
   endRemoveRows();
-  emit unread_changed(total_unread());
+  unread_changed_now();
 }
 
 void ConversationListModel::on_presence(const QString& user, bool online) {
@@ -160,7 +199,7 @@ void ConversationListModel::set_current(const ConversationKey& key) {
   if (entry.unread == 0) return;
   entry.unread = 0;
   emit dataChanged(index(row), index(row), {kUnreadRole});
-  emit unread_changed(total_unread());
+  unread_changed_now();
 }
 
 int ConversationListModel::total_unread() const {

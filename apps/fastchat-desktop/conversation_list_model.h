@@ -1,17 +1,20 @@
 // ConversationListModel: every conversation (1:1 and groups) with its last message,
 // time, unread count and presence, most recently active first. Filled from the local
 // history (ClientBridge::load_conversations) and the user's groups, then kept current
-// from the bridge's signals. A QSortFilterProxyModel on kTitleRole filters it by name.
+// from the bridge's signals. Unread counts survive restarts (UnreadStore). A QSortFilterProxyModel
+// on kTitleRole filters it by name.
 //
 // Thread safety: UI thread only.
 #pragma once
 
 #include <QAbstractListModel>
 #include <QString>
+#include <QTimer>
 #include <vector>
 
 #include "client_bridge.h"
 #include "conversation_key.h"
+#include "unread_store.h"
 
 namespace fastchat::desktop {
 
@@ -29,7 +32,11 @@ class ConversationListModel : public QAbstractListModel {
     kKeyRole,  // QVariant of ConversationKey
   };
 
+  // Unread counts are written at most this often (a burst of messages writes once).
+  static constexpr int kSaveDelayMs = 300;
+
   explicit ConversationListModel(ClientBridge& bridge, QObject* parent = nullptr);
+  ~ConversationListModel() override;  // writes unread counts not yet written
 
   // The conversation shown in the window: its messages are read as they arrive.
   void set_current(const ConversationKey& key);
@@ -71,10 +78,17 @@ class ConversationListModel : public QAbstractListModel {
   void touch(const client::ChatMessage& message, bool unread);
   void move_to_sorted_place(int row);
   static QString preview(const client::ChatMessage& message);
+  // Tells the window the total and schedules writing the counts.
+  void unread_changed_now();
+  void save_unread();
 
   ClientBridge& bridge_;
   std::vector<Entry> entries_;
   ConversationKey current_;
+  UnreadStore unread_store_;
+  QHash<QString, int> saved_unread_;  // as loaded at sign-in, for conversations not yet listed
+  QString unread_user_;               // whose counts these are
+  QTimer save_timer_;
 };
 
 }  // namespace fastchat::desktop

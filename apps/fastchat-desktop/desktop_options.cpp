@@ -12,6 +12,7 @@ ParsedOptions parse_desktop_options(int argc, const char* const* argv) {
   std::string home;
   CLI::App app("fastchat-desktop: end-to-end-encrypted chat, the desktop client");
   cli::add_connection_options(app, options.server, home);
+  cli::add_tls_options(app, options.ca_file, options.insecure_plaintext);
   app.add_option("--log-level", options.log_level, "client log level on stderr (trace..off)")
       ->capture_default_str();
   try {

@@ -1,6 +1,7 @@
 // The command line of `fastchat-desktop`: --server and --home (with $FASTCHAT_SERVER
-// and $FASTCHAT_HOME) exactly as `fastchat` reads them (connection_options.h), and
-// --log-level. Qt's own options (-platform, ...) are taken by QApplication first.
+// and $FASTCHAT_HOME), --ca-file and --insecure-plaintext exactly as `fastchat` reads
+// them (connection_options.h), and --log-level. Qt's own options (-platform, ...) are taken by
+// QApplication first.
 #pragma once
 
 #include <optional>
@@ -12,6 +13,8 @@ struct DesktopOptions {
   std::string server;
   std::string home;  // resolved: --home, $FASTCHAT_HOME or the default home
   std::string log_level = "warn";
+  std::string ca_file;  // trust only these CAs (no key pinning)
+  bool insecure_plaintext = false;
 };
 
 struct ParsedOptions {

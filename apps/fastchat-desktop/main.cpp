@@ -9,6 +9,7 @@
 #include "home_dir.h"
 #include "main_window.h"
 #include "notifier.h"
+#include "theme.h"
 
 int main(int argc, char** argv) {
   QApplication app(argc, argv);  // takes Qt's own options out of argv
@@ -25,7 +26,11 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  fastchat::desktop::ClientBridge bridge(QString::fromStdString(options.home));
+  fastchat::desktop::apply_color_scheme(app);
+  fastchat::desktop::ClientBridge::Transport transport;
+  transport.ca_file = QString::fromStdString(options.ca_file);
+  transport.insecure_plaintext = options.insecure_plaintext;
+  fastchat::desktop::ClientBridge bridge(QString::fromStdString(options.home), transport);
   fastchat::desktop::MainWindow window(bridge, QString::fromStdString(options.server));
   window.show();
   window.start();

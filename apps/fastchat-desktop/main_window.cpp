@@ -36,6 +36,7 @@
 #include "message_list_model.h"
 #include "new_chat_dialog.h"
 #include "notifier.h"
+#include "theme.h"
 
 namespace fastchat::desktop {
 
@@ -222,9 +223,9 @@ QWidget* MainWindow::build_chat_page() {
   message_view_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   message_view_->setSelectionMode(QAbstractItemView::SingleSelection);
   message_view_->setContextMenuPolicy(Qt::CustomContextMenu);
-  const bool dark = palette().color(QPalette::Base).lightness() < 128;
-  message_view_->setStyleSheet(dark ? QStringLiteral("QListView#messages{background:#0b141a;}")
-                                    : QStringLiteral("QListView#messages{background:#efeae2;}"));
+  message_view_->setStyleSheet(is_dark(palette())
+                                   ? QStringLiteral("QListView#messages{background:#0b141a;}")
+                                   : QStringLiteral("QListView#messages{background:#efeae2;}"));
 
   auto* input_row = new QHBoxLayout;
   input_row->setContentsMargins(8, 8, 8, 8);
@@ -371,10 +372,8 @@ void MainWindow::start() {
     pages_->setCurrentWidget(login_);
     return;
   }
-  login_->set_username(saved);
-  login_->set_status(QStringLiteral("Resuming the session of %1 ...").arg(saved), true);
   pages_->setCurrentWidget(login_);
-  bridge_.resume(server_);
+  login_->resume(saved);
 }
 
 void MainWindow::on_signed_in(const QString&) {

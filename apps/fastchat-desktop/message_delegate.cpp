@@ -13,6 +13,7 @@
 
 #include "message_list_model.h"
 #include "text_format.h"
+#include "theme.h"
 
 namespace fastchat::desktop {
 namespace {
@@ -23,10 +24,6 @@ constexpr int kDayHeight = 30;
 constexpr int kProgressHeight = 6;
 constexpr int kFileCardHeight = 44;
 constexpr int kMaxBubbleWidth = 560;
-
-bool is_dark(const QPalette& palette) {
-  return palette.color(QPalette::Base).lightness() < 128;
-}
 
 QFont small_font(const QFont& base) {
   QFont font = base;
@@ -114,8 +111,26 @@ QSize MessageDelegate::sizeHint(const QStyleOptionViewItem& option,
   if (const auto* view = qobject_cast<const QWidget*>(option.widget)) {
     opt.rect.setWidth(std::max(200, view->width() - 24));
   }
+  using M = MessageListModel;
+  const QImage thumbnail = index.data(M::kThumbnailRole).value<QImage>();
+  const QString key = QStringLiteral("%1|%2|%3|%4|%5|%6|%7x%8|")
+                          .arg(opt.rect.width())
+                          .arg(index.data(M::kDaySeparatorRole).toString().isEmpty())
+                          .arg(index.data(M::kShowSenderRole).toBool())
+                          .arg(index.data(M::kOutgoingRole).toBool())
+                          .arg(index.data(M::kProgressRole).toDouble() >= 0)
+                          .arg(index.data(M::kFileNameRole).toString())
+                          .arg(thumbnail.width())
+                          .arg(thumbnail.height()) +
+                      index.data(M::kHtmlRole).toString();
+  if (const auto it = heights_.constFind(key); it != heights_.cend()) {
+    return QSize(opt.rect.width(), *it);
+  }
   QTextDocument document;
-  return QSize(opt.rect.width(), layout(opt, index, document).height);
+  const int height = layout(opt, index, document).height;
+  if (heights_.size() >= kMaxCachedHeights) heights_.clear();
+  heights_.insert(key, height);
+  return QSize(opt.rect.width(), height);
 }
 
 void MessageDelegate::paint(QPainter* painter, const QStyleOptionViewItem& option,

@@ -6,6 +6,7 @@
 // Thread safety: UI thread only.
 #pragma once
 
+#include <QHash>
 #include <QStyledItemDelegate>
 #include <QUrl>
 
@@ -42,6 +43,12 @@ class MessageDelegate : public QStyledItemDelegate {
   // `document` receives the message's HTML when the row is text.
   Layout layout(const QStyleOptionViewItem& option, const QModelIndex& index,
                 QTextDocument& document) const;
+
+  // Row heights by what decides them (text, file, thumbnail, separators, width): a
+  // view lays out every row again when rows are inserted above, and laying out rich
+  // text for each would make scrolling back through a long history stutter.
+  static constexpr int kMaxCachedHeights = 20000;
+  mutable QHash<QString, int> heights_;
 };
 
 }  // namespace fastchat::desktop

@@ -15,6 +15,19 @@ MessageListModel::MessageListModel(ClientBridge& bridge, QObject* parent)
   connect(&bridge_, &ClientBridge::message_sent, this, &MessageListModel::on_sent);
   connect(&bridge_, &ClientBridge::send_failed, this, &MessageListModel::on_send_failed);
   connect(&bridge_, &ClientBridge::file_progress, this, &MessageListModel::on_progress);
+  connect(&bridge_, &ClientBridge::delivered, this, &MessageListModel::on_delivered);
+}
+
+void MessageListModel::on_delivered(const QString& message_id, const QString&) {
+  const std::string hex = message_id.toStdString();
+  for (int row = static_cast<int>(items_.size()) - 1; row >= 0; --row) {
+    Item& item = items_[static_cast<std::size_t>(row)];
+    if (!item.message.outgoing || item.state != State::kStored || item.message.id.to_hex() != hex)
+      continue;
+    ++item.message.delivered_to;
+    emit dataChanged(index(row), index(row), {kDeliveredRole, kStateLabelRole});
+    return;
+  }
 }
 
 void MessageListModel::open(const ConversationKey& key) {
@@ -234,7 +247,10 @@ QVariant MessageListModel::data(const QModelIndex& index, int role) const {
           }
           return QStringLiteral("sending");
         case State::kStored:
-          return m.outgoing ? QStringLiteral("sent") : QString();
+          if (!m.outgoing) return QString();
+          if (m.delivered_to == 0) return QStringLiteral("sent");
+          if (m.group_id == 0) return QStringLiteral("delivered");
+          return QStringLiteral("delivered to %1").arg(m.delivered_to);
         case State::kFailed:
           return QStringLiteral("not sent: ") + item.error;
         case State::kTransferring:
@@ -276,6 +292,8 @@ QVariant MessageListModel::data(const QModelIndex& index, int role) const {
                                        : QString();
     case kShowSenderRole:
       return m.group_id != 0 && !m.outgoing;
+    case kDeliveredRole:
+      return static_cast<int>(m.delivered_to);
     default:
       return {};
   }

@@ -26,6 +26,8 @@ class MessageListModel : public QAbstractListModel {
   static constexpr int kPageSize = 100;
   static constexpr int kThumbnailSize = 240;  // longest side of an inline image, pixels
 
+  // kStored: durably stored on the server (SendOk); an outgoing message's label then
+  // says "delivered" once a recipient's client confirmed storing it (kDeliveredRole).
   enum class State { kSending, kStored, kFailed, kTransferring };
   enum Role {
     kTextRole = Qt::DisplayRole,
@@ -43,6 +45,7 @@ class MessageListModel : public QAbstractListModel {
     kProgressRole,      // 0..1 while transferring, else -1
     kDaySeparatorRole,  // "Today", ... on the first message of a day, else empty
     kShowSenderRole,    // group messages from others show who wrote them
+    kDeliveredRole,     // outgoing: how many recipients' clients stored it
   };
 
   MessageListModel(ClientBridge& bridge, QObject* parent = nullptr);
@@ -86,6 +89,7 @@ class MessageListModel : public QAbstractListModel {
   void on_sent(quint64 tag, const client::ChatMessage& message);
   void on_send_failed(quint64 tag, const QString& error);
   void on_progress(const client::FileProgress& progress);
+  void on_delivered(const QString& message_id, const QString& recipient);
   void append(Item item);
   // Records a stored message's id; false when it is shown already.
   bool remember(const client::ChatMessage& message);

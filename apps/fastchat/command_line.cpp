@@ -95,10 +95,7 @@ class Parser {
         ->capture_default_str();
     app_.add_option("--log-level", o.log_level, "client log level on stderr (trace..off)")
         ->capture_default_str();
-    app_.add_option("--ca-file", o.ca_file,
-                    "trust only the CA certificates in this PEM file (no key pinning)");
-    app_.add_flag("--insecure-plaintext", o.insecure_plaintext,
-                  "no TLS: only for a server started with --insecure-plaintext on loopback");
+    add_tls_options(app_, o.ca_file, o.insecure_plaintext);
     app_.footer(
         "Exit status: 0 ok, 1 error, 2 usage, 3 auth, 4 not found, 5 unavailable, "
         "6 refused, 7 a verified contact's key changed. See docs/cli.md.");

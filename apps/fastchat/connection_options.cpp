@@ -16,6 +16,13 @@ void add_connection_options(CLI::App& app, std::string& server, std::string& hom
       ->envname("FASTCHAT_HOME");
 }
 
+void add_tls_options(CLI::App& app, std::string& ca_file, bool& insecure_plaintext) {
+  app.add_option("--ca-file", ca_file,
+                 "trust only the CA certificates in this PEM file (no key pinning)");
+  app.add_flag("--insecure-plaintext", insecure_plaintext,
+               "no TLS: only for a server started with --insecure-plaintext on loopback");
+}
+
 std::string resolve_home(const std::string& home_option) {
   return home_option.empty() ? default_home_dir() : home_option;
 }

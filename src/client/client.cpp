@@ -134,7 +134,9 @@ asio::awaitable<Result<ChatMessage>> Client::send_file(std::string_view to_user,
 
 asio::awaitable<Result<std::size_t>> Client::sync() {
   if (Status s = co_await impl_->ensure_session(); !s) co_return s;
-  co_return co_await impl_->sync_inbox();
+  auto shown = co_await impl_->sync_inbox();
+  co_await impl_->send_receipts();
+  co_return shown;
 }
 
 Result<std::vector<ChatMessage>> Client::history(std::string_view peer, GroupId group,

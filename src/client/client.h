@@ -76,6 +76,8 @@ struct ChatMessage {
   // Received: it opened only with a changed key of the sender's that the server
   // serves but the user has not accepted (`fastchat verify SENDER`): show it marked.
   bool key_changed = false;
+  // Outgoing: how many recipients' clients confirmed storing it (delivery receipts).
+  std::uint32_t delivered_to = 0;
 };
 
 // What `fastchat verify USER` shows: the pinned identity key of a contact, whether the
@@ -137,6 +139,8 @@ struct ClientEvents {
   std::function<void(bool connected)> on_connection;                  // connection lost / restored
   std::function<void(const FileProgress&)> on_file_progress;          // a chunk went or came
   std::function<void(const UndecryptableMessage&)> on_undecryptable;  // dropped, say so
+  // `recipient`'s client stored the message `id` this user sent (once per recipient).
+  std::function<void(const MessageId& id, std::string_view recipient)> on_delivered;
 };
 
 class Client {

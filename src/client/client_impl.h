@@ -10,6 +10,7 @@
 #include <asio/awaitable.hpp>
 #include <chrono>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -75,6 +76,16 @@ class Client::Impl {
   asio::awaitable<Result<ChatMessage>> send_group_text(GroupId group, std::string text);
   asio::awaitable<Result<ChatMessage>> send_file(std::string to_user, std::string path);
 
+  // --- delivery receipts (client_receipts.cpp)
+  static constexpr std::size_t kMaxReceiptIds = 256;        // per receipt message
+  static constexpr std::size_t kMaxPendingReceipts = 4096;  // beyond: not sent
+  // A message from `sender` was stored: a receipt is due (none for one's own).
+  void queue_receipt(const std::string& sender, const MessageId& id);
+  // Sends the queued receipts, best effort; those that meet a broken connection wait
+  // for the next call.
+  asio::awaitable<void> send_receipts();
+  bool receipts_pending() const { return !pending_receipts_.empty(); }
+
   // --- directory and groups (client_directory.cpp)
   asio::awaitable<Result<std::vector<UserInfo>>> list_users(std::string pattern);
   asio::awaitable<Result<std::vector<UserInfo>>> watch_presence(std::vector<std::string> users);
@@ -131,6 +142,10 @@ class Client::Impl {
   AsyncSignal processor_done_;
   AsyncLock inbox_lock_;  // one sync or push batch at a time, in seq order
 
+  std::map<std::string, std::vector<MessageId>> pending_receipts_;  // by sender
+  std::size_t pending_receipt_count_ = 0;
+  bool sending_receipts_ = false;
+
  private:
   // client_session.cpp
   asio::awaitable<Result<std::shared_ptr<Connection>>> connect_to_server();
@@ -167,6 +182,11 @@ class Client::Impl {
   asio::awaitable<void> save_and_ack();
   // on_file_progress for a chunk of a file still incomplete.
   void report_file_progress(const std::string& sender, const wire::FileChunk& chunk);
+
+  // client_receipts.cpp
+  asio::awaitable<Status> send_receipt(const std::string& to, const std::vector<MessageId>& ids);
+  // A receipt from `sender`: records and reports the deliveries it confirms.
+  void take_receipt(const std::string& sender, const wire::DeliveryReceipt& receipt);
 
   // client_send.cpp
   asio::awaitable<Result<wire::SendOk>> send_with_retry(const wire::Frame& frame);

@@ -80,6 +80,7 @@ asio::awaitable<void> Client::Impl::process_pushes() {
     }
     if (history_) co_await save_and_ack();
     if (cursor_.needs_sync()) request_sync();
+    if (receipts_pending()) run_wake_.notify();  // run() sends them
   }
   processor_running_ = false;
   processor_done_.notify();
@@ -179,6 +180,13 @@ asio::awaitable<Result<bool>> Client::Impl::process_item(const wire::InboxMessag
   }
   if (cursor_.is_done(seq) || history_->seen(*id)) co_return false;  // handled meanwhile
 
+  if (content->has_receipt()) {  // not shown, and never answered with a receipt
+    take_receipt(*sender, content->receipt());
+    if (auto marked = history_->mark_seen(*id); !marked) co_return marked.status();
+    cursor_.mark_done(seq);
+    co_return false;
+  }
+
   ChatMessage message;
   message.id = *id;
   message.seq = seq;
@@ -214,6 +222,7 @@ asio::awaitable<Result<bool>> Client::Impl::process_item(const wire::InboxMessag
     co_return added.status();
   }
   cursor_.mark_done(seq);
+  if (*added) queue_receipt(*sender, *id);
   if (*added && events_.on_message) events_.on_message(message);
   co_return *added;
 }

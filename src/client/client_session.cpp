@@ -226,6 +226,8 @@ void Client::Impl::end_session() {
   watched_.clear();
   pushes_.clear();
   push_bytes_ = 0;
+  pending_receipts_.clear();
+  pending_receipt_count_ = 0;
   session_changed_.notify();
   run_wake_.notify();
   push_wake_.notify();
@@ -569,6 +571,10 @@ asio::awaitable<void> Client::Impl::run() {
         }
         continue;
       }
+    }
+    if (session_ready() && receipts_pending() && !sending_receipts_) {
+      co_await send_receipts();
+      continue;  // more may have been queued meanwhile (a wake-up without a waiter is lost)
     }
     if (session_ready() && !need_sync_ && !stop_requested_) {
       co_await run_wake_.wait(std::chrono::hours(1));

@@ -338,15 +338,26 @@ void Connection::close_with(const Status& reason) {
 asio::awaitable<Result<std::string>> server_key_fingerprint(asio::any_io_executor executor,
                                                             const std::string& host,
                                                             std::uint16_t port) {
-  auto tls = tls::ClientTls::create();
+  auto key = co_await probe_server_key(executor, host, port);
+  if (!key) co_return key.status();
+  co_return std::move(key->fingerprint);
+}
+
+asio::awaitable<Result<ServerKey>> probe_server_key(asio::any_io_executor executor,
+                                                    const std::string& host, std::uint16_t port,
+                                                    const std::string& ca_file) {
+  auto tls = tls::ClientTls::create(ca_file);
   if (!tls) co_return tls.status();
   ConnectionOptions options;
   options.tls = std::move(*tls);
   auto connection = Connection::create(executor, options);
   if (Status s = co_await connection->connect(host, port); !s) co_return s;
-  std::string fingerprint = connection->peer_fingerprint();
+  ServerKey key;
+  key.fingerprint = connection->peer_fingerprint();
+  key.ca_verified = connection->peer_verified();
+  if (!key.ca_verified) key.verify_error = connection->peer_verify_error();
   connection->close();
-  co_return fingerprint;
+  co_return key;
 }
 
 asio::awaitable<Result<wire::HelloOk>> say_hello(Connection& connection,

@@ -94,6 +94,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool secure() const { return tls_ != nullptr; }
   // The server's key fingerprint ("" on plaintext).
   std::string peer_fingerprint() const { return tls_ ? tls_->peer_fingerprint() : std::string(); }
+  bool peer_verified() const { return tls_ && tls_->peer_verified(); }
+  std::string peer_verify_error() const { return tls_ ? tls_->peer_verify_error() : std::string(); }
   // The TLS exporter (RFC 8446 §7.5), equal to the server's Session::tls_exporter();
   // kUnavailable on plaintext.
   Result<std::string> tls_exporter(std::string_view label, std::string_view context,
@@ -135,6 +137,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
 asio::awaitable<Result<std::string>> server_key_fingerprint(asio::any_io_executor executor,
                                                             const std::string& host,
                                                             std::uint16_t port);
+
+// What a server presents, not yet judged: its key fingerprint and whether its
+// certificate verifies against the trusted CAs (`ca_file`'s, or the system's) and
+// names the host. For a client that asks its user before pinning a key on first use.
+struct ServerKey {
+  std::string fingerprint;
+  bool ca_verified = false;
+  std::string verify_error;  // why not, when !ca_verified
+};
+asio::awaitable<Result<ServerKey>> probe_server_key(asio::any_io_executor executor,
+                                                    const std::string& host, std::uint16_t port,
+                                                    const std::string& ca_file = {});
 
 // Sends Hello{kProtocolVersion, client_name} and checks the HelloOk.
 asio::awaitable<Result<wire::HelloOk>> say_hello(Connection& connection,

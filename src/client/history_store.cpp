@@ -51,6 +51,10 @@ CREATE TABLE IF NOT EXISTS file_chunks(
   file_id BLOB NOT NULL,
   idx INTEGER NOT NULL,
   PRIMARY KEY(sender, file_id, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS deliveries(
+  message_id BLOB NOT NULL,
+  recipient TEXT NOT NULL,
+  PRIMARY KEY(message_id, recipient)) WITHOUT ROWID;
 )sql";
 
 // Version 2: a contact's trust state. A changed key is kept beside the pinned one
@@ -256,12 +260,25 @@ Result<bool> HistoryStore::add_message(const ChatMessage& m) {
   return true;
 }
 
+Result<bool> HistoryStore::mark_delivered(const MessageId& id, std::string_view recipient) {
+  // Only a message this user sent, and for a direct one only its recipient may say so.
+  auto stmt = prepare(
+      "INSERT OR IGNORE INTO deliveries(message_id, recipient) SELECT id, ? FROM messages"
+      " WHERE id = ? AND outgoing = 1 AND (group_id != 0 OR peer = ?)");
+  if (!stmt.valid()) return error("mark_delivered");
+  stmt.bind_text(1, recipient).bind_blob(2, id.bytes()).bind_text(3, recipient);
+  if (stmt.step() != SQLITE_DONE) return error("mark_delivered");
+  return sqlite3_changes(db_) == 1;
+}
+
 Result<std::vector<ChatMessage>> HistoryStore::conversation(std::string_view peer, GroupId group,
                                                             std::size_t limit,
                                                             std::size_t skip_newest) {
   auto stmt = prepare(
       "SELECT id, seq, sender, peer, group_id, text, sent_at_ms, server_time_ms, outgoing,"
-      " file_name, file_path, file_size, key_changed FROM messages"
+      " file_name, file_path, file_size, key_changed,"
+      " (SELECT COUNT(*) FROM deliveries WHERE message_id = messages.id)"
+      " FROM messages"
       " WHERE group_id = ? AND peer = ?"
       " ORDER BY pos DESC LIMIT ? OFFSET ?");
   if (!stmt.valid()) return error("conversation");
@@ -278,7 +295,9 @@ Result<std::vector<ChatMessage>> HistoryStore::conversation(std::string_view pee
 Result<std::vector<ChatMessage>> HistoryStore::latest_per_conversation(std::size_t limit) {
   auto stmt = prepare(
       "SELECT id, seq, sender, peer, group_id, text, sent_at_ms, server_time_ms, outgoing,"
-      " file_name, file_path, file_size, key_changed FROM messages WHERE pos IN"
+      " file_name, file_path, file_size, key_changed,"
+      " (SELECT COUNT(*) FROM deliveries WHERE message_id = messages.id)"
+      " FROM messages WHERE pos IN"
       " (SELECT MAX(pos) FROM messages GROUP BY group_id, peer) ORDER BY pos DESC LIMIT ?");
   if (!stmt.valid()) return error("latest_per_conversation");
   stmt.bind(1, limit == 0 ? -1 : static_cast<std::int64_t>(limit));
@@ -305,6 +324,7 @@ std::optional<std::vector<ChatMessage>> HistoryStore::read_messages(Stmt& stmt) 
     m.file_path = stmt.text(10);
     m.file_size = static_cast<std::uint64_t>(stmt.int64(11));
     m.key_changed = stmt.int64(12) != 0;
+    m.delivered_to = static_cast<std::uint32_t>(stmt.int64(13));
     out.push_back(std::move(m));
   }
   if (rc != SQLITE_DONE) return std::nullopt;

@@ -1,8 +1,8 @@
 // HistoryStore: one user's local state in SQLite (a file, or ":memory:" when the
 // client persists nothing): the messages shown (each id once: exactly-once on
-// screen), the ids processed without being shown, the last inbox seq processed,
-// pinned contact identities with their trust state (trust on first use, verified,
-// a changed key pending) and file transfers in progress.
+// screen) with the delivery receipts of those sent, the ids processed without being
+// shown, the last inbox seq processed, pinned contact identities with their trust state
+// (trust on first use, verified, a changed key pending) and file transfers in progress.
 // Calls block on local disk I/O (small writes, WAL); acceptable on a client's loop.
 //
 // Thread safety: none; one HistoryStore belongs to one Client (one executor).
@@ -40,6 +40,10 @@ class HistoryStore {
   // Remembers an id that is processed but not shown by itself (a file chunk, an
   // undecryptable message); false when it was seen before.
   Result<bool> mark_seen(const MessageId& id);
+  // Records that `recipient`'s client stored the message `id` this user sent (a
+  // delivery receipt); true when new. False, and nothing recorded, when `id` is not an
+  // outgoing message here or (direct) was sent to someone else.
+  Result<bool> mark_delivered(const MessageId& id, std::string_view recipient);
   // The last `limit` messages (0: all) with `peer` (group == 0) or in `group`, oldest
   // first, in the order they were stored, leaving out the newest `skip_newest` (a page
   // further back: the desktop loads history lazily by pages).

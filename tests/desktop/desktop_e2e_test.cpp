@@ -14,6 +14,7 @@
 #include <QLinearGradient>
 #include <QListView>
 #include <QPainter>
+#include <QPushButton>
 #include <QRadialGradient>
 #include <QSignalSpy>
 #include <QTest>
@@ -111,6 +112,14 @@ void DesktopE2eTest::desktop_and_cli_exchange_text_image_and_group() {
   QVERIFY(QTest::qWaitForWindowExposed(&alice.window()));
   alice.window().login_page()->username_field()->setText("alice");
   shoot(alice.window(), "login");
+  // First use of this server: its key is shown to compare before anything is sent.
+  LoginPage* page = alice.window().login_page();
+  page->password_field()->setText("alice's password 6");
+  QTest::mouseClick(page->register_button(), Qt::LeftButton);
+  QTRY_VERIFY_WITH_TIMEOUT(page->trust_box()->isVisible(), kWaitMs);
+  QVERIFY(page->trust_text()->text().contains("SHA256:"));
+  shoot(alice.window(), "trust");
+  QTest::mouseClick(page->cancel_trust_button(), Qt::LeftButton);
   QVERIFY2(alice.sign_in("alice", "alice's password 6", true), qPrintable(alice.login_status()));
 
   alice.open_chat("bob");
@@ -122,6 +131,9 @@ void DesktopE2eTest::desktop_and_cli_exchange_text_image_and_group() {
   QVERIFY2(
       QString::fromStdString(got.out).contains("Hello Bob! The photos from Saturday are coming."),
       got.out.c_str());
+  // Bob's terminal client stored it and said so: delivered, end to end.
+  QTRY_COMPARE_WITH_TIMEOUT(alice.window().messages()->index(0).data(M::kStateLabelRole).toString(),
+                            QStringLiteral("delivered"), kWaitMs);
 
   // Bob answers with text, a picture and a group.
   const QString picture = make_picture(QString::fromStdString(root_->path()) + "/sunset.png");
@@ -196,6 +208,8 @@ void DesktopE2eTest::desktop_and_cli_exchange_text_image_and_group() {
   QVERIFY2(QString::fromStdString(got.out).contains("Count me in, I'll bring lemonade."),
            got.out.c_str());
   QVERIFY2(QString::fromStdString(got.out).contains("Beautiful!"), got.out.c_str());
+  QTRY_VERIFY_WITH_TIMEOUT(
+      messages->index(1).data(M::kStateLabelRole).toString() == "delivered to 1", kWaitMs);
 
   if (!screenshot_dir_.isEmpty()) {
     // A transfer in progress: shot on its first progress report.

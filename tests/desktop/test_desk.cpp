@@ -12,14 +12,14 @@
 
 namespace fastchat::desktop::test {
 
-TestDesk::TestDesk(const QString& server, const QString& home) {
+TestDesk::TestDesk(const QString& server, const QString& home, ClientBridge::Transport transport) {
   if (home.isEmpty()) {
     temp_ = std::make_unique<itest::TempDir>();
     home_ = QString::fromStdString(temp_->path());
   } else {
     home_ = home;
   }
-  bridge_ = std::make_unique<ClientBridge>(home_);
+  bridge_ = std::make_unique<ClientBridge>(home_, std::move(transport));
   window_ = std::make_unique<MainWindow>(*bridge_, server);
   window_->show();
   window_->start();
@@ -36,11 +36,22 @@ bool TestDesk::sign_in(const QString& user, const QString& password, bool create
   page->password_field()->setText(password);
   QTest::mouseClick(create_account ? page->register_button() : page->login_button(),
                     Qt::LeftButton);
-  // The password field is cleared as soon as it is submitted.
-  if (!page->password_field()->text().isEmpty()) return false;
-  const bool settled = QTest::qWaitFor(
-      [&] { return window_->chat_shown() || page->login_button()->isEnabled(); }, kWaitMs);
-  return settled && window_->chat_shown();
+  const auto settled = [&] {
+    return QTest::qWaitFor(
+        [&] {
+          return window_->chat_shown() || page->trust_box()->isVisible() ||
+                 page->changed_box()->isVisible() || page->login_button()->isEnabled();
+        },
+        kWaitMs);
+  };
+  if (!settled()) return false;
+  if (page->trust_box()->isVisible()) {
+    // First use of this server in this home: trust the key it shows.
+    QTest::mouseClick(page->trust_button(), Qt::LeftButton);
+    if (!settled()) return false;
+  }
+  // The password field is cleared as soon as the password is submitted.
+  return window_->chat_shown() && page->password_field()->text().isEmpty();
 }
 
 void TestDesk::open_chat(const QString& user) {

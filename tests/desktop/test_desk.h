@@ -19,15 +19,18 @@ inline constexpr int kWaitMs = 30000;
 class TestDesk {
  public:
   // `server` is "127.0.0.1:PORT". `home` empty: a fresh temporary home.
-  explicit TestDesk(const QString& server, const QString& home = {});
+  // `transport`: --ca-file and --insecure-plaintext.
+  explicit TestDesk(const QString& server, const QString& home = {},
+                    ClientBridge::Transport transport = {});
   ~TestDesk();
 
   ClientBridge& bridge() { return *bridge_; }
   MainWindow& window() { return *window_; }
   const QString& home() const { return home_; }
 
-  // Fills the login page and clicks "Create account" or "Log in"; true once the chat
-  // shows (false with the page's error otherwise).
+  // Fills the login page and clicks "Create account" or "Log in" (and trusts the
+  // server's key if asked to, on first use); true once the chat shows (false with the
+  // page's error otherwise).
   bool sign_in(const QString& user, const QString& password, bool create_account);
   // Opens the conversation with `user`, making it if new (as Ctrl+N does).
   void open_chat(const QString& user);

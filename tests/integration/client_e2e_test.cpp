@@ -99,6 +99,20 @@ class Inbox {
     std::lock_guard lock(mutex_);
     return undecryptable_;
   }
+  // Delivery receipts, as "<id hex> <recipient>".
+  void delivered(std::string what) {
+    std::lock_guard lock(mutex_);
+    delivered_.push_back(std::move(what));
+    changed_.notify_all();
+  }
+  bool wait_for_deliveries(std::size_t n, milliseconds timeout = seconds(30)) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, timeout, [&] { return delivered_.size() >= n; });
+  }
+  std::vector<std::string> deliveries() const {
+    std::lock_guard lock(mutex_);
+    return delivered_;
+  }
   int ups() const {
     std::lock_guard lock(mutex_);
     return ups_;
@@ -109,6 +123,7 @@ class Inbox {
   std::condition_variable changed_;
   std::map<std::string, int> count_;
   std::vector<ChatMessage> messages_;
+  std::vector<std::string> delivered_;
   int ups_ = 0;
   int downs_ = 0;
   std::vector<std::string> identity_changes_;
@@ -191,6 +206,10 @@ class ClientE2ETest : public ServerTest {
           .on_connection = [&p](bool up) { p.inbox.connection(up); },
           .on_undecryptable =
               [&p](const client::UndecryptableMessage& m) { p.inbox.undecryptable(m); },
+          .on_delivered =
+              [&p](const MessageId& id, std::string_view by) {
+                p.inbox.delivered(id.to_hex() + " " + std::string(by));
+              },
       });
     });
     return p;
@@ -388,6 +407,63 @@ TEST_F(ClientE2ETest, GroupWithSomeMembersOffline) {
   ASSERT_TRUE(bob.inbox.wait_for(4));
   EXPECT_EQ(alice.inbox.messages().back().text, "thanks");
   EXPECT_EQ(bob.inbox.messages().back().text, "thanks");
+}
+
+// A recipient's client says, end to end, that it stored a message: the sender's
+// history counts the delivery; receipts are never shown and never answered.
+TEST_F(ClientE2ETest, DeliveryReceiptsComeFromTheRecipientsClient) {
+  auto& alice = peer("alice");
+  auto& bob = peer("bob");
+  auto& carol = peer("carol");
+  register_account(alice);
+  register_account(bob);
+  register_account(carol);
+  go_offline(bob);
+  start(alice);
+  const std::string first = send(alice, "bob", "one");
+  const std::string second = send(alice, "bob", "two");
+  Result<std::vector<ChatMessage>> history = Status(Code::kInternal, "not read");
+  on_io([&] { history = alice.client->history("bob", 0, 10); });
+  ASSERT_TRUE(history);
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ((*history)[0].delivered_to, 0u);  // stored on the server only
+
+  // Bob's client comes back, stores both and sends one receipt for them.
+  auto& bob_again = peer("bob");
+  login(bob_again);
+  auto synced = await(bob_again.client->sync());
+  ASSERT_TRUE(synced) << synced.status().to_string();
+  EXPECT_EQ(*synced, 2u);
+  ASSERT_TRUE(alice.inbox.wait_for_deliveries(2));
+  auto deliveries = alice.inbox.deliveries();
+  std::sort(deliveries.begin(), deliveries.end());
+  std::vector<std::string> expected = {first + " bob", second + " bob"};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(deliveries, expected);
+  on_io([&] { history = alice.client->history("bob", 0, 10); });
+  ASSERT_TRUE(history);
+  EXPECT_EQ((*history)[0].delivered_to, 1u);
+  EXPECT_EQ((*history)[1].delivered_to, 1u);
+  EXPECT_EQ(alice.inbox.distinct(), 0u);  // a receipt is not a message
+
+  // In a group each member's client confirms; nothing of it is ever shown.
+  start(carol);
+  auto group = await(alice.client->create_group("trio", {"bob", "carol"}));
+  ASSERT_TRUE(group) << group.status().to_string();
+  auto sent = await(alice.client->send_group_text(group->id, "to both"));
+  ASSERT_TRUE(sent) << sent.status().to_string();
+  synced = await(bob_again.client->sync());
+  ASSERT_TRUE(synced);
+  EXPECT_EQ(*synced, 1u);
+  ASSERT_TRUE(alice.inbox.wait_for_deliveries(4));
+  on_io([&] { history = alice.client->history("", group->id, 10); });
+  ASSERT_TRUE(history);
+  ASSERT_EQ(history->size(), 1u);
+  EXPECT_EQ((*history)[0].delivered_to, 2u);
+  synced = await(bob_again.client->sync());
+  ASSERT_TRUE(synced);
+  EXPECT_EQ(*synced, 0u);
+  EXPECT_EQ(alice.inbox.distinct(), 0u);
 }
 
 // Replies so small that every member list comes in pages: the client follows them

@@ -125,6 +125,39 @@ TEST(HistoryStoreTest, PagesBackwardsBySkippingTheNewest) {
   EXPECT_TRUE(store->conversation("alice", 0, 4, 10)->empty());
 }
 
+// Delivery receipts count only for a message this user sent and, for a direct one,
+// only from its recipient; each recipient once.
+TEST(HistoryStoreTest, RecordsDeliveriesOnlyFromTheRecipients) {
+  auto store = open_memory();
+  ChatMessage to_bob = incoming("me", "hi bob", 0);
+  to_bob.peer = "bob";
+  to_bob.outgoing = true;
+  ChatMessage to_group = incoming("me", "hi all", 0, 7);
+  to_group.outgoing = true;
+  const ChatMessage from_bob = incoming("bob", "hi me", 1);
+  ASSERT_TRUE(*store->add_message(to_bob));
+  ASSERT_TRUE(*store->add_message(to_group));
+  ASSERT_TRUE(*store->add_message(from_bob));
+
+  EXPECT_FALSE(*store->mark_delivered(to_bob.id, "carol"));          // not the recipient
+  EXPECT_FALSE(*store->mark_delivered(from_bob.id, "bob"));          // not sent by this user
+  EXPECT_FALSE(*store->mark_delivered(MessageId::random(), "bob"));  // unknown id
+  EXPECT_TRUE(*store->mark_delivered(to_bob.id, "bob"));
+  EXPECT_FALSE(*store->mark_delivered(to_bob.id, "bob"));  // once
+  EXPECT_TRUE(*store->mark_delivered(to_group.id, "bob"));
+  EXPECT_TRUE(*store->mark_delivered(to_group.id, "carol"));
+
+  auto direct = store->conversation("bob", 0, 0);
+  ASSERT_TRUE(direct);
+  ASSERT_EQ(direct->size(), 2u);
+  EXPECT_EQ((*direct)[0].delivered_to, 1u);
+  EXPECT_EQ((*direct)[1].delivered_to, 0u);
+  auto group = store->conversation("", 7, 0);
+  ASSERT_TRUE(group);
+  ASSERT_EQ(group->size(), 1u);
+  EXPECT_EQ((*group)[0].delivered_to, 2u);
+}
+
 TEST(HistoryStoreTest, LatestPerConversationIsNewestFirst) {
   auto store = open_memory();
   ASSERT_TRUE(*store->add_message(incoming("alice", "a1", 1)));

@@ -1,0 +1,31 @@
+// The colour scheme: light, or dark when the system asks for it. Qt 6.4 has no
+// QStyleHints::colorScheme (6.5), so "the system asks" means: $FASTCHAT_THEME is
+// "dark" (or "light", which wins over everything), or $GTK_THEME names a ":dark"
+// variant (how GNOME forces it per application), or the platform theme's palette
+// already has a dark window colour. The delegates pick their colours from the
+// palette, so a dark palette is all the window needs.
+//
+// Thread safety: UI thread only (it sets the application's style and palette).
+#pragma once
+
+#include <QPalette>
+#include <QString>
+
+class QApplication;
+
+namespace fastchat::desktop {
+
+enum class ColorScheme { kLight, kDark };
+
+// What the system asks for, from the two variables and the current palette.
+ColorScheme requested_color_scheme(const QString& fastchat_theme, const QString& gtk_theme,
+                                   const QPalette& platform_palette);
+// The palette used when dark is asked for but the platform's palette is light.
+QPalette dark_palette();
+bool is_dark(const QPalette& palette);
+// Reads the environment and applies the scheme (Fusion with dark_palette() when dark
+// is asked for and the platform's palette is not dark already). Call before making
+// windows. Returns the scheme applied.
+ColorScheme apply_color_scheme(QApplication& app);
+
+}  // namespace fastchat::desktop
