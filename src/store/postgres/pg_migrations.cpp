@@ -110,6 +110,33 @@ CREATE INDEX messages_tombstones ON messages (server_time_ms) WHERE refs = 0;
 -- given one (auth_verifier is emptied at that moment).
 ALTER TABLE users ADD COLUMN login_public_key bytea NOT NULL DEFAULT ''::bytea;
 )sql"},
+    // Stands for main's schema 5 (the server_key table), which this branch does not
+    // have: at the merge, main's migration 5 takes this place.
+    Migration{5, R"sql(
+SELECT 1;
+)sql"},
+    Migration{6, R"sql(
+-- E2EE v2 prekeys (docs/e2ee-v2.md, "Prekeys on the server"), per (user, device). Ids
+-- are the device's uint32 key ids, hence bigint. Handing out a one-time prekey deletes
+-- it with FOR UPDATE SKIP LOCKED: two servers never hand out the same one.
+CREATE TABLE signed_prekeys (
+  user_id    bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  device_id  bigint NOT NULL,
+  key_id     bigint NOT NULL,
+  public_key bytea  NOT NULL,
+  signature  bytea  NOT NULL,
+  updated_ms bigint NOT NULL,
+  PRIMARY KEY (user_id, device_id)
+);
+
+CREATE TABLE one_time_prekeys (
+  user_id    bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  device_id  bigint NOT NULL,
+  key_id     bigint NOT NULL,
+  public_key bytea  NOT NULL,
+  PRIMARY KEY (user_id, device_id, key_id)
+);
+)sql"},
 };
 static_assert(kMigrations.size() == kSchemaVersion);
 

@@ -78,6 +78,11 @@ class PostgresStore final : public Store {
 
   Result<std::size_t> purge_tombstones(std::int64_t before_ms, std::size_t limit) override;
 
+  Result<std::size_t> publish_prekeys(const PrekeyUpload& upload,
+                                      const PrekeyLimits& limits) override;
+  Result<std::size_t> count_one_time_prekeys(UserId user, std::uint32_t device_id) override;
+  Result<std::vector<StoredPrekeyBundle>> take_prekey_bundles(UserId user) override;
+
  private:
   PostgresStore(std::unique_ptr<PgPool> pool, int deadlock_retries);
 

@@ -162,6 +162,35 @@ ALTER TABLE users ADD COLUMN login_public_key BLOB NOT NULL DEFAULT x'';
 
 PRAGMA user_version = 6;
 )sql"},
+    // Stands for main's schema 7 (the server_key table), which this branch does not
+    // have: at the merge, main's migration 7 takes this place.
+    Migration{7, R"sql(
+PRAGMA user_version = 7;
+)sql"},
+    Migration{8, R"sql(
+-- E2EE v2 prekeys (docs/e2ee-v2.md, "Prekeys on the server"), per (user, device). One
+-- signed prekey per device, replaced at each publish; one-time prekeys are deleted as
+-- they are handed out. Ids are the device's uint32 key ids.
+CREATE TABLE signed_prekeys (
+  user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  device_id  INTEGER NOT NULL,
+  key_id     INTEGER NOT NULL,
+  public_key BLOB    NOT NULL,
+  signature  BLOB    NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  PRIMARY KEY (user_id, device_id)
+) WITHOUT ROWID;
+
+CREATE TABLE one_time_prekeys (
+  user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  device_id  INTEGER NOT NULL,
+  key_id     INTEGER NOT NULL,
+  public_key BLOB    NOT NULL,
+  PRIMARY KEY (user_id, device_id, key_id)
+) WITHOUT ROWID;
+
+PRAGMA user_version = 8;
+)sql"},
 };
 static_assert(kMigrations.size() == kSchemaVersion);
 

@@ -72,6 +72,11 @@ class SqliteStore final : public Store {
 
   Result<std::size_t> purge_tombstones(std::int64_t before_ms, std::size_t limit) override;
 
+  Result<std::size_t> publish_prekeys(const PrekeyUpload& upload,
+                                      const PrekeyLimits& limits) override;
+  Result<std::size_t> count_one_time_prekeys(UserId user, std::uint32_t device_id) override;
+  Result<std::vector<StoredPrekeyBundle>> take_prekey_bundles(UserId user) override;
+
  private:
   SqliteStore(std::unique_ptr<Connection> writer, std::unique_ptr<ConnectionPool> readers);
 
