@@ -1,6 +1,7 @@
 #include "server/bundle_rate_limiter.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace fastchat::server {
 
@@ -13,10 +14,10 @@ void BundleRateLimiter::refill(Bucket& bucket, std::int64_t now) const {
 }
 
 void BundleRateLimiter::drop_full_buckets(std::int64_t now) {
-  std::erase_if(buckets_, [&](auto& entry) {
-    refill(entry.second, now);
-    return entry.second.tokens >= limits_.burst;
-  });
+  for (auto it = buckets_.begin(); it != buckets_.end();) {
+    refill(it->second, now);
+    it = it->second.tokens >= limits_.burst ? buckets_.erase(it) : std::next(it);
+  }
 }
 
 bool BundleRateLimiter::try_acquire(UserId requester) {
@@ -29,8 +30,10 @@ bool BundleRateLimiter::try_acquire(UserId requester) {
   }
   Bucket& bucket = it->second;
   refill(bucket, now);
-  if (bucket.tokens < 1.0) return false;
-  bucket.tokens -= 1.0;
+  // Refills add fractions: 0.9 + 0.1 may come out a hair below 1.
+  constexpr double kRounding = 1e-9;
+  if (bucket.tokens < 1.0 - kRounding) return false;
+  bucket.tokens = std::max(0.0, bucket.tokens - 1.0);
   return true;
 }
 

@@ -21,6 +21,7 @@
 
 #include "client/client.h"
 #include "client/home.h"
+#include "client/prekey_bundles.h"
 #include "crypto/keystore.h"
 #include "crypto/password.h"
 #include "crypto/x3dh.h"
