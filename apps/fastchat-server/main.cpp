@@ -56,6 +56,22 @@ int main(int argc, char** argv) {
                  "accounts one client address may register per 15 minutes (loopback exempt)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--max-one-time-prekeys", config.max_one_time_prekeys,
+                 "E2EE one-time prekeys kept per device")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10'000));
+  app.add_option("--max-prekey-devices", config.max_prekey_devices,
+                 "devices with E2EE prekeys per account")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  app.add_option("--bundle-fetch-burst", config.bundle_fetch_limits.burst,
+                 "prekey bundle fetches one user may make at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 1e6));
+  app.add_option("--bundle-fetch-per-minute", config.bundle_fetch_limits.per_minute,
+                 "prekey bundle fetches one user may make per minute, sustained")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 1e6));
   app.add_option("--ready-file", config.ready_file, "write HOST:PORT here once listening");
   fastchat::SecretUrlSources redis{.option = "--redis", .env_name = "FASTCHAT_REDIS_URL"};
   app.add_option("--redis", redis.command_line,

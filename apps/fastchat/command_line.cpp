@@ -56,8 +56,8 @@ CLI::Validator number_at_least(double min, bool exclusive) {
 
 // Names of the commands, to tell an unknown command from a missing one.
 constexpr std::array<std::string_view, 14> kCommands = {
-    "register",  "login", "logout",  "passwd", "whoami",       "users", "send",
-    "send-file", "recv",  "history", "chat",   "trust-server", "group", "sessions", "verify"};
+    "register", "login",   "logout", "passwd",       "whoami", "users",    "send",  "send-file",
+    "recv",     "history", "chat",   "trust-server", "group",  "sessions", "verify"};
 
 // Global options that take a value (the next argument is not a command).
 bool takes_value(std::string_view option) {

@@ -12,8 +12,8 @@
 #include "group_directory.h"
 #include "json.h"
 #include "receive.h"
-#include "session_commands.h"
 #include "scoped_events.h"
+#include "session_commands.h"
 #include "tls/known_hosts.h"
 #include "trust_notice.h"
 

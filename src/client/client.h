@@ -21,6 +21,8 @@
 #include "common/endpoint.h"
 #include "common/message_id.h"
 #include "common/status.h"
+#include "crypto/local_prekeys.h"
+#include "crypto/x3dh.h"
 
 namespace fastchat::client {
 
@@ -221,6 +223,26 @@ class Client {
   asio::awaitable<Result<GroupInfo>> get_group(GroupId group);
   // A group id from "123" or from a group name that is unique among the user's groups.
   asio::awaitable<Result<GroupId>> resolve_group(std::string_view name_or_id);
+
+  // --- E2EE v2 prekeys (docs/e2ee-v2.md, "Prekeys on the server"). The caller owns the
+  // device's LocalPrekeys: `save` must store them durably (encrypted) and is called after
+  // new keys are made and before any leaves; when it fails nothing is published.
+  using SavePrekeys = std::function<Status(const crypto::LocalPrekeys&)>;
+  // Publishes the device's signed prekey (made first when `local` has none) and a fresh
+  // batch of one-time prekeys; the server forgets the device's earlier one-time prekeys.
+  // Returns how many one-time prekeys the server holds for the device.
+  asio::awaitable<Result<std::size_t>> publish_prekeys(crypto::LocalPrekeys& local,
+                                                       std::uint32_t device_id, SavePrekeys save);
+  // Asks how many one-time prekeys the server still holds for the device and, when they
+  // run low, publishes more (client/prekey_bundles.h). Returns how many it holds after.
+  asio::awaitable<Result<std::size_t>> top_up_prekeys(crypto::LocalPrekeys& local,
+                                                      std::uint32_t device_id, SavePrekeys save);
+  asio::awaitable<Result<std::size_t>> prekey_count(std::uint32_t device_id);
+  // The prekey bundles of every device of `username`, each verified against the
+  // contact's pinned identity: kCrypto for a bundle the server forged or altered.
+  // Empty when the user published none.
+  asio::awaitable<Result<std::vector<crypto::PrekeyBundle>>> fetch_prekey_bundles(
+      std::string_view username);
 
   // --- staying connected
   // Keeps the session alive until stop(): pushes are received and handled as they

@@ -99,6 +99,17 @@ class Client::Impl {
   asio::awaitable<Result<std::vector<GroupInfo>>> list_groups();
   asio::awaitable<Result<GroupId>> resolve_group(std::string name_or_id);
 
+  // --- E2EE v2 prekeys (client_prekeys.cpp)
+  asio::awaitable<Result<std::size_t>> publish_prekeys(crypto::LocalPrekeys& local,
+                                                       std::uint32_t device_id,
+                                                       Client::SavePrekeys save);
+  asio::awaitable<Result<std::size_t>> top_up_prekeys(crypto::LocalPrekeys& local,
+                                                      std::uint32_t device_id,
+                                                      Client::SavePrekeys save);
+  asio::awaitable<Result<std::size_t>> prekey_count(std::uint32_t device_id);
+  asio::awaitable<Result<std::vector<crypto::PrekeyBundle>>> fetch_prekey_bundles(
+      std::string username);
+
   asio::any_io_executor executor_;
   ClientConfig config_;
   HomeLayout home_;

@@ -79,6 +79,11 @@ SignedPrekey sign_prekey(const Identity& identity, const PrekeyPair& prekey) {
   return {prekey.id, prekey.public_key, as_string(signature, sizeof signature)};
 }
 
+bool usable_x25519_key(std::string_view key) {
+  ensure_sodium();
+  return is_usable_x25519(key);
+}
+
 Status verify_bundle(const PrekeyBundle& bundle) {
   ensure_sodium();
   if (bundle.identity_sign_key.size() != kEd25519KeyBytes ||

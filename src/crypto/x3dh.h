@@ -55,6 +55,11 @@ struct PrekeyBundle {
 // kCrypto on a wrong key size, a low-order key or a signed prekey not signed by the identity.
 Status verify_bundle(const PrekeyBundle& bundle);
 
+// True for a 32-byte X25519 public key that is not a low-order point (whose DH output
+// is all zeros whatever the secret). verify_bundle() checks every key with it; a server
+// checks published one-time prekeys with it too.
+bool usable_x25519_key(std::string_view key);
+
 // Sent by the initiator with every message until the responder replies.
 struct InitialHeader {
   std::string initiator_sign_key;  // Ed25519 identity

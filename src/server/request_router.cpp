@@ -10,6 +10,7 @@
 #include "server/directory_handlers.h"
 #include "server/group_handlers.h"
 #include "server/message_handlers.h"
+#include "server/prekey_handlers.h"
 #include "server/session.h"
 #include "server/session_handlers.h"
 
@@ -146,6 +147,15 @@ void route_frame(const std::shared_ptr<Session>& session, wire::Frame&& frame) {
           session, handle_remove_member(session, id, std::move(*frame.mutable_remove_member())));
     case wire::Frame::kLeaveGroup:
       return spawn_request(session, handle_leave_group(session, id, frame.leave_group()));
+    case wire::Frame::kPublishPrekeys:
+      return spawn_request(session, handle_publish_prekeys(
+                                        session, id, std::move(*frame.mutable_publish_prekeys())));
+    case wire::Frame::kGetPrekeyCount:
+      return spawn_request(session, handle_get_prekey_count(session, id, frame.get_prekey_count()));
+    case wire::Frame::kFetchPrekeyBundles:
+      return spawn_request(
+          session, handle_fetch_prekey_bundles(session, id,
+                                               std::move(*frame.mutable_fetch_prekey_bundles())));
     case wire::Frame::BODY_NOT_SET:
       session->context().counters.protocol_errors.fetch_add(1, std::memory_order_relaxed);
       return session->send_error(id, Status(Code::kBadRequest, "empty or unknown request"));

@@ -118,6 +118,8 @@ Status Server::start() {
   context_ = std::make_unique<ServerContext>(ServerContext{config_, clock_, *worker_, *committer_,
                                                            registry_, directory_, *limiter_, *auth_,
                                                            *bus_, counters_, tls_.get()});
+  bundle_limiter_ = std::make_unique<BundleRateLimiter>(clock_, config_.bundle_fetch_limits);
+  context_->bundle_limiter = bundle_limiter_.get();
 
   bus_->start({
       .on_delivery =

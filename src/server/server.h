@@ -75,6 +75,7 @@ class Server {
   SessionRegistry registry_;
   UserDirectory directory_;
   std::unique_ptr<LoginLimiter> limiter_;
+  std::unique_ptr<BundleRateLimiter> bundle_limiter_;
   ServerCounters counters_;
   std::unique_ptr<ServerContext> context_;
   std::unique_ptr<ServerMetrics> metrics_;

@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 
+#include "server/bundle_rate_limiter.h"
 #include "server/login_limiter.h"
 
 namespace fastchat::cluster {
@@ -54,6 +55,10 @@ struct ServerConfig {
   std::string server_id;     // unique in the cluster; empty: PUBLIC_HOST:PORT
   std::string admin_listen;  // HOST:PORT for /metrics and /healthz; empty: none
   LoginLimits login_limits;  // registrations from loopback are not throttled
+  // --- E2EE v2 prekeys (docs/e2ee-v2.md, "Prekeys on the server")
+  std::size_t max_one_time_prekeys = 200;  // held per device
+  std::size_t max_prekey_devices = 16;     // devices with prekeys per account (at most 64)
+  BundleRateLimits bundle_fetch_limits;    // FetchPrekeyBundles per requesting user
   // Tests only (no flag): the room for a group reply's content, so that paging can be
   // tested with small groups. 0: one frame's worth.
   std::size_t max_reply_bytes = 0;

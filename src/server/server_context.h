@@ -18,6 +18,8 @@
 
 namespace fastchat::server {
 
+class BundleRateLimiter;
+
 struct ServerCounters {
   std::atomic<std::uint64_t> connections_open{0};
   std::atomic<std::uint64_t> connections_total{0};
@@ -38,7 +40,8 @@ struct ServerContext {
   const crypto::ServerAuth& auth;
   cluster::Bus& bus;
   ServerCounters& counters;
-  const tls::ServerTls* tls = nullptr;  // null: plaintext (--insecure-plaintext)
+  const tls::ServerTls* tls = nullptr;          // null: plaintext (--insecure-plaintext)
+  BundleRateLimiter* bundle_limiter = nullptr;  // FetchPrekeyBundles; null: unlimited
 };
 
 }  // namespace fastchat::server

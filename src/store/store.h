@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -140,6 +141,40 @@ struct AckRecord {
   std::uint64_t up_to_seq = 0;
 };
 
+// --- E2EE v2 prekeys (docs/e2ee-v2.md, "Prekeys on the server"), per (user, device).
+struct StoredSignedPrekey {
+  std::uint32_t id = 0;
+  std::string public_key;
+  std::string signature;
+};
+
+struct StoredOneTimePrekey {
+  std::uint32_t id = 0;
+  std::string public_key;
+};
+
+// A device's upload, validated by the caller (sizes, signature, counts).
+struct PrekeyUpload {
+  UserId user = 0;
+  std::uint32_t device_id = 0;
+  StoredSignedPrekey signed_prekey;
+  std::vector<StoredOneTimePrekey> one_time;
+  bool replace_one_time = false;  // delete the device's stored one-time prekeys first
+  std::int64_t now_ms = 0;
+};
+
+struct PrekeyLimits {
+  std::size_t max_one_time_per_device = 200;
+  std::size_t max_devices_per_user = 16;
+};
+
+// One device's bundle as handed out (identity keys are the account's, from users).
+struct StoredPrekeyBundle {
+  std::uint32_t device_id = 0;
+  StoredSignedPrekey signed_prekey;
+  std::optional<StoredOneTimePrekey> one_time;  // taken: no longer stored
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -232,6 +267,20 @@ class Store {
                                                            std::size_t limit) = 0;
   // Deletes `user`'s session `session_id`; how many were deleted (0 or 1).
   virtual Result<std::size_t> revoke_session(UserId user, std::uint32_t session_id) = 0;
+  // --- E2EE v2 prekeys, keyed by (user, device id)
+  // Replaces the device's signed prekey and adds its one-time prekeys (an id the device
+  // holds already keeps its stored key), in one transaction. kLimitReached (nothing
+  // stored) when the device would hold more than limits.max_one_time_per_device, or a
+  // new device would make the user's more than limits.max_devices_per_user;
+  // kUnknownUser. Returns how many one-time prekeys the device holds now.
+  virtual Result<std::size_t> publish_prekeys(const PrekeyUpload& upload,
+                                              const PrekeyLimits& limits) = 0;
+  // How many one-time prekeys the device holds (0 for a device that never published).
+  virtual Result<std::size_t> count_one_time_prekeys(UserId user, std::uint32_t device_id) = 0;
+  // For each device of `user` with a signed prekey, by device id: the signed prekey and
+  // one one-time prekey (the lowest id), deleted in the same transaction, so no two calls,
+  // from any server, ever get the same one. Empty when the user published nothing.
+  virtual Result<std::vector<StoredPrekeyBundle>> take_prekey_bundles(UserId user) = 0;
 };
 
 }  // namespace fastchat::store

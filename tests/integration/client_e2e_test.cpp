@@ -23,11 +23,14 @@
 
 #include "client/client.h"
 #include "client/home.h"
+#include "client/prekey_bundles.h"
 #include "crypto/identity.h"
 #include "crypto/keystore.h"
 #include "crypto/password.h"
+#include "crypto/x3dh.h"
 #include "raw_client.h"
 #include "secret_scan.h"
+#include "store/open_store.h"
 #include "test_cluster.h"
 #include "test_server.h"
 #include "test_user.h"
@@ -783,5 +786,117 @@ TEST_F(ClientE2ETest, AnUndecryptableMessageDoesNotChangeThePinnedKey) {
   ASSERT_TRUE(bob.inbox.wait_for(2));
 }
 
+}  // namespace
+// --- E2EE v2 prekeys through the client core (issue 11 item 1)
+
+class ClientPrekeyTest : public ClientE2ETest {
+ protected:
+  void configure(server::ServerConfig& config) override {
+    config.bundle_fetch_limits.burst = 1000;  // the top-up test drains 80 one-time prekeys
+  }
+
+  // The device's LocalPrekeys and how often the client asked to save them.
+  struct Device {
+    crypto::LocalPrekeys local;
+    int saves = 0;
+    Client::SavePrekeys saver() {
+      return [this](const crypto::LocalPrekeys&) {
+        ++saves;
+        return Status();
+      };
+    }
+  };
+};
+
+TEST_F(ClientPrekeyTest, PrekeysArePublishedFetchedVerifiedAndToppedUpWhenLow) {
+  auto& alice = peer("alice");
+  auto& bob = peer("bob");
+  register_account(alice);
+  register_account(bob);
+  Device device;
+  auto held = await(alice.client->publish_prekeys(device.local, 1, device.saver()));
+  ASSERT_TRUE(held) << held.status().to_string();
+  EXPECT_EQ(*held, client::kOneTimePrekeyTarget);
+  EXPECT_EQ(device.saves, 1);
+  ASSERT_NE(device.local.current_signed(), nullptr);
+
+  auto bundles = await(bob.client->fetch_prekey_bundles("Alice"));
+  ASSERT_TRUE(bundles) << bundles.status().to_string();
+  ASSERT_EQ(bundles->size(), 1u);
+  const crypto::PrekeyBundle& bundle = (*bundles)[0];
+  EXPECT_EQ(bundle.address.user, "alice");
+  EXPECT_EQ(bundle.address.device_id, 1u);
+  ASSERT_TRUE(bundle.one_time_prekey);
+  ASSERT_NE(device.local.one_time(bundle.one_time_prekey->id), nullptr);
+  auto count = await(alice.client->prekey_count(1));
+  ASSERT_TRUE(count) << count.status().to_string();
+  EXPECT_EQ(*count, client::kOneTimePrekeyTarget - 1);
+
+  // Plenty left: a top-up publishes nothing.
+  auto same = await(alice.client->top_up_prekeys(device.local, 1, device.saver()));
+  ASSERT_TRUE(same) << same.status().to_string();
+  EXPECT_EQ(*same, client::kOneTimePrekeyTarget - 1);
+  EXPECT_EQ(device.saves, 1);
+
+  // Drained below the low-water mark: topped up to the target, saved before it left.
+  const std::size_t drain = client::kOneTimePrekeyTarget - client::kOneTimePrekeyLowWater;
+  for (std::size_t i = 0; i < drain; ++i) {
+    auto fetched = await(bob.client->fetch_prekey_bundles("alice"));
+    ASSERT_TRUE(fetched) << i << ": " << fetched.status().to_string();
+  }
+  auto low = await(alice.client->prekey_count(1));
+  ASSERT_TRUE(low);
+  ASSERT_LT(*low, client::kOneTimePrekeyLowWater);
+  auto topped = await(alice.client->top_up_prekeys(device.local, 1, device.saver()));
+  ASSERT_TRUE(topped) << topped.status().to_string();
+  EXPECT_EQ(*topped, client::kOneTimePrekeyTarget);
+  EXPECT_EQ(device.saves, 2);
+  EXPECT_EQ(device.local.one_time_count(), 2 * client::kOneTimePrekeyTarget - *low);
+}
+
+TEST_F(ClientPrekeyTest, NothingIsPublishedWhenTheLocalSaveFails) {
+  auto& alice = peer("alice");
+  register_account(alice);
+  crypto::LocalPrekeys local;
+  auto failed = await(alice.client->publish_prekeys(
+      local, 1, [](const crypto::LocalPrekeys&) { return Status(Code::kIo, "disk full"); }));
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.code(), Code::kIo);
+  auto count = await(alice.client->prekey_count(1));
+  ASSERT_TRUE(count) << count.status().to_string();
+  EXPECT_EQ(*count, 0u);
+}
+
+// The server is hostile: a signed prekey swapped in its database (behind the server's
+// back, past its own check at publish) is refused by the fetching client.
+TEST_F(ClientPrekeyTest, ABundleAlteredInTheServersDatabaseIsRefusedByTheClient) {
+  auto& alice = peer("alice");
+  auto& bob = peer("bob");
+  register_account(alice);
+  register_account(bob);
+  crypto::LocalPrekeys local;
+  ASSERT_TRUE(await(alice.client->publish_prekeys(
+      local, 1, [](const crypto::LocalPrekeys&) { return Status(); })));
+
+  auto db = store::open_store(servers_->cluster() ? servers_->db_url() : std::string(),
+                              servers_->server(0).data_dir());
+  ASSERT_TRUE(db) << db.status().to_string();
+  auto alice_row = (*db)->find_user("alice");
+  ASSERT_TRUE(alice_row) << alice_row.status().to_string();
+  // The attacker's own signed prekey, signed by the attacker's identity.
+  const crypto::Identity mallory = crypto::Identity::generate();
+  const crypto::SignedPrekey forged = crypto::sign_prekey(mallory, crypto::generate_prekey(1));
+  store::PrekeyUpload swap;
+  swap.user = alice_row->id;
+  swap.device_id = 1;
+  swap.signed_prekey = {forged.id, forged.public_key, forged.signature};
+  ASSERT_TRUE((*db)->publish_prekeys(swap, {}));
+
+  auto bundles = await(bob.client->fetch_prekey_bundles("alice"));
+  ASSERT_FALSE(bundles) << "a forged bundle was accepted";
+  EXPECT_EQ(bundles.code(), Code::kCrypto);
+  EXPECT_NE(bundles.status().message().find("does not verify"), std::string::npos)
+      << bundles.status().message();
+}
 }  // namespace
 }  // namespace fastchat::itest

@@ -132,6 +132,28 @@ ALTER TABLE sessions ADD COLUMN session_id bigint NOT NULL DEFAULT 0,
                      ADD COLUMN last_used_ms bigint NOT NULL DEFAULT 0;
 CREATE INDEX sessions_by_user ON sessions (user_id, session_id);
 )sql"},
+    Migration{7, R"sql(
+-- E2EE v2 prekeys (docs/e2ee-v2.md, "Prekeys on the server"), per (user, device). Ids
+-- are the device's uint32 key ids, hence bigint. Handing out a one-time prekey deletes
+-- it with FOR UPDATE SKIP LOCKED: two servers never hand out the same one.
+CREATE TABLE signed_prekeys (
+  user_id    bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  device_id  bigint NOT NULL,
+  key_id     bigint NOT NULL,
+  public_key bytea  NOT NULL,
+  signature  bytea  NOT NULL,
+  updated_ms bigint NOT NULL,
+  PRIMARY KEY (user_id, device_id)
+);
+
+CREATE TABLE one_time_prekeys (
+  user_id    bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  device_id  bigint NOT NULL,
+  key_id     bigint NOT NULL,
+  public_key bytea  NOT NULL,
+  PRIMARY KEY (user_id, device_id, key_id)
+);
+)sql"},
 };
 static_assert(kMigrations.size() == kSchemaVersion);
 

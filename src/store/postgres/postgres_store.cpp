@@ -10,6 +10,7 @@
 #include "store/postgres/pg_message_writer.h"
 #include "store/postgres/pg_migrations.h"
 #include "store/postgres/pg_pool.h"
+#include "store/postgres/pg_prekeys.h"
 #include "store/postgres/pg_statements.h"
 #include "store/sql_int.h"
 
@@ -565,6 +566,25 @@ Result<std::unique_ptr<Store>> open_postgres_store(const std::string& url) {
   auto store = PostgresStore::open(url);
   if (!store) return store.status();
   return std::unique_ptr<Store>(std::move(store).value());
+}
+
+}  // namespace fastchat::store::postgres
+
+// --- E2EE v2 prekeys (pg_prekeys.cpp)
+namespace fastchat::store::postgres {
+
+Result<std::size_t> PostgresStore::publish_prekeys(const PrekeyUpload& upload,
+                                                   const PrekeyLimits& limits) {
+  return run([&](PgConnection& db) { return postgres::publish_prekeys(db, upload, limits); });
+}
+
+Result<std::size_t> PostgresStore::count_one_time_prekeys(UserId user, std::uint32_t device_id) {
+  return run(
+      [&](PgConnection& db) { return postgres::count_one_time_prekeys(db, user, device_id); });
+}
+
+Result<std::vector<StoredPrekeyBundle>> PostgresStore::take_prekey_bundles(UserId user) {
+  return run([&](PgConnection& db) { return postgres::take_prekey_bundles(db, user); });
 }
 
 }  // namespace fastchat::store::postgres

@@ -86,6 +86,10 @@ class PostgresStore final : public Store {
   Result<std::vector<SessionRecord>> list_sessions(UserId user, std::int64_t now_ms,
                                                    std::size_t limit) override;
   Result<std::size_t> revoke_session(UserId user, std::uint32_t session_id) override;
+  Result<std::size_t> publish_prekeys(const PrekeyUpload& upload,
+                                      const PrekeyLimits& limits) override;
+  Result<std::size_t> count_one_time_prekeys(UserId user, std::uint32_t device_id) override;
+  Result<std::vector<StoredPrekeyBundle>> take_prekey_bundles(UserId user) override;
 
  private:
   PostgresStore(std::unique_ptr<PgPool> pool, int deadlock_retries);

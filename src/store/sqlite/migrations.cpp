@@ -188,6 +188,30 @@ CREATE INDEX sessions_by_user ON sessions (user_id, session_id);
 
 PRAGMA user_version = 8;
 )sql"},
+    Migration{9, R"sql(
+-- E2EE v2 prekeys (docs/e2ee-v2.md, "Prekeys on the server"), per (user, device). One
+-- signed prekey per device, replaced at each publish; one-time prekeys are deleted as
+-- they are handed out. Ids are the device's uint32 key ids.
+CREATE TABLE signed_prekeys (
+  user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  device_id  INTEGER NOT NULL,
+  key_id     INTEGER NOT NULL,
+  public_key BLOB    NOT NULL,
+  signature  BLOB    NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  PRIMARY KEY (user_id, device_id)
+) WITHOUT ROWID;
+
+CREATE TABLE one_time_prekeys (
+  user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  device_id  INTEGER NOT NULL,
+  key_id     INTEGER NOT NULL,
+  public_key BLOB    NOT NULL,
+  PRIMARY KEY (user_id, device_id, key_id)
+) WITHOUT ROWID;
+
+PRAGMA user_version = 9;
+)sql"},
 };
 static_assert(kMigrations.size() == kSchemaVersion);
 

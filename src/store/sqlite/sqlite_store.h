@@ -80,6 +80,10 @@ class SqliteStore final : public Store {
   Result<std::vector<SessionRecord>> list_sessions(UserId user, std::int64_t now_ms,
                                                    std::size_t limit) override;
   Result<std::size_t> revoke_session(UserId user, std::uint32_t session_id) override;
+  Result<std::size_t> publish_prekeys(const PrekeyUpload& upload,
+                                      const PrekeyLimits& limits) override;
+  Result<std::size_t> count_one_time_prekeys(UserId user, std::uint32_t device_id) override;
+  Result<std::vector<StoredPrekeyBundle>> take_prekey_bundles(UserId user) override;
 
  private:
   SqliteStore(std::unique_ptr<Connection> writer, std::unique_ptr<ConnectionPool> readers);

@@ -33,6 +33,13 @@ class StoreTest : public ::testing::TestWithParam<StoreBackend> {
 
   Store& store() { return *store_; }
 
+  // Another store on the same database, open beside store() (two servers of a cluster).
+  std::unique_ptr<Store> open_another() {
+    auto opened = env_->open();
+    EXPECT_TRUE(opened) << opened.status().to_string();
+    return opened ? std::move(opened).value() : nullptr;
+  }
+
   static NewUser new_user(const std::string& name) {
     NewUser user;
     user.username = name;
