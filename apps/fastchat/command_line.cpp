@@ -55,7 +55,7 @@ CLI::Validator number_at_least(double min, bool exclusive) {
 }
 
 // Names of the commands, to tell an unknown command from a missing one.
-constexpr std::array<std::string_view, 14> kCommands = {
+constexpr std::array<std::string_view, 15> kCommands = {
     "register", "login",   "logout", "passwd",       "whoami", "users",    "send",  "send-file",
     "recv",     "history", "chat",   "trust-server", "group",  "sessions", "verify"};
 

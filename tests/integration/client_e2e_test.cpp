@@ -786,7 +786,6 @@ TEST_F(ClientE2ETest, AnUndecryptableMessageDoesNotChangeThePinnedKey) {
   ASSERT_TRUE(bob.inbox.wait_for(2));
 }
 
-}  // namespace
 // --- E2EE v2 prekeys through the client core (issue 11 item 1)
 
 class ClientPrekeyTest : public ClientE2ETest {
