@@ -341,20 +341,25 @@ asio::awaitable<void> ClientBridge::do_send_text(quint64 tag, ConversationKey to
   emit message_sent(tag, *sent);
 }
 
-quint64 ClientBridge::send_file(const QString& to_user, const QString& path) {
+quint64 ClientBridge::send_file(const ConversationKey& to, const QString& path) {
   const quint64 tag = next_tag_++;
-  spawn(do_send_file(tag, to_user.toStdString(), path.toStdString()), "send file");
+  spawn(do_send_file(tag, to, path.toStdString()), "send file");
   return tag;
 }
 
-asio::awaitable<void> ClientBridge::do_send_file(quint64 tag, std::string to_user,
+asio::awaitable<void> ClientBridge::do_send_file(quint64 tag, ConversationKey to,
                                                  std::string path) {
   State& s = *state_;
   if (!s.client) {
     emit send_failed(tag, QStringLiteral("not signed in"));
     co_return;
   }
-  auto sent = co_await s.client->send_file(to_user, path);
+  Result<client::ChatMessage> sent(Status(Code::kInternal, "not sent"));
+  if (to.is_group()) {
+    sent = co_await s.client->send_group_file(to.group, path);
+  } else {
+    sent = co_await s.client->send_file(to.peer.toStdString(), path);
+  }
   if (!sent) {
     emit send_failed(tag, describe(sent.status()));
     co_return;

@@ -63,7 +63,7 @@ class ClientBridge : public QObject {
 
   // --- messages. Each send returns a tag that its message_sent/send_failed carries.
   quint64 send_text(const ConversationKey& to, const QString& text);
-  quint64 send_file(const QString& to_user, const QString& path);
+  quint64 send_file(const ConversationKey& to, const QString& path);
   void load_conversations();
   // Up to `limit` messages before the newest `skip_newest` (see Client::history).
   void load_history(const ConversationKey& key, int limit, int skip_newest);
@@ -123,7 +123,7 @@ class ClientBridge : public QObject {
   asio::awaitable<void> do_sign_out();
   asio::awaitable<void> do_run();
   asio::awaitable<void> do_send_text(quint64 tag, ConversationKey to, std::string text);
-  asio::awaitable<void> do_send_file(quint64 tag, std::string to_user, std::string path);
+  asio::awaitable<void> do_send_file(quint64 tag, ConversationKey to, std::string path);
   asio::awaitable<void> do_load_conversations();
   asio::awaitable<void> do_load_history(ConversationKey key, int limit, int skip_newest);
   asio::awaitable<void> do_list_users(QString pattern);

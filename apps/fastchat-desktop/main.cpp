@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   }
 
   fastchat::desktop::apply_color_scheme(app);
+  fastchat::desktop::ColorSchemeFollower follow_the_system(app);
   fastchat::desktop::ClientBridge::Transport transport;
   transport.ca_file = QString::fromStdString(options.ca_file);
   transport.insecure_plaintext = options.insecure_plaintext;

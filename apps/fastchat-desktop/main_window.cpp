@@ -223,9 +223,7 @@ QWidget* MainWindow::build_chat_page() {
   message_view_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   message_view_->setSelectionMode(QAbstractItemView::SingleSelection);
   message_view_->setContextMenuPolicy(Qt::CustomContextMenu);
-  message_view_->setStyleSheet(is_dark(palette())
-                                   ? QStringLiteral("QListView#messages{background:#0b141a;}")
-                                   : QStringLiteral("QListView#messages{background:#efeae2;}"));
+  set_message_background();
 
   auto* input_row = new QHBoxLayout;
   input_row->setContentsMargins(8, 8, 8, 8);
@@ -416,10 +414,6 @@ void MainWindow::open_conversation(const ConversationKey& key) {
   if (proxy.isValid()) conversation_view_->setCurrentIndex(proxy);
   right->setCurrentWidget(conversation_pane_);
   update_header();
-  attach_->setEnabled(!key.is_group());
-  attach_->setToolTip(key.is_group() ? QStringLiteral("Files can be sent to one user at a time")
-                                     : QStringLiteral("Attach a file or image (Ctrl+O); you can "
-                                                      "also drop or paste"));
   if (key.is_group()) bridge_.load_group(key.group);
   input_->setFocus();
 }
@@ -453,16 +447,12 @@ void MainWindow::send_files(const QStringList& paths) {
     show_error(QStringLiteral("Open a conversation first."));
     return;
   }
-  if (current_.is_group()) {
-    show_error(QStringLiteral("Files can be sent to one user at a time, not yet to a group."));
-    return;
-  }
   for (const QString& path : paths) {
     if (!QFileInfo(path).isFile()) {
       show_error(path + QStringLiteral(" is not a file"));
       continue;
     }
-    const quint64 tag = bridge_.send_file(current_.peer, path);
+    const quint64 tag = bridge_.send_file(current_, path);
     messages_->add_pending_file(tag, path);
   }
 }
@@ -483,7 +473,7 @@ void MainWindow::send_image(const QImage& image) {
 }
 
 void MainWindow::attach_file() {
-  if (!current_.valid() || current_.is_group()) return;
+  if (!current_.valid()) return;
   const QStringList paths = QFileDialog::getOpenFileNames(this, QStringLiteral("Send files"));
   if (!paths.isEmpty()) send_files(paths);
 }
@@ -577,7 +567,7 @@ void MainWindow::show_message_menu(const QPoint& pos) {
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
-  if (current_.valid() && !current_.is_group() && !local_files(event->mimeData()).isEmpty()) {
+  if (current_.valid() && !local_files(event->mimeData()).isEmpty()) {
     event->acceptProposedAction();
   }
 }
@@ -587,6 +577,17 @@ void MainWindow::dropEvent(QDropEvent* event) {
   if (paths.isEmpty()) return;
   event->acceptProposedAction();
   send_files(paths);
+}
+
+void MainWindow::set_message_background() {
+  message_view_->setStyleSheet(is_dark(palette())
+                                   ? QStringLiteral("QListView#messages{background:#0b141a;}")
+                                   : QStringLiteral("QListView#messages{background:#efeae2;}"));
+}
+
+void MainWindow::changeEvent(QEvent* event) {
+  QMainWindow::changeEvent(event);
+  if (event->type() == QEvent::PaletteChange && message_view_ != nullptr) set_message_background();
 }
 
 bool MainWindow::eventFilter(QObject* watched, QEvent* event) {

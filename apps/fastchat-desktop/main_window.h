@@ -69,10 +69,13 @@ class MainWindow : public QMainWindow {
   void dragEnterEvent(QDragEnterEvent* event) override;
   void dropEvent(QDropEvent* event) override;
   bool eventFilter(QObject* watched, QEvent* event) override;
+  // A palette change (the scheme followed the system): the message pane's background.
+  void changeEvent(QEvent* event) override;
 
  private:
   QWidget* build_chat_page();
   void build_menu();
+  void set_message_background();
   void on_signed_in(const QString& username);
   void on_message(const client::ChatMessage& message);
   void on_identity_changed(const QString& user, const QString& fingerprint);

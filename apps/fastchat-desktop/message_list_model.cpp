@@ -103,7 +103,7 @@ void MessageListModel::on_message(const client::ChatMessage& message) {
     for (int row = 0; row < static_cast<int>(items_.size()); ++row) {
       Item& item = items_[static_cast<std::size_t>(row)];
       if (item.state == State::kTransferring && !item.message.outgoing &&
-          item.message.file_name == message.file_name) {
+          item.message.sender == message.sender && item.message.file_name == message.file_name) {
         item = Item{};
         item.message = message;
         ++stored_;
@@ -177,7 +177,10 @@ void MessageListModel::on_send_failed(quint64 tag, const QString& error) {
 }
 
 void MessageListModel::on_progress(const client::FileProgress& progress) {
-  if (key_.is_group() || key_.peer != QString::fromStdString(progress.peer)) return;
+  const ConversationKey of = progress.group_id != 0
+                                 ? ConversationKey::group_id(progress.group_id)
+                                 : ConversationKey::user(QString::fromStdString(progress.peer));
+  if (!(of == key_)) return;
   const QString id = QString::fromStdString(progress.transfer_id);
   for (int row = static_cast<int>(items_.size()) - 1; row >= 0; --row) {
     Item& item = items_[static_cast<std::size_t>(row)];
@@ -199,8 +202,9 @@ void MessageListModel::on_progress(const client::FileProgress& progress) {
   item.transfer_id = id;
   item.done = progress.done_bytes;
   item.total = progress.total_bytes;
-  item.message.sender = progress.peer;
+  item.message.sender = progress.sender;
   item.message.peer = progress.peer;
+  item.message.group_id = progress.group_id;
   item.message.file_name = progress.file_name;
   item.message.file_size = progress.total_bytes;
   item.message.sent_at_ms = QDateTime::currentMSecsSinceEpoch();

@@ -3,6 +3,7 @@
 #include <QApplication>
 #include <QStyle>
 #include <QStyleFactory>
+#include <QTimer>
 
 namespace fastchat::desktop {
 
@@ -48,18 +49,55 @@ QPalette dark_palette() {
 }
 
 ColorScheme apply_color_scheme(QApplication& app) {
-  const ColorScheme scheme =
-      requested_color_scheme(qEnvironmentVariable("FASTCHAT_THEME"),
-                             qEnvironmentVariable("GTK_THEME"), QApplication::palette());
-  const bool dark_now = is_dark(QApplication::palette());
-  if (scheme == ColorScheme::kDark && !dark_now) {
-    app.setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
-    QApplication::setPalette(dark_palette());
-  } else if (scheme == ColorScheme::kLight && dark_now) {
-    app.setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
-    QApplication::setPalette(app.style()->standardPalette());
+  // The style the platform chose, kept while Fusion stands in for it.
+  static QString platform_style;
+  // A palette of ours is in force: one without explicit roles resolves to the
+  // platform theme's again, which is what says what the system asks for now.
+  if (QCoreApplication::testAttribute(Qt::AA_SetPalette)) QApplication::setPalette(QPalette());
+  const QPalette platform = QApplication::palette();
+  const ColorScheme scheme = requested_color_scheme(qEnvironmentVariable("FASTCHAT_THEME"),
+                                                    qEnvironmentVariable("GTK_THEME"), platform);
+  const bool dark_now = is_dark(platform);
+  if ((scheme == ColorScheme::kDark) != dark_now) {
+    if (platform_style.isEmpty()) {
+      platform_style = app.style()->name();
+      app.setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
+    }
+    QApplication::setPalette(scheme == ColorScheme::kDark ? dark_palette()
+                                                          : app.style()->standardPalette());
+  } else if (!platform_style.isEmpty()) {
+    app.setStyle(QStyleFactory::create(platform_style));
+    platform_style.clear();
+    // A style may bring a palette of its own: the platform's is the one asked for.
+    if (QCoreApplication::testAttribute(Qt::AA_SetPalette)) QApplication::setPalette(QPalette());
   }
   return scheme;
+}
+
+ColorSchemeFollower::ColorSchemeFollower(QApplication& app)
+    : app_(app),
+      scheme_(is_dark(QApplication::palette()) ? ColorScheme::kDark : ColorScheme::kLight) {
+  app_.installEventFilter(this);
+}
+
+ColorSchemeFollower::~ColorSchemeFollower() {
+  app_.removeEventFilter(this);
+}
+
+bool ColorSchemeFollower::eventFilter(QObject* watched, QEvent* event) {
+  if (event->type() == QEvent::ThemeChange && !pending_) {
+    pending_ = true;  // every window gets one: follow once, after all of them
+    QTimer::singleShot(0, this, &ColorSchemeFollower::follow);
+  }
+  return QObject::eventFilter(watched, event);
+}
+
+void ColorSchemeFollower::follow() {
+  pending_ = false;
+  const ColorScheme scheme = apply_color_scheme(app_);
+  if (scheme == scheme_) return;
+  scheme_ = scheme;
+  emit scheme_changed(scheme);
 }
 
 }  // namespace fastchat::desktop

@@ -57,11 +57,15 @@ asio::awaitable<Status> Actions::send(std::string_view user, std::string_view te
   co_return co_await show_sent(*sent);
 }
 
-asio::awaitable<Status> Actions::send_file(std::string_view user, const std::string& path) {
-  // A missing file is "not found" (exit status 4), not an i/o failure.
+Status Actions::check_file_exists(const std::string& path) {
   if (struct stat st{}; ::stat(path.c_str(), &st) != 0 && errno == ENOENT) {
-    co_return Status(Code::kNotFound, "no such file: " + path);
+    return Status(Code::kNotFound, "no such file: " + path);
   }
+  return Status::ok();
+}
+
+asio::awaitable<Status> Actions::send_file(std::string_view user, const std::string& path) {
+  if (Status s = check_file_exists(path); !s) co_return s;
   auto sent = co_await client_.send_file(user, path);
   if (!sent) co_return sent.status();
   co_return co_await show_sent(*sent);
@@ -75,6 +79,19 @@ asio::awaitable<Status> Actions::send_group(std::string_view group, std::string_
 
 asio::awaitable<Status> Actions::send_group(GroupId group, std::string_view text) {
   auto sent = co_await client_.send_group_text(group, text);
+  if (!sent) co_return sent.status();
+  co_return co_await show_sent(*sent);
+}
+
+asio::awaitable<Status> Actions::send_group_file(std::string_view group, const std::string& path) {
+  auto id = co_await groups_.resolve(group);
+  if (!id) co_return id.status();
+  co_return co_await send_group_file(*id, path);
+}
+
+asio::awaitable<Status> Actions::send_group_file(GroupId group, const std::string& path) {
+  if (Status s = check_file_exists(path); !s) co_return s;
+  auto sent = co_await client_.send_group_file(group, path);
   if (!sent) co_return sent.status();
   co_return co_await show_sent(*sent);
 }

@@ -30,6 +30,8 @@ class Actions {
   asio::awaitable<Status> send_file(std::string_view user, const std::string& path);
   asio::awaitable<Status> send_group(std::string_view group, std::string_view text);
   asio::awaitable<Status> send_group(GroupId group, std::string_view text);
+  asio::awaitable<Status> send_group_file(std::string_view group, const std::string& path);
+  asio::awaitable<Status> send_group_file(GroupId group, const std::string& path);
   // `peer`: "#NAME"/"#ID" is a group; otherwise a user, unless there is no history with
   // that user and it names one of the user's groups.
   asio::awaitable<Status> history(std::string_view peer, std::size_t limit);
@@ -46,6 +48,8 @@ class Actions {
 
  private:
   asio::awaitable<Status> show_sent(const client::ChatMessage& message);
+  // kNotFound (exit status 4) for a file that does not exist, rather than an i/o error.
+  static Status check_file_exists(const std::string& path);
   Status print_history(const Result<std::vector<client::ChatMessage>>& messages,
                        std::string_view group_name);
 

@@ -31,11 +31,12 @@ constexpr std::string_view kHelp =
     "Type a line to send it to the current conversation. Commands:\n"
     "  /to USER | /to #GROUP        talk to a user or a group (/to alone: show it)\n"
     "  /msg USER TEXT               send to a user without switching\n"
-    "  /file [USER] PATH            send a file (to the current user if USER is omitted)\n"
+    "  /file [USER] PATH            send a file (to the current conversation, user or\n"
+    "                               group, if USER is omitted)\n"
     "  /history [USER|#GROUP] [N]   last N messages (default: current conversation, 20)\n"
     "  /users [PATTERN]             list users\n"
     "  /group create NAME [MEMBER...] | add GROUP USER | remove GROUP USER\n"
-    "  /group leave GROUP | send GROUP TEXT | list | members GROUP\n"
+    "  /group leave GROUP | send GROUP TEXT | send-file GROUP PATH | list | members GROUP\n"
     "  /who                         who you are, whom you talk to, connection state\n"
     "  /logout                      log out and quit\n"
     "  /quit                        quit (also ^D)\n"
@@ -261,14 +262,20 @@ asio::awaitable<Status> ChatSession::handle_group(std::string_view args) {
   }
   const std::string group(take_word(args));
   if (group.empty()) {
-    co_return Status(Code::kBadRequest,
-                     "usage: /group create|add|remove|leave|send|list|members ... (see /help)");
+    co_return Status(
+        Code::kBadRequest,
+        "usage: /group create|add|remove|leave|send|send-file|list|members ... (see /help)");
   }
   if (sub == "leave") co_return co_await actions_.group_leave(group);
   if (sub == "members") co_return co_await actions_.group_members(group);
   if (sub == "send") {
     if (trim(args).empty()) co_return Status(Code::kBadRequest, "usage: /group send GROUP TEXT");
     co_return co_await actions_.send_group(group, args);
+  }
+  if (sub == "send-file") {
+    const std::string path(trim(args));
+    if (path.empty()) co_return Status(Code::kBadRequest, "usage: /group send-file GROUP PATH");
+    co_return co_await actions_.send_group_file(group, path);
   }
   const std::string user(take_word(args));
   if (user.empty()) co_return Status(Code::kBadRequest, "usage: /group " + sub + " GROUP USER");
@@ -302,10 +309,15 @@ asio::awaitable<Status> ChatSession::handle_command(const std::string& name,
     if (const std::string path(trim(rest)); !path.empty()) {
       co_return co_await actions_.send_file(first, path);
     }
-    if (target_.kind != ChatTarget::kUser) {
-      co_return Status(Code::kBadRequest, "usage: /file USER PATH (files go to users)");
+    switch (target_.kind) {
+      case ChatTarget::kUser:
+        co_return co_await actions_.send_file(target_.name, first);
+      case ChatTarget::kGroup:
+        co_return co_await actions_.send_group_file(target_group_, first);
+      case ChatTarget::kNone:
+        break;
     }
-    co_return co_await actions_.send_file(target_.name, first);
+    co_return Status(Code::kBadRequest, "usage: /file USER PATH (or /to a user or #group first)");
   }
   if (name == "history") {
     std::string peer(take_word(args));

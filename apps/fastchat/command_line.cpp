@@ -164,6 +164,8 @@ class Parser {
     leaf(group, "leave", "leave a group", {group_arg});
     leaf(group, "send", "send a message to a group",
          {group_arg, {"TEXT", "message (several words are joined)", Arg::kText}});
+    leaf(group, "send-file", "send a file or image to a group",
+         {group_arg, {"PATH", "file to send"}});
     leaf(group, "list", "list your groups", {});
     leaf(group, "members", "list the members of a group", {group_arg});
   }
@@ -182,7 +184,9 @@ class Parser {
       const auto chosen = app_.get_subcommands();
       if (chosen.size() == 1 && chosen[0]->get_name() == "group" &&
           chosen[0]->get_subcommands().empty()) {
-        message = "group needs a command: create, add, remove, leave, send, list or members";
+        message =
+            "group needs a command: create, add, remove, leave, send, send-file, list or "
+            "members";
       } else if (chosen.empty()) {
         const auto word = first_word(argc, argv);
         if (word && std::find(kCommands.begin(), kCommands.end(), *word) == kCommands.end()) {

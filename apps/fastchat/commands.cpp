@@ -65,6 +65,7 @@ asio::awaitable<Status> run_session_command(client::Client& client, const Invoca
   if (c.name == "group remove") co_return co_await actions.group_remove(a[0], a[1]);
   if (c.name == "group leave") co_return co_await actions.group_leave(a[0]);
   if (c.name == "group send") co_return co_await actions.send_group(a[0], a[1]);
+  if (c.name == "group send-file") co_return co_await actions.send_group_file(a[0], a[1]);
   if (c.name == "group list") co_return co_await actions.group_list();
   if (c.name == "group members") co_return co_await actions.group_members(a[0]);
   if (c.name == "sessions") co_return co_await list_sessions(client, out);

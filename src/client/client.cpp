@@ -132,6 +132,11 @@ asio::awaitable<Result<ChatMessage>> Client::send_file(std::string_view to_user,
   return impl_->send_file(std::string(to_user), path);
 }
 
+asio::awaitable<Result<ChatMessage>> Client::send_group_file(GroupId group,
+                                                             const std::string& path) {
+  return impl_->send_group_file(group, path);
+}
+
 asio::awaitable<Result<std::size_t>> Client::sync() {
   if (Status s = co_await impl_->ensure_session(); !s) co_return s;
   auto shown = co_await impl_->sync_inbox();

@@ -125,7 +125,9 @@ struct GroupInfo {
 // (the last one of a received file is reported as the message itself, on_message).
 struct FileProgress {
   std::string transfer_id;  // the file's id, hex; the same for every chunk of one file
-  std::string peer;         // the other user
+  std::string peer;         // direct: the other user; group: empty
+  GroupId group_id = 0;     // group: the group it goes to; direct: 0
+  std::string sender;       // who sends the file (this user for an outgoing one)
   std::string file_name;
   std::uint64_t done_bytes = 0;
   std::uint64_t total_bytes = 0;
@@ -201,6 +203,11 @@ class Client {
   asio::awaitable<Result<ChatMessage>> send_text(std::string_view to_user, std::string_view text);
   asio::awaitable<Result<ChatMessage>> send_group_text(GroupId group, std::string_view text);
   asio::awaitable<Result<ChatMessage>> send_file(std::string_view to_user, const std::string& path);
+  // A file to every member, chunk by chunk as send_file, each chunk sealed as
+  // send_group_text seals (a fresh key wrapped for each member). The member list is
+  // read once and again only when the server says it changed: a member added
+  // meanwhile gets the rest of the chunks only, so never the file.
+  asio::awaitable<Result<ChatMessage>> send_group_file(GroupId group, const std::string& path);
   // Fetches everything not yet seen (pages, oldest first), decrypts, stores it in the
   // local history, reports each new message through on_message, and acks it.
   // Returns the number of new messages.

@@ -1,6 +1,7 @@
 // Client::Impl, the state behind the Client facade (client/client.h), split over
 // client_*.cpp by job: account and connection (client_session.cpp), inbox delivery
-// (client_inbox.cpp), sending (client_send.cpp), directory and groups
+// (client_inbox.cpp), sending (client_send.cpp, files to groups in
+// client_group_files.cpp), directory and groups
 // (client_directory.cpp), verified contacts (client_trust.cpp). Private to the library.
 //
 // Thread safety: as Client: one executor that runs no handlers concurrently.
@@ -75,6 +76,8 @@ class Client::Impl {
   asio::awaitable<Result<ChatMessage>> send_text(std::string to_user, std::string text);
   asio::awaitable<Result<ChatMessage>> send_group_text(GroupId group, std::string text);
   asio::awaitable<Result<ChatMessage>> send_file(std::string to_user, std::string path);
+  // client_group_files.cpp
+  asio::awaitable<Result<ChatMessage>> send_group_file(GroupId group, std::string path);
 
   // --- delivery receipts (client_receipts.cpp)
   static constexpr std::size_t kMaxReceiptIds = 256;        // per receipt message
@@ -192,7 +195,7 @@ class Client::Impl {
                                                    const std::string& sender, bool& key_changed);
   asio::awaitable<void> save_and_ack();
   // on_file_progress for a chunk of a file still incomplete.
-  void report_file_progress(const std::string& sender, const wire::FileChunk& chunk);
+  void report_file_progress(const std::string& sender, GroupId group, const wire::FileChunk& chunk);
 
   // client_receipts.cpp
   asio::awaitable<Status> send_receipt(const std::string& to, const std::vector<MessageId>& ids);
@@ -206,6 +209,21 @@ class Client::Impl {
   asio::awaitable<Result<const crypto::SharedKey*>> sending_key(const std::string& username);
   // Whether the server serves a changed key for `username` that the user has not accepted.
   bool changed_key(const std::string& username) const;
+  // The members of `group` to seal for: everyone but this user. kForbidden when this
+  // user is not a member; a broken connection is waited out as send_with_retry does.
+  asio::awaitable<Result<std::vector<std::string>>> group_recipients(GroupId group);
+  // Seals `content` for `members` (group_recipients) and sends it once committed;
+  // kMembershipChanged when the server's member list differs (read it again).
+  // `to_changed_key` is set when a member's key is a changed one not yet accepted.
+  asio::awaitable<Result<wire::SendOk>> send_group_content(const std::vector<std::string>& members,
+                                                           const wire::Content& content,
+                                                           bool& to_changed_key);
+  // A message this user sent, into the local history (a failure is only logged: it
+  // was sent).
+  void store_sent(const ChatMessage& message);
+  // on_file_progress for a chunk of `file` sent to `peer` or `group`.
+  void report_sent_progress(const OutgoingFile& file, std::uint32_t index, const std::string& peer,
+                            GroupId group);
 };
 
 }  // namespace fastchat::client

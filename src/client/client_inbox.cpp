@@ -207,7 +207,7 @@ asio::awaitable<Result<bool>> Client::Impl::process_item(const wire::InboxMessag
     if (!*done) {  // a chunk of a file still incomplete
       if (auto marked = history_->mark_seen(*id); !marked) co_return marked.status();
       cursor_.mark_done(seq);
-      report_file_progress(*sender, content->file());
+      report_file_progress(*sender, item.group_id(), content->file());
       co_return false;
     }
     message.file_name = (*done)->name;
@@ -227,13 +227,16 @@ asio::awaitable<Result<bool>> Client::Impl::process_item(const wire::InboxMessag
   co_return *added;
 }
 
-void Client::Impl::report_file_progress(const std::string& sender, const wire::FileChunk& chunk) {
+void Client::Impl::report_file_progress(const std::string& sender, GroupId group,
+                                        const wire::FileChunk& chunk) {
   if (!events_.on_file_progress || !history_) return;
   auto transfer = history_->file_transfer(sender, chunk.file_id());
   if (!transfer) return;
   FileProgress progress;
   progress.transfer_id = transfer_id(chunk.file_id());
-  progress.peer = sender;
+  if (group == 0) progress.peer = sender;
+  progress.group_id = group;
+  progress.sender = sender;
   progress.file_name = transfer->name;
   progress.total_bytes = transfer->total_size;
   progress.done_bytes = std::min<std::uint64_t>(

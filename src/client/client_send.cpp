@@ -1,15 +1,10 @@
 // Client::Impl, sending: seal the content, send it, and on a broken connection
 // resend the same message id after reconnecting (the server stores an id once).
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
-#include <cerrno>
-#include <cstring>
 
 #include "client/client_impl.h"
 #include "client/content.h"
@@ -19,14 +14,6 @@
 namespace fastchat::client {
 
 namespace {
-
-// Closes a file descriptor when leaving the scope.
-struct FdCloser {
-  int fd;
-  ~FdCloser() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 Status check_text(std::string_view text, std::size_t max_bytes) {
   if (text.empty()) return Status(Code::kBadRequest, "the message is empty");
@@ -126,30 +113,17 @@ bool Client::Impl::changed_key(const std::string& username) const {
   return contact != nullptr && contact->pending_key.has_value();
 }
 
-asio::awaitable<Result<ChatMessage>> Client::Impl::send_group_text(GroupId group,
-                                                                   std::string text) {
-  if (username_.empty()) co_return Status(Code::kNotAuthenticated, "not logged in");
+asio::awaitable<Result<std::vector<std::string>>> Client::Impl::group_recipients(GroupId group) {
   if (group == 0) co_return Status(Code::kUnknownGroup, "group 0 does not exist");
-  if (Status s = check_text(text, kMaxTextBytes); !s) co_return s;
-
-  // One id for every attempt: if an attempt was committed after all, the retry is a
-  // duplicate, not a second message.
-  const std::int64_t now = SystemClock::instance().now_ms();
-  const auto id = MessageId::time_ordered(static_cast<std::uint64_t>(now));
-  auto content = make_content(id, username_, "", group, now);
-  content.set_text(text);
-  int membership_changes = 0;
-  int unreachable = 0;
   std::chrono::milliseconds backoff(200);
-  for (;;) {
+  for (int attempt = 1;; ++attempt) {
     wire::Frame get;
     get.mutable_get_group()->set_group_id(group);
     auto info = co_await group_call(std::move(get));
     if (!info) {
       // The connection broke before the message went out: wait for the reconnect and
       // start over, as send_with_retry does for the Send itself.
-      if (info.code() == Code::kUnavailable && ++unreachable < kMaxSendAttempts &&
-          !username_.empty()) {
+      if (info.code() == Code::kUnavailable && attempt < kMaxSendAttempts && !username_.empty()) {
         asio::steady_timer timer(executor_);
         timer.expires_after(backoff);
         co_await timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
@@ -168,38 +142,71 @@ asio::awaitable<Result<ChatMessage>> Client::Impl::send_group_text(GroupId group
       }
     }
     if (!member) co_return Status(Code::kForbidden, "you are not a member of this group");
-    auto conn = conn_;
-    if (!conn || !contacts_) co_return Status(Code::kUnavailable, "not connected");
-    if (Status s = co_await contacts_->ensure(*conn, members); !s) co_return s;
-    if (!contacts_) co_return Status(Code::kNotAuthenticated, "logged out meanwhile");
+    co_return members;
+  }
+}
 
-    std::vector<const crypto::SharedKey*> keys;
-    keys.reserve(members.size());
-    bool to_changed_key = false;
-    for (const auto& name : members) {
-      const Contact* c = contacts_->find(name);
-      if (c == nullptr) co_return Status(Code::kUnknownUser, "no keys for " + name);
-      // A verified member whose key changed stops the whole message.
-      auto key = ContactBook::sending_key(*c, name);
-      if (!key) co_return key.status();
-      keys.push_back(*key);
-      to_changed_key = to_changed_key || c->pending_key.has_value();
-    }
-    auto sealed = seal_group_content(keys, content);
-    wire::Frame frame;
-    auto* send = frame.mutable_send();
-    send->set_message_id(id.to_bytes());
-    send->set_group_id(group);
-    send->set_body(std::move(sealed.body));
-    for (std::size_t i = 0; i < members.size(); ++i) {
-      auto* wrap = send->add_key_wraps();
-      wrap->set_username(members[i]);
-      wrap->set_sealed_key(std::move(sealed.wraps[i]));
-    }
-    auto ok = co_await send_with_retry(frame);
+asio::awaitable<Result<wire::SendOk>> Client::Impl::send_group_content(
+    const std::vector<std::string>& members, const wire::Content& content, bool& to_changed_key) {
+  auto conn = conn_;
+  if (!conn || !contacts_) co_return Status(Code::kUnavailable, "not connected");
+  if (Status s = co_await contacts_->ensure(*conn, members); !s) co_return s;
+  if (!contacts_) co_return Status(Code::kNotAuthenticated, "logged out meanwhile");
+
+  std::vector<const crypto::SharedKey*> keys;
+  keys.reserve(members.size());
+  for (const auto& name : members) {
+    const Contact* c = contacts_->find(name);
+    if (c == nullptr) co_return Status(Code::kUnknownUser, "no keys for " + name);
+    // A verified member whose key changed stops the whole message.
+    auto key = ContactBook::sending_key(*c, name);
+    if (!key) co_return key.status();
+    keys.push_back(*key);
+    to_changed_key = to_changed_key || c->pending_key.has_value();
+  }
+  auto sealed = seal_group_content(keys, content);
+  wire::Frame frame;
+  auto* send = frame.mutable_send();
+  send->set_message_id(content.message_id());
+  send->set_group_id(content.group_id());
+  send->set_body(std::move(sealed.body));
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    auto* wrap = send->add_key_wraps();
+    wrap->set_username(members[i]);
+    wrap->set_sealed_key(std::move(sealed.wraps[i]));
+  }
+  co_return co_await send_with_retry(frame);
+}
+
+void Client::Impl::store_sent(const ChatMessage& message) {
+  if (!history_) return;
+  if (auto added = history_->add_message(message); !added) {
+    spdlog::warn("sent {}, but cannot store it locally: {}", message.id.to_hex(),
+                 added.status().to_string());
+  }
+}
+
+asio::awaitable<Result<ChatMessage>> Client::Impl::send_group_text(GroupId group,
+                                                                   std::string text) {
+  if (username_.empty()) co_return Status(Code::kNotAuthenticated, "not logged in");
+  if (group == 0) co_return Status(Code::kUnknownGroup, "group 0 does not exist");
+  if (Status s = check_text(text, kMaxTextBytes); !s) co_return s;
+
+  // One id for every attempt: if an attempt was committed after all, the retry is a
+  // duplicate, not a second message.
+  const std::int64_t now = SystemClock::instance().now_ms();
+  const auto id = MessageId::time_ordered(static_cast<std::uint64_t>(now));
+  auto content = make_content(id, username_, "", group, now);
+  content.set_text(text);
+  bool to_changed_key = false;
+  for (int membership_changes = 0;;) {
+    auto members = co_await group_recipients(group);
+    if (!members) co_return members.status();
+    auto ok = co_await send_group_content(*members, content, to_changed_key);
     if (!ok && ok.code() == Code::kMembershipChanged &&
         ++membership_changes < kMaxMembershipRetries) {
       spdlog::debug("group {} changed while sending {}; sealing again", group, id.to_hex());
+      to_changed_key = false;
       continue;
     }
     if (!ok) co_return ok.status();
@@ -213,14 +220,24 @@ asio::awaitable<Result<ChatMessage>> Client::Impl::send_group_text(GroupId group
     message.server_time_ms = static_cast<std::int64_t>(ok->server_time_ms());
     message.outgoing = true;
     message.key_changed = to_changed_key;
-    if (history_) {
-      if (auto added = history_->add_message(message); !added) {
-        spdlog::warn("sent {}, but cannot store it locally: {}", id.to_hex(),
-                     added.status().to_string());
-      }
-    }
+    store_sent(message);
     co_return message;
   }
+}
+
+void Client::Impl::report_sent_progress(const OutgoingFile& file, std::uint32_t index,
+                                        const std::string& peer, GroupId group) {
+  if (!events_.on_file_progress) return;
+  FileProgress progress;
+  progress.transfer_id = transfer_id(file.file_id());
+  progress.peer = peer;
+  progress.group_id = group;
+  progress.sender = username_;
+  progress.file_name = file.name();
+  progress.done_bytes = file.bytes_through(index);
+  progress.total_bytes = file.size();
+  progress.outgoing = true;
+  events_.on_file_progress(progress);
 }
 
 asio::awaitable<Result<ChatMessage>> Client::Impl::send_file(std::string to_user,
@@ -228,56 +245,22 @@ asio::awaitable<Result<ChatMessage>> Client::Impl::send_file(std::string to_user
   if (username_.empty()) co_return Status(Code::kNotAuthenticated, "not logged in");
   auto to = normalize_username(to_user);
   if (!to) co_return Status(Code::kInvalidUsername, "not a valid username: " + to_user);
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) co_return Status(Code::kIo, "cannot open " + path + ": " + std::strerror(errno));
-  FdCloser closer{fd};
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    co_return Status(Code::kIo, path + " is not a regular file");
-  }
-  const auto size = static_cast<std::uint64_t>(st.st_size);
-  if (size > kMaxFileBytes) {
-    co_return Status(Code::kBadRequest,
-                     "the file is larger than " + std::to_string(kMaxFileBytes >> 20) + " MiB");
-  }
-  const std::string name = sanitize_file_name(path);
-  const std::string mime = guess_mime_type(name);
-  const auto count = static_cast<std::uint32_t>(
-      std::max<std::uint64_t>(1, (size + kFileChunkBytes - 1) / kFileChunkBytes));
-  const std::string file_id = MessageId::random().to_bytes();
+  auto file = OutgoingFile::open(path);
+  if (!file) co_return file.status();
+  const std::uint32_t count = file->chunk_count();
   const std::int64_t started = SystemClock::instance().now_ms();
 
-  std::string data;
   bool to_changed_key = false;
   MessageId last_id;
   std::int64_t server_time = 0;
   for (std::uint32_t index = 0; index < count; ++index) {
-    const std::uint64_t offset = std::uint64_t{index} * kFileChunkBytes;
-    const auto length = static_cast<std::size_t>(
-        std::min<std::uint64_t>(kFileChunkBytes, size - std::min(size, offset)));
-    data.resize(length);
-    std::size_t got = 0;
-    while (got < length) {
-      const ssize_t n =
-          ::pread(fd, data.data() + got, length - got, static_cast<off_t>(offset + got));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) co_return Status(Code::kIo, "cannot read " + path);
-      got += static_cast<std::size_t>(n);
-    }
-    auto key = co_await sending_key(*to);
-    if (!key) co_return key.status();
-    to_changed_key = to_changed_key || changed_key(*to);
     const std::int64_t now = SystemClock::instance().now_ms();
     const auto id = MessageId::time_ordered(static_cast<std::uint64_t>(now));
     auto content = make_content(id, username_, *to, 0, now);
-    auto* chunk = content.mutable_file();
-    chunk->set_file_id(file_id);
-    chunk->set_name(name);
-    chunk->set_mime_type(mime);
-    chunk->set_total_size(size);
-    chunk->set_index(index);
-    chunk->set_count(count);
-    chunk->set_data(data);
+    if (Status s = file->read_chunk(index, *content.mutable_file()); !s) co_return s;
+    auto key = co_await sending_key(*to);
+    if (!key) co_return key.status();
+    to_changed_key = to_changed_key || changed_key(*to);
     wire::Frame frame;
     auto* send = frame.mutable_send();
     send->set_message_id(id.to_bytes());
@@ -290,16 +273,7 @@ asio::awaitable<Result<ChatMessage>> Client::Impl::send_file(std::string to_user
     }
     last_id = id;
     server_time = static_cast<std::int64_t>(ok->server_time_ms());
-    if (events_.on_file_progress) {
-      FileProgress progress;
-      progress.transfer_id = transfer_id(file_id);
-      progress.peer = *to;
-      progress.file_name = name;
-      progress.done_bytes = std::min(size, offset + length);
-      progress.total_bytes = size;
-      progress.outgoing = true;
-      events_.on_file_progress(progress);
-    }
+    report_sent_progress(*file, index, *to, 0);
   }
 
   ChatMessage message;
@@ -309,16 +283,11 @@ asio::awaitable<Result<ChatMessage>> Client::Impl::send_file(std::string to_user
   message.sent_at_ms = started;
   message.server_time_ms = server_time;
   message.outgoing = true;
-  message.file_name = name;
+  message.file_name = file->name();
   message.file_path = path;
-  message.file_size = size;
+  message.file_size = file->size();
   message.key_changed = to_changed_key;
-  if (history_) {
-    if (auto added = history_->add_message(message); !added) {
-      spdlog::warn("sent file {}, but cannot store it locally: {}", last_id.to_hex(),
-                   added.status().to_string());
-    }
-  }
+  store_sent(message);
   co_return message;
 }
 

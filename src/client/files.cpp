@@ -2,14 +2,17 @@
 
 #include <fcntl.h>
 #include <sodium.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <utility>
 
 #include "client/home.h"
+#include "common/message_id.h"
 
 namespace fastchat::client {
 
@@ -88,6 +91,74 @@ std::string sanitize_file_name(std::string_view name) {
   }
   if (out.empty()) out = "file";
   return out;
+}
+
+Result<OutgoingFile> OutgoingFile::open(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return io_error("cannot open", path);
+  OutgoingFile file(fd, path, 0);  // closes fd on every return below
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    return Status(Code::kIo, path + " is not a regular file");
+  }
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  if (size > kMaxFileBytes) {
+    return Status(Code::kBadRequest,
+                  "the file is larger than " + std::to_string(kMaxFileBytes >> 20) + " MiB");
+  }
+  file.size_ = size;
+  file.count_ = static_cast<std::uint32_t>(
+      std::max<std::uint64_t>(1, (size + kFileChunkBytes - 1) / kFileChunkBytes));
+  return file;
+}
+
+OutgoingFile::OutgoingFile(int fd, std::string path, std::uint64_t size)
+    : fd_(fd),
+      path_(std::move(path)),
+      name_(sanitize_file_name(path_)),
+      mime_(guess_mime_type(name_)),
+      size_(size),
+      count_(1),
+      file_id_(MessageId::random().to_bytes()) {}
+
+OutgoingFile::OutgoingFile(OutgoingFile&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)),
+      path_(std::move(other.path_)),
+      name_(std::move(other.name_)),
+      mime_(std::move(other.mime_)),
+      size_(other.size_),
+      count_(other.count_),
+      file_id_(std::move(other.file_id_)) {}
+
+OutgoingFile::~OutgoingFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::uint64_t OutgoingFile::bytes_through(std::uint32_t index) const {
+  return std::min(size_, (std::uint64_t{index} + 1) * kFileChunkBytes);
+}
+
+Status OutgoingFile::read_chunk(std::uint32_t index, wire::FileChunk& chunk) const {
+  if (index >= count_) return Status(Code::kInternal, "no such part of " + path_);
+  const std::uint64_t offset = std::uint64_t{index} * kFileChunkBytes;
+  const auto length = static_cast<std::size_t>(bytes_through(index) - offset);
+  std::string& data = *chunk.mutable_data();
+  data.resize(length);
+  std::size_t got = 0;
+  while (got < length) {
+    const ssize_t n =
+        ::pread(fd_, data.data() + got, length - got, static_cast<off_t>(offset + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Status(Code::kIo, "cannot read " + path_);
+    got += static_cast<std::size_t>(n);
+  }
+  chunk.set_file_id(file_id_);
+  chunk.set_name(name_);
+  chunk.set_mime_type(mime_);
+  chunk.set_total_size(size_);
+  chunk.set_index(index);
+  chunk.set_count(count_);
+  return Status::ok();
 }
 
 std::string FileAssembler::partial_path(std::string_view sender, std::string_view file_id) const {

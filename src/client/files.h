@@ -1,5 +1,6 @@
 // Files and images travel as FileChunk messages of kFileChunkBytes each (the last
-// one shorter); FileAssembler puts received chunks together in the downloads folder.
+// one shorter), to a user or to a group alike; OutgoingFile reads a file to send a
+// chunk at a time, FileAssembler puts received chunks together in the downloads folder.
 // Progress lives in the HistoryStore, so a transfer survives a restart.
 //
 // Thread safety: none; belongs to one Client (one executor). Blocking local file I/O.
@@ -30,6 +31,40 @@ std::string sanitize_file_name(std::string_view name);
 
 // FileProgress::transfer_id for a FileChunk's file_id: its bytes in hex.
 std::string transfer_id(std::string_view file_id);
+
+// A local file being sent: checked and opened once, then read a chunk at a time.
+class OutgoingFile {
+ public:
+  // kIo when `path` cannot be opened or is not a regular file; kBadRequest when it is
+  // larger than kMaxFileBytes.
+  static Result<OutgoingFile> open(const std::string& path);
+  OutgoingFile(OutgoingFile&& other) noexcept;
+  OutgoingFile& operator=(OutgoingFile&&) = delete;
+  OutgoingFile(const OutgoingFile&) = delete;
+  ~OutgoingFile();
+
+  const std::string& path() const { return path_; }
+  const std::string& name() const { return name_; }  // as the recipients will see it
+  std::uint64_t size() const { return size_; }
+  std::uint32_t chunk_count() const { return count_; }
+  const std::string& file_id() const { return file_id_; }  // random, 16 bytes
+
+  // Fills `chunk` with part `index` (< chunk_count()), its data read from the file now.
+  Status read_chunk(std::uint32_t index, wire::FileChunk& chunk) const;
+  // How many bytes have gone once parts 0..index have.
+  std::uint64_t bytes_through(std::uint32_t index) const;
+
+ private:
+  OutgoingFile(int fd, std::string path, std::uint64_t size);
+
+  int fd_;
+  std::string path_;
+  std::string name_;
+  std::string mime_;
+  std::uint64_t size_;
+  std::uint32_t count_;
+  std::string file_id_;
+};
 
 class FileAssembler {
  public:

@@ -202,12 +202,29 @@ void DesktopE2eTest::desktop_and_cli_exchange_text_image_and_group() {
   alice.type_and_send("Count me in, I'll bring lemonade.");
   QTRY_VERIFY_WITH_TIMEOUT(messages->index(1).data(M::kStateLabelRole).toString() == "sent",
                            kWaitMs);
+  // Files to the group both ways: Bob's picture inline, Alice's list in Bob's terminal.
+  const QString spot = make_picture(QString::fromStdString(root_->path()) + "/picnic-spot.png");
+  auto sent_spot = cli({"group", "send-file", "weekend", spot.toStdString()});
+  QVERIFY2(sent_spot.exit_code == 0, (sent_spot.out + sent_spot.err).c_str());
+  QTRY_VERIFY_WITH_TIMEOUT(alice.shows("picnic-spot.png"), kWaitMs);
+  QVERIFY(!messages->index(2).data(M::kThumbnailRole).value<QImage>().isNull());
+  QFile list_file(QString::fromStdString(root_->path()) + "/shopping-list.txt");
+  QVERIFY(list_file.open(QIODevice::WriteOnly));
+  list_file.write("lemonade\nbread\ncheese\n");
+  list_file.close();
+  alice.window().send_files({list_file.fileName()});
+  QTRY_VERIFY_WITH_TIMEOUT(messages->index(3).data(M::kStateLabelRole).toString() == "sent",
+                           kWaitMs);
+  alice.window().message_view()->scrollToBottom();
   shoot(alice.window(), "group");
   got = cli({"recv"});
   QVERIFY2(got.exit_code == 0, got.err.c_str());
   QVERIFY2(QString::fromStdString(got.out).contains("Count me in, I'll bring lemonade."),
            got.out.c_str());
   QVERIFY2(QString::fromStdString(got.out).contains("Beautiful!"), got.out.c_str());
+  QVERIFY2(
+      QString::fromStdString(got.out).contains("#weekend alice: [file shopping-list.txt, 22 bytes"),
+      got.out.c_str());
   QTRY_VERIFY_WITH_TIMEOUT(
       messages->index(1).data(M::kStateLabelRole).toString() == "delivered to 1", kWaitMs);
 

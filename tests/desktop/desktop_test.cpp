@@ -67,6 +67,7 @@ class DesktopTest : public QObject {
   void shows_sending_sent_and_delivered();
   void sends_a_file_with_progress();
   void shows_an_image_inline();
+  void sends_files_and_images_to_a_group();
   void loads_history_lazily();
   void keyboard_safety_number_and_identity_warning();
   void follows_a_dark_color_scheme();
@@ -559,6 +560,100 @@ void DesktopTest::shows_an_image_inline() {
       !ivy.window().messages()->index(0).data(M::kThumbnailRole).value<QImage>().isNull(), kWaitMs);
 }
 
+// Group files: the same attach / drop / paste as in a chat with one person; every
+// member sees the transfer's progress, then the file, and an image inline.
+void DesktopTest::sends_files_and_images_to_a_group() {
+  TestDesk pia(server());
+  TestDesk quinn(server());
+  TestDesk rex(server());
+  QVERIFY(pia.sign_in("pia13", "pia password 13", true));
+  QVERIFY(quinn.sign_in("quinn13", "quinn password 13", true));
+  QVERIFY(rex.sign_in("rex13", "rex password 13", true));
+  QTimer::singleShot(0, [] {
+    auto* dialog = qobject_cast<NewGroupDialog*>(QApplication::activeModalWidget());
+    QVERIFY(dialog != nullptr);
+    dialog->name_field()->setText("crew13");
+    dialog->members_field()->setText("quinn13 rex13");
+    dialog->accept();
+  });
+  pia.window().new_group();
+  QTRY_VERIFY_WITH_TIMEOUT(pia.window().current().is_group(), kWaitMs);
+  const ConversationKey group = pia.window().current();
+  pia.type_and_send("files coming");
+  for (TestDesk* member : {&quinn, &rex}) {
+    QTRY_VERIFY_WITH_TIMEOUT(member->conversation_row("crew13") >= 0, kWaitMs);
+    member->window().open_conversation(group);
+    QTRY_VERIFY_WITH_TIMEOUT(member->shows("files coming"), kWaitMs);
+  }
+
+  // A file dropped on the window: three chunks, progress on both sides.
+  const int size = 700 * 1024;
+  const QString path = make_file(pia.home(), "minutes.bin", size);
+  QSignalSpy sent_progress(&pia.bridge(), &ClientBridge::file_progress);
+  QSignalSpy received_progress(&quinn.bridge(), &ClientBridge::file_progress);
+  double receiving_seen = -1;  // what Quinn's view showed while the file came in
+  connect(&quinn.bridge(), &ClientBridge::file_progress, &quinn.window(), [&] {
+    auto* model = quinn.window().messages();
+    const QModelIndex last = model->index(model->rowCount() - 1);
+    if (last.data(M::kStateRole).toInt() == static_cast<int>(M::State::kTransferring)) {
+      receiving_seen = last.data(M::kProgressRole).toDouble();
+    }
+  });
+  QMimeData drag;
+  drag.setUrls({QUrl::fromLocalFile(path)});
+  QDragEnterEvent enter(QPoint(100, 100), Qt::CopyAction, &drag, Qt::LeftButton, Qt::NoModifier);
+  QApplication::sendEvent(&pia.window(), &enter);
+  QVERIFY(enter.isAccepted());
+  QDropEvent drop(QPointF(100, 100), Qt::CopyAction, &drag, Qt::LeftButton, Qt::NoModifier);
+  QApplication::sendEvent(&pia.window(), &drop);
+  auto* mine = pia.window().messages();
+  QCOMPARE(mine->rowCount(), 2);
+  QCOMPARE(mine->index(1).data(M::kFileNameRole).toString(), QStringLiteral("minutes.bin"));
+  QTRY_COMPARE_WITH_TIMEOUT(mine->index(1).data(M::kStateRole).toInt(),
+                            static_cast<int>(M::State::kStored), kWaitMs);
+  QCOMPARE(sent_progress.count(), 3);
+  const auto last = sent_progress.at(2).at(0).value<client::FileProgress>();
+  QVERIFY(last.outgoing);
+  QCOMPARE(last.group_id, group.group);
+  QCOMPARE(last.done_bytes, static_cast<std::uint64_t>(size));
+
+  QTRY_VERIFY_WITH_TIMEOUT(
+      quinn.shows("minutes.bin") &&
+          !quinn.window().messages()->index(1).data(M::kFilePathRole).toString().isEmpty(),
+      kWaitMs);
+  QCOMPARE(quinn.window().messages()->rowCount(), 2);  // the progress row became the file
+  QCOMPARE(received_progress.count(), 2);
+  const auto coming = received_progress.at(0).at(0).value<client::FileProgress>();
+  QVERIFY(!coming.outgoing);
+  QCOMPARE(coming.group_id, group.group);
+  QCOMPARE(QString::fromStdString(coming.sender), QStringLiteral("pia13"));
+  QVERIFY2(receiving_seen > 0 && receiving_seen < 1, qPrintable(QString::number(receiving_seen)));
+  const QModelIndex file_row = quinn.window().messages()->index(1);
+  QCOMPARE(file_row.data(M::kSenderRole).toString(), QStringLiteral("pia13"));
+  QCOMPARE(QFileInfo(file_row.data(M::kFilePathRole).toString()).size(), qint64{size});
+
+  // An image pasted into the input: inline for every member.
+  QImage image(320, 240, QImage::Format_RGB32);
+  image.fill(QColor(0x00, 0xa8, 0x84));
+  auto* mime = new QMimeData;
+  mime->setImageData(image);
+  QApplication::clipboard()->setMimeData(mime);
+  pia.window().input()->setFocus();
+  pia.window().input()->paste();
+  QTRY_COMPARE_WITH_TIMEOUT(mine->rowCount(), 3, kWaitMs);
+  QTRY_COMPARE_WITH_TIMEOUT(mine->index(2).data(M::kStateRole).toInt(),
+                            static_cast<int>(M::State::kStored), kWaitMs);
+  for (TestDesk* member : {&quinn, &rex}) {
+    auto* model = member->window().messages();
+    QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 3, kWaitMs);
+    const QModelIndex row = model->index(2);
+    QTRY_VERIFY_WITH_TIMEOUT(!row.data(M::kFilePathRole).toString().isEmpty(), kWaitMs);
+    QVERIFY(row.data(M::kIsImageRole).toBool());
+    QVERIFY(!row.data(M::kThumbnailRole).value<QImage>().isNull());
+    QCOMPARE(QImage(row.data(M::kFilePathRole).toString()).size(), QSize(320, 240));
+  }
+}
+
 void DesktopTest::loads_history_lazily() {
   TestDesk kim(server());
   TestDesk lou(server());
@@ -687,23 +782,55 @@ void DesktopTest::follows_a_dark_color_scheme() {
   QCOMPARE(requested_color_scheme("light", "Adwaita:dark", dark_palette()), ColorScheme::kLight);
 
   // Forced with $FASTCHAT_THEME: the application turns dark, and so does a window.
-  const QPalette before = QApplication::palette();
   const QString style_before = QApplication::style()->name();
-  qputenv("FASTCHAT_THEME", "dark");
-  auto* app = qobject_cast<QApplication*>(QCoreApplication::instance());
-  QCOMPARE(apply_color_scheme(*app), ColorScheme::kDark);
-  qunsetenv("FASTCHAT_THEME");
-  QVERIFY(is_dark(QApplication::palette()));
-  {
-    TestDesk uma(server());
-    QVERIFY(is_dark(uma.window().palette()));
-    QVERIFY(uma.window().message_view()->styleSheet().contains("#0b141a"));
-    QVERIFY(uma.window().palette().color(QPalette::WindowText).lightness() > 200);
-  }
-  // Back to light for the other tests.
-  QApplication::setStyle(style_before);
-  QApplication::setPalette(before);
   QVERIFY(!is_dark(QApplication::palette()));
+  auto* app = qobject_cast<QApplication*>(QCoreApplication::instance());
+  qputenv("FASTCHAT_THEME", "dark");
+  QCOMPARE(apply_color_scheme(*app), ColorScheme::kDark);
+  QVERIFY(is_dark(QApplication::palette()));
+  ColorSchemeFollower follower(*app);  // as main() makes it
+  QCOMPARE(follower.scheme(), ColorScheme::kDark);
+  QSignalSpy switched(&follower, &ColorSchemeFollower::scheme_changed);
+  TestDesk uma(server());
+  MainWindow& window = uma.window();
+  auto* view = window.message_view();
+  QVERIFY(is_dark(window.palette()));
+  QVERIFY(view->styleSheet().contains("#0b141a"));
+  QVERIFY(window.palette().color(QPalette::WindowText).lightness() > 200);
+
+  // The system switches while the window is open: Qt tells every window with
+  // QEvent::ThemeChange (the platform's own palette cannot change on the offscreen
+  // platform, so the variable stands for what the system now asks for).
+  auto system_switches = [&] {
+    QEvent changed(QEvent::ThemeChange);
+    QApplication::sendEvent(&window, &changed);
+    QEvent again(QEvent::ThemeChange);  // a burst, as several windows get one each
+    QApplication::sendEvent(view, &again);
+  };
+  qputenv("FASTCHAT_THEME", "light");
+  system_switches();
+  QTRY_COMPARE_WITH_TIMEOUT(switched.count(), 1, kWaitMs);
+  QCOMPARE(switched.at(0).at(0).value<ColorScheme>(), ColorScheme::kLight);
+  QVERIFY(!is_dark(QApplication::palette()));
+  QVERIFY(!is_dark(window.palette()));
+  QVERIFY(view->styleSheet().contains("#efeae2"));
+  QVERIFY(window.palette().color(QPalette::WindowText).lightness() < 100);
+
+  qputenv("FASTCHAT_THEME", "dark");
+  system_switches();
+  QTRY_COMPARE_WITH_TIMEOUT(switched.count(), 2, kWaitMs);
+  QVERIFY(is_dark(window.palette()));
+  QVERIFY(view->styleSheet().contains("#0b141a"));
+
+  // Nothing forced any more: the platform's own (light) palette and style again.
+  qunsetenv("FASTCHAT_THEME");
+  system_switches();
+  QTRY_COMPARE_WITH_TIMEOUT(switched.count(), 3, kWaitMs);
+  QVERIFY(!is_dark(QApplication::palette()));
+  QVERIFY(!QCoreApplication::testAttribute(Qt::AA_SetPalette));
+  QCOMPARE(QApplication::style()->name(), style_before);
+  QVERIFY(view->styleSheet().contains("#efeae2"));
+  QCOMPARE(switched.count(), 3);  // one per switch, not one per window
 }
 
 void DesktopTest::keeps_unread_counts_across_restarts() {

@@ -255,6 +255,49 @@ TEST_F(CliE2e, Groups) {
   single_error_line(unknown);
 }
 
+TEST_F(CliE2e, GroupSendFile) {
+  for (const char* user : {"alice", "bob", "carol", "dave"})
+    ASSERT_OK(register_user(user));
+  ASSERT_OK(cli("alice", {"group", "create", "crew", "bob", "carol"}));
+  const std::string file = dir_ + "/deck.png";
+  std::string content;
+  for (int i = 0; i < 300000; ++i)
+    content.push_back(static_cast<char>((static_cast<long>(i) * 131) % 253));
+  std::ofstream(file, std::ios::binary) << content;
+
+  const RunResult sent = cli("alice", {"group", "send-file", "crew", file});
+  ASSERT_EQ(sent.exit_code, 0) << sent.err;
+  EXPECT_TRUE(
+      matches(sent.out, "sent file deck\\.png \\(300000 bytes\\) to #crew \\(id [0-9a-f]{32}\\)\n"))
+      << sent.out;
+  const RunResult text = cli("bob", {"recv"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_TRUE(matches(
+      text.out,
+      std::string(kTimeRe) + " #crew alice: \\[file deck\\.png, 300000 bytes, saved to .*\\]\n"))
+      << text.out;
+  const RunResult got = cli("carol", {"--json", "recv"});
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  ASSERT_EQ(lines_of(got.out).size(), 1u) << got.out;
+  const auto message = parse_json_object(lines_of(got.out)[0]);
+  ASSERT_TRUE(message) << got.out;
+  EXPECT_EQ(message->at("group").value, "crew");
+  EXPECT_EQ(message->at("from").value, "alice");
+  const auto file_info = parse_json_object(message->at("file").value);
+  ASSERT_TRUE(file_info) << got.out;
+  EXPECT_EQ(file_info->at("name").value, "deck.png");
+  std::ifstream saved(file_info->at("path").value, std::ios::binary);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(saved), {}), content);
+
+  // A missing file is "not found"; a non-member is refused; both with one line.
+  const RunResult missing = cli("alice", {"group", "send-file", "crew", dir_ + "/no-such-file"});
+  EXPECT_EQ(missing.exit_code, 4);
+  single_error_line(missing);
+  const RunResult stranger = cli("dave", {"group", "send-file", "crew", file});
+  EXPECT_NE(stranger.exit_code, 0) << stranger.out;
+  single_error_line(stranger);
+}
+
 TEST_F(CliE2e, History) {
   ASSERT_OK(register_user("alice"));
   ASSERT_OK(register_user("bob"));
