@@ -1,9 +1,9 @@
 // End to end: a fastchat-desktop window on a real X server (Xvfb) and the `fastchat`
 // terminal client exchange text, an image and group messages through a real
-// fastchat-server process. The screen is captured with ImageMagick's `import` and the
-// window's widget tree and models are checked for the conversation's text (no pixel
-// comparisons). With FASTCHAT_SCREENSHOT_DIR set, it also saves the documentation's
-// screenshots there (scripts/screenshots.sh).
+// fastchat-server process. The screen is captured with ImageMagick's `import`, its
+// text read back with OCR (tesseract) and checked for the conversation, and so are the
+// window's widget tree and models (no pixel comparisons). With FASTCHAT_SCREENSHOT_DIR set, it also
+// saves the documentation's screenshots there (scripts/screenshots.sh).
 #include <QApplication>
 #include <QDir>
 #include <QFile>
@@ -17,6 +17,7 @@
 #include <QPushButton>
 #include <QRadialGradient>
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QTest>
 
 #include "client_bridge.h"
@@ -173,6 +174,22 @@ void DesktopE2eTest::desktop_and_cli_exchange_text_image_and_group() {
   QVERIFY(captured.width() >= 800 && captured.height() >= 600);
   const QRect window_on_screen(alice.window().mapToGlobal(QPoint(0, 0)), alice.window().size());
   QVERIFY(captured.rect().intersects(window_on_screen));
+  // The conversation's text as the screen shows it, read back with OCR (tesseract,
+  // scripts/install-deps.sh): words, not pixels, so fonts and antialiasing may differ.
+  const QString ocr_image = QString::fromStdString(root_->path()) + "/window.png";
+  QVERIFY(captured.copy(window_on_screen.intersected(captured.rect()))
+              .scaled(window_on_screen.size() * 2, Qt::IgnoreAspectRatio, Qt::SmoothTransformation)
+              .save(ocr_image));
+  const QString tesseract = QStandardPaths::findExecutable(QStringLiteral("tesseract"));
+  QVERIFY2(!tesseract.isEmpty(), "tesseract not found: run scripts/install-deps.sh");
+  auto read = e2e::run_process({tesseract.toStdString(), ocr_image.toStdString(), "stdout"}, {},
+                               std::chrono::seconds(120));
+  QVERIFY2(read.exit_code == 0, read.err.c_str());
+  for (const char* words : {"Hello Bob", "photos from Saturday", "from the lake"}) {
+    QVERIFY2(QString::fromStdString(read.out).contains(QLatin1String(words)),
+             qPrintable(QStringLiteral("OCR did not find \"%1\" on the screen; it read:\n%2")
+                            .arg(QLatin1String(words), QString::fromStdString(read.out))));
+  }
   auto* title = alice.window().findChild<QLabel*>(QStringLiteral("title"));
   QVERIFY(title != nullptr && title->isVisible());
   QCOMPARE(title->text(), QStringLiteral("bob"));

@@ -807,20 +807,21 @@ void DesktopTest::follows_a_dark_color_scheme() {
     QEvent again(QEvent::ThemeChange);  // a burst, as several windows get one each
     QApplication::sendEvent(view, &again);
   };
+  // Widgets get the new palette through posted events: waited for.
   qputenv("FASTCHAT_THEME", "light");
   system_switches();
   QTRY_COMPARE_WITH_TIMEOUT(switched.count(), 1, kWaitMs);
   QCOMPARE(switched.at(0).at(0).value<ColorScheme>(), ColorScheme::kLight);
   QVERIFY(!is_dark(QApplication::palette()));
-  QVERIFY(!is_dark(window.palette()));
-  QVERIFY(view->styleSheet().contains("#efeae2"));
+  QTRY_VERIFY_WITH_TIMEOUT(!is_dark(window.palette()), kWaitMs);
+  QTRY_VERIFY_WITH_TIMEOUT(view->styleSheet().contains("#efeae2"), kWaitMs);
   QVERIFY(window.palette().color(QPalette::WindowText).lightness() < 100);
 
   qputenv("FASTCHAT_THEME", "dark");
   system_switches();
   QTRY_COMPARE_WITH_TIMEOUT(switched.count(), 2, kWaitMs);
-  QVERIFY(is_dark(window.palette()));
-  QVERIFY(view->styleSheet().contains("#0b141a"));
+  QTRY_VERIFY_WITH_TIMEOUT(is_dark(window.palette()), kWaitMs);
+  QTRY_VERIFY_WITH_TIMEOUT(view->styleSheet().contains("#0b141a"), kWaitMs);
 
   // Nothing forced any more: the platform's own (light) palette and style again.
   qunsetenv("FASTCHAT_THEME");
@@ -829,7 +830,8 @@ void DesktopTest::follows_a_dark_color_scheme() {
   QVERIFY(!is_dark(QApplication::palette()));
   QVERIFY(!QCoreApplication::testAttribute(Qt::AA_SetPalette));
   QCOMPARE(QApplication::style()->name(), style_before);
-  QVERIFY(view->styleSheet().contains("#efeae2"));
+  QTRY_VERIFY_WITH_TIMEOUT(!is_dark(window.palette()), kWaitMs);
+  QTRY_VERIFY_WITH_TIMEOUT(view->styleSheet().contains("#efeae2"), kWaitMs);
   QCOMPARE(switched.count(), 3);  // one per switch, not one per window
 }
 

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
@@ -499,6 +500,57 @@ TEST_F(ClientE2ETest, AFileToAGroupReachesEveryMember) {
   EXPECT_EQ(outsider.code(), Code::kForbidden) << outsider.status().to_string();
   auto missing = await(alice.client->send_group_file(group->id, dir_.file("nothing.bin")));
   EXPECT_EQ(missing.code(), Code::kIo) << missing.status().to_string();
+}
+
+// A member added while a file goes out: the sender seals the remaining chunks for the
+// new list (the server refuses one sealed for the old list) and finishes; the new
+// member never sees a partial file, the others get all of it.
+TEST_F(ClientE2ETest, AMemberAddedMidFileGetsNoPartialFile) {
+  auto& alice = peer("alice");
+  auto& bob = peer("bob");
+  auto& dave = peer("dave");
+  register_account(alice);
+  register_account(bob);
+  register_account(dave);
+  start(bob);
+  start(dave);
+  auto group = await(alice.client->create_group("growing", {"bob"}));
+  ASSERT_TRUE(group) << group.status().to_string();
+  std::string data(4 * 256 * 1024 + 5, 'x');
+  const std::string path = dir_.file("big.bin");
+  std::ofstream(path, std::ios::binary) << data;
+
+  // After the first chunk, alice (the admin) adds dave: the request goes out on her
+  // connection between two chunks.
+  std::promise<Status> added;
+  on_io([&] {
+    alice.client->set_events({.on_file_progress = [&](const client::FileProgress& p) {
+      if (p.done_bytes != 256 * 1024) return;
+      asio::co_spawn(
+          io_,
+          [&]() -> asio::awaitable<void> {
+            auto info = co_await alice.client->add_member(group->id, "dave");
+            added.set_value(info.status());
+          },
+          asio::detached);
+    }});
+  });
+  auto sent = await(alice.client->send_group_file(group->id, path));
+  ASSERT_TRUE(sent) << sent.status().to_string();
+  auto added_future = added.get_future();
+  ASSERT_EQ(added_future.wait_for(seconds(30)), std::future_status::ready);
+  const Status add_status = added_future.get();
+  ASSERT_TRUE(add_status) << add_status.to_string();
+  ASSERT_TRUE(bob.inbox.wait_for(1));
+  EXPECT_TRUE(read_file(bob.inbox.messages().front().file_path) == data);
+
+  // Anything after the file reaches dave after its chunks: then he has no file.
+  ASSERT_TRUE(await(alice.client->send_group_text(group->id, "welcome dave")));
+  ASSERT_TRUE(dave.inbox.wait_for(1));
+  const auto at_dave = dave.inbox.messages();
+  ASSERT_EQ(at_dave.size(), 1u);
+  EXPECT_EQ(at_dave[0].text, "welcome dave");
+  EXPECT_TRUE(at_dave[0].file_name.empty());
 }
 
 // A recipient's client says, end to end, that it stored a message: the sender's
