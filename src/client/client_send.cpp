@@ -2,6 +2,7 @@
 // resend the same message id after reconnecting (the server stores an id once).
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
@@ -148,10 +149,19 @@ asio::awaitable<Result<std::vector<std::string>>> Client::Impl::group_recipients
 
 asio::awaitable<Result<wire::SendOk>> Client::Impl::send_group_content(
     const std::vector<std::string>& members, const wire::Content& content, bool& to_changed_key) {
-  auto conn = conn_;
-  if (!conn || !contacts_) co_return Status(Code::kUnavailable, "not connected");
-  if (Status s = co_await contacts_->ensure(*conn, members); !s) co_return s;
-  if (!contacts_) co_return Status(Code::kNotAuthenticated, "logged out meanwhile");
+  if (!contacts_) co_return Status(Code::kNotAuthenticated, "not logged in");
+  // Keys already known need no connection: a drop between two chunks of a file is
+  // then ridden out by send_with_retry, as for a direct file.
+  const bool all_known = std::all_of(members.begin(), members.end(), [&](const std::string& name) {
+    return contacts_->find(name) != nullptr;
+  });
+  if (!all_known) {
+    if (Status s = co_await ensure_session(); !s) co_return s;
+    auto conn = conn_;
+    if (!conn || !contacts_) co_return Status(Code::kUnavailable, "not connected");
+    if (Status s = co_await contacts_->ensure(*conn, members); !s) co_return s;
+    if (!contacts_) co_return Status(Code::kNotAuthenticated, "logged out meanwhile");
+  }
 
   std::vector<const crypto::SharedKey*> keys;
   keys.reserve(members.size());

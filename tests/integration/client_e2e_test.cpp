@@ -12,6 +12,7 @@
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <asio/use_future.hpp>
+#include <atomic>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
@@ -720,6 +721,41 @@ TEST_F(ClientE2ETest, ASenderCutOffMidStreamDeliversEachMessageOnce) {
   const auto got = bob.inbox.messages();
   for (int i = 0; i < kCount; ++i)
     EXPECT_EQ(got[i].text, "retry " + std::to_string(i));
+}
+
+// A file to a group whose sender's connection is cut between chunks: the rest goes
+// after the reconnect, every member gets the whole file once.
+TEST_F(ClientE2ETest, AGroupFileRidesThroughACutConnection) {
+  WireTap tap(servers_->ports());
+  auto& alice = peer("alice", tap.port());
+  auto& bob = peer("bob");
+  register_account(alice);
+  register_account(bob);
+  start(alice);
+  start(bob);
+  auto group = await(alice.client->create_group("cut", {"bob"}));
+  ASSERT_TRUE(group) << group.status().to_string();
+  std::string data;
+  for (int i = 0; i < 5 * 256 * 1024; ++i)
+    data.push_back(static_cast<char>(i * 13 + (i >> 11)));
+  const std::string path = dir_.file("cut.bin");
+  std::ofstream(path, std::ios::binary) << data;
+
+  std::atomic<int> cuts{0};
+  on_io([&] {
+    alice.client->set_events({.on_file_progress = [&](const client::FileProgress& p) {
+      if (p.done_bytes == 2 * 256 * 1024) cuts += static_cast<int>(tap.cut_all());
+    }});
+  });
+  auto sent = await(alice.client->send_group_file(group->id, path), seconds(60));
+  ASSERT_TRUE(sent) << sent.status().to_string();
+  EXPECT_GE(cuts.load(), 1);
+  ASSERT_TRUE(bob.inbox.wait_for(1));
+  const auto got = bob.inbox.messages();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].group_id, group->id);
+  EXPECT_TRUE(read_file(got[0].file_path) == data);
+  EXPECT_TRUE(bob.inbox.repeated().empty());
 }
 
 // Clients keep running across a server restart on the same data dir: they reconnect
