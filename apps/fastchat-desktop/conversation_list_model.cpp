@@ -61,7 +61,8 @@ void ConversationListModel::save_unread() {
 QString ConversationListModel::preview(const client::ChatMessage& message) {
   QString text = message.file_name.empty()
                      ? QString::fromStdString(message.text)
-                     : QStringLiteral("📎 ") + QString::fromStdString(message.file_name);
+                     // Words, not a paperclip emoji: Debian's default fonts have none.
+                     : QStringLiteral("File: ") + QString::fromStdString(message.file_name);
   text.replace(QLatin1Char('\n'), QLatin1Char(' '));
   if (message.group_id != 0 && !message.outgoing) {
     text = QString::fromStdString(message.sender) + QStringLiteral(": ") + text;

@@ -580,6 +580,10 @@ void DesktopTest::sends_files_and_images_to_a_group() {
   QTRY_VERIFY_WITH_TIMEOUT(pia.window().current().is_group(), kWaitMs);
   const ConversationKey group = pia.window().current();
   pia.type_and_send("files coming");
+  auto* mine = pia.window().messages();
+  QTRY_VERIFY_WITH_TIMEOUT(mine->rowCount() == 1 && mine->index(0).data(M::kStateRole).toInt() ==
+                                                        static_cast<int>(M::State::kStored),
+                           kWaitMs);
   for (TestDesk* member : {&quinn, &rex}) {
     QTRY_VERIFY_WITH_TIMEOUT(member->conversation_row("crew13") >= 0, kWaitMs);
     member->window().open_conversation(group);
@@ -606,7 +610,6 @@ void DesktopTest::sends_files_and_images_to_a_group() {
   QVERIFY(enter.isAccepted());
   QDropEvent drop(QPointF(100, 100), Qt::CopyAction, &drag, Qt::LeftButton, Qt::NoModifier);
   QApplication::sendEvent(&pia.window(), &drop);
-  auto* mine = pia.window().messages();
   QCOMPARE(mine->rowCount(), 2);
   QCOMPARE(mine->index(1).data(M::kFileNameRole).toString(), QStringLiteral("minutes.bin"));
   QTRY_COMPARE_WITH_TIMEOUT(mine->index(1).data(M::kStateRole).toInt(),
