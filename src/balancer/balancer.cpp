@@ -204,18 +204,31 @@ void Balancer::accept() {
   });
 }
 
-asio::awaitable<void> Balancer::serve(asio::ip::tcp::socket socket) {
+namespace {
+
+// What the deadline's handler touches. It shares ownership: a deadline that expires as
+// the conversation ends has its handler queued already, and cancel() cannot stop it.
+struct Conversation {
+  explicit Conversation(asio::ip::tcp::socket s) : socket(std::move(s)) {}
+  asio::ip::tcp::socket socket;
+  bool timed_out = false;
+};
+
+}  // namespace
+
+asio::awaitable<void> Balancer::serve(asio::ip::tcp::socket accepted) {
   connections_open_.fetch_add(1);
+  const auto conversation = std::make_shared<Conversation>(std::move(accepted));
+  asio::ip::tcp::socket& socket = conversation->socket;
   asio::error_code ec;
   socket.set_option(asio::ip::tcp::no_delay(true), ec);
   asio::steady_timer deadline(socket.get_executor());
   deadline.expires_after(config_.client_timeout);
-  bool timed_out = false;
-  deadline.async_wait([&socket, &timed_out](const asio::error_code& e) {
+  deadline.async_wait([conversation](const asio::error_code& e) {
     if (e) return;  // cancelled: the conversation ended first
-    timed_out = true;
+    conversation->timed_out = true;
     asio::error_code ignored;
-    socket.close(ignored);
+    conversation->socket.close(ignored);
   });
 
   std::unique_ptr<tls::Channel> channel;
@@ -246,7 +259,7 @@ asio::awaitable<void> Balancer::serve(asio::ip::tcp::socket socket) {
       auto [read_error, n] =
           co_await tls::co_read_some(socket, channel.get(), into.data(), into.size());
       if (read_error) {
-        if (timed_out) bad_requests_.fetch_add(1);
+        if (conversation->timed_out) bad_requests_.fetch_add(1);
         break;
       }
       decoder.commit(n);
