@@ -154,7 +154,7 @@ class BalancerTest : public ::testing::Test {
   }
 
   std::unique_ptr<Balancer> start_balancer(Strategy strategy = Strategy::kLeastConnections,
-                                           std::chrono::milliseconds client_timeout = 1000ms,
+                                           std::chrono::milliseconds client_timeout = 3000ms,
                                            const Clock& clock = SystemClock::instance()) {
     BalancerConfig config;
     config.listen_port = 0;
@@ -282,7 +282,7 @@ TEST_F(BalancerTest, RefusesAnythingButHelloThenLocate) {
     RawClient client(balancer->port());
     const auto start = std::chrono::steady_clock::now();
     EXPECT_FALSE(client.receive());
-    EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 8s);
   }
   // (The balancer counts the timeout once its read fails, just after the close.)
   EXPECT_TRUE(eventually([&] { return balancer->stats().bad_requests >= 4; }));
