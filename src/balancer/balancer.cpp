@@ -2,8 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/post.hpp>
 #include <asio/read.hpp>
@@ -13,6 +11,7 @@
 #include <future>
 #include <random>
 
+#include "common/supervised.h"
 #include "ops/admin_server.h"
 #include "ops/scrape_collector.h"
 #include "protocol/error_mapping.h"
@@ -91,6 +90,8 @@ Status Balancer::start() {
     metrics->add_counter("fastchat_balancer_bad_requests_total",
                          "connections closed for a protocol violation or timeout",
                          read(bad_requests_));
+    metrics->add_counter("fastchat_balancer_task_failures_total",
+                         "asynchronous work that threw (logged)", read(task_failures_));
     metrics->add_gauge("fastchat_balancer_connections", "open client connections",
                        read(connections_open_));
     metrics->add_gauge("fastchat_balancer_live_servers", "live chat servers in the registry",
@@ -115,7 +116,7 @@ Status Balancer::start() {
   });
   thread_ = std::thread([this] {
     cluster::block_sigpipe_on_this_thread();
-    io_.run();
+    run_supervised(io_, "balancer loop", task_failures_);
   });
   started_ = true;
   spdlog::info("fastchat-balancer listening on {}:{} ({}, registry {})", config_.listen_host, port_,
@@ -195,7 +196,7 @@ void Balancer::accept() {
         asio::error_code ignored;
         socket.close(ignored);
       } else {
-        asio::co_spawn(io_, serve(std::move(socket)), asio::detached);
+        spawn_supervised(io_, serve(std::move(socket)), "balancer conversation", task_failures_);
       }
     } else {
       spdlog::warn("balancer: accept failed: {}", ec.message());
