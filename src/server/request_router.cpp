@@ -18,7 +18,7 @@ namespace fastchat::server {
 namespace {
 
 // Holds the request's slot for as long as the handler runs, whether it returns or throws.
-asio::awaitable<void> in_slot(Session::RequestSlot slot, asio::awaitable<void> handler) {
+asio::awaitable<void> in_slot(Session::RequestSlot /*held*/, asio::awaitable<void> handler) {
   co_await std::move(handler);
 }
 

@@ -157,7 +157,7 @@ Status Server::start() {
   for (std::size_t i = 0; i < loops_.size(); ++i)
     accept_loop(i);
   for (auto& loop : loops_) {
-    threads_.emplace_back([&loop] {
+    threads_.emplace_back([this, &loop] {
       auto guard = asio::make_work_guard(*loop);
       run_supervised(*loop, "event loop", counters_.task_failures);
     });
