@@ -2,8 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/post.hpp>
 #include <asio/read.hpp>
@@ -13,6 +11,7 @@
 #include <future>
 #include <random>
 
+#include "common/supervised.h"
 #include "ops/admin_server.h"
 #include "ops/scrape_collector.h"
 #include "protocol/error_mapping.h"
@@ -91,6 +90,8 @@ Status Balancer::start() {
     metrics->add_counter("fastchat_balancer_bad_requests_total",
                          "connections closed for a protocol violation or timeout",
                          read(bad_requests_));
+    metrics->add_counter("fastchat_balancer_task_failures_total",
+                         "asynchronous work that threw (logged)", read(task_failures_));
     metrics->add_gauge("fastchat_balancer_connections", "open client connections",
                        read(connections_open_));
     metrics->add_gauge("fastchat_balancer_live_servers", "live chat servers in the registry",
@@ -115,7 +116,7 @@ Status Balancer::start() {
   });
   thread_ = std::thread([this] {
     cluster::block_sigpipe_on_this_thread();
-    io_.run();
+    run_supervised(io_, "balancer loop", task_failures_);
   });
   started_ = true;
   spdlog::info("fastchat-balancer listening on {}:{} ({}, registry {})", config_.listen_host, port_,
@@ -195,7 +196,7 @@ void Balancer::accept() {
         asio::error_code ignored;
         socket.close(ignored);
       } else {
-        asio::co_spawn(io_, serve(std::move(socket)), asio::detached);
+        spawn_supervised(io_, serve(std::move(socket)), "balancer conversation", task_failures_);
       }
     } else {
       spdlog::warn("balancer: accept failed: {}", ec.message());
@@ -204,18 +205,31 @@ void Balancer::accept() {
   });
 }
 
-asio::awaitable<void> Balancer::serve(asio::ip::tcp::socket socket) {
+namespace {
+
+// What the deadline's handler touches. It shares ownership: a deadline that expires as
+// the conversation ends has its handler queued already, and cancel() cannot stop it.
+struct Conversation {
+  explicit Conversation(asio::ip::tcp::socket s) : socket(std::move(s)) {}
+  asio::ip::tcp::socket socket;
+  bool timed_out = false;
+};
+
+}  // namespace
+
+asio::awaitable<void> Balancer::serve(asio::ip::tcp::socket accepted) {
   connections_open_.fetch_add(1);
+  const auto conversation = std::make_shared<Conversation>(std::move(accepted));
+  asio::ip::tcp::socket& socket = conversation->socket;
   asio::error_code ec;
   socket.set_option(asio::ip::tcp::no_delay(true), ec);
   asio::steady_timer deadline(socket.get_executor());
   deadline.expires_after(config_.client_timeout);
-  bool timed_out = false;
-  deadline.async_wait([&socket, &timed_out](const asio::error_code& e) {
+  deadline.async_wait([conversation](const asio::error_code& e) {
     if (e) return;  // cancelled: the conversation ended first
-    timed_out = true;
+    conversation->timed_out = true;
     asio::error_code ignored;
-    socket.close(ignored);
+    conversation->socket.close(ignored);
   });
 
   std::unique_ptr<tls::Channel> channel;
@@ -246,7 +260,7 @@ asio::awaitable<void> Balancer::serve(asio::ip::tcp::socket socket) {
       auto [read_error, n] =
           co_await tls::co_read_some(socket, channel.get(), into.data(), into.size());
       if (read_error) {
-        if (timed_out) bad_requests_.fetch_add(1);
+        if (conversation->timed_out) bad_requests_.fetch_add(1);
         break;
       }
       decoder.commit(n);

@@ -100,6 +100,7 @@ class Balancer {
   std::atomic<std::uint64_t> located_{0};
   std::atomic<std::uint64_t> no_server_{0};
   std::atomic<std::uint64_t> bad_requests_{0};
+  std::atomic<std::uint64_t> task_failures_{0};
   std::atomic<std::uint64_t> connections_open_{0};
   std::atomic<std::uint64_t> live_servers_{0};
   std::atomic<bool> registry_fresh_{false};

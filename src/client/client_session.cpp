@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
 #include <asio/thread_pool.hpp>
 #include <asio/use_awaitable.hpp>
 #include <cstdio>
@@ -11,6 +10,7 @@
 
 #include "client/client_impl.h"
 #include "common/clock.h"
+#include "common/supervised.h"
 #include "common/username.h"
 #include "crypto/device_key.h"
 #include "crypto/keystore.h"
@@ -540,7 +540,9 @@ asio::awaitable<void> Client::Impl::run() {
   running_ = true;
   stop_requested_ = false;
   need_sync_ = true;
-  asio::co_spawn(executor_, process_pushes(), asio::detached);
+  // Pushes that can no longer be processed end the run: its caller sees it return.
+  spawn_supervised(executor_, process_pushes(), "push processing", client_task_failures(),
+                   [this] { stop(); });
   std::chrono::milliseconds backoff = kMinBackoff;
   while (!stop_requested_ && !username_.empty()) {
     if (!session_ready()) {

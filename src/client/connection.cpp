@@ -2,20 +2,24 @@
 
 #include <spdlog/spdlog.h>
 
-#include <asio/co_spawn.hpp>
 #include <asio/connect.hpp>
-#include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 #include <optional>
 
+#include "common/supervised.h"
 #include "crypto/login_proof.h"
 #include "protocol/error_mapping.h"
 #include "tls/channel_io.h"
 
 namespace fastchat::client {
+
+std::atomic<std::uint64_t>& client_task_failures() {
+  static std::atomic<std::uint64_t> failures{0};
+  return failures;
+}
 
 namespace {
 constexpr auto kAsTuple = asio::experimental::as_tuple(asio::use_awaitable);
@@ -163,10 +167,14 @@ void Connection::start_io() {
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   socket_.set_option(asio::socket_base::keep_alive(true), ec);
   open_ = true;
-  asio::co_spawn(
-      executor_, [self = shared_from_this()] { return self->read_loop(); }, asio::detached);
-  asio::co_spawn(
-      executor_, [self = shared_from_this()] { return self->write_loop(); }, asio::detached);
+  // A loop that throws closes the connection: pending requests fail, the client reconnects.
+  auto close = [self = shared_from_this()] { self->close(); };
+  spawn_supervised(
+      executor_, [self = shared_from_this()] { return self->read_loop(); }, "connection reader",
+      client_task_failures(), close);
+  spawn_supervised(
+      executor_, [self = shared_from_this()] { return self->write_loop(); }, "connection writer",
+      client_task_failures(), close);
 }
 
 asio::awaitable<Result<wire::Frame>> Connection::request(wire::Frame frame) {

@@ -14,6 +14,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -30,6 +31,9 @@
 #include "tls/tls_context.h"
 
 namespace fastchat::client {
+
+// Asynchronous work of the client core that threw (each logged), in this process.
+std::atomic<std::uint64_t>& client_task_failures();
 
 struct ConnectionOptions {
   std::chrono::milliseconds connect_timeout{5000};

@@ -2,9 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
-
+#include "common/supervised.h"
 #include "protocol/frame_codec.h"
 #include "protocol/inbox_limits.h"
 #include "server/inbox_message.h"
@@ -78,7 +76,9 @@ asio::awaitable<void> catch_up(std::shared_ptr<Session> session, std::uint64_t u
 void replay_inboxes(ServerContext& context, asio::any_io_executor executor) {
   auto users = context.registry.users();
   if (users.empty()) return;
-  asio::co_spawn(executor, replay(context, std::move(users)), asio::detached);
+  // On failure the sessions still have their inboxes: their next Sync reads them.
+  spawn_supervised(executor, replay(context, std::move(users)), "inbox replay",
+                   context.counters.task_failures);
 }
 
 void catch_up_inbox(ServerContext& context, UserId user, std::uint64_t up_to) {
@@ -87,7 +87,10 @@ void catch_up_inbox(ServerContext& context, UserId user, std::uint64_t up_to) {
       user, [&](const std::shared_ptr<Session>& session) { sessions.push_back(session); });
   for (auto& session : sessions) {
     auto executor = session->executor();
-    asio::co_spawn(executor, catch_up(std::move(session), up_to), asio::detached);
+    const std::string what = "inbox catch-up of '" + session->username() + "'";
+    // Closed on failure: the client reconnects and syncs what it missed.
+    spawn_supervised(executor, catch_up(session, up_to), what, context.counters.task_failures,
+                     [session] { session->close(); });
   }
 }
 

@@ -2,8 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include <asio/co_spawn.hpp>
-
+#include "common/supervised.h"
 #include "crypto/login_proof.h"
 #include "protocol/frame_codec.h"
 #include "server/auth_handlers.h"
@@ -16,18 +15,19 @@
 
 namespace fastchat::server {
 
+namespace {
+
+// Holds the request's slot for as long as the handler runs, whether it returns or throws.
+asio::awaitable<void> in_slot(Session::RequestSlot /*held*/, asio::awaitable<void> handler) {
+  co_await std::move(handler);
+}
+
+}  // namespace
+
 void spawn_request(const std::shared_ptr<Session>& session, asio::awaitable<void> handler) {
-  session->begin_request();
-  asio::co_spawn(session->executor(), std::move(handler), [session](std::exception_ptr error) {
-    session->end_request();
-    if (!error) return;
-    try {
-      std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-      spdlog::error("request handler failed: {}", e.what());
-    }
-    session->close();
-  });
+  spawn_supervised(session->executor(), in_slot(session->request_slot(), std::move(handler)),
+                   "request handler of '" + session->username() + "'",
+                   session->context().counters.task_failures, [session] { session->close(); });
 }
 
 namespace {

@@ -10,6 +10,7 @@
 #include "cluster/local_bus.h"
 #include "cluster/redis_bus.h"
 #include "cluster/redis_login_limiter.h"
+#include "common/supervised.h"
 #include "crypto/keystore.h"
 #include "protocol/frame_codec.h"
 #include "server/directory_handlers.h"
@@ -152,13 +153,13 @@ Status Server::start() {
       loops_.front()->get_executor(), *worker_, clock_,
       SweepSettings{.window = std::chrono::seconds(config_.dedupe_window_s),
                     .interval = std::chrono::milliseconds(config_.sweep_interval_ms)});
-  sweeper_->start();
+  sweeper_->start(counters_.task_failures);
   for (std::size_t i = 0; i < loops_.size(); ++i)
     accept_loop(i);
   for (auto& loop : loops_) {
-    threads_.emplace_back([&loop] {
+    threads_.emplace_back([this, &loop] {
       auto guard = asio::make_work_guard(*loop);
-      loop->run();
+      run_supervised(*loop, "event loop", counters_.task_failures);
     });
   }
   started_ = true;

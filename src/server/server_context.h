@@ -27,6 +27,7 @@ struct ServerCounters {
   std::atomic<std::uint64_t> messages_in{0};
   std::atomic<std::uint64_t> deliveries_out{0};
   std::atomic<std::uint64_t> protocol_errors{0};
+  std::atomic<std::uint64_t> task_failures{0};  // asynchronous work that threw
 };
 
 struct ServerContext {

@@ -46,10 +46,13 @@ ServerMetrics::ServerMetrics(ServerMetricsSources sources)
                        read(c.messages_in));
   scraped->add_counter("fastchat_deliveries_out_total", "pushes queued to sessions",
                        read(c.deliveries_out));
-  // One family, by kind: protocol (a client broke the protocol), bus_publish (a
-  // delivery to another server was lost; the inbox still has it).
+  // One family, by kind: protocol (a client broke the protocol), task (asynchronous
+  // work threw: logged, its session closed), bus_publish (a delivery to another server
+  // was lost; the inbox still has it).
   scraped->add_counter("fastchat_errors_total", "errors, by kind", read(c.protocol_errors),
                        {{"kind", "protocol"}});
+  scraped->add_counter("fastchat_errors_total", "errors, by kind", read(c.task_failures),
+                       {{"kind", "task"}});
   scraped->add_counter("fastchat_commit_batches_total", "group commits",
                        [this] { return static_cast<double>(sources_.commit_stats().batches); });
   scraped->add_counter("fastchat_commit_messages_total", "messages committed",

@@ -2,12 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
-#include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
 #include <asio/post.hpp>
 #include <asio/read.hpp>
 #include <asio/write.hpp>
 
+#include "common/supervised.h"
 #include "crypto/login_proof.h"
 #include "protocol/error_mapping.h"
 #include "protocol/proxy_header.h"
@@ -348,8 +347,11 @@ void Session::enqueue_send(std::uint64_t request_id, wire::Send send) {
   send_queue_->emplace_back(request_id, std::move(send));
   if (send_pump_running_) return;
   send_pump_running_ = true;
-  asio::co_spawn(
-      executor(), [self = shared_from_this()] { return self->send_pump(); }, asio::detached);
+  // A pump that throws closes the session: its queue would otherwise never move again.
+  spawn_supervised(
+      executor(), [self = shared_from_this()] { return self->send_pump(); },
+      "send queue of '" + username_ + "'", context_.counters.task_failures,
+      [self = shared_from_this()] { self->close(); });
 }
 
 asio::awaitable<void> Session::send_pump() {

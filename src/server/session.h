@@ -104,6 +104,22 @@ class Session : public std::enable_shared_from_this<Session> {
   // are in flight.
   void begin_request() { ++inflight_; }
   void end_request();
+  // begin_request() now, end_request() when the slot is destroyed.
+  class RequestSlot {
+   public:
+    explicit RequestSlot(std::shared_ptr<Session> session) : session_(std::move(session)) {
+      session_->begin_request();
+    }
+    RequestSlot(RequestSlot&&) noexcept = default;
+    RequestSlot& operator=(RequestSlot&&) = delete;
+    ~RequestSlot() {
+      if (session_) session_->end_request();
+    }
+
+   private:
+    std::shared_ptr<Session> session_;
+  };
+  RequestSlot request_slot() { return RequestSlot(shared_from_this()); }
 
   // Sends go through one queue per session so a sender's messages are committed
   // in the order it sent them, even when a recipient must first be looked up.

@@ -2,10 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/use_awaitable.hpp>
+
+#include "common/supervised.h"
 
 namespace fastchat::server {
 
@@ -60,8 +60,8 @@ TombstoneSweeper::TombstoneSweeper(asio::any_io_executor executor, StoreWorker& 
                                    const Clock& clock, SweepSettings settings)
     : state_(std::make_shared<State>(std::move(executor), worker, clock, settings)) {}
 
-void TombstoneSweeper::start() {
-  asio::co_spawn(state_->timer.get_executor(), sweep_loop(state_), asio::detached);
+void TombstoneSweeper::start(std::atomic<std::uint64_t>& failures) {
+  spawn_supervised(state_->timer.get_executor(), sweep_loop(state_), "tombstone sweeper", failures);
 }
 
 void TombstoneSweeper::stop() {

@@ -11,6 +11,7 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/steady_timer.hpp>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -33,7 +34,8 @@ class TombstoneSweeper {
   TombstoneSweeper(const TombstoneSweeper&) = delete;
   TombstoneSweeper& operator=(const TombstoneSweeper&) = delete;
 
-  void start();
+  // A sweep loop that throws is reported and counted in `failures` (common/supervised.h).
+  void start(std::atomic<std::uint64_t>& failures);
   void stop();
 
   struct State;  // opaque: defined and used in the .cpp only

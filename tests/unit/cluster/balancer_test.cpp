@@ -7,8 +7,12 @@
 #include <asio/connect.hpp>
 #include <asio/read.hpp>
 #include <asio/write.hpp>
+#include <condition_variable>
 #include <filesystem>
 #include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
 
 #include "protocol/frame_codec.h"
 #include "support/redis_test_support.h"
@@ -149,18 +153,20 @@ class BalancerTest : public ::testing::Test {
     ASSERT_TRUE(redis_.start()) << redis_.error();
   }
 
-  std::unique_ptr<Balancer> start_balancer(Strategy strategy = Strategy::kLeastConnections) {
+  std::unique_ptr<Balancer> start_balancer(Strategy strategy = Strategy::kLeastConnections,
+                                           std::chrono::milliseconds client_timeout = 3000ms,
+                                           const Clock& clock = SystemClock::instance()) {
     BalancerConfig config;
     config.listen_port = 0;
     config.redis_url = redis_.url();
     config.strategy = strategy;
     config.admin_listen = "127.0.0.1:0";
     config.refresh_period = 50ms;
-    config.client_timeout = 1000ms;
+    config.client_timeout = client_timeout;
     config.seed = 99;
     config.tls_cert_file = identity().cert_file;
     config.tls_key_file = identity().key_file;
-    auto balancer = std::make_unique<Balancer>(config);
+    auto balancer = std::make_unique<Balancer>(config, clock);
     Status s = balancer->start();
     EXPECT_TRUE(s) << s.to_string();
     return balancer;
@@ -276,10 +282,67 @@ TEST_F(BalancerTest, RefusesAnythingButHelloThenLocate) {
     RawClient client(balancer->port());
     const auto start = std::chrono::steady_clock::now();
     EXPECT_FALSE(client.receive());
-    EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 8s);
   }
   // (The balancer counts the timeout once its read fails, just after the close.)
   EXPECT_TRUE(eventually([&] { return balancer->stats().bad_requests >= 4; }));
+}
+
+// The system clock, except that once armed, the next reading (on the balancer's loop)
+// holds that loop until a given time: a loop busy for longer than a client's deadline.
+class StallingClock final : public Clock {
+ public:
+  std::int64_t now_ms() const override {
+    std::unique_lock lock(mutex_);
+    if (stall_until_) {
+      const auto until = *stall_until_;
+      stall_until_.reset();
+      stalled_ = true;
+      changed_.notify_all();
+      lock.unlock();
+      std::this_thread::sleep_until(until);
+    }
+    return SystemClock::instance().now_ms();
+  }
+  void stall_next_reading_until(std::chrono::steady_clock::time_point until) {
+    std::lock_guard lock(mutex_);
+    stall_until_ = until;
+  }
+  void wait_until_stalled() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return stalled_; });
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  mutable std::condition_variable changed_;
+  mutable std::optional<std::chrono::steady_clock::time_point> stall_until_;
+  mutable bool stalled_ = false;
+};
+
+// A client's request and its deadline both become ready while the loop is busy: the
+// request completes first and ends the conversation, then the deadline's handler runs.
+// It must not touch the finished conversation (a use-after-free under ASan before).
+TEST_F(BalancerTest, ADeadlineThatFiresAsTheConversationEndsTouchesNothingFreed) {
+  StallingClock clock;
+  constexpr auto kTimeout = 1500ms;
+  auto balancer = start_balancer(Strategy::kLeastConnections, kTimeout, clock);
+  const auto connected = std::chrono::steady_clock::now();
+  RawClient client(balancer->port());
+  ASSERT_TRUE(client.hello().has_hello_ok());
+
+  // The balancer's next registry refresh holds its loop past this client's deadline.
+  clock.stall_next_reading_until(connected + kTimeout + 100ms);
+  clock.wait_until_stalled();
+  wire::Frame locate;
+  locate.set_request_id(2);
+  locate.mutable_locate();
+  client.send(locate);
+  client.receive();  // an answer or a close, whichever the balancer did first
+
+  RawClient next(balancer->port());
+  EXPECT_TRUE(next.hello().has_hello_ok());
+  EXPECT_TRUE(eventually([&] { return balancer->stats().connections_open == 1; }));
 }
 
 TEST_F(BalancerTest, ExposesMetricsAndHealth) {

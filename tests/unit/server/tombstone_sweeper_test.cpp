@@ -96,7 +96,8 @@ TEST_F(TombstoneSweeperTest, OldIdsStopBeingDuplicatesYoungOnesStay) {
     ASSERT_TRUE(duplicate(m)) << "acknowledged ids are remembered";
 
   TombstoneSweeper sweeper(io_.get_executor(), *worker_, clock_, settings(/*batch=*/1));
-  sweeper.start();
+  std::atomic<std::uint64_t> failures{0};
+  sweeper.start(failures);
   // Batches of one: sweeps loop until a batch comes back short. (A commit that is no
   // duplicate stores the message anew, so each id is checked until it is gone once.)
   for (const auto& m : old)
