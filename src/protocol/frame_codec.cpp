@@ -182,6 +182,7 @@ void FrameDecoder::release_if_empty() {
 }
 
 void FrameDecoder::feed(std::string_view bytes) {
+  if (bytes.empty()) return;  // no area to copy into (memcpy of null is undefined)
   auto area = prepare(bytes.size());
   std::memcpy(area.data(), bytes.data(), bytes.size());
   commit(bytes.size());

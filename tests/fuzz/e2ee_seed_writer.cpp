@@ -3,23 +3,13 @@
 //   build/asan/tests/fuzz/e2ee_seed_writer tests/fuzz/corpus
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <string_view>
 
 #include "crypto/ratchet_message.h"
 #include "crypto/x3dh_codec.h"
 #include "e2ee_fixture.h"
-
-namespace {
-
-void write(const std::filesystem::path& dir, const char* name, std::string_view bytes) {
-  std::filesystem::create_directories(dir);
-  std::ofstream out(dir / name, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-}  // namespace
+#include "seed_io.h"
 
 int main(int argc, char** argv) {
   using namespace fastchat;
@@ -40,36 +30,37 @@ int main(int argc, char** argv) {
   bundle.identity_sign_key = std::string(bob_id.sign_public_key());
   bundle.identity_dh_key = std::string(bob_id.box_public_key());
   bundle.signed_prekey = crypto::sign_prekey(bob_id, *prekeys.current_signed());
-  write(root / "e2ee_bundle", "no_one_time", crypto::encode_bundle(bundle));
+  fuzz::write_seed(root / "e2ee_bundle", "no_one_time", crypto::encode_bundle(bundle));
   bundle.one_time_prekey = crypto::OneTimePrekey{100, prekeys.one_time(100)->public_key};
-  write(root / "e2ee_bundle", "with_one_time", crypto::encode_bundle(bundle));
+  fuzz::write_seed(root / "e2ee_bundle", "with_one_time", crypto::encode_bundle(bundle));
 
   crypto::PeerSessions a(bob, bundle.identity_sign_key, bundle.identity_dh_key);
   crypto::PeerSessions b(alice, std::string(alice_id.sign_public_key()),
                          std::string(alice_id.box_public_key()));
   (void)a.start({alice_id, alice}, bundle);
   const std::string first = *a.encrypt("hello bob");
-  write(root / "e2ee_prekey_message", "with_one_time", first);
+  fuzz::write_seed(root / "e2ee_prekey_message", "with_one_time", first);
   (void)b.decrypt({bob_id, bob}, prekeys, first, fuzz::kFuzzNow);
   const std::string skipped = *a.encrypt("skipped");
   (void)b.decrypt({bob_id, bob}, prekeys, *a.encrypt("third"), fuzz::kFuzzNow);
-  write(root / "e2ee_state", "local_prekeys", prekeys.serialize().view());
-  write(root / "e2ee_state", "peer_sessions_initiator", a.serialize().view());
-  write(root / "e2ee_state", "peer_sessions_with_skipped", b.serialize().view());
+  fuzz::write_seed(root / "e2ee_state", "local_prekeys", prekeys.serialize().view());
+  fuzz::write_seed(root / "e2ee_state", "peer_sessions_initiator", a.serialize().view());
+  fuzz::write_seed(root / "e2ee_state", "peer_sessions_with_skipped", b.serialize().view());
   const std::string reply = *b.encrypt("hi alice");
-  write(root / "e2ee_ratchet_message", "reply", reply);
-  write(root / "e2ee_ratchet_message", "empty_plaintext", *b.encrypt(""));
-  write(root / "e2ee_ratchet_message", "header_only", std::string_view(reply).substr(0, 41));
+  fuzz::write_seed(root / "e2ee_ratchet_message", "reply", reply);
+  fuzz::write_seed(root / "e2ee_ratchet_message", "empty_plaintext", *b.encrypt(""));
+  fuzz::write_seed(root / "e2ee_ratchet_message", "header_only",
+                   std::string_view(reply).substr(0, 41));
 
   crypto::SenderKeySender sender = crypto::SenderKeySender::generate("group", alice);
   crypto::SenderKeyReceiver receiver("group", alice);
   (void)receiver.add(sender.distribution());
-  write(root / "e2ee_sender_key", "distribution",
-        crypto::encode_sender_key_distribution(sender.distribution()).view());
-  write(root / "e2ee_sender_key", "message", *sender.encrypt("hello group"));
+  fuzz::write_seed(root / "e2ee_sender_key", "distribution",
+                   crypto::encode_sender_key_distribution(sender.distribution()).view());
+  fuzz::write_seed(root / "e2ee_sender_key", "message", *sender.encrypt("hello group"));
   (void)receiver.decrypt(*sender.encrypt("later"), fuzz::kFuzzNow);
-  write(root / "e2ee_state", "sender_key_sender", sender.serialize().view());
-  write(root / "e2ee_state", "sender_key_receiver", receiver.serialize().view());
+  fuzz::write_seed(root / "e2ee_state", "sender_key_sender", sender.serialize().view());
+  fuzz::write_seed(root / "e2ee_state", "sender_key_receiver", receiver.serialize().view());
   // Each state seed must load, or the state fuzzer would only ever see rejections.
   if (!crypto::LocalPrekeys::deserialize(prekeys.serialize().view()) ||
       !crypto::PeerSessions::deserialize(a.serialize().view()) ||

@@ -3,22 +3,17 @@
 //   build/asan/tests/fuzz/prekey_seed_writer tests/fuzz/corpus/prekey_wire
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <string>
 
 #include "client/prekey_bundles.h"
 #include "crypto/local_prekeys.h"
 #include "fastchat.pb.h"
 #include "prekey_fuzz_fixture.h"
+#include "seed_io.h"
 
 namespace {
 
-void write(const std::filesystem::path& dir, const char* name, const fastchat::wire::Frame& frame) {
-  std::filesystem::create_directories(dir);
-  std::ofstream out(dir / name, std::ios::binary | std::ios::trunc);
-  const std::string bytes = frame.SerializeAsString();
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
+using fastchat::fuzz::write_message_seed;
 
 fastchat::wire::DevicePrekeyBundle bundle_of(const fastchat::wire::PublishPrekeys& publish,
                                              const fastchat::crypto::PublicIdentity& identity,
@@ -50,28 +45,28 @@ int main(int argc, char** argv) {
 
   wire::Frame publish;
   *publish.mutable_publish_prekeys() = client::make_publish(local, alice, 1, *one_time, false);
-  write(dir, "publish-valid", publish);
+  write_message_seed(dir, "publish-valid", publish);
   wire::Frame forged = publish;
   (*forged.mutable_publish_prekeys()->mutable_signed_prekey()->mutable_signature())[0] ^= 1;
-  write(dir, "publish-forged-signature", forged);
+  write_message_seed(dir, "publish-forged-signature", forged);
   wire::Frame empty = publish;
   empty.mutable_publish_prekeys()->clear_one_time_prekeys();
   empty.mutable_publish_prekeys()->set_replace_one_time(true);
-  write(dir, "publish-signed-only", empty);
+  write_message_seed(dir, "publish-signed-only", empty);
 
   wire::Frame reply;
   auto* bundles = reply.mutable_prekey_bundles();
   bundles->set_username("alice");
   *bundles->add_bundles() = bundle_of(publish.publish_prekeys(), pinned, 0);
-  write(dir, "bundles-one-time", reply);
+  write_message_seed(dir, "bundles-one-time", reply);
   wire::Frame two = reply;
   wire::PublishPrekeys second = publish.publish_prekeys();
   second.set_device_id(2);
   *two.mutable_prekey_bundles()->add_bundles() = bundle_of(second, pinned, -1);
-  write(dir, "bundles-two-devices", two);
+  write_message_seed(dir, "bundles-two-devices", two);
   wire::Frame swapped = reply;
   swapped.mutable_prekey_bundles()->mutable_bundles(0)->set_identity_dh_key(
       std::string(32, '\x09'));
-  write(dir, "bundles-other-identity", swapped);
+  write_message_seed(dir, "bundles-other-identity", swapped);
   return 0;
 }

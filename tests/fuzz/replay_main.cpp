@@ -1,7 +1,9 @@
 // Runs a fuzz target over every file of a corpus directory (and over a few thousand
 // deterministic mutations of each), so fuzzers run under ctest without clang.
+// Usage: TARGET CORPUS_DIR [MUTATIONS_PER_SEED]   (default 2000)
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -12,10 +14,11 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s CORPUS_DIR\n", argv[0]);
+  if (argc != 2 && argc != 3) {
+    std::fprintf(stderr, "usage: %s CORPUS_DIR [MUTATIONS_PER_SEED]\n", argv[0]);
     return 2;
   }
+  const int mutations = argc == 3 ? std::atoi(argv[2]) : 2000;
   std::mt19937 rng(42);
   std::size_t runs = 0;
   for (const auto& entry : std::filesystem::directory_iterator(argv[1])) {
@@ -23,7 +26,7 @@ int main(int argc, char** argv) {
     std::vector<std::uint8_t> seed((std::istreambuf_iterator<char>(in)), {});
     LLVMFuzzerTestOneInput(seed.data(), seed.size());
     ++runs;
-    for (int i = 0; i < 2000; ++i) {
+    for (int i = 0; i < mutations; ++i) {
       std::vector<std::uint8_t> input = seed;
       const int edits = 1 + static_cast<int>(rng() % 8);
       for (int e = 0; e < edits; ++e) {
