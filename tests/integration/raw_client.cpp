@@ -50,7 +50,8 @@ wire::ErrorCode error_of(const wire::Frame& frame) {
   return frame.has_error() ? frame.error().code() : wire::ERROR_CODE_UNSPECIFIED;
 }
 
-RawClient::RawClient(std::uint16_t port, Transport transport, std::string_view first_bytes)
+RawClient::RawClient(std::uint16_t port, Transport transport, std::string_view first_bytes,
+                     std::shared_ptr<tls::SessionCache> sessions)
     : socket_(io_) {
   asio::error_code ec;
   socket_.connect({asio::ip::make_address("127.0.0.1"), port}, ec);
@@ -68,10 +69,15 @@ RawClient::RawClient(std::uint16_t port, Transport transport, std::string_view f
     return;
   }
   tls_ = std::move(*channel);
+  const std::string address = "127.0.0.1:" + std::to_string(port);
+  if (sessions) tls_->offer_session(sessions->get(address));
   const Deadline deadline = deadline_after(kDefaultWait);
   for (;;) {
     ec = tls_->handshake();
-    if (!ec) return;
+    if (!ec) {
+      if (sessions) tls_->remember_sessions(sessions, address);
+      return;
+    }
     if (ec != asio::error::would_block || !wait_for(tls_->write_want(), deadline)) {
       peer_closed_ = ec != asio::error::would_block;  // e.g. closed at once (connection limit)
       socket_.close(ec);

@@ -10,6 +10,7 @@
 #include "test_dir.h"
 #include "tls/channel.h"
 #include "tls/identity.h"
+#include "tls/known_hosts.h"
 #include "tls/session_cache.h"
 
 namespace fastchat::tls {
@@ -116,7 +117,13 @@ TEST_F(ResumptionTest, ATicketResumesWithItsOwnExporterAndTheRecordedCertificate
   // The server sent no certificate: what is judged is the one its session recorded.
   EXPECT_EQ(second.client->peer_fingerprint(), server->fingerprint());
   EXPECT_FALSE(second.client->peer_verified());  // self-signed, as on the first connection
-  ASSERT_TRUE(second.exchange());                // and a fresh ticket replaces the used one
+  // So a pin is checked on a resumed connection as on a full one.
+  const std::string known_hosts = dir_.file("known_hosts");
+  ServerTrust trust(known_hosts);
+  EXPECT_TRUE(trust.check(kAddress, *second.client));
+  ASSERT_TRUE(save_pin(known_hosts, kAddress, "SHA256:someone-else"));
+  EXPECT_EQ(trust.check(kAddress, *second.client).code(), Code::kCrypto);
+  ASSERT_TRUE(second.exchange());  // and a fresh ticket replaces the used one
 
   Link third(*server, *client_tls_, sessions);
   ASSERT_TRUE(third.up());
