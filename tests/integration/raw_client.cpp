@@ -6,8 +6,10 @@
 #include <asio/connect.hpp>
 #include <asio/write.hpp>
 #include <cerrno>
+#include <utility>
 
 #include "protocol/error_mapping.h"
+#include "tls_resumption.h"
 
 namespace fastchat::itest {
 
@@ -50,8 +52,22 @@ wire::ErrorCode error_of(const wire::Frame& frame) {
   return frame.has_error() ? frame.error().code() : wire::ERROR_CODE_UNSPECIFIED;
 }
 
-RawClient::RawClient(std::uint16_t port, Transport transport, std::string_view first_bytes,
-                     std::shared_ptr<tls::SessionCache> sessions)
+namespace {
+thread_local std::shared_ptr<tls::SessionCache> t_resumption_cache;
+}  // namespace
+
+ScopedTlsResumption::ScopedTlsResumption(std::shared_ptr<tls::SessionCache> sessions)
+    : before_(std::exchange(t_resumption_cache, std::move(sessions))) {}
+
+ScopedTlsResumption::~ScopedTlsResumption() {
+  t_resumption_cache = std::move(before_);
+}
+
+std::shared_ptr<tls::SessionCache> tls_resumption_cache() {
+  return t_resumption_cache;
+}
+
+RawClient::RawClient(std::uint16_t port, Transport transport, std::string_view first_bytes)
     : socket_(io_) {
   asio::error_code ec;
   socket_.connect({asio::ip::make_address("127.0.0.1"), port}, ec);
@@ -70,6 +86,7 @@ RawClient::RawClient(std::uint16_t port, Transport transport, std::string_view f
   }
   tls_ = std::move(*channel);
   const std::string address = "127.0.0.1:" + std::to_string(port);
+  const auto sessions = tls_resumption_cache();
   if (sessions) tls_->offer_session(sessions->get(address));
   const Deadline deadline = deadline_after(kDefaultWait);
   for (;;) {

@@ -36,11 +36,9 @@ enum class Transport { kTls, kPlaintext };
 class RawClient {
  public:
   // Connects to 127.0.0.1:`port`, sends `first_bytes` (a PROXY header, say) and shakes
-  // hands; connected() tells whether it worked. With `sessions`, offers the TLS session
-  // kept for "127.0.0.1:port" and keeps the server's tickets there.
+  // hands; connected() tells whether it worked.
   explicit RawClient(std::uint16_t port, Transport transport = Transport::kTls,
-                     std::string_view first_bytes = {},
-                     std::shared_ptr<tls::SessionCache> sessions = nullptr);
+                     std::string_view first_bytes = {});
   ~RawClient();
   RawClient(const RawClient&) = delete;
   RawClient& operator=(const RawClient&) = delete;

@@ -18,6 +18,7 @@
 #include "tls/identity.h"
 #include "tls/known_hosts.h"
 #include "tls/session_cache.h"
+#include "tls_resumption.h"
 #include "wire_tap.h"
 
 namespace fastchat::itest {
@@ -337,13 +338,14 @@ TEST_F(TlsTest, TheClientPinsOnFirstUseRefusesAChangedKeyAndHonoursACaFile) {
 TEST_F(TlsTest, ATicketResumesOnEveryServerOfTheClusterAndLoginStaysBoundToTheConnection) {
   const TestUser& alice = user("alice");
   auto sessions = std::make_shared<tls::SessionCache>();
+  ScopedTlsResumption resumption(sessions);
   const auto address = [](std::uint16_t at) { return "127.0.0.1:" + std::to_string(at); };
   const std::uint16_t first_port = servers_->port_of(0);
   const std::string fingerprint = servers_->server(0).server().tls_fingerprint();
   std::string first_binding;
   std::string token;
   {
-    RawClient first(first_port, Transport::kTls, {}, sessions);
+    RawClient first(first_port, Transport::kTls);
     ASSERT_TRUE(first.connected() && first.hello());
     EXPECT_FALSE(first.channel()->resumed());
     auto registered = first.register_user(alice);
@@ -357,7 +359,7 @@ TEST_F(TlsTest, ATicketResumesOnEveryServerOfTheClusterAndLoginStaysBoundToTheCo
     const std::uint16_t at = servers_->port_of(i);
     // The first server's ticket at each server's address, as behind one TCP balancer.
     sessions->put(address(at), sessions->get(address(first_port)));
-    RawClient resumed(at, Transport::kTls, {}, sessions);
+    RawClient resumed(at, Transport::kTls);
     ASSERT_TRUE(resumed.connected() && resumed.hello());
     EXPECT_TRUE(resumed.channel()->resumed()) << "server " << i;
     EXPECT_EQ(resumed.channel()->peer_fingerprint(), fingerprint);
@@ -366,7 +368,7 @@ TEST_F(TlsTest, ATicketResumesOnEveryServerOfTheClusterAndLoginStaysBoundToTheCo
     EXPECT_EQ(error_of(replayed), wire::AUTH_FAILED) << replayed.ShortDebugString();
     auto logged_in = resumed.login(alice);
     EXPECT_TRUE(logged_in) << logged_in.status().to_string();
-    RawClient by_token(at, Transport::kTls, {}, sessions);
+    RawClient by_token(at, Transport::kTls);
     ASSERT_TRUE(by_token.connected() && by_token.hello());
     EXPECT_TRUE(by_token.channel()->resumed()) << "server " << i;
     auto resumed_token = by_token.resume(alice.name(), token);
@@ -378,7 +380,7 @@ TEST_F(TlsTest, ATicketResumesOnEveryServerOfTheClusterAndLoginStaysBoundToTheCo
   TestServer other(other_dir.path(), "info", servers_->log_file());
   ASSERT_TRUE(other.start());
   sessions->put(address(other.port()), std::move(ticket));
-  RawClient elsewhere(other.port(), Transport::kTls, {}, sessions);
+  RawClient elsewhere(other.port(), Transport::kTls);
   ASSERT_TRUE(elsewhere.connected() && elsewhere.hello());
   EXPECT_FALSE(elsewhere.channel()->resumed());
   EXPECT_EQ(elsewhere.channel()->peer_fingerprint(), other.server().tls_fingerprint());
