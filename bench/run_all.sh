@@ -58,3 +58,7 @@ want login1000 && run login1000 login --users 1000 --duration 5 --sources 16
 want offline && run offline offline --users 1 --backlog 100000
 want offline100 && run offline100 offline --users 100 --backlog 1000
 want idle && run idle idle --users 19000 --duration 10 --sources 8
+# The TLS-against-plaintext comparison (bench/tls_vs_plaintext.sh): a fixed dm load
+# (server CPU per message) and 2000 idle connections.
+want dm5k && run dm5k dm --users 1000 --duration 5 --rate 5000 --sources 4 --no-ceiling
+want idle2000 && run idle2000 idle --users 2000 --duration 5 --sources 2

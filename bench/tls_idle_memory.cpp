@@ -2,18 +2,26 @@
 // (OpenSSL on the socket, buffers released) against asio::ssl::stream with the same
 // settings: N connection pairs over socketpairs, a handshake and one request each, the
 // client ends freed, the server ends kept idle (docs/decisions.md, "TLS").
-// Usage: tls_idle_memory [N] (a self-signed identity is made in a temp dir).
+// Usage: tls_idle_memory [N] [--sites] (a self-signed identity is made in a temp dir).
+// --sites: also where OpenSSL allocated what an idle server end holds (bytes per
+// connection by allocation site, from CRYPTO_set_mem_functions).
 #include <malloc.h>
+#include <openssl/crypto.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <asio/io_context.hpp>
 #include <asio/local/connect_pair.hpp>
 #include <asio/local/stream_protocol.hpp>
 #include <asio/ssl.hpp>
 #include <asio/write.hpp>
 #include <cstdio>
+#include <cstring>
+#include <map>
 #include <memory>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "tls/channel.h"
@@ -25,12 +33,57 @@ static size_t heap() {
   return mallinfo2().uordblks;
 }
 
+// OpenSSL's live allocations by site while `g_tracking` (single-threaded program).
+struct Site {
+  std::size_t size;
+  const char* file;
+  int line;
+};
+static std::unordered_map<void*, Site>* g_live = nullptr;
+static bool g_tracking = false;
+static void* tracked_malloc(std::size_t n, const char* file, int line) {
+  void* p = std::malloc(n);
+  if (g_tracking && p != nullptr) (*g_live)[p] = {n, file, line};
+  return p;
+}
+static void* tracked_realloc(void* old, std::size_t n, const char* file, int line) {
+  if (g_tracking && old != nullptr) g_live->erase(old);
+  void* p = std::realloc(old, n);
+  if (g_tracking && p != nullptr) (*g_live)[p] = {n, file, line};
+  return p;
+}
+static void tracked_free(void* p, const char*, int) {
+  if (g_live != nullptr && p != nullptr) g_live->erase(p);
+  std::free(p);
+}
+static void print_sites(int n) {
+  std::map<std::string, std::size_t> by_site;
+  for (const auto& [p, site] : *g_live)
+    by_site[std::string(site.file ? site.file : "?") + ":" + std::to_string(site.line)] +=
+        site.size;
+  std::vector<std::pair<std::size_t, std::string>> sorted;
+  for (const auto& [where, bytes] : by_site)
+    sorted.emplace_back(bytes, where);
+  std::sort(sorted.rbegin(), sorted.rend());
+  std::printf("OpenSSL's allocations held by an idle server end, bytes each (requested sizes):\n");
+  for (std::size_t i = 0; i < sorted.size() && i < 15; ++i)
+    std::printf("%8zu  %s\n", sorted[i].first / static_cast<std::size_t>(n),
+                sorted[i].second.c_str());
+}
+
 int main(int argc, char** argv) {
+  const bool sites = argc > 2 && std::strcmp(argv[2], "--sites") == 0;
+  if (sites) {
+    g_live = new std::unordered_map<void*, Site>();
+    CRYPTO_set_mem_functions(tracked_malloc, tracked_realloc, tracked_free);
+  }
   const int n = argc > 1 ? atoi(argv[1]) : 300;
   char dir[] = "/tmp/fastchat-tls-memory-XXXXXX";
   if (::mkdtemp(dir) == nullptr) return 1;
   auto files = *tls::ensure_identity({}, {}, dir, {});
-  auto server_tls = *tls::ServerTls::create(files.cert_file, files.key_file);
+  // As fastchat-server: session tickets on (the secret is a stand-in for its key's).
+  auto server_tls = *tls::ServerTls::create(files.cert_file, files.key_file,
+                                            {.secret = "tls_idle_memory ticket secret 32b"});
   auto client_tls = *tls::ClientTls::create();
   // Warm up OpenSSL's lazily built tables.
   {
@@ -48,6 +101,7 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<tls::Channel>> servers;
   std::vector<int> fds_all;
   const size_t before = heap();
+  g_tracking = sites;  // the client ends are freed below: what stays is the servers'
   for (int k = 0; k < n; ++k) {
     int fds[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds) != 0) {
@@ -74,6 +128,10 @@ int main(int argc, char** argv) {
     servers.push_back(std::move(s));
   }
   const size_t ours = (heap() - before) / n;
+  if (sites) {
+    g_tracking = false;
+    print_sites(n);
+  }
   servers.clear();
   for (int fd : fds_all)
     close(fd);

@@ -42,6 +42,11 @@ Status set_transport(bool insecure_plaintext) {
   return Status::ok();
 }
 
+bool transport_is_tls() {
+  if (!g_transport_set) (void)set_transport(false);
+  return g_tls != nullptr;
+}
+
 std::string loopback_source(std::size_t i, std::size_t count) {
   if (count == 0) return {};
   const std::size_t k = 2 + i % count;  // 127.0.0.2 ..
@@ -50,11 +55,12 @@ std::string loopback_source(std::size_t i, std::size_t count) {
 
 asio::awaitable<Result<std::shared_ptr<client::Connection>>> open_connection(
     asio::any_io_executor executor, const client::Endpoint& server, const std::string& source,
-    bool abortive) {
+    bool abortive, std::shared_ptr<tls::SessionCache> sessions) {
   if (!g_transport_set) (void)set_transport(false);
   client::ConnectionOptions options;
   options.tls = g_tls;
   options.trust = g_trust;
+  options.sessions = std::move(sessions);
   auto connection = client::Connection::create(executor, options);
   if (source.empty() && !abortive) {
     if (Status s = co_await connection->connect(server.host, server.port); !s) co_return s;
@@ -148,7 +154,8 @@ asio::awaitable<Result<Opened>> open_session(asio::any_io_executor executor,
   if (try_resume && !account.token.empty() && account.server == where) {
     auto ok = co_await resume(*connection, account);
     if (ok) co_return Opened{connection, AuthKind::kResume, ok->acked_seq()};
-    if (ok.code() != Code::kAuthFailed) {
+    // A token of an earlier server (the bench's home outlives it): log in instead.
+    if (ok.code() != Code::kAuthFailed && ok.code() != Code::kSessionExpired) {
       connection->close();
       co_return ok.status();
     }

@@ -30,10 +30,13 @@ struct Opened {
 };
 
 // A connected, Hello'd connection. `source` empty: the kernel's choice. `abortive`:
-// closing sends a reset and leaves no TIME_WAIT behind (login churn).
+// closing sends a reset and leaves no TIME_WAIT behind (login churn). `sessions`: TLS
+// session resumption with the session kept there for the server (null: full handshakes).
 asio::awaitable<Result<std::shared_ptr<client::Connection>>> open_connection(
     asio::any_io_executor executor, const client::Endpoint& server, const std::string& source,
-    bool abortive = false);
+    bool abortive = false, std::shared_ptr<tls::SessionCache> sessions = nullptr);
+// Whether connections are TLS (set_transport).
+bool transport_is_tls();
 
 // Opens and authenticates `account`; updates its token and server on a new login.
 // `try_resume` false skips a token known to be stale (the server was reset): a failed

@@ -136,6 +136,9 @@ class Client::Impl {
   // TLS for every connection (null: plaintext, or tls_status_ says why not).
   std::shared_ptr<const tls::ClientTls> tls_;
   std::shared_ptr<tls::ServerTrust> trust_;
+  // The last TLS session per server address, for resumption on reconnects (memory
+  // only: a ticket is a secret; docs/decisions.md).
+  std::shared_ptr<tls::SessionCache> tls_sessions_ = std::make_shared<tls::SessionCache>();
   Status tls_status_;
 
   std::shared_ptr<Connection> conn_;

@@ -82,6 +82,7 @@ asio::awaitable<Result<std::shared_ptr<Connection>>> Client::Impl::connect_to_se
     ConnectionOptions options;
     options.tls = tls_;
     options.trust = trust_;
+    options.sessions = tls_sessions_;
     options.expect_fingerprint = cluster_key;
     auto conn = Connection::create(executor_, options);
     if (trust_ && !trust_->file().empty() && hop == 0) {

@@ -103,20 +103,29 @@ asio::awaitable<Status> Connection::handshake(const std::string& host, const std
   auto channel = tls::Channel::connect(*options_.tls, socket_.native_handle(), host);
   if (!channel) co_return channel.status();
   tls_ = std::move(*channel);
+  if (options_.sessions) tls_->offer_session(options_.sessions->get(where));
   const asio::error_code handshake_ec = co_await tls::co_handshake(socket_, *tls_);
   if (handshake_ec) {
     const std::string why =
         tls_->error_text().empty() ? handshake_ec.message() : tls_->error_text();
     co_return Status(Code::kUnavailable, "TLS handshake with " + where + " failed: " + why);
   }
+  // A resumed session is judged like a full handshake: by the certificate it recorded.
+  Status trusted = Status::ok();
   if (options_.trust) {
-    if (Status s = options_.trust->check(where, *tls_, options_.expect_fingerprint); !s)
-      co_return s;
+    trusted = options_.trust->check(where, *tls_, options_.expect_fingerprint);
   } else if (!options_.expect_fingerprint.empty() &&
              tls_->peer_fingerprint() != options_.expect_fingerprint) {
-    co_return Status(Code::kCrypto, where + " does not present the expected key");
+    trusted = Status(Code::kCrypto, where + " does not present the expected key");
   }
-  co_return Status::ok();
+  if (options_.sessions) {
+    if (trusted) {
+      tls_->remember_sessions(options_.sessions, where);
+    } else {
+      options_.sessions->forget(where);
+    }
+  }
+  co_return trusted;
 }
 
 std::string Connection::channel_binding() const {

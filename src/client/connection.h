@@ -28,6 +28,7 @@
 #include "protocol/frame_codec.h"
 #include "tls/channel.h"
 #include "tls/known_hosts.h"
+#include "tls/session_cache.h"
 #include "tls/tls_context.h"
 
 namespace fastchat::client {
@@ -50,6 +51,9 @@ struct ConnectionOptions {
   // Non-empty: the server must present exactly this key (a balancer's redirect target
   // must be of the balancer's cluster).
   std::string expect_fingerprint;
+  // With TLS: offers the session kept for the address (resumption instead of a full
+  // handshake) and keeps the tickets of a trusted server there. Null: full handshakes.
+  std::shared_ptr<tls::SessionCache> sessions;
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -100,6 +104,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string peer_fingerprint() const { return tls_ ? tls_->peer_fingerprint() : std::string(); }
   bool peer_verified() const { return tls_ && tls_->peer_verified(); }
   std::string peer_verify_error() const { return tls_ ? tls_->peer_verify_error() : std::string(); }
+  // The TLS handshake resumed an earlier session (options.sessions).
+  bool resumed() const { return tls_ && tls_->resumed(); }
   // The TLS exporter (RFC 8446 §7.5), equal to the server's Session::tls_exporter();
   // kUnavailable on plaintext.
   Result<std::string> tls_exporter(std::string_view label, std::string_view context,

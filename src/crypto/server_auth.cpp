@@ -4,6 +4,7 @@
 
 #include "crypto/bytes.h"
 #include "crypto/file_io.h"
+#include "crypto/kdf.h"
 #include "crypto/sodium_init.h"
 
 namespace fastchat::crypto {
@@ -19,6 +20,7 @@ constexpr std::size_t kMaxUsername = 255;  // its length is one byte of the veri
 // Token hashes and verifiers share the key; a prefix keeps their inputs apart.
 constexpr std::string_view kTokenContext = "fastchat/session-token/v1";
 constexpr std::string_view kKeyVerifierContext = "fastchat/server-key-verifier/v1";
+constexpr std::string_view kTlsTicketContext = "fastchat/tls-ticket-secret/v1";
 
 class KeyedHash {
  public:
@@ -122,6 +124,10 @@ std::string ServerAuth::key_verifier() const {
 
 bool ServerAuth::is_own_key_verifier(std::string_view recorded) const {
   return same_hash(key_verifier(), recorded);
+}
+
+SecretBytes ServerAuth::tls_ticket_secret() const {
+  return hkdf_sha256({}, secret_.view(), kTlsTicketContext, kSecretBytes);
 }
 
 }  // namespace fastchat::crypto

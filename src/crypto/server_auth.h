@@ -40,6 +40,11 @@ class ServerAuth {
   std::string key_verifier() const;
   bool is_own_key_verifier(std::string_view recorded) const;
 
+  // The secret of the cluster's TLS session tickets: HKDF-SHA256 of the server key
+  // with its own label (32 bytes), so every server of a cluster resumes the others'
+  // sessions and the ticket keys reveal nothing about the server key.
+  SecretBytes tls_ticket_secret() const;
+
  private:
   SecretBytes secret_;
 };

@@ -60,7 +60,6 @@ Status Server::start() {
   std::filesystem::permissions(config_.data_dir, std::filesystem::perms::owner_all,
                                std::filesystem::perm_options::replace, fs_error);
 
-  if (Status s = start_tls(); !s) return s;
   auto store = store::open_store(config_.db_url, config_.data_dir);
   if (!store) return store.status();
   store_ = std::move(*store);
@@ -71,6 +70,7 @@ Status Server::start() {
   if (!secret) return secret.status();
   auth_ = std::make_unique<crypto::ServerAuth>(std::move(*secret));
   if (Status s = check_server_key(secret_path); !s) return s;
+  if (Status s = start_tls(); !s) return s;  // its ticket keys come from the server key
 
   worker_ = std::make_unique<StoreWorker>(*store_, config_.store_threads);
   committer_ = std::make_unique<GroupCommitter>(*store_, config_.max_commit_batch);
@@ -240,7 +240,10 @@ Status Server::start_tls() {
   auto files = tls::ensure_identity(config_.tls_cert_file, config_.tls_key_file, config_.data_dir,
                                     {config_.public_host, config_.listen_host});
   if (!files) return files.status();
-  auto tls = tls::ServerTls::create(files->cert_file, files->key_file);
+  const crypto::SecretBytes ticket_secret = auth_->tls_ticket_secret();
+  auto tls = tls::ServerTls::create(
+      files->cert_file, files->key_file,
+      {.secret = ticket_secret.view(), .period = config_.tls_ticket_period, .unix_now = nullptr});
   if (!tls) return tls.status();
   tls_ = std::move(*tls);
   tls_fingerprint_ = tls_->fingerprint();

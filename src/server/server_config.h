@@ -1,6 +1,7 @@
 // ServerConfig: everything fastchat-server can be told on its command line.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -36,6 +37,10 @@ struct ServerConfig {
   bool insecure_plaintext = false;
   std::string tls_cert_file;  // PEM chain, leaf first
   std::string tls_key_file;   // PEM private key
+  // TLS 1.3 session tickets, sealed with keys derived from the server key (so every
+  // server of a cluster resumes the others' sessions) and rotated every period; a
+  // ticket is accepted for up to two periods.
+  std::chrono::seconds tls_ticket_period{3600};
   // Behind a TCP proxy or load balancer: every connection starts with a PROXY protocol
   // v2 header naming the real client address (limits and logs use it). Connections
   // without one are closed, so only the proxy may reach a server started so.

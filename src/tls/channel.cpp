@@ -75,7 +75,10 @@ Result<std::unique_ptr<Channel>> Channel::connect(const ClientTls& tls, int fd,
     X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str());
   }
   SSL_set_connect_state(ssl.get());
-  return std::unique_ptr<Channel>(new Channel(std::move(ssl)));
+  std::unique_ptr<Channel> channel(new Channel(std::move(ssl)));
+  channel->resumption_ = std::make_unique<Resumption>();
+  SSL_set_app_data(channel->ssl_.get(), channel.get());
+  return channel;
 }
 
 Channel::~Channel() = default;
@@ -171,6 +174,38 @@ Result<std::string> Channel::export_keying_material(std::string_view label,
 
 std::string Channel::protocol() const {
   return SSL_get_version(ssl_.get());
+}
+
+void Channel::offer_session(SslSessionPtr session) {
+  if (session && !handshake_done_) SSL_set_session(ssl_.get(), session.get());
+}
+
+bool Channel::resumed() const {
+  return SSL_session_reused(ssl_.get()) == 1;
+}
+
+void Channel::remember_sessions(std::shared_ptr<SessionCache> cache, std::string address) {
+  if (!resumption_ || !cache) return;
+  resumption_->cache = std::move(cache);
+  resumption_->address = std::move(address);
+  if (resumption_->received) {
+    resumption_->cache->put(resumption_->address, std::move(resumption_->received));
+  }
+}
+
+int Channel::on_new_session(SSL* ssl, SSL_SESSION* session) {
+  auto* channel = static_cast<Channel*>(SSL_get_app_data(ssl));
+  if (channel == nullptr || !channel->resumption_) return 0;
+  Resumption& r = *channel->resumption_;
+  // A copy: `session` stays this connection's, and OpenSSL marks it not resumable
+  // when the connection ends without close_notify.
+  SslSessionPtr copy(SSL_SESSION_dup(session));
+  if (r.cache) {
+    r.cache->put(r.address, std::move(copy));
+  } else {
+    r.received = std::move(copy);
+  }
+  return 0;  // OpenSSL keeps its reference
 }
 
 bool Channel::request_key_update() {

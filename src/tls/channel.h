@@ -18,6 +18,7 @@
 
 #include "common/status.h"
 #include "tls/openssl_util.h"
+#include "tls/session_cache.h"
 #include "tls/tls_context.h"
 
 namespace fastchat::tls {
@@ -63,6 +64,21 @@ class Channel {
   std::string peer_verify_error() const;
   // The negotiated protocol ("TLSv1.3"), for tests and logs.
   std::string protocol() const;
+  // Session resumption, client side (docs/security.md, "TLS session resumption").
+  // Offers `session` (a SessionCache's, for the same address) to the server; call
+  // before the handshake. The server may resume it or shake hands in full.
+  void offer_session(SslSessionPtr session);
+  // This connection resumed an earlier session: the server sent no certificate, and
+  // peer_fingerprint()/peer_verified() are those the session recorded when it was
+  // first established (judge them as always).
+  bool resumed() const;
+  // Sessions (tickets) the server sends on this connection, the latest received
+  // before the call too, go to `cache` under `address`. Call once the server passed
+  // the client's trust check, never before.
+  void remember_sessions(std::shared_ptr<SessionCache> cache, std::string address);
+  // OpenSSL's new-session callback of ClientTls (not for other callers).
+  static int on_new_session(SSL* ssl, SSL_SESSION* session);
+
   // Asks the peer for a TLS 1.3 KeyUpdate (sent with the next write); false when
   // the connection cannot (tests: TLS 1.3's only post-handshake renewal).
   bool request_key_update();
@@ -70,6 +86,12 @@ class Channel {
   const std::string& error_text() const { return error_text_; }
 
  private:
+  struct Resumption {
+    SslSessionPtr received;  // the latest ticket, before remember_sessions()
+    std::shared_ptr<SessionCache> cache;
+    std::string address;
+  };
+
   explicit Channel(SslPtr ssl) : ssl_(std::move(ssl)) {}
   // Maps an SSL_* result to an error code (ok for > 0); sets `want` on would_block.
   asio::error_code map(int result, Want& want);
@@ -79,6 +101,7 @@ class Channel {
   Want write_want_ = Want::kWrite;
   bool handshake_done_ = false;
   std::string error_text_;
+  std::unique_ptr<Resumption> resumption_;  // client side only
 };
 
 }  // namespace fastchat::tls

@@ -23,10 +23,14 @@ struct X509Free {
 struct PkeyFree {
   void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
 };
+struct SslSessionFree {
+  void operator()(SSL_SESSION* p) const { SSL_SESSION_free(p); }
+};
 using SslCtxPtr = std::unique_ptr<SSL_CTX, SslCtxFree>;
 using SslPtr = std::unique_ptr<SSL, SslFree>;
 using X509Ptr = std::unique_ptr<X509, X509Free>;
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using SslSessionPtr = std::unique_ptr<SSL_SESSION, SslSessionFree>;
 
 // Empties this thread's OpenSSL error queue into one line ("" when it was empty).
 std::string take_openssl_errors();

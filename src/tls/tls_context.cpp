@@ -2,6 +2,8 @@
 
 #include <openssl/pem.h>
 
+#include "tls/channel.h"
+
 namespace fastchat::tls {
 
 namespace {
@@ -21,7 +23,8 @@ SslCtxPtr make_ctx(const SSL_METHOD* method) {
 }  // namespace
 
 Result<std::shared_ptr<const ServerTls>> ServerTls::create(const std::string& cert_file,
-                                                           const std::string& key_file) {
+                                                           const std::string& key_file,
+                                                           const TicketOptions& tickets) {
   auto tls = std::make_shared<ServerTls>();
   tls->ctx_ = make_ctx(TLS_server_method());
   if (!tls->ctx_) return Status(Code::kInternal, "SSL_CTX_new: " + take_openssl_errors());
@@ -38,9 +41,23 @@ Result<std::shared_ptr<const ServerTls>> ServerTls::create(const std::string& ce
     return Status(Code::kBadRequest,
                   "the key " + key_file + " does not match the certificate " + cert_file);
   }
-  // Clients do not resume sessions (yet): tickets would only cost bytes and CPU.
-  SSL_CTX_set_num_tickets(ctx, 0);
+  // Stateless tickets only: nothing is kept per session on the server.
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_max_early_data(ctx, 0);
+  if (tickets.secret.empty()) {
+    SSL_CTX_set_num_tickets(ctx, 0);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+  } else {
+    if (tickets.secret.size() < 32) {
+      return Status(Code::kBadRequest, "the TLS ticket secret must have at least 32 bytes");
+    }
+    // One ticket: a client keeps only the last one per server.
+    SSL_CTX_set_num_tickets(ctx, 1);
+    tls->tickets_ = std::make_unique<TicketKeys>(tickets);
+    if (!tls->tickets_->install(ctx)) {
+      return Status(Code::kInternal, "cannot install the ticket keys: " + take_openssl_errors());
+    }
+  }
   tls->fingerprint_ = key_fingerprint(SSL_CTX_get0_certificate(ctx));
   return std::shared_ptr<const ServerTls>(std::move(tls));
 }
@@ -51,7 +68,9 @@ Result<std::shared_ptr<const ClientTls>> ClientTls::create(const std::string& ca
   if (!tls->ctx_) return Status(Code::kInternal, "SSL_CTX_new: " + take_openssl_errors());
   SSL_CTX* ctx = tls->ctx_.get();
   SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);  // judged after the handshake
-  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  // Tickets go to the Channel that got them, never into OpenSSL's own cache.
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  SSL_CTX_sess_set_new_cb(ctx, &Channel::on_new_session);
   if (!ca_file.empty()) {
     if (SSL_CTX_load_verify_locations(ctx, ca_file.c_str(), nullptr) != 1) {
       return Status(Code::kBadRequest,

@@ -6,8 +6,10 @@
 #include <asio/connect.hpp>
 #include <asio/write.hpp>
 #include <cerrno>
+#include <utility>
 
 #include "protocol/error_mapping.h"
+#include "tls_resumption.h"
 
 namespace fastchat::itest {
 
@@ -50,6 +52,21 @@ wire::ErrorCode error_of(const wire::Frame& frame) {
   return frame.has_error() ? frame.error().code() : wire::ERROR_CODE_UNSPECIFIED;
 }
 
+namespace {
+thread_local std::shared_ptr<tls::SessionCache> t_resumption_cache;
+}  // namespace
+
+ScopedTlsResumption::ScopedTlsResumption(std::shared_ptr<tls::SessionCache> sessions)
+    : before_(std::exchange(t_resumption_cache, std::move(sessions))) {}
+
+ScopedTlsResumption::~ScopedTlsResumption() {
+  t_resumption_cache = std::move(before_);
+}
+
+std::shared_ptr<tls::SessionCache> tls_resumption_cache() {
+  return t_resumption_cache;
+}
+
 RawClient::RawClient(std::uint16_t port, Transport transport, std::string_view first_bytes)
     : socket_(io_) {
   asio::error_code ec;
@@ -68,10 +85,16 @@ RawClient::RawClient(std::uint16_t port, Transport transport, std::string_view f
     return;
   }
   tls_ = std::move(*channel);
+  const std::string address = "127.0.0.1:" + std::to_string(port);
+  const auto sessions = tls_resumption_cache();
+  if (sessions) tls_->offer_session(sessions->get(address));
   const Deadline deadline = deadline_after(kDefaultWait);
   for (;;) {
     ec = tls_->handshake();
-    if (!ec) return;
+    if (!ec) {
+      if (sessions) tls_->remember_sessions(sessions, address);
+      return;
+    }
     if (ec != asio::error::would_block || !wait_for(tls_->write_want(), deadline)) {
       peer_closed_ = ec != asio::error::would_block;  // e.g. closed at once (connection limit)
       socket_.close(ec);

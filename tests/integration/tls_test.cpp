@@ -17,6 +17,8 @@
 #include "secret_scan.h"
 #include "tls/identity.h"
 #include "tls/known_hosts.h"
+#include "tls/session_cache.h"
+#include "tls_resumption.h"
 #include "wire_tap.h"
 
 namespace fastchat::itest {
@@ -325,6 +327,111 @@ TEST_F(TlsTest, TheClientPinsOnFirstUseRefusesAChangedKeyAndHonoursACaFile) {
   Status refused = connect(wrong_ca, std::make_shared<tls::ServerTrust>(ca_known_hosts, true));
   EXPECT_EQ(refused.code(), Code::kCrypto) << refused.to_string();
   EXPECT_FALSE(tls::find_pin(ca_known_hosts, address));
+}
+
+// TLS 1.3 resumption: a client that kept the ticket of its last connection resumes
+// instead of a full handshake, on that server and, the ticket keys coming from the
+// cluster's shared server key, on every other. A resumed connection has its own
+// exporter: a login proof bound to the first connection is refused there, a proof of
+// its own logs in. A server with another key does not resume the ticket: a full
+// handshake, and everything works.
+TEST_F(TlsTest, ATicketResumesOnEveryServerOfTheClusterAndLoginStaysBoundToTheConnection) {
+  const TestUser& alice = user("alice");
+  auto sessions = std::make_shared<tls::SessionCache>();
+  ScopedTlsResumption resumption(sessions);
+  const auto address = [](std::uint16_t at) { return "127.0.0.1:" + std::to_string(at); };
+  const std::uint16_t first_port = servers_->port_of(0);
+  const std::string fingerprint = servers_->server(0).server().tls_fingerprint();
+  std::string first_binding;
+  std::string token;
+  {
+    RawClient first(first_port, Transport::kTls);
+    ASSERT_TRUE(first.connected() && first.hello());
+    EXPECT_FALSE(first.channel()->resumed());
+    auto registered = first.register_user(alice);
+    ASSERT_TRUE(registered) << registered.status().to_string();
+    token = registered->session_token();
+    first_binding = first.channel_binding();
+  }
+  auto ticket = sessions->get(address(first_port));
+  ASSERT_NE(ticket, nullptr) << "the server sent no ticket";
+  for (std::size_t i = 0; i < servers_->size(); ++i) {
+    const std::uint16_t at = servers_->port_of(i);
+    // The first server's ticket at each server's address, as behind one TCP balancer.
+    sessions->put(address(at), sessions->get(address(first_port)));
+    RawClient resumed(at, Transport::kTls);
+    ASSERT_TRUE(resumed.connected() && resumed.hello());
+    EXPECT_TRUE(resumed.channel()->resumed()) << "server " << i;
+    EXPECT_EQ(resumed.channel()->peer_fingerprint(), fingerprint);
+    EXPECT_NE(resumed.channel_binding(), first_binding);
+    const auto replayed = resumed.call(login_frame(alice, resumed.login_nonce(), first_binding));
+    EXPECT_EQ(error_of(replayed), wire::AUTH_FAILED) << replayed.ShortDebugString();
+    auto logged_in = resumed.login(alice);
+    EXPECT_TRUE(logged_in) << logged_in.status().to_string();
+    RawClient by_token(at, Transport::kTls);
+    ASSERT_TRUE(by_token.connected() && by_token.hello());
+    EXPECT_TRUE(by_token.channel()->resumed()) << "server " << i;
+    auto resumed_token = by_token.resume(alice.name(), token);
+    EXPECT_TRUE(resumed_token) << resumed_token.status().to_string();
+  }
+
+  // A server of another key (another cluster): the ticket is not its own.
+  TempDir other_dir;
+  TestServer other(other_dir.path(), "info", servers_->log_file());
+  ASSERT_TRUE(other.start());
+  sessions->put(address(other.port()), std::move(ticket));
+  RawClient elsewhere(other.port(), Transport::kTls);
+  ASSERT_TRUE(elsewhere.connected() && elsewhere.hello());
+  EXPECT_FALSE(elsewhere.channel()->resumed());
+  EXPECT_EQ(elsewhere.channel()->peer_fingerprint(), other.server().tls_fingerprint());
+  EXPECT_TRUE(elsewhere.register_user(user("bob")));
+}
+
+// The client core's Connection resumes with the session it kept for the address, and
+// judges a resumed connection like any other: once the pinned key differs, the
+// resumed server is refused (and its session forgotten) just as a full handshake is.
+TEST_F(TlsTest, AResumedConnectionIsStillCheckedAgainstThePinnedKey) {
+  asio::io_context io;
+  const std::uint16_t at = servers_->port_of(0);
+  const std::string address = "127.0.0.1:" + std::to_string(at);
+  const std::string known_hosts = dir_.file("known_hosts");
+  auto sessions = std::make_shared<tls::SessionCache>();
+  auto pinning = std::make_shared<tls::ServerTrust>(known_hosts);
+  auto client_tls = *tls::ClientTls::create();
+  bool resumed = false;
+  auto connect = [&]() {
+    client::ConnectionOptions options;
+    options.tls = client_tls;
+    options.trust = pinning;
+    options.sessions = sessions;
+    auto connection = client::Connection::create(io.get_executor(), options);
+    auto work = [connection, at, &resumed]() -> asio::awaitable<Status> {
+      Status s = co_await connection->connect("127.0.0.1", at);
+      if (s) {
+        resumed = connection->resumed();
+        auto hello = co_await client::say_hello(*connection, "tls-test");
+        s = hello ? Status::ok() : hello.status();
+      }
+      connection->close();
+      co_return s;
+    };
+    return run_on(io, work());
+  };
+  ASSERT_TRUE(connect());
+  EXPECT_FALSE(resumed);
+  ASSERT_NE(sessions->get(address), nullptr) << "the ticket of a trusted server is kept";
+  ASSERT_TRUE(connect());
+  EXPECT_TRUE(resumed);
+  ASSERT_TRUE(connect());
+  EXPECT_TRUE(resumed);
+
+  // The session is offered and would be resumed (as just now), but the key it recorded
+  // is not the pinned one.
+  ASSERT_TRUE(
+      tls::save_pin(known_hosts, address, "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+  Status changed = connect();
+  EXPECT_EQ(changed.code(), Code::kCrypto) << changed.to_string();
+  EXPECT_EQ(sessions->get(address), nullptr) << "a refused server's session is forgotten";
 }
 
 }  // namespace
