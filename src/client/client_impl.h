@@ -125,9 +125,10 @@ class Client::Impl {
   // The body of a direct message to `to`: a ratchet message (v2), opening a session from
   // a verified bundle if needed; envelope v1 only for a peer that never had a session
   // and has no prekeys. `key_changed`: the peer's pending changed key was used.
+  // `may_reconnect`: false for callers that run() itself awaits (receipts).
   asio::awaitable<Result<std::string>> seal_direct(const std::string& to,
                                                    const wire::Content& content,
-                                                   bool& key_changed);
+                                                   bool& key_changed, bool may_reconnect = true);
 
   asio::any_io_executor executor_;
   ClientConfig config_;
@@ -147,6 +148,7 @@ class Client::Impl {
   InboxCursor cursor_;
   // persist=false: identities of users registered by this Client, for a later login.
   std::unordered_map<std::string, crypto::SecretBytes> memory_keys_;
+  std::unordered_map<std::string, std::unique_ptr<HistoryStore>> memory_histories_;
   // The device key the session is bound to; persist=false: per user, in memory.
   crypto::LoginKey device_key_;
   std::unordered_map<std::string, crypto::SecretBytes> memory_device_seeds_;

@@ -137,7 +137,8 @@ Result<std::string> Client::Impl::seal_with_session(const std::string& to,
 
 asio::awaitable<Result<std::string>> Client::Impl::seal_direct(const std::string& to,
                                                                const wire::Content& content,
-                                                               bool& key_changed) {
+                                                               bool& key_changed,
+                                                               bool may_reconnect) {
   auto peer = co_await contact(to);
   if (!peer) co_return peer.status();
   // The trust rules of v1 (contacts.h): a verified contact's changed key stops sending.
@@ -151,7 +152,10 @@ asio::awaitable<Result<std::string>> Client::Impl::seal_direct(const std::string
   const bool ever_had_session = history_->peer_session(to, kDeviceId).has_value();
 
   // No session yet: the peer's bundle, checked against the identity chosen above.
-  if (!session_ready()) co_return Status(Code::kUnavailable, "not connected");
+  if (!session_ready()) {
+    if (!may_reconnect) co_return Status(Code::kUnavailable, "not connected");
+    if (Status s = co_await ensure_session(); !s) co_return s;
+  }
   auto conn = conn_;
   wire::Frame frame;
   frame.mutable_fetch_prekey_bundles()->set_username(to);

@@ -58,7 +58,7 @@ asio::awaitable<Status> Client::Impl::send_receipt(const std::string& to,
   for (const auto& delivered : ids)
     receipt->add_message_ids(delivered.to_bytes());
   bool key_changed = false;
-  auto body = co_await seal_direct(to, content, key_changed);
+  auto body = co_await seal_direct(to, content, key_changed, false);
   if (!body) co_return body.status();
   wire::Frame frame;
   auto* send = frame.mutable_send();

@@ -87,7 +87,6 @@ asio::awaitable<Result<ChatMessage>> Client::Impl::send_text(std::string to_user
   auto to = normalize_username(to_user);
   if (!to) co_return Status(Code::kInvalidUsername, "not a valid username: " + to_user);
   if (Status s = check_text(text, kMaxTextBytes); !s) co_return s;
-  if (Status s = co_await ensure_session(); !s) co_return s;
 
   const std::int64_t now = SystemClock::instance().now_ms();
   const auto id = MessageId::time_ordered(static_cast<std::uint64_t>(now));
@@ -260,7 +259,6 @@ asio::awaitable<Result<ChatMessage>> Client::Impl::send_file(std::string to_user
       if (n <= 0) co_return Status(Code::kIo, "cannot read " + path);
       got += static_cast<std::size_t>(n);
     }
-    if (Status s = co_await ensure_session(); !s) co_return s;
     const std::int64_t now = SystemClock::instance().now_ms();
     const auto id = MessageId::time_ordered(static_cast<std::uint64_t>(now));
     auto content = make_content(id, username_, *to, 0, now);

@@ -171,9 +171,14 @@ Status Client::Impl::start_session(const std::string& username,
   if (config_.persist) {
     if (Status s = make_private_dirs(home_.user_dir(username)); !s) return s;
   }
-  auto store = HistoryStore::open(config_.persist ? home_.history_db(username) : ":memory:");
-  if (!store) return store.status();
-  history_ = std::move(*store);
+  if (auto kept = memory_histories_.find(username); kept != memory_histories_.end()) {
+    history_ = std::move(kept->second);
+    memory_histories_.erase(kept);
+  } else {
+    auto store = HistoryStore::open(config_.persist ? home_.history_db(username) : ":memory:");
+    if (!store) return store.status();
+    history_ = std::move(*store);
+  }
   identity_ = std::move(identity);
   state_box_ = std::make_unique<crypto::StateBox>(*identity_);
   contacts_ = std::make_unique<ContactBook>(*identity_, *history_, SystemClock::instance());
@@ -217,6 +222,11 @@ void Client::Impl::end_session() {
   authenticated_ = false;
   contacts_.reset();
   files_.reset();
+  // persist=false: the history (with the ratchet sessions) lives on in memory, as the
+  // keys do, for a later login on this Client.
+  if (!config_.persist && history_ && !username_.empty()) {
+    memory_histories_[username_] = std::move(history_);
+  }
   history_.reset();
   state_box_.reset();
   identity_.reset();

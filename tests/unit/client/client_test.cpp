@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "crypto/identity.h"
+#include "crypto/x3dh.h"
 #include "fake_server.h"
 #include "temp_dir.h"
 
@@ -480,6 +481,14 @@ void serve_other_keys(testing::FakeServer& server, const std::string& user) {
   published.set_sign_public_key(pub.sign_public_key);
   published.set_box_public_key(pub.box_public_key);
   published.set_signature(pub.signature);
+  // A consistent swap: the signed prekey is the impostor's too, so bundles verify.
+  const auto prekey = crypto::generate_prekey(7);
+  const auto spk = crypto::sign_prekey(other, prekey);
+  auto& stored = server.users()[user].signed_prekey.emplace();
+  stored.set_id(spk.id);
+  stored.set_public_key(spk.public_key);
+  stored.set_signature(spk.signature);
+  server.users()[user].one_time.clear();
 }
 
 TEST_F(ClientTest, BothUsersSeeTheSameSafetyNumber) {
