@@ -127,8 +127,8 @@ class Client::Impl {
   // and has no prekeys. `key_changed`: the peer's pending changed key was used.
   // `may_reconnect`: false for callers that run() itself awaits (receipts).
   asio::awaitable<Result<std::string>> seal_direct(const std::string& to,
-                                                   const wire::Content& content,
-                                                   bool& key_changed, bool may_reconnect = true);
+                                                   const wire::Content& content, bool& key_changed,
+                                                   bool may_reconnect = true);
 
   asio::any_io_executor executor_;
   ClientConfig config_;

@@ -188,9 +188,9 @@ asio::awaitable<Result<bool>> Client::Impl::process_item(const wire::InboxMessag
 }
 
 Result<Client::Impl::ItemOutcome> Client::Impl::record_item(const wire::InboxMessage& item,
-                                                             const MessageId& id,
-                                                             const std::string& sender,
-                                                             const Status& ensured) {
+                                                            const MessageId& id,
+                                                            const std::string& sender,
+                                                            const Status& ensured) {
   auto drop = [&](const Status& why) -> Result<ItemOutcome> {
     // By id only: never content.
     spdlog::warn("dropping message {} (seq {}) from '{}': {}", id.to_hex(), item.seq(), sender,

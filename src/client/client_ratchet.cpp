@@ -64,10 +64,10 @@ Result<std::optional<Client::Impl::StoredPrekeys>> Client::Impl::load_prekeys() 
 Status Client::Impl::save_prekeys(const crypto::LocalPrekeys& prekeys, std::int64_t signed_at_ms) {
   if (!history_ || !state_box_) return Status(Code::kNotAuthenticated, "not logged in");
   return history_->save_local_prekeys(
-      kDeviceId, HistoryStore::SealedPrekeys{
-                     state_box_->seal(kPrekeysKind, owner_of(username_, kDeviceId),
-                                      prekeys.serialize()),
-                     signed_at_ms});
+      kDeviceId,
+      HistoryStore::SealedPrekeys{
+          state_box_->seal(kPrekeysKind, owner_of(username_, kDeviceId), prekeys.serialize()),
+          signed_at_ms});
 }
 
 asio::awaitable<Status> Client::Impl::maintain_prekeys(bool check_count) {

@@ -1,7 +1,7 @@
 // Sealing and opening message content (wire::Content) for the wire, envelope v1
-// (crypto/envelope.h); v2 bodies are sealed by the ratchet (client_ratchet.cpp). The routing fields are repeated inside the ciphertext and
-// checked on receipt, so the server cannot re-address, re-attribute or move a
-// message between conversations. Pure functions; thread-safe.
+// (crypto/envelope.h); v2 bodies are sealed by the ratchet (client_ratchet.cpp). The routing fields
+// are repeated inside the ciphertext and checked on receipt, so the server cannot re-address,
+// re-attribute or move a message between conversations. Pure functions; thread-safe.
 #pragma once
 
 #include <span>

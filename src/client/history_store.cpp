@@ -218,7 +218,9 @@ Result<HistoryStore::Transaction> HistoryStore::Transaction::begin(HistoryStore&
 HistoryStore::Transaction::Transaction(Transaction&& other) noexcept
     : store_(std::exchange(other.store_, nullptr)) {}
 
-HistoryStore::Transaction::~Transaction() { rollback(); }
+HistoryStore::Transaction::~Transaction() {
+  rollback();
+}
 
 Status HistoryStore::Transaction::commit() {
   if (store_ == nullptr) return Status(Code::kIo, "history: the transaction is over");
@@ -555,8 +557,9 @@ std::optional<std::string> HistoryStore::peer_session(std::string_view username,
 
 Status HistoryStore::save_peer_session(std::string_view username, std::uint32_t device,
                                        std::string_view sealed_state) {
-  auto stmt = prepare("INSERT OR REPLACE INTO peer_sessions(username, device, state)"
-                      " VALUES(?,?,?)");
+  auto stmt = prepare(
+      "INSERT OR REPLACE INTO peer_sessions(username, device, state)"
+      " VALUES(?,?,?)");
   if (!stmt.valid()) return error("save_peer_session");
   stmt.bind_text(1, username).bind(2, device).bind_blob(3, sealed_state);
   if (stmt.step() != SQLITE_DONE) return error("save_peer_session");
@@ -572,8 +575,9 @@ std::optional<HistoryStore::SealedPrekeys> HistoryStore::local_prekeys(std::uint
 }
 
 Status HistoryStore::save_local_prekeys(std::uint32_t device, const SealedPrekeys& prekeys) {
-  auto stmt = prepare("INSERT OR REPLACE INTO local_prekeys(device, state, signed_at_ms)"
-                      " VALUES(?,?,?)");
+  auto stmt = prepare(
+      "INSERT OR REPLACE INTO local_prekeys(device, state, signed_at_ms)"
+      " VALUES(?,?,?)");
   if (!stmt.valid()) return error("save_local_prekeys");
   stmt.bind(1, device).bind_blob(2, prekeys.state).bind(3, prekeys.signed_at_ms);
   if (stmt.step() != SQLITE_DONE) return error("save_local_prekeys");

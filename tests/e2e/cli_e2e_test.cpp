@@ -542,8 +542,8 @@ TEST_F(CliE2e, RecvKilledMidBacklogLosesNothingAndShowsNothingTwice) {
   int kills = 0;
   for (int round = 0; round < 3 * kCount && printed.find(last) == std::string::npos; ++round) {
     auto bob = recv_wait("bob", 60);
-    const bool showed = bob->wait_for_stdout([](const std::string& out) { return !out.empty(); },
-                                             kWaitTimeout);
+    const bool showed =
+        bob->wait_for_stdout([](const std::string& out) { return !out.empty(); }, kWaitTimeout);
     bob->stop(SIGKILL, kWaitTimeout);
     printed += bob->out();
     if (showed) ++kills;

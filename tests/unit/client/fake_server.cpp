@@ -281,7 +281,8 @@ void FakeServer::handle(const std::shared_ptr<Session>& session, wire::Frame& fr
       for (const auto& key : publish.one_time_prekeys())
         user.one_time.push_back(key);
       out.mutable_prekey_status()->set_device_id(publish.device_id());
-      out.mutable_prekey_status()->set_one_time_count(static_cast<std::uint32_t>(user.one_time.size()));
+      out.mutable_prekey_status()->set_one_time_count(
+          static_cast<std::uint32_t>(user.one_time.size()));
       return reply(session, out);
     }
     case wire::Frame::kGetPrekeyCount: {

@@ -8,12 +8,12 @@
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
-#include <deque>
-#include <optional>
 #include <vector>
 
 #include "fastchat.pb.h"
