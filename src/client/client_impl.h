@@ -233,7 +233,9 @@ class Client::Impl {
     std::int64_t signed_at_ms = 0;
   };
   crypto::LocalDevice local_device() const;
-  Result<std::optional<crypto::PeerSessions>> load_sessions(const std::string& user);
+  // The saved sessions with `user`'s device under `identity` (nullopt: none).
+  Result<std::optional<crypto::PeerSessions>> load_sessions(const std::string& user,
+                                                            const crypto::PublicIdentity& identity);
   Status save_sessions(const crypto::PeerSessions& sessions);
   Result<std::optional<StoredPrekeys>> load_prekeys();
   Status save_prekeys(const crypto::LocalPrekeys& prekeys, std::int64_t signed_at_ms);

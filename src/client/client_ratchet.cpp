@@ -32,9 +32,10 @@ crypto::LocalDevice Client::Impl::local_device() const {
   return crypto::LocalDevice{*identity_, crypto::DeviceAddress{username_, kDeviceId}};
 }
 
-Result<std::optional<crypto::PeerSessions>> Client::Impl::load_sessions(const std::string& user) {
+Result<std::optional<crypto::PeerSessions>> Client::Impl::load_sessions(
+    const std::string& user, const crypto::PublicIdentity& identity) {
   if (!history_ || !state_box_) return Status(Code::kNotAuthenticated, "not logged in");
-  auto sealed = history_->peer_session(user, kDeviceId);
+  auto sealed = history_->peer_session(user, kDeviceId, identity.sign_public_key);
   if (!sealed) return std::optional<crypto::PeerSessions>();
   auto state = state_box_->open(kSessionsKind, owner_of(user, kDeviceId), *sealed);
   if (!state) return Status(Code::kIo, "the saved session with " + user + " does not open");
@@ -46,7 +47,7 @@ Result<std::optional<crypto::PeerSessions>> Client::Impl::load_sessions(const st
 Status Client::Impl::save_sessions(const crypto::PeerSessions& sessions) {
   const auto& peer = sessions.peer();
   return history_->save_peer_session(
-      peer.user, peer.device_id,
+      peer.user, peer.device_id, sessions.peer_sign_key(),
       state_box_->seal(kSessionsKind, owner_of(peer.user, peer.device_id), sessions.serialize()));
 }
 
@@ -115,7 +116,7 @@ Result<std::string> Client::Impl::seal_with_session(const std::string& to,
                                                     const wire::Content& content) {
   auto tx = HistoryStore::Transaction::begin(*history_);
   if (!tx) return tx.status();
-  auto stored = load_sessions(to);
+  auto stored = load_sessions(to, identity);
   if (!stored) return stored.status();
   std::optional<crypto::PeerSessions> sessions;
   if (*stored && same_identity(**stored, identity)) sessions = std::move(*stored);
@@ -149,7 +150,7 @@ asio::awaitable<Result<std::string>> Client::Impl::seal_direct(const std::string
 
   auto sealed = seal_with_session(to, identity, nullptr, content);
   if (sealed || sealed.code() != Code::kNotFound) co_return sealed;
-  const bool ever_had_session = history_->peer_session(to, kDeviceId).has_value();
+  const bool ever_had_session = history_->has_peer_session(to);
 
   // No session yet: the peer's bundle, checked against the identity chosen above.
   if (!session_ready()) {
@@ -200,7 +201,7 @@ Result<wire::Content> Client::Impl::open_ratchet_item(const wire::InboxMessage& 
   const std::int64_t now = SystemClock::instance().now_ms();
   Status failure(Code::kCrypto, "does not decrypt with any session of " + sender);
   for (std::size_t i = 0; i < candidates.size(); ++i) {
-    auto stored = load_sessions(sender);
+    auto stored = load_sessions(sender, *candidates[i]);
     if (!stored) return stored.status();
     std::optional<crypto::PeerSessions> sessions;
     if (*stored && same_identity(**stored, *candidates[i])) {

@@ -71,14 +71,16 @@ PRAGMA user_version = 2;
 )sql";
 // Version 3: E2EE v2 state (docs/e2ee-v2.md, "Where the state lives"). Each blob is
 // sealed by the client (client/state_sealer.h) before it gets here: never a private key
-// in plaintext on disk. One row of sessions per peer device, one of prekeys per local
+// in plaintext on disk. One row of sessions per peer device and identity (a pending
+// changed key gets its own, beside the pinned one's), one of prekeys per local
 // device with the time its signed prekey was made (for the rotation schedule).
 constexpr const char* kMigrateTo3 = R"sql(
 CREATE TABLE IF NOT EXISTS peer_sessions(
   username TEXT NOT NULL,
   device INTEGER NOT NULL,
+  identity BLOB NOT NULL,
   state BLOB NOT NULL,
-  PRIMARY KEY(username, device)) WITHOUT ROWID;
+  PRIMARY KEY(username, device, identity)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS local_prekeys(
   device INTEGER PRIMARY KEY,
   state BLOB NOT NULL,
@@ -547,10 +549,12 @@ Status HistoryStore::finish_file_transfer(std::string_view sender, std::string_v
 namespace fastchat::client {
 
 std::optional<std::string> HistoryStore::peer_session(std::string_view username,
-                                                      std::uint32_t device) {
-  auto stmt = prepare("SELECT state FROM peer_sessions WHERE username = ? AND device = ?");
+                                                      std::uint32_t device,
+                                                      std::string_view identity) {
+  auto stmt =
+      prepare("SELECT state FROM peer_sessions WHERE username = ? AND device = ? AND identity = ?");
   if (!stmt.valid()) return std::nullopt;
-  stmt.bind_text(1, username).bind(2, device);
+  stmt.bind_text(1, username).bind(2, device).bind_blob(3, identity);
   if (stmt.step() != SQLITE_ROW) return std::nullopt;
   return stmt.blob(0);
 }

@@ -96,11 +96,14 @@ class HistoryStore {
                                                       std::uint32_t index);
   Status finish_file_transfer(std::string_view sender, std::string_view file_id);
 
-  // --- E2EE v2 state, sealed by the caller (client/state_sealer.h): the ratchet
-  // sessions with each peer device and this device's private prekeys.
-  std::optional<std::string> peer_session(std::string_view username, std::uint32_t device);
+  // --- E2EE v2 state, sealed by the caller (crypto/state_box.h): the ratchet sessions
+  // with each peer device, per peer identity (Ed25519 key: a pending changed key's
+  // sessions never replace the pinned one's), and this device's private prekeys.
+  std::optional<std::string> peer_session(std::string_view username, std::uint32_t device,
+                                          std::string_view identity);
+  bool has_peer_session(std::string_view username);
   Status save_peer_session(std::string_view username, std::uint32_t device,
-                           std::string_view sealed_state);
+                           std::string_view identity, std::string_view sealed_state);
   struct SealedPrekeys {
     std::string state;
     std::int64_t signed_at_ms = 0;  // when the current signed prekey was made

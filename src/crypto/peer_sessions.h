@@ -62,6 +62,7 @@ class PeerSessions {
   bool is_for(std::string_view sign_key, std::string_view dh_key) const {
     return sign_key == peer_sign_key_ && dh_key == peer_dh_key_;
   }
+  const std::string& peer_sign_key() const { return peer_sign_key_; }
 
   // Versioned, length-checked; kCrypto on malformed input.
   SecretBytes serialize() const;

@@ -939,12 +939,23 @@ std::vector<std::string> texts_from(const Inbox& inbox, const std::string& sende
   return out;
 }
 
-// `user`'s sealed ratchet sessions with `peer` as history.db holds them (nullopt: none).
+// The identity in `user`'s keystore in `home`.
+std::optional<crypto::Identity> identity_in(const std::string& home, const std::string& user,
+                                            const std::string& password) {
+  const auto keys = crypto::derive_password_keys(user, password);
+  auto identity =
+      crypto::load_keystore(client::HomeLayout(home).keystore(user), user, keys.storage_key);
+  if (!identity) return std::nullopt;
+  return std::move(*identity);
+}
+
+// `user`'s sealed ratchet sessions with `peer` (under `peer_sign_key`) as history.db
+// holds them (nullopt: none).
 std::optional<std::string> saved_session(const std::string& home, const std::string& user,
-                                         const std::string& peer) {
+                                         const std::string& peer, std::string_view peer_sign_key) {
   auto history = client::HistoryStore::open(client::HomeLayout(home).history_db(user));
   if (!history) return std::nullopt;
-  return (*history)->peer_session(peer, 1);
+  return (*history)->peer_session(peer, 1, peer_sign_key);
 }
 
 TEST_F(ClientE2ETest, BothStartAtOnceThenManyMessagesAndFilesBothWaysUseTheRatchet) {
@@ -1001,8 +1012,11 @@ TEST_F(ClientE2ETest, BothStartAtOnceThenManyMessagesAndFilesBothWaysUseTheRatch
   // readable without the keystore's identity.
   stop(alice);
   stop(bob);
-  auto alice_side = saved_session(alice.home, "alice", "bob");
-  auto bob_side = saved_session(bob.home, "bob", "alice");
+  const auto alice_id = identity_in(alice.home, "alice", password("alice"));
+  const auto bob_id = identity_in(bob.home, "bob", password("bob"));
+  ASSERT_TRUE(alice_id && bob_id);
+  auto alice_side = saved_session(alice.home, "alice", "bob", bob_id->sign_public_key());
+  auto bob_side = saved_session(bob.home, "bob", "alice", alice_id->sign_public_key());
   ASSERT_TRUE(alice_side);
   ASSERT_TRUE(bob_side);
   EXPECT_EQ(alice_side->rfind("FCSB", 0), 0u);
@@ -1061,7 +1075,9 @@ TEST_F(ClientE2ETest, ReplayedAndTamperedRatchetMessagesAreRefusedAndOldOnesStay
   auto history = client::HistoryStore::open(home.history_db("bob"));
   ASSERT_TRUE(history);
   const crypto::StateBox box(*identity);
-  auto sealed_sessions = (*history)->peer_session("alice", 1);
+  const auto alice_id = identity_in(alice.home, "alice", password("alice"));
+  ASSERT_TRUE(alice_id);
+  auto sealed_sessions = (*history)->peer_session("alice", 1, alice_id->sign_public_key());
   auto sealed_prekeys = (*history)->local_prekeys(1);
   ASSERT_TRUE(sealed_sessions && sealed_prekeys);
   auto state = box.open("peer-sessions", "alice/1", *sealed_sessions);
