@@ -559,13 +559,20 @@ std::optional<std::string> HistoryStore::peer_session(std::string_view username,
   return stmt.blob(0);
 }
 
+bool HistoryStore::has_peer_session(std::string_view username) {
+  auto stmt = prepare("SELECT 1 FROM peer_sessions WHERE username = ? LIMIT 1");
+  if (!stmt.valid()) return false;
+  stmt.bind_text(1, username);
+  return stmt.step() == SQLITE_ROW;
+}
+
 Status HistoryStore::save_peer_session(std::string_view username, std::uint32_t device,
-                                       std::string_view sealed_state) {
+                                       std::string_view identity, std::string_view sealed_state) {
   auto stmt = prepare(
-      "INSERT OR REPLACE INTO peer_sessions(username, device, state)"
-      " VALUES(?,?,?)");
+      "INSERT OR REPLACE INTO peer_sessions(username, device, identity, state)"
+      " VALUES(?,?,?,?)");
   if (!stmt.valid()) return error("save_peer_session");
-  stmt.bind_text(1, username).bind(2, device).bind_blob(3, sealed_state);
+  stmt.bind_text(1, username).bind(2, device).bind_blob(3, identity).bind_blob(4, sealed_state);
   if (stmt.step() != SQLITE_DONE) return error("save_peer_session");
   return Status::ok();
 }
