@@ -13,6 +13,7 @@
 #include "crypto/keystore.h"
 #include "protocol/frame_codec.h"
 #include "server/directory_handlers.h"
+#include "server/idle_sweeper.h"
 #include "server/inbox_replay.h"
 #include "server/server_metrics.h"
 #include "server/session.h"
@@ -120,6 +121,8 @@ Status Server::start() {
                                                            *bus_, counters_, tls_.get()});
   bundle_limiter_ = std::make_unique<BundleRateLimiter>(clock_, config_.bundle_fetch_limits);
   context_->bundle_limiter = bundle_limiter_.get();
+  send_limiter_ = std::make_unique<SendRateLimiter>(clock_, config_.send_limits);
+  context_->send_limiter = send_limiter_.get();
 
   bus_->start({
       .on_delivery =
@@ -153,6 +156,12 @@ Status Server::start() {
       SweepSettings{.window = std::chrono::seconds(config_.dedupe_window_s),
                     .interval = std::chrono::milliseconds(config_.sweep_interval_ms)});
   sweeper_->start();
+  if (config_.idle_timeout_ms > 0) {
+    idle_sweeper_ =
+        std::make_unique<IdleSweeper>(loops_.front()->get_executor(), registry_, counters_,
+                                      std::chrono::milliseconds(config_.idle_timeout_ms));
+    idle_sweeper_->start();
+  }
   for (std::size_t i = 0; i < loops_.size(); ++i)
     accept_loop(i);
   for (auto& loop : loops_) {
@@ -203,6 +212,7 @@ void Server::stop() {
     });
   }
   sweeper_->stop();
+  if (idle_sweeper_) idle_sweeper_->stop();
   // Everything queued is committed and answered before the loops stop.
   committer_->stop();
   for (auto& loop : loops_)
@@ -215,7 +225,8 @@ void Server::stop() {
   worker_->stop();
   acceptors_.clear();
   sweeper_.reset();  // its timer must go before its io_context (the sweep may hold it too)
-  loops_.clear();    // destroys the sessions still open
+  idle_sweeper_.reset();
+  loops_.clear();  // destroys the sessions still open
   spdlog::info("fastchat-server stopped");
 }
 
