@@ -28,21 +28,25 @@ bool equal_ignoring_case(std::string_view a, std::string_view b) {
          });
 }
 
-// What made the password easy to guess: the kind of the match that covers most of it.
+ZxcTypeMatch_t kind(const ZxcMatch_t& match) {
+  return static_cast<ZxcTypeMatch_t>(match.Type & ~MULTIPLE_MATCH);
+}
+
+// What made the password easy to guess: the user name when it is in there, otherwise
+// the kind of the match that covers most of it.
 const char* weakness(const ZxcMatch_t* matches) {
   const ZxcMatch_t* largest = nullptr;
   for (const ZxcMatch_t* m = matches; m != nullptr; m = m->Next) {
-    if ((m->Type & ~MULTIPLE_MATCH) == BRUTE_MATCH) continue;
+    if (kind(*m) == USER_MATCH || kind(*m) == USER_LEET_MATCH) return "it contains your user name";
+    if (kind(*m) == BRUTE_MATCH) continue;
     if (largest == nullptr || m->Length > largest->Length) largest = m;
   }
-  if (largest == nullptr) return "it is too short or too simple";
-  switch (static_cast<ZxcTypeMatch_t>(largest->Type & ~MULTIPLE_MATCH)) {
+  if (largest == nullptr) return "it is too easy to guess";
+  if ((largest->Type & MULTIPLE_MATCH) != 0) return "it repeats characters or words";
+  switch (kind(*largest)) {
     case DICTIONARY_MATCH:
     case DICT_LEET_MATCH:
       return "it is mostly a common password or word";
-    case USER_MATCH:
-    case USER_LEET_MATCH:
-      return "it contains your user name";
     case REPEATS_MATCH:
       return "it repeats characters or words";
     case SEQUENCE_MATCH:

@@ -485,7 +485,7 @@ TEST_F(CliE2e, ErrorsHaveDistinctExitCodesAndOneLine) {
   EXPECT_NE(weak->at("message").value.find("common password"), std::string::npos)
       << weak->at("message").value;
   const RunResult weak_passwd =
-      cli("alice", {"--password-stdin", "passwd"}, password("alice") + "\nqwertyuiop1\n");
+      cli("alice", {"--password-stdin", "passwd"}, password("alice") + "\nasdfghjkl;\n");
   EXPECT_EQ(weak_passwd.exit_code, 2) << weak_passwd.out;
   EXPECT_NE(single_error_line(weak_passwd).find("keyboard pattern"), std::string::npos)
       << weak_passwd.err;

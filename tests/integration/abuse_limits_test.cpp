@@ -173,10 +173,10 @@ class IdleTimeoutTest : public ChatTest {
 };
 
 TEST_F(IdleTimeoutTest, ASilentLoggedInConnectionIsClosedAndAPingingOneStays) {
+  const auto start = std::chrono::steady_clock::now();  // before alice's last byte
   auto silent = online("alice");
   auto pinging = online("bob");
   ASSERT_TRUE(silent && pinging);
-  const auto start = std::chrono::steady_clock::now();
   // Bob pings at a quarter of the timeout; waiting for alice's close is the pause.
   while (!silent->wait_closed(kIdle / 4)) {
     auto pong = pinging->call(ping());
