@@ -163,7 +163,7 @@ TEST_F(SendLimitTest, BytesAreLimitedToo) {
 
 class IdleTimeoutTest : public ChatTest {
  protected:
-  static constexpr std::chrono::milliseconds kIdle{400};
+  static constexpr std::chrono::milliseconds kIdle{1000};
   void configure(server::ServerConfig& config) override { config.idle_timeout_ms = kIdle.count(); }
   static wire::Frame ping() {
     wire::Frame frame;

@@ -794,7 +794,7 @@ TEST_F(ClientE2ETest, AnUndecryptableMessageDoesNotChangeThePinnedKey) {
 
 class ClientKeepaliveTest : public ClientE2ETest {
  protected:
-  void configure(server::ServerConfig& config) override { config.idle_timeout_ms = 500; }
+  void configure(server::ServerConfig& config) override { config.idle_timeout_ms = 1500; }
 };
 
 TEST_F(ClientKeepaliveTest, ARunningClientPingsAndIsNeverCutForIdling) {
