@@ -43,6 +43,28 @@ int main(int argc, char** argv) {
                  "seconds a session token may go unused before it must log in again")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  double idle_timeout_s = static_cast<double>(config.idle_timeout_ms) / 1000.0;
+  app.add_option("--idle-timeout", idle_timeout_s,
+                 "seconds a logged-in connection may send nothing (not even a ping) before it "
+                 "is closed; 0: never")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e7));
+  app.add_option("--send-per-second", config.send_limits.messages_per_second,
+                 "messages one user may send per second to this server, sustained; 0: no limit")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e9));
+  app.add_option("--send-burst", config.send_limits.message_burst,
+                 "messages one user may send at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 1e9));
+  app.add_option("--send-bytes-per-second", config.send_limits.bytes_per_second,
+                 "bytes one user may send per second to this server, sustained; 0: no limit")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e12));
+  app.add_option("--send-bytes-burst", config.send_limits.byte_burst,
+                 "bytes one user may send at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 1e12));
   app.add_option("--name", config.server_name, "server name in logs and Hello")
       ->capture_default_str();
   app.add_option("--threads", config.threads, "event loops (default: one per core)");
@@ -100,6 +122,7 @@ int main(int argc, char** argv) {
                "print the TLS key fingerprint clients pin (making the self-signed identity "
                "if there is none yet) and exit");
   CLI11_PARSE(app, argc, argv);
+  config.idle_timeout_ms = static_cast<std::int64_t>(idle_timeout_s * 1000.0);
   for (auto [sources, url] :
        {std::pair{&db, &config.db_url}, std::pair{&redis, &config.redis_url}}) {
     auto resolved = fastchat::resolve_secret_url(*sources);

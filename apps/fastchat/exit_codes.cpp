@@ -8,6 +8,7 @@ ExitCode exit_code_for(Code code) {
       return kExitOk;
     case Code::kBadRequest:
     case Code::kInvalidUsername:
+    case Code::kWeakPassword:
       return kExitUsage;
     case Code::kNotAuthenticated:
     case Code::kAuthFailed:
@@ -90,6 +91,8 @@ const char* code_id(Code code) {
       return "session_expired";
     case Code::kIdentityChanged:
       return "identity_changed";
+    case Code::kWeakPassword:
+      return "weak_password";
   }
   return "unknown";
 }

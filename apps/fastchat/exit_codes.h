@@ -8,10 +8,10 @@ namespace fastchat::cli {
 
 enum ExitCode : int {
   kExitOk = 0,
-  kExitError = 1,        // anything else: internal, i/o, crypto, protocol errors
-  kExitUsage = 2,        // bad command line or arguments (also an invalid username)
-  kExitAuth = 3,         // not logged in, wrong password, session revoked, rate limited
-  kExitNotFound = 4,     // unknown user or group, missing file
+  kExitError = 1,     // anything else: internal, i/o, crypto, protocol errors
+  kExitUsage = 2,     // bad command line or arguments (also an invalid username, a weak password)
+  kExitAuth = 3,      // not logged in, wrong password, session revoked, rate limited
+  kExitNotFound = 4,  // unknown user or group, missing file
   kExitUnavailable = 5,  // server unreachable or timed out
   kExitRefused = 6,      // the server refused: username taken, not allowed, membership changed
 

@@ -10,6 +10,7 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -47,6 +48,9 @@ struct ClientConfig {
   // How this device's sessions are listed (`fastchat sessions`); empty: "fastchat on
   // HOSTNAME". At most 64 bytes are sent.
   std::string device_name;
+  // A Ping when the connection was silent this long (ConnectionOptions::keepalive), so
+  // that a server's --idle-timeout (5 minutes by default) never closes it. 0: never.
+  std::chrono::milliseconds keepalive{60'000};
 };
 
 // One of the logged-in user's sessions, as the server lists them.
@@ -157,7 +161,9 @@ class Client {
   void set_events(ClientEvents events);
 
   // --- account. Each connects if needed. Argon2id runs here (~100 ms), off the
-  // caller's loop when the executor allows it.
+  // caller's loop when the executor allows it. A new password (register,
+  // change_password) below the minimum strength fails with kWeakPassword before
+  // anything is sent (client/password_strength.h).
   asio::awaitable<Status> register_account(std::string_view username, std::string_view password);
   asio::awaitable<Status> login(std::string_view username, std::string_view password);
   // Logs in with the session saved by an earlier register/login (no password).
@@ -197,7 +203,8 @@ class Client {
                                                             bool confirm);
 
   // --- messages. Each returns once the server durably committed the message. On a
-  // broken connection the same message id is retried after reconnecting. To a
+  // broken connection the same message id is retried after reconnecting; over the
+  // server's send limit it is retried after pauses (6 s in all), then kRateLimited. To a
   // contact whose key changed: kIdentityChanged if the user had verified it (nothing
   // is sent), otherwise sent to the changed key after on_identity_changed.
   asio::awaitable<Result<ChatMessage>> send_text(std::string_view to_user, std::string_view text);

@@ -56,7 +56,11 @@ asio::awaitable<Result<wire::SendOk>> Client::Impl::send_with_retry(const wire::
       }
       status = reply.status();
     }
-    if (status.code() != Code::kUnavailable || attempt >= kMaxSendAttempts ||
+    // Over the server's send limit, a pause lets its bucket refill (files send chunk
+    // after chunk, and may outrun the byte rate).
+    const bool transient =
+        status.code() == Code::kUnavailable || status.code() == Code::kRateLimited;
+    if (!transient || attempt >= kMaxSendAttempts ||
         std::chrono::steady_clock::now() + backoff >= give_up || username_.empty()) {
       co_return status;
     }

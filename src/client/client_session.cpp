@@ -9,6 +9,7 @@
 #include <random>
 
 #include "client/client_impl.h"
+#include "client/password_strength.h"
 #include "common/clock.h"
 #include "common/supervised.h"
 #include "common/username.h"
@@ -84,6 +85,7 @@ asio::awaitable<Result<std::shared_ptr<Connection>>> Client::Impl::connect_to_se
     options.trust = trust_;
     options.sessions = tls_sessions_;
     options.expect_fingerprint = cluster_key;
+    options.keepalive = config_.keepalive;
     auto conn = Connection::create(executor_, options);
     if (trust_ && !trust_->file().empty() && hop == 0) {
       if (Status s = make_private_dirs(home_.home()); !s) co_return s;
@@ -258,6 +260,7 @@ asio::awaitable<Status> Client::Impl::register_account(std::string username,
   if (!name || !is_registrable_username(*name))
     co_return Status(Code::kInvalidUsername, kUsernameRule);
   if (password.empty()) co_return Status(Code::kBadRequest, "the password is empty");
+  if (Status s = check_password_strength(password.view(), *name); !s) co_return s;
   auto guard = co_await inbox_lock_.lock();
   drop_session();
   auto keys = co_await derive_keys(*name, std::move(password));
@@ -450,6 +453,8 @@ asio::awaitable<Status> Client::Impl::logout() {
 asio::awaitable<Status> Client::Impl::change_password(crypto::SecretBytes current,
                                                       crypto::SecretBytes next) {
   if (next.empty()) co_return Status(Code::kBadRequest, "the new password is empty");
+  // A modified client can skip this (only its own user is hurt): the server never sees it.
+  if (Status s = check_password_strength(next.view(), username_); !s) co_return s;
   if (Status s = co_await ensure_session(); !s) co_return s;
   auto guard = co_await inbox_lock_.lock();
   const std::string name = username_;

@@ -8,6 +8,7 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 #include <optional>
+#include <utility>
 
 #include "common/supervised.h"
 #include "crypto/login_proof.h"
@@ -44,7 +45,8 @@ Connection::Connection(asio::any_io_executor executor, ConnectionOptions options
       options_(options),
       socket_(executor),
       writer_wake_(executor),
-      drained_(executor) {}
+      drained_(executor),
+      keepalive_timer_(executor) {}
 
 Connection::~Connection() {
   asio::error_code ec;
@@ -184,6 +186,26 @@ void Connection::start_io() {
   spawn_supervised(
       executor_, [self = shared_from_this()] { return self->write_loop(); }, "connection writer",
       client_task_failures(), close);
+  if (options_.keepalive.count() > 0) {
+    spawn_supervised(
+        executor_, [self = shared_from_this()] { return self->keepalive_loop(); },
+        "connection keepalive", client_task_failures(), close);
+  }
+}
+
+asio::awaitable<void> Connection::keepalive_loop() {
+  auto self = shared_from_this();
+  while (open_) {
+    keepalive_timer_.expires_after(options_.keepalive);
+    co_await keepalive_timer_.async_wait(kAsTuple);
+    if (!open_) break;
+    if (std::exchange(wrote_since_keepalive_, false)) continue;
+    wire::Frame ping;
+    ping.mutable_ping();
+    // A lost answer needs no handling here: a dead connection fails everything anyway.
+    auto answer = co_await request(std::move(ping));
+    if (!answer) spdlog::debug("keepalive ping: {}", answer.status().to_string());
+  }
 }
 
 asio::awaitable<Result<wire::Frame>> Connection::request(wire::Frame frame) {
@@ -311,6 +333,7 @@ asio::awaitable<void> Connection::write_loop() {
     }
     writing_.swap(outbound_);
     outbound_.clear();
+    wrote_since_keepalive_ = true;
     const std::string_view bytes(writing_);
     const asio::error_code ec = co_await tls::co_write_all(socket_, tls_.get(), bytes);
     writing_.clear();
@@ -338,6 +361,7 @@ void Connection::close_with(const Status& reason) {
   socket_.close(ec);
   writer_wake_.cancel();
   drained_.cancel();
+  keepalive_timer_.cancel();
   auto pending = std::move(pending_);
   pending_.clear();
   for (auto& [id, p] : pending) {

@@ -54,6 +54,11 @@ struct ConnectionOptions {
   // With TLS: offers the session kept for the address (resumption instead of a full
   // handshake) and keeps the tickets of a trusted server there. Null: full handshakes.
   std::shared_ptr<tls::SessionCache> sessions;
+  // A server closes a logged-in connection that sends nothing for its --idle-timeout
+  // (5 minutes by default): when set, a Ping goes out after each interval of this
+  // length in which nothing else was written, so the link is never silent for twice
+  // as long. 0: never.
+  std::chrono::milliseconds keepalive{0};
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -119,6 +124,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<Status> handshake(const std::string& host, const std::string& where);
   asio::awaitable<void> read_loop();
   asio::awaitable<void> write_loop();
+  asio::awaitable<void> keepalive_loop();
   void dispatch(wire::Frame& frame);
   void close_with(const Status& reason);
 
@@ -129,8 +135,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   protocol::FrameDecoder decoder_;
   asio::steady_timer writer_wake_;
   asio::steady_timer drained_;  // cancelled after each write: wakes backpressured requests
-  std::string outbound_;        // frames waiting for the next write
-  std::string writing_;         // frames being written
+  asio::steady_timer keepalive_timer_;
+  bool wrote_since_keepalive_ = false;
+  std::string outbound_;  // frames waiting for the next write
+  std::string writing_;   // frames being written
   std::unordered_map<std::uint64_t, Pending*> pending_;
   std::uint64_t next_request_id_ = 1;
   bool open_ = false;

@@ -50,6 +50,8 @@ const char* code_name(Code code) {
       return "crypto error";
     case Code::kSessionExpired:
       return "session expired";
+    case Code::kWeakPassword:
+      return "the password is too weak";
     case Code::kIdentityChanged:
       return "identity key changed";
   }

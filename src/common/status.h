@@ -37,6 +37,7 @@ enum class Code {
   kCrypto,                // decryption or signature verification failed
   kSessionExpired,        // a session token idle too long, revoked or unknown: log in again
   kIdentityChanged,       // a verified contact's identity key changed: the user must look first
+  kWeakPassword,          // a new password below the minimum strength (client/password_strength.h)
 };
 
 const char* code_name(Code code);

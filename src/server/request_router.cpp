@@ -10,6 +10,7 @@
 #include "server/group_handlers.h"
 #include "server/message_handlers.h"
 #include "server/prekey_handlers.h"
+#include "server/send_rate_limiter.h"
 #include "server/session.h"
 #include "server/session_handlers.h"
 
@@ -75,6 +76,7 @@ bool needs_login(wire::Frame::BodyCase body) {
     case wire::Frame::kLogin:
     case wire::Frame::kResume:
     case wire::Frame::kLocate:
+    case wire::Frame::kPing:
       return false;
     default:
       return true;
@@ -99,6 +101,12 @@ void route_frame(const std::shared_ptr<Session>& session, wire::Frame&& frame) {
       return handle_hello(*session, id, frame.hello());
     case wire::Frame::kLocate:
       return handle_locate(*session, id);
+    case wire::Frame::kPing: {
+      wire::Frame ok;
+      ok.set_request_id(id);
+      ok.mutable_ok();
+      return session->send(ok);
+    }
     case wire::Frame::kRegister:
       return spawn_request(session,
                            handle_register(session, id, std::move(*frame.mutable_register_())));
@@ -126,6 +134,13 @@ void route_frame(const std::shared_ptr<Session>& session, wire::Frame&& frame) {
       return spawn_request(
           session, handle_watch_presence(session, id, std::move(*frame.mutable_watch_presence())));
     case wire::Frame::kSend:
+      if (auto* limiter = session->context().send_limiter) {
+        // Before anything is queued or stored: a refused send costs the server nothing.
+        if (Status s = limiter->try_acquire(session->user_id(), frame.send().ByteSizeLong()); !s) {
+          session->context().counters.sends_rate_limited.fetch_add(1, std::memory_order_relaxed);
+          return session->send_error(id, s);
+        }
+      }
       session->begin_request();
       return session->enqueue_send(id, std::move(*frame.mutable_send()));
     case wire::Frame::kSync:

@@ -14,6 +14,7 @@
 #include "crypto/keystore.h"
 #include "protocol/frame_codec.h"
 #include "server/directory_handlers.h"
+#include "server/idle_sweeper.h"
 #include "server/inbox_replay.h"
 #include "server/server_metrics.h"
 #include "server/session.h"
@@ -121,6 +122,8 @@ Status Server::start() {
                                                            *bus_, counters_, tls_.get()});
   bundle_limiter_ = std::make_unique<BundleRateLimiter>(clock_, config_.bundle_fetch_limits);
   context_->bundle_limiter = bundle_limiter_.get();
+  send_limiter_ = std::make_unique<SendRateLimiter>(clock_, config_.send_limits);
+  context_->send_limiter = send_limiter_.get();
 
   bus_->start({
       .on_delivery =
@@ -154,6 +157,12 @@ Status Server::start() {
       SweepSettings{.window = std::chrono::seconds(config_.dedupe_window_s),
                     .interval = std::chrono::milliseconds(config_.sweep_interval_ms)});
   sweeper_->start(counters_.task_failures);
+  if (config_.idle_timeout_ms > 0) {
+    idle_sweeper_ =
+        std::make_unique<IdleSweeper>(loops_.front()->get_executor(), registry_, counters_,
+                                      std::chrono::milliseconds(config_.idle_timeout_ms));
+    idle_sweeper_->start();
+  }
   for (std::size_t i = 0; i < loops_.size(); ++i)
     accept_loop(i);
   for (auto& loop : loops_) {
@@ -204,6 +213,7 @@ void Server::stop() {
     });
   }
   sweeper_->stop();
+  if (idle_sweeper_) idle_sweeper_->stop();
   // Everything queued is committed and answered before the loops stop.
   committer_->stop();
   for (auto& loop : loops_)
@@ -216,7 +226,8 @@ void Server::stop() {
   worker_->stop();
   acceptors_.clear();
   sweeper_.reset();  // its timer must go before its io_context (the sweep may hold it too)
-  loops_.clear();    // destroys the sessions still open
+  idle_sweeper_.reset();
+  loops_.clear();  // destroys the sessions still open
   spdlog::info("fastchat-server stopped");
 }
 

@@ -26,6 +26,7 @@ class RedisBus;
 namespace fastchat::server {
 
 class ServerMetrics;
+class IdleSweeper;
 class TombstoneSweeper;
 
 class Server {
@@ -76,10 +77,12 @@ class Server {
   UserDirectory directory_;
   std::unique_ptr<LoginLimiter> limiter_;
   std::unique_ptr<BundleRateLimiter> bundle_limiter_;
+  std::unique_ptr<SendRateLimiter> send_limiter_;
   ServerCounters counters_;
   std::unique_ptr<ServerContext> context_;
   std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<TombstoneSweeper> sweeper_;
+  std::unique_ptr<IdleSweeper> idle_sweeper_;
   cluster::RedisBus* redis_bus_ = nullptr;     // bus_, when it is a RedisBus
   std::shared_ptr<const tls::ServerTls> tls_;  // null: plaintext
   std::string tls_fingerprint_;

@@ -9,6 +9,7 @@
 
 #include "server/bundle_rate_limiter.h"
 #include "server/login_limiter.h"
+#include "server/send_rate_limiter.h"
 
 namespace fastchat::cluster {
 struct RedisBusOptions;
@@ -31,6 +32,9 @@ struct ServerConfig {
   std::size_t max_connections = 200'000;
   std::size_t max_commit_batch = 4096;
   int handshake_timeout_ms = 30'000;  // time to log in after connecting (TLS handshake included)
+  // A logged-in connection that sends nothing (not even a Ping) this long is closed;
+  // clients ping well within it (client/connection.h). 0: never.
+  std::int64_t idle_timeout_ms = 5 * 60 * 1000;
   // --- TLS (docs/deployment.md, "Certificates"): TLS 1.3 on every client link unless
   // insecure_plaintext (loopback benchmarks only). Without a certificate and key, a
   // self-signed one is made in data_dir on first start.
@@ -64,6 +68,7 @@ struct ServerConfig {
   std::size_t max_one_time_prekeys = 200;  // held per device
   std::size_t max_prekey_devices = 16;     // devices with prekeys per account (at most 64)
   BundleRateLimits bundle_fetch_limits;    // FetchPrekeyBundles per requesting user
+  SendRateLimits send_limits;              // messages and bytes per sending user, per server
   // Tests only (no flag): the room for a group reply's content, so that paging can be
   // tested with small groups. 0: one frame's worth.
   std::size_t max_reply_bytes = 0;

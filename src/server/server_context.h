@@ -19,6 +19,7 @@
 namespace fastchat::server {
 
 class BundleRateLimiter;
+class SendRateLimiter;
 
 struct ServerCounters {
   std::atomic<std::uint64_t> connections_open{0};
@@ -28,6 +29,8 @@ struct ServerCounters {
   std::atomic<std::uint64_t> deliveries_out{0};
   std::atomic<std::uint64_t> protocol_errors{0};
   std::atomic<std::uint64_t> task_failures{0};  // asynchronous work that threw
+  std::atomic<std::uint64_t> sends_rate_limited{0};
+  std::atomic<std::uint64_t> idle_closed{0};  // logged-in connections silent too long
 };
 
 struct ServerContext {
@@ -43,6 +46,7 @@ struct ServerContext {
   ServerCounters& counters;
   const tls::ServerTls* tls = nullptr;          // null: plaintext (--insecure-plaintext)
   BundleRateLimiter* bundle_limiter = nullptr;  // FetchPrekeyBundles; null: unlimited
+  SendRateLimiter* send_limiter = nullptr;      // Send, per user; null: unlimited
 };
 
 }  // namespace fastchat::server

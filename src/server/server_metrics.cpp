@@ -53,6 +53,11 @@ ServerMetrics::ServerMetrics(ServerMetricsSources sources)
                        {{"kind", "protocol"}});
   scraped->add_counter("fastchat_errors_total", "errors, by kind", read(c.task_failures),
                        {{"kind", "task"}});
+  scraped->add_counter("fastchat_sends_rate_limited_total",
+                       "sends refused by the per-user send limits", read(c.sends_rate_limited));
+  scraped->add_counter("fastchat_idle_closed_total",
+                       "logged-in connections closed for sending nothing in --idle-timeout",
+                       read(c.idle_closed));
   scraped->add_counter("fastchat_commit_batches_total", "group commits",
                        [this] { return static_cast<double>(sources_.commit_stats().batches); });
   scraped->add_counter("fastchat_commit_messages_total", "messages committed",

@@ -155,6 +155,7 @@ void Session::on_readable(asio::error_code ec) {
       return;
     }
     decoder_.commit(n);
+    if (n > 0) last_read_ms_.store(steady_now_ms(), std::memory_order_relaxed);
     const bool stop = decode_frames();
     decoder_.release_if_empty();
     if (stop) return;
@@ -336,10 +337,17 @@ void Session::authenticate(UserId user, std::string username, std::string token_
   user_id_ = user;
   username_ = std::move(username);
   token_hash_ = std::move(token_hash);
-  handshake_timer_.reset();  // cancels its wait
+  handshake_timer_.reset();  // cancels its wait; from now on IdleSweeper watches it
+  last_read_ms_.store(steady_now_ms(), std::memory_order_relaxed);
   context_.directory.remember(user_id_, username_);
   context_.registry.add(user_id_, shared_from_this());
   context_.bus.session_opened(user_id_, username_);
+}
+
+std::int64_t Session::steady_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 void Session::enqueue_send(std::uint64_t request_id, wire::Send send) {

@@ -6,6 +6,8 @@
 // (a consumer that slow is disconnected; its messages wait in its inbox).
 // With TLS (the default), the same reads and writes go through a tls::Channel on
 // the socket (docs/decisions.md, "TLS"); the handshake runs inside the first reads.
+// A timer bounds the time to log in; after login no timer: IdleSweeper closes a
+// session whose last read is older than --idle-timeout.
 //
 // Thread safety: deliver() and close() may be called from any thread; everything
 // else only on the session's own executor.
@@ -80,6 +82,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void set_session_id(std::uint32_t id) { session_id_.store(id, std::memory_order_relaxed); }
   std::uint32_t session_id() const { return session_id_.load(std::memory_order_relaxed); }
   const std::string& peer_address() const { return peer_address_; }
+  // When the client last sent a byte (steady_now_ms()); any thread.
+  std::int64_t last_read_ms() const { return last_read_ms_.load(std::memory_order_relaxed); }
+  static std::int64_t steady_now_ms();
   // The TLS exporter (RFC 8446 §7.5) of this connection, to bind a login to it;
   // kUnavailable on a plaintext connection or before the handshake is done.
   Result<std::string> tls_exporter(std::string_view label, std::string_view context,
@@ -153,6 +158,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool reading_paused_ = false;  // kMaxInflight requests in progress
   bool peer_closed_ = false;     // the client half-closed: answer, then close
   std::atomic<std::uint32_t> session_id_{0};
+  std::atomic<std::int64_t> last_read_ms_{0};
   std::size_t inflight_ = 0;
   UserId user_id_ = 0;
   std::string username_;

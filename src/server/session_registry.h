@@ -48,6 +48,22 @@ class SessionRegistry {
 
   std::size_t authenticated_sessions() const { return count_.load(std::memory_order_relaxed); }
 
+  // The sessions on this server for which `pred(const Session&)` holds, collected under
+  // each shard's lock in turn (`pred` must not block); act on them after, lock-free.
+  template <typename Pred>
+  std::vector<std::shared_ptr<Session>> sessions_where(Pred&& pred) {
+    std::vector<std::shared_ptr<Session>> found;
+    for (auto& sh : shards_) {
+      std::lock_guard lock(sh.mutex);
+      for (const auto& [user, list] : sh.sessions) {
+        for (const auto& weak : list) {
+          if (auto s = weak.lock(); s && pred(*s)) found.push_back(std::move(s));
+        }
+      }
+    }
+    return found;
+  }
+
   // Users with at least one session here (a snapshot; for inbox replay).
   std::vector<UserId> users();
 

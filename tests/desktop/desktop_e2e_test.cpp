@@ -104,7 +104,8 @@ static QString make_picture(const QString& path) {
 
 void DesktopE2eTest::desktop_and_cli_exchange_text_image_and_group() {
   // Bob uses the terminal client.
-  auto registered = cli({"--password-stdin", "register", "bob"}, "bob's password 6\n");
+  auto registered =
+      cli({"--password-stdin", "register", "bob"}, test_support::test_password("bob") + "\n");
   QVERIFY2(registered.exit_code == 0, registered.err.c_str());
 
   // Alice uses the desktop.
@@ -115,13 +116,13 @@ void DesktopE2eTest::desktop_and_cli_exchange_text_image_and_group() {
   shoot(alice.window(), "login");
   // First use of this server: its key is shown to compare before anything is sent.
   LoginPage* page = alice.window().login_page();
-  page->password_field()->setText("alice's password 6");
+  page->password_field()->setText(password_of("alice"));
   QTest::mouseClick(page->register_button(), Qt::LeftButton);
   QTRY_VERIFY_WITH_TIMEOUT(page->trust_box()->isVisible(), kWaitMs);
   QVERIFY(page->trust_text()->text().contains("SHA256:"));
   shoot(alice.window(), "trust");
   QTest::mouseClick(page->cancel_trust_button(), Qt::LeftButton);
-  QVERIFY2(alice.sign_in("alice", "alice's password 6", true), qPrintable(alice.login_status()));
+  QVERIFY2(alice.sign_in("alice", password_of("alice"), true), qPrintable(alice.login_status()));
 
   alice.open_chat("bob");
   alice.type_and_send("Hello Bob! The photos from Saturday are coming.");

@@ -127,13 +127,13 @@ void DesktopTest::trusts_the_server_key_on_first_use() {
   TestDesk ann(server());
   LoginPage* page = ann.window().login_page();
   page->username_field()->setText("ann7");
-  page->password_field()->setText("ann password 7");
+  page->password_field()->setText(password_of("ann"));
   QTest::mouseClick(page->register_button(), Qt::LeftButton);
   // The key is shown before anything is sent: the password is still in its field.
   QTRY_VERIFY_WITH_TIMEOUT(page->trust_box()->isVisible(), kWaitMs);
   QVERIFY2(page->trust_text()->text().contains(server_key()), qPrintable(server_key()));
   QVERIFY(!server_key().isEmpty());
-  QCOMPARE(page->password_field()->text(), QStringLiteral("ann password 7"));
+  QCOMPARE(page->password_field()->text(), password_of("ann"));
   QVERIFY(!tls::find_pin(known_hosts(ann), address()));
 
   // Cancel: nothing trusted, nothing sent.
@@ -154,7 +154,7 @@ void DesktopTest::trusts_the_server_key_on_first_use() {
   // Known now: the next sign-in does not ask again.
   ann.bridge().sign_out();
   QTRY_VERIFY_WITH_TIMEOUT(!ann.window().chat_shown(), kWaitMs);
-  page->password_field()->setText("ann password 7");
+  page->password_field()->setText(password_of("ann"));
   QTest::mouseClick(page->login_button(), Qt::LeftButton);
   QTRY_VERIFY_WITH_TIMEOUT(ann.window().chat_shown(), kWaitMs);
   QVERIFY(!page->trust_box()->isVisible());
@@ -170,7 +170,7 @@ void DesktopTest::refuses_a_changed_server_key() {
     TestDesk bea(server(), dir);
     LoginPage* page = bea.window().login_page();
     page->username_field()->setText("bea7");
-    page->password_field()->setText("bea password 7");
+    page->password_field()->setText(password_of("bea"));
     QTest::mouseClick(page->register_button(), Qt::LeftButton);
     // A hard error naming both keys and what to do; the password went nowhere.
     QTRY_VERIFY_WITH_TIMEOUT(page->changed_box()->isVisible(), kWaitMs);
@@ -181,7 +181,7 @@ void DesktopTest::refuses_a_changed_server_key() {
     QVERIFY(text.contains("fastchat-server --print-fingerprint"));
     QVERIFY(text.contains("trust-server " + QString::fromStdString(address())));
     QVERIFY(!page->trust_box()->isVisible());
-    QCOMPARE(page->password_field()->text(), QStringLiteral("bea password 7"));
+    QCOMPARE(page->password_field()->text(), password_of("bea"));
     QVERIFY(!bea.window().chat_shown());
 
     // Only the key the server presents is accepted, typed in as the operator read it.
@@ -225,7 +225,7 @@ void DesktopTest::honours_ca_file_and_insecure_plaintext() {
   TestDesk cid(server(), {}, ClientBridge::Transport{QString::fromStdString(ca.cert_file), false});
   LoginPage* page = cid.window().login_page();
   page->username_field()->setText("cid7");
-  page->password_field()->setText("cid password 7");
+  page->password_field()->setText(password_of("cid"));
   QTest::mouseClick(page->register_button(), Qt::LeftButton);
   QTRY_VERIFY_WITH_TIMEOUT(cid.login_status().contains("does not verify against the CA file"),
                            kWaitMs);
@@ -240,7 +240,7 @@ void DesktopTest::honours_ca_file_and_insecure_plaintext() {
   QVERIFY(plain_server.start().is_ok());
   TestDesk dov(QStringLiteral("127.0.0.1:%1").arg(plain_server.port()), {},
                ClientBridge::Transport{{}, true});
-  QVERIFY2(dov.sign_in("dov7", "dov password 7", true), qPrintable(dov.login_status()));
+  QVERIFY2(dov.sign_in("dov7", password_of("dov"), true), qPrintable(dov.login_status()));
   QVERIFY(!QFileInfo::exists(QString::fromStdString(known_hosts(dov))));
 }
 
@@ -318,7 +318,7 @@ void DesktopTest::logs_in_and_resumes_without_a_password() {
   {
     TestDesk carol(server(), dir);
     QVERIFY(!carol.window().chat_shown());
-    QVERIFY(carol.sign_in("carol1", "carol's password 1", true));
+    QVERIFY(carol.sign_in("carol1", password_of("carol"), true));
   }
   {
     // A second start resumes the saved session: no password asked.
@@ -331,7 +331,7 @@ void DesktopTest::logs_in_and_resumes_without_a_password() {
     QVERIFY(carol.bridge().saved_user().isEmpty());
     QVERIFY(!carol.sign_in("carol1", "not the password", false));
     QVERIFY(!carol.login_status().isEmpty());
-    QVERIFY(carol.sign_in("carol1", "carol's password 1", false));
+    QVERIFY(carol.sign_in("carol1", password_of("carol"), false));
     QCOMPARE(carol.bridge().username(), QStringLiteral("carol1"));
   }
 }
@@ -339,8 +339,8 @@ void DesktopTest::logs_in_and_resumes_without_a_password() {
 void DesktopTest::groups_with_roles_add_remove_and_leave() {
   TestDesk dan(server());
   TestDesk erin(server());
-  QVERIFY(dan.sign_in("dan2", "dan password 2", true));
-  QVERIFY(erin.sign_in("erin2", "erin password 2", true));
+  QVERIFY(dan.sign_in("dan2", password_of("dan"), true));
+  QVERIFY(erin.sign_in("erin2", password_of("erin"), true));
 
   // Ctrl+Shift+N's dialog: a name and the first members.
   QTimer::singleShot(0, [] {
@@ -411,10 +411,10 @@ void DesktopTest::shows_sending_sent_and_delivered() {
   itest::TempDir ray_home;
   const QString ray_dir = QString::fromStdString(ray_home.path());
   TestDesk pam(server());
-  QVERIFY(pam.sign_in("pam8", "pam password 8", true));
+  QVERIFY(pam.sign_in("pam8", password_of("pam"), true));
   {
     TestDesk ray(server(), ray_dir);
-    QVERIFY(ray.sign_in("ray8", "ray password 8", true));
+    QVERIFY(ray.sign_in("ray8", password_of("ray"), true));
     pam.open_chat("ray8");
     pam.type_and_send("are you there?");
     auto* model = pam.window().messages();
@@ -452,8 +452,8 @@ void DesktopTest::shows_sending_sent_and_delivered() {
   // A group of three: delivered to each member whose client stored it.
   TestDesk sam(server());
   TestDesk tia(server());
-  QVERIFY(sam.sign_in("sam8", "sam password 8", true));
-  QVERIFY(tia.sign_in("tia8", "tia password 8", true));
+  QVERIFY(sam.sign_in("sam8", password_of("sam"), true));
+  QVERIFY(tia.sign_in("tia8", password_of("tia"), true));
   QSignalSpy made(&pam.bridge(), &ClientBridge::group_updated);
   pam.bridge().create_group("trio8", {"sam8", "tia8"});
   QVERIFY(made.wait(kWaitMs));
@@ -480,8 +480,8 @@ static QString make_file(const QString& dir, const QString& name, int size) {
 void DesktopTest::sends_a_file_with_progress() {
   TestDesk gina(server());
   TestDesk hal(server());
-  QVERIFY(gina.sign_in("gina3", "gina password 3", true));
-  QVERIFY(hal.sign_in("hal3", "hal password 3", true));
+  QVERIFY(gina.sign_in("gina3", password_of("gina"), true));
+  QVERIFY(hal.sign_in("hal3", password_of("hal"), true));
   hal.open_chat("gina3");
   gina.open_chat("hal3");
 
@@ -530,8 +530,8 @@ void DesktopTest::sends_a_file_with_progress() {
 void DesktopTest::shows_an_image_inline() {
   TestDesk ivy(server());
   TestDesk jon(server());
-  QVERIFY(ivy.sign_in("ivy4", "ivy password 4", true));
-  QVERIFY(jon.sign_in("jon4", "jon password 4", true));
+  QVERIFY(ivy.sign_in("ivy4", password_of("ivy"), true));
+  QVERIFY(jon.sign_in("jon4", password_of("jon"), true));
   QImage image(800, 600, QImage::Format_RGB32);
   QPainter painter(&image);
   QLinearGradient gradient(0, 0, 800, 600);
@@ -660,8 +660,8 @@ void DesktopTest::sends_files_and_images_to_a_group() {
 void DesktopTest::loads_history_lazily() {
   TestDesk kim(server());
   TestDesk lou(server());
-  QVERIFY(kim.sign_in("kim5", "kim password 5", true));
-  QVERIFY(lou.sign_in("lou5", "lou password 5", true));
+  QVERIFY(kim.sign_in("kim5", password_of("kim"), true));
+  QVERIFY(lou.sign_in("lou5", password_of("lou"), true));
   constexpr int kCount = 110;  // more than a page
   QSignalSpy sent(&kim.bridge(), &ClientBridge::message_sent);
   QSignalSpy received(&lou.bridge(), &ClientBridge::message_received);
@@ -695,8 +695,8 @@ void DesktopTest::loads_history_lazily() {
 void DesktopTest::keyboard_safety_number_and_identity_warning() {
   TestDesk max(server());
   TestDesk nia(server());
-  QVERIFY(max.sign_in("max6", "max password 6", true));
-  QVERIFY(nia.sign_in("nia6", "nia password 6", true));
+  QVERIFY(max.sign_in("max6", password_of("max"), true));
+  QVERIFY(nia.sign_in("nia6", password_of("nia"), true));
   MainWindow& window = max.window();
   // The offscreen platform does not give the activation back after a modal dialog.
   const auto activate = [&window] {
@@ -842,10 +842,10 @@ void DesktopTest::keeps_unread_counts_across_restarts() {
   itest::TempDir home;
   const QString dir = QString::fromStdString(home.path());
   TestDesk vic(server());
-  QVERIFY(vic.sign_in("vic9", "vic password 9", true));
+  QVERIFY(vic.sign_in("vic9", password_of("vic"), true));
   {
     TestDesk wes(server(), dir);
-    QVERIFY(wes.sign_in("wes9", "wes password 9", true));
+    QVERIFY(wes.sign_in("wes9", password_of("wes"), true));
     vic.open_chat("wes9");
     vic.type_and_send("one");
     vic.type_and_send("two");
@@ -881,8 +881,8 @@ void DesktopTest::keeps_unread_counts_across_restarts() {
 void DesktopTest::drops_and_pastes_files_and_images() {
   TestDesk xia(server());
   TestDesk yan(server());
-  QVERIFY(xia.sign_in("xia9", "xia password 9", true));
-  QVERIFY(yan.sign_in("yan9", "yan password 9", true));
+  QVERIFY(xia.sign_in("xia9", password_of("xia"), true));
+  QVERIFY(yan.sign_in("yan9", password_of("yan"), true));
   xia.open_chat("yan9");
   MainWindow& window = xia.window();
 
@@ -949,7 +949,7 @@ void DesktopTest::opens_a_10000_message_conversation_fast() {
   const QString dir = QString::fromStdString(home.path());
   {
     TestDesk zed(server(), dir);
-    QVERIFY(zed.sign_in("zed10", "zed password 10", true));
+    QVERIFY(zed.sign_in("zed10", password_of("zed"), true));
   }
   QElapsedTimer writing;
   writing.start();

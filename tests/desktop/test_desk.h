@@ -9,12 +9,18 @@
 
 #include "client_bridge.h"
 #include "main_window.h"
+#include "support/test_passwords.h"
 #include "test_server.h"
 
 namespace fastchat::desktop::test {
 
 // Generous under ASan on two busy cores; every wait ends as soon as its event came.
 inline constexpr int kWaitMs = 30000;
+
+// The test password of `user` (support/test_passwords.h), as the login page takes it.
+inline QString password_of(const std::string& user) {
+  return QString::fromStdString(test_support::test_password(user));
+}
 
 class TestDesk {
  public:

@@ -365,7 +365,7 @@ TEST_F(CliE2e, WhoamiAndLogout) {
 TEST_F(CliE2e, PasswdChangesThePasswordAndLogsOutTheOtherSessions) {
   ASSERT_OK(register_user("alice"));
   const std::string old_password = password("alice");
-  const std::string new_password = "a brand new passphrase";
+  const std::string new_password = password("alice-renewed");
 
   const RunResult wrong =
       cli("alice", {"--password-stdin", "passwd"}, "not it\n" + new_password + "\n");
@@ -496,7 +496,8 @@ TEST_F(CliE2e, ErrorsHaveDistinctExitCodesAndOneLine) {
   EXPECT_EQ(taken.exit_code, 6) << taken.out;
   single_error_line(taken);
 
-  const RunResult invalid = cli("x", {"--password-stdin", "register", "Not Valid!"}, "pw\n");
+  const RunResult invalid =
+      cli("x", {"--password-stdin", "register", "Not Valid!"}, password("x") + "\n");
   EXPECT_EQ(invalid.exit_code, 2);
   single_error_line(invalid);
 
@@ -511,10 +512,32 @@ TEST_F(CliE2e, ErrorsHaveDistinctExitCodesAndOneLine) {
   EXPECT_EQ(no_password.exit_code, 2);
   single_error_line(no_password);
 
+  // A weak password is refused before anything is sent, saying why and what to do.
+  const RunResult own_name = cli("dave", {"--password-stdin", "register", "dave"}, "Dave\n");
+  EXPECT_EQ(own_name.exit_code, 2) << own_name.out;
+  EXPECT_EQ(single_error_line(own_name),
+            "fastchat: the password is too weak: it is your user name; choose at least 10 "
+            "characters that are hard to guess, e.g. four or more random words, and no names, "
+            "dates or keyboard patterns");
+  const RunResult common =
+      cli("dave", {"--json", "--password-stdin", "register", "dave"}, "password123\n");
+  EXPECT_EQ(common.exit_code, 2) << common.out;
+  const auto weak = parse_json_object(single_error_line(common));
+  ASSERT_TRUE(weak) << common.err;
+  EXPECT_EQ(weak->at("code").value, "weak_password");
+  EXPECT_NE(weak->at("message").value.find("common password"), std::string::npos)
+      << weak->at("message").value;
+  const RunResult weak_passwd =
+      cli("alice", {"--password-stdin", "passwd"}, password("alice") + "\nasdfghjkl;\n");
+  EXPECT_EQ(weak_passwd.exit_code, 2) << weak_passwd.out;
+  EXPECT_NE(single_error_line(weak_passwd).find("keyboard pattern"), std::string::npos)
+      << weak_passwd.err;
+  ASSERT_OK(cli("alice", {"whoami"}));  // still logged in, with the old password
+
   const std::string closed = "127.0.0.1:" + std::to_string(unused_port());
   const RunResult unreachable = run_process({client_binary(), "--server", closed, "--home",
                                              home("erin"), "--password-stdin", "register", "erin"},
-                                            "pw for erin\n", kCommandTimeout);
+                                            password("erin") + "\n", kCommandTimeout);
   EXPECT_EQ(unreachable.exit_code, 5) << unreachable.out;
   single_error_line(unreachable);
 
@@ -564,7 +587,7 @@ TEST_F(CliE2e, AChangedServerKeyIsRefusedUntilTrustServer) {
   // A plaintext client gets nowhere with a TLS server.
   const RunResult plaintext = cli(
       "carol", {"--insecure-plaintext", "--password-stdin", "--timeout", "5", "register", "carol"},
-      "pw for carol\n");
+      password("carol") + "\n");
   EXPECT_NE(plaintext.exit_code, 0);
 }
 

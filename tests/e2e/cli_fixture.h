@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "process.h"
+#include "support/test_passwords.h"
 
 namespace fastchat::e2e {
 
@@ -49,7 +50,7 @@ class CliE2e : public ::testing::Test {
   RunResult register_user(const std::string& user) {
     return cli(user, {"--password-stdin", "register", user}, password(user) + "\n");
   }
-  static std::string password(const std::string& user) { return "correct horse " + user; }
+  static std::string password(const std::string& user) { return test_support::test_password(user); }
 
   std::unique_ptr<Child> recv_wait(const std::string& user, int seconds,
                                    std::vector<std::string> extra = {}) {

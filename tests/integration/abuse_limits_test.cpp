@@ -1,8 +1,11 @@
 // Abuse limits that do not lock out the owner (DESIGN §5): failed logins counted per
 // (account, address) first, registrations throttled per address, and the client
 // address taken from a PROXY protocol v2 header when the server sits behind a proxy
-// (which is also how these tests present several client addresses from one machine).
+// (which is also how these tests present several client addresses from one machine);
+// per-user send limits; logged-in connections that stay silent are closed.
 #include <gtest/gtest.h>
+
+#include <chrono>
 
 #include "chat_fixture.h"
 #include "protocol/proxy_header.h"
@@ -76,6 +79,121 @@ TEST_F(LoopbackRegistrationTest, RegistrationsFromTheServersOwnMachineAreNotThro
     ASSERT_TRUE(client.hello());
     EXPECT_TRUE(client.register_user(TestUser::quick(name))) << name;
   }
+}
+
+class SendLimitTest : public ChatTest {
+ protected:
+  static constexpr int kBurst = 5;
+  void configure(server::ServerConfig& config) override {
+    config.send_limits = {.messages_per_second = 1,
+                          .message_burst = kBurst,
+                          .bytes_per_second = 1000,
+                          .byte_burst = 8000};
+    servers_->set_clock(clock_);  // the window passes when the test says so
+  }
+  ManualClock clock_;
+};
+
+TEST_F(SendLimitTest, ABurstAboveTheLimitIsRefusedAndNothingOfItIsStored) {
+  register_offline("bob");
+  auto alice = online("alice");
+  auto carol = online("carol");
+  ASSERT_TRUE(alice && carol);
+  std::vector<wire::Frame> burst;
+  std::vector<MessageId> ids;
+  for (int i = 0; i < kBurst + 3; ++i) {
+    ids.push_back(MessageId::random());
+    burst.push_back(direct_send(user("alice"), user("bob"), ids.back(), "m" + std::to_string(i)));
+  }
+  const auto requests = alice->request_all(std::move(burst));
+  for (int i = 0; i < kBurst; ++i)
+    ASSERT_TRUE(send_ok(*alice, requests[i])) << i;
+  for (int i = kBurst; i < kBurst + 3; ++i) {
+    auto reply = alice->response(requests[i]);
+    ASSERT_TRUE(reply && reply->has_error()) << (reply ? reply->ShortDebugString() : "timeout");
+    EXPECT_EQ(reply->error().code(), wire::RATE_LIMITED) << reply->ShortDebugString();
+    EXPECT_NE(reply->error().message().find("send again"), std::string::npos)
+        << "no retry guidance: " << reply->error().message();
+  }
+  EXPECT_EQ(counter(&server::ServerCounters::sends_rate_limited), 3u);
+  // Another user is unaffected.
+  ASSERT_TRUE(send_ok(*carol, carol->request(direct_send(user("carol"), user("bob"),
+                                                         MessageId::random(), "from carol"))));
+  // After the window alice may send again (one per second).
+  clock_.advance_ms(1'000);
+  const auto later = MessageId::random();
+  ASSERT_TRUE(
+      send_ok(*alice, alice->request(direct_send(user("alice"), user("bob"), later, "later"))));
+  EXPECT_EQ(
+      alice->call(direct_send(user("alice"), user("bob"), MessageId::random(), "x")).error().code(),
+      wire::RATE_LIMITED);
+
+  // Bob's inbox holds the accepted five, carol's and the later one: no refused message.
+  auto bob = logged_in(port(), user("bob"));
+  ASSERT_TRUE(bob);
+  auto items = bob->sync_all(0, 100);
+  ASSERT_TRUE(items) << items.status().to_string();
+  ASSERT_EQ(items->size(), static_cast<std::size_t>(kBurst + 2));
+  for (int i = 0; i < kBurst; ++i)
+    EXPECT_EQ((*items)[i].message_id(), ids[i].to_bytes()) << i;
+  EXPECT_EQ(items->back().message_id(), later.to_bytes());
+}
+
+TEST_F(SendLimitTest, BytesAreLimitedToo) {
+  register_offline("bob");
+  auto alice = online("alice");
+  ASSERT_TRUE(alice);
+  const std::string big(3000, 'b');
+  ASSERT_TRUE(send_ok(
+      *alice, alice->request(direct_send(user("alice"), user("bob"), MessageId::random(), big))));
+  ASSERT_TRUE(send_ok(
+      *alice, alice->request(direct_send(user("alice"), user("bob"), MessageId::random(), big))));
+  auto refused = alice->call(direct_send(user("alice"), user("bob"), MessageId::random(), big));
+  ASSERT_TRUE(refused.has_error()) << refused.ShortDebugString();
+  EXPECT_EQ(refused.error().code(), wire::RATE_LIMITED);
+  EXPECT_NE(refused.error().message().find("bytes"), std::string::npos)
+      << refused.error().message();
+  // A short message still fits what is left of the byte allowance.
+  EXPECT_TRUE(send_ok(*alice, alice->request(direct_send(user("alice"), user("bob"),
+                                                         MessageId::random(), "short"))));
+  clock_.advance_ms(4'000);
+  EXPECT_TRUE(send_ok(
+      *alice, alice->request(direct_send(user("alice"), user("bob"), MessageId::random(), big))));
+}
+
+class IdleTimeoutTest : public ChatTest {
+ protected:
+  static constexpr std::chrono::milliseconds kIdle{1000};
+  void configure(server::ServerConfig& config) override { config.idle_timeout_ms = kIdle.count(); }
+  static wire::Frame ping() {
+    wire::Frame frame;
+    frame.mutable_ping();
+    return frame;
+  }
+};
+
+TEST_F(IdleTimeoutTest, ASilentLoggedInConnectionIsClosedAndAPingingOneStays) {
+  const auto start = std::chrono::steady_clock::now();  // before alice's last byte
+  auto silent = online("alice");
+  auto pinging = online("bob");
+  ASSERT_TRUE(silent && pinging);
+  // Bob pings at a quarter of the timeout; waiting for alice's close is the pause.
+  while (!silent->wait_closed(kIdle / 4)) {
+    auto pong = pinging->call(ping());
+    ASSERT_TRUE(pong.has_ok()) << pong.ShortDebugString();
+    ASSERT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20))
+        << "the silent connection was never closed";
+  }
+  EXPECT_GE(std::chrono::steady_clock::now() - start, kIdle) << "closed before the timeout";
+  EXPECT_GE(counter(&server::ServerCounters::idle_closed), 1u);
+  // Bob, still pinging, outlives several timeouts.
+  const auto until = std::chrono::steady_clock::now() + 4 * kIdle;
+  while (std::chrono::steady_clock::now() < until) {
+    ASSERT_FALSE(pinging->wait_closed(kIdle / 4)) << "a pinging connection was closed";
+    auto pong = pinging->call(ping());
+    ASSERT_TRUE(pong.has_ok()) << pong.ShortDebugString();
+  }
+  EXPECT_EQ(counter(&server::ServerCounters::idle_closed), 1u);
 }
 
 }  // namespace

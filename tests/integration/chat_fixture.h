@@ -10,17 +10,19 @@
 #include <vector>
 
 #include "raw_client.h"
+#include "support/test_passwords.h"
 #include "test_cluster.h"
 #include "test_server.h"
 #include "test_user.h"
 
 namespace fastchat::itest {
 
-// The user `name` (canonical) with password "<name>-password", derived once per process.
+// The user `name` (canonical) with test_password(name), derived once per process.
 inline const TestUser& user(const std::string& name) {
   static std::map<std::string, std::unique_ptr<TestUser>> users;
   auto& slot = users[name];
-  if (!slot) slot = std::make_unique<TestUser>(TestUser::create(name, name + "-password"));
+  if (!slot)
+    slot = std::make_unique<TestUser>(TestUser::create(name, test_support::test_password(name)));
   return *slot;
 }
 

@@ -37,6 +37,7 @@
 #include "raw_client.h"
 #include "secret_scan.h"
 #include "store/open_store.h"
+#include "support/test_passwords.h"
 #include "test_cluster.h"
 #include "test_server.h"
 #include "test_user.h"
@@ -217,6 +218,7 @@ class ClientE2ETest : public ServerTest {
     config.server.port = to_port != 0 ? to_port : port();
     config.home_dir = p.home;
     config.client_name = "itest-" + name;
+    config.keepalive = keepalive_;
     on_io([&] {
       p.client = std::make_unique<Client>(io_.get_executor(), config);
       p.client->set_events({
@@ -236,7 +238,7 @@ class ClientE2ETest : public ServerTest {
     return p;
   }
 
-  static std::string password(const std::string& name) { return name + " has a long passphrase"; }
+  static std::string password(const std::string& name) { return test_support::test_password(name); }
 
   void register_account(Peer& p) {
     Status s = await(p.client->register_account(p.name, password(p.name)));
@@ -267,6 +269,8 @@ class ClientE2ETest : public ServerTest {
     return sent ? sent->id.to_hex() : std::string();
   }
 
+  // The keepalive of the next peer() made.
+  milliseconds keepalive_ = client::ClientConfig{}.keepalive;
   asio::io_context io_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_{
       io_.get_executor()};
@@ -984,6 +988,54 @@ TEST_F(ClientE2ETest, AnUndecryptableMessageDoesNotChangeThePinnedKey) {
   // And alice's next message (to the real key) still reads: nothing else was lost.
   send(alice, "bob", "still here");
   ASSERT_TRUE(bob.inbox.wait_for(2));
+}
+
+// --- The server's idle timeout and the client core's keepalive (issue 10 item 6)
+
+class ClientKeepaliveTest : public ClientE2ETest {
+ protected:
+  void configure(server::ServerConfig& config) override { config.idle_timeout_ms = 1500; }
+};
+
+TEST_F(ClientKeepaliveTest, ARunningClientPingsAndIsNeverCutForIdling) {
+  keepalive_ = milliseconds(100);
+  auto& alice = peer("alice");
+  register_account(alice);
+  start(alice);
+  // Carol never pings: each of her connections is cut after the idle timeout (and
+  // run() reconnects), which is how the test knows that time passed.
+  keepalive_ = milliseconds(0);
+  auto& carol = peer("carol");
+  register_account(carol);
+  start(carol);
+  ASSERT_TRUE(carol.inbox.wait_for_downs(3)) << "a silent client was not cut";
+  EXPECT_GE(counter(&server::ServerCounters::idle_closed), 3u);
+  EXPECT_EQ(alice.inbox.downs(), 0) << "the pinging client was cut";
+  send(carol, "alice", "still there?");
+  ASSERT_TRUE(alice.inbox.wait_for(1));
+  EXPECT_EQ(alice.inbox.downs(), 0);
+}
+
+class ClientSendLimitTest : public ClientE2ETest {
+ protected:
+  void configure(server::ServerConfig& config) override {
+    config.send_limits.messages_per_second = 5;
+    config.send_limits.message_burst = 2;
+  }
+};
+
+TEST_F(ClientSendLimitTest, SendsOverTheLimitWaitAndGoThrough) {
+  auto& alice = peer("alice");
+  auto& bob = peer("bob");
+  register_account(alice);
+  register_account(bob);
+  start(bob);
+  for (int i = 0; i < 6; ++i)
+    send(alice, "bob", "quick " + std::to_string(i));
+  ASSERT_TRUE(bob.inbox.wait_for(6));
+  EXPECT_GT(counter(&server::ServerCounters::sends_rate_limited), 0u)
+      << "the limit was never reached: the test proves nothing";
+  EXPECT_TRUE(bob.inbox.repeated().empty());
 }
 
 // --- E2EE v2 prekeys through the client core (issue 11 item 1)

@@ -19,12 +19,14 @@
 #include "crypto/identity.h"
 #include "crypto/x3dh.h"
 #include "fake_server.h"
+#include "support/test_passwords.h"
 #include "temp_dir.h"
 
 namespace fastchat::client {
 namespace {
 
 using namespace std::chrono_literals;
+using fastchat::test_support::test_password;
 
 asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
   asio::steady_timer t(co_await asio::this_coro::executor);
@@ -147,9 +149,9 @@ TEST_F(ClientTest, RegisterSendAndSync) {
     auto bob = make("bob");
     Recorder bob_events;
     bob->set_events(bob_events.events());
-    CO_EXPECT_OK(co_await alice->register_account("Alice", "alice-password"));
+    CO_EXPECT_OK(co_await alice->register_account("Alice", test_password("alice")));
     EXPECT_EQ(alice->username(), "alice");
-    CO_EXPECT_OK(co_await bob->register_account("bob", "bob-password"));
+    CO_EXPECT_OK(co_await bob->register_account("bob", test_password("bob")));
 
     auto sent = co_await alice->send_text("BOB", "hello bob, a secret");
     CO_EXPECT_OK(sent);
@@ -185,7 +187,7 @@ TEST_F(ClientTest, RegisterSendAndSync) {
 
     // The server saw ciphertext only, and never a password.
     EXPECT_EQ(server_.received_bytes().find("a secret"), std::string::npos);
-    EXPECT_EQ(server_.received_bytes().find("alice-password"), std::string::npos);
+    EXPECT_EQ(server_.received_bytes().find(test_password("alice")), std::string::npos);
 
     auto unknown = co_await alice->send_text("nobody", "hi");
     EXPECT_EQ(unknown.code(), Code::kUnknownUser);
@@ -199,7 +201,7 @@ TEST_F(ClientTest, SessionFileResumeAndLogout) {
     const std::string home = dir_.file("bob");
     {
       auto bob = make("bob");
-      CO_EXPECT_OK(co_await bob->register_account("bob", "bob-password"));
+      CO_EXPECT_OK(co_await bob->register_account("bob", test_password("bob")));
     }
     EXPECT_EQ(Client::saved_user(home), "bob");
     struct stat st {};
@@ -224,23 +226,37 @@ TEST_F(ClientTest, SessionFileResumeAndLogout) {
     auto third = make("bob");
     EXPECT_EQ((co_await third->resume()).code(), Code::kNotFound);
     EXPECT_EQ((co_await third->login("bob", "wrong")).code(), Code::kAuthFailed);
-    CO_EXPECT_OK(co_await third->login("bob", "bob-password"));
+    CO_EXPECT_OK(co_await third->login("bob", test_password("bob")));
     EXPECT_EQ(Client::saved_user(home), "bob");
+  });
+}
+
+TEST_F(ClientTest, AWeakPasswordIsRefusedBeforeAnythingIsSent) {
+  run([&]() -> asio::awaitable<void> {
+    auto bob = make("bob");
+    const Status weak = co_await bob->register_account("bob", "bob-password");
+    EXPECT_EQ(weak.code(), Code::kWeakPassword) << weak.to_string();
+    EXPECT_NE(weak.message().find("user name"), std::string::npos) << weak.message();
+    EXPECT_EQ(server_.users().count("bob"), 0u);
+    EXPECT_EQ(server_.received_bytes().find("bob"), std::string::npos) << "something was sent";
+    EXPECT_TRUE(bob->username().empty());
+    CO_EXPECT_OK(co_await bob->register_account("bob", test_password("bob")));
   });
 }
 
 TEST_F(ClientTest, LoginNeedsTheKeysOnThisMachine) {
   run([&]() -> asio::awaitable<void> {
     auto bob = make("bob");
-    CO_EXPECT_OK(co_await bob->register_account("bob", "bob-password"));
+    CO_EXPECT_OK(co_await bob->register_account("bob", test_password("bob")));
     auto elsewhere = make("elsewhere");
-    auto status = co_await elsewhere->login("bob", "bob-password");
+    auto status = co_await elsewhere->login("bob", test_password("bob"));
     EXPECT_EQ(status.code(), Code::kNotFound);
     EXPECT_NE(status.message().find("registered"), std::string::npos) << status.message();
-    EXPECT_EQ((co_await bob->register_account("bob", "again")).code(), Code::kUsernameTaken);
+    EXPECT_EQ((co_await bob->register_account("bob", test_password("bob"))).code(),
+              Code::kUsernameTaken);
     // The failed registration left the existing keys alone.
     auto bob2 = make("bob");
-    CO_EXPECT_OK(co_await bob2->login("bob", "bob-password"));
+    CO_EXPECT_OK(co_await bob2->login("bob", test_password("bob")));
   });
 }
 
@@ -251,8 +267,8 @@ TEST_F(ClientTest, LivePushesAreShownOnceInOrderAndAcked) {
     auto bob = make("bob");
     Recorder bob_events;
     bob->set_events(bob_events.events());
-    CO_EXPECT_OK(co_await alice->register_account("alice", "pw-alice"));
-    CO_EXPECT_OK(co_await bob->register_account("bob", "pw-bob"));
+    CO_EXPECT_OK(co_await alice->register_account("alice", test_password("alice")));
+    CO_EXPECT_OK(co_await bob->register_account("bob", test_password("bob")));
     server_.duplicate_pushes = true;  // at-least-once on the wire
     start_running(*bob, bob_done);
     for (int i = 0; i < 7; ++i) {
@@ -276,8 +292,8 @@ TEST_F(ClientTest, ReconnectsResumesAndCatchesUp) {
     auto bob = make("bob");
     Recorder bob_events;
     bob->set_events(bob_events.events());
-    CO_EXPECT_OK(co_await alice->register_account("alice", "pw-alice"));
-    CO_EXPECT_OK(co_await bob->register_account("bob", "pw-bob"));
+    CO_EXPECT_OK(co_await alice->register_account("alice", test_password("alice")));
+    CO_EXPECT_OK(co_await bob->register_account("bob", test_password("bob")));
     start_running(*bob, bob_done);
     CO_EXPECT_OK(co_await alice->send_text("bob", "before"));
     EXPECT_TRUE(co_await eventually([&] { return bob_events.messages.size() == 1; }));
@@ -316,8 +332,8 @@ TEST_F(ClientTest, ResendsTheSameIdWhenTheConnectionDropsBeforeSendOk) {
     auto bob = make("bob");
     Recorder bob_events;
     bob->set_events(bob_events.events());
-    CO_EXPECT_OK(co_await alice->register_account("alice", "pw-alice"));
-    CO_EXPECT_OK(co_await bob->register_account("bob", "pw-bob"));
+    CO_EXPECT_OK(co_await alice->register_account("alice", test_password("alice")));
+    CO_EXPECT_OK(co_await bob->register_account("bob", test_password("bob")));
     server_.drop_after_commit = 1;
     auto sent = co_await alice->send_text("bob", "exactly once");
     CO_EXPECT_OK(sent);
@@ -336,7 +352,7 @@ TEST_F(ClientTest, GroupMessagesAndAMembershipRace) {
     for (const char* name : {"alice", "bob", "carol", "dave"}) {
       clients[name] = make(name);
       clients[name]->set_events(events[name].events());
-      CO_EXPECT_OK(co_await clients[name]->register_account(name, std::string("pw-") + name));
+      CO_EXPECT_OK(co_await clients[name]->register_account(name, test_password(name)));
     }
     std::vector<std::string> members{"bob", "carol"};
     auto group = co_await clients["alice"]->create_group("team", members);
@@ -368,7 +384,7 @@ TEST_F(ClientTest, GroupMessagesAndAMembershipRace) {
     EXPECT_EQ((co_await clients["alice"]->resolve_group("17")).value(), 17u);
     EXPECT_EQ((co_await clients["alice"]->resolve_group("nope")).code(), Code::kUnknownGroup);
     auto outsider = make("outsider");
-    CO_EXPECT_OK(co_await outsider->register_account("outsider", "pw"));
+    CO_EXPECT_OK(co_await outsider->register_account("outsider", test_password("outsider")));
     EXPECT_EQ((co_await outsider->send_group_text(group->id, "let me in")).code(),
               Code::kForbidden);
   });
@@ -380,8 +396,8 @@ TEST_F(ClientTest, AMessageThatDoesNotOpenIsDroppedAndAcked) {
     auto bob = make("bob");
     Recorder bob_events;
     bob->set_events(bob_events.events());
-    CO_EXPECT_OK(co_await alice->register_account("alice", "pw-alice"));
-    CO_EXPECT_OK(co_await bob->register_account("bob", "pw-bob"));
+    CO_EXPECT_OK(co_await alice->register_account("alice", test_password("alice")));
+    CO_EXPECT_OK(co_await bob->register_account("bob", test_password("bob")));
     server_.corrupt_next_body = true;
     CO_EXPECT_OK(co_await alice->send_text("bob", "tampered"));
     CO_EXPECT_OK(co_await alice->send_text("bob", "fine"));
@@ -399,8 +415,8 @@ TEST_F(ClientTest, SyncPagesThroughABacklog) {
     auto bob = make("bob");
     Recorder bob_events;
     bob->set_events(bob_events.events());
-    CO_EXPECT_OK(co_await alice->register_account("alice", "pw-alice"));
-    CO_EXPECT_OK(co_await bob->register_account("bob", "pw-bob"));
+    CO_EXPECT_OK(co_await alice->register_account("alice", test_password("alice")));
+    CO_EXPECT_OK(co_await bob->register_account("bob", test_password("bob")));
     server_.page_size = 3;
     std::vector<std::string> expected;
     for (int i = 0; i < 10; ++i) {
@@ -428,8 +444,8 @@ TEST_F(ClientTest, SendsAndReassemblesAFile) {
     auto bob = make("bob");
     Recorder bob_events;
     bob->set_events(bob_events.events());
-    CO_EXPECT_OK(co_await alice->register_account("alice", "pw-alice"));
-    CO_EXPECT_OK(co_await bob->register_account("bob", "pw-bob"));
+    CO_EXPECT_OK(co_await alice->register_account("alice", test_password("alice")));
+    CO_EXPECT_OK(co_await bob->register_account("bob", test_password("bob")));
     std::string data;
     for (int i = 0; i < 600'000; ++i)
       data.push_back(static_cast<char>((i * 31) ^ (i >> 8)));
@@ -460,13 +476,13 @@ TEST_F(ClientTest, InMemoryClientsWriteNothing) {
     auto bob = make("mem", false);
     Recorder bob_events;
     bob->set_events(bob_events.events());
-    CO_EXPECT_OK(co_await alice->register_account("alice", "pw-alice"));
-    CO_EXPECT_OK(co_await bob->register_account("bob", "pw-bob"));
+    CO_EXPECT_OK(co_await alice->register_account("alice", test_password("alice")));
+    CO_EXPECT_OK(co_await bob->register_account("bob", test_password("bob")));
     CO_EXPECT_OK(co_await alice->send_text("bob", "ephemeral"));
     EXPECT_EQ((co_await bob->sync()).value(), 1u);
     EXPECT_EQ(bob->history("alice", 0, 0)->size(), 1u);
     CO_EXPECT_OK(co_await bob->logout());
-    CO_EXPECT_OK(co_await bob->login("bob", "pw-bob"));  // keys kept in memory
+    CO_EXPECT_OK(co_await bob->login("bob", test_password("bob")));  // keys kept in memory
     CO_EXPECT_OK(co_await alice->send_text("bob", "again"));
     EXPECT_EQ((co_await bob->sync()).value(), 1u);
     EXPECT_EQ(bob_events.texts(), (std::vector<std::string>{"ephemeral", "again"}));
@@ -497,8 +513,8 @@ TEST_F(ClientTest, BothUsersSeeTheSameSafetyNumber) {
   run([&]() -> asio::awaitable<void> {
     auto alice = make("alice");
     auto bob = make("bob");
-    CO_EXPECT_OK(co_await alice->register_account("alice", "pw-alice"));
-    CO_EXPECT_OK(co_await bob->register_account("bob", "pw-bob"));
+    CO_EXPECT_OK(co_await alice->register_account("alice", test_password("alice")));
+    CO_EXPECT_OK(co_await bob->register_account("bob", test_password("bob")));
     auto seen_by_alice = co_await alice->contact_trust("bob");
     auto seen_by_bob = co_await bob->contact_trust("alice");
     CO_ASSERT_TRUE(seen_by_alice && seen_by_bob);
@@ -516,8 +532,8 @@ TEST_F(ClientTest, AChangedKeyIsPendingNeverPinnedAndReported) {
   run([&]() -> asio::awaitable<void> {
     auto alice = make("alice");
     auto bob = make("bob");
-    CO_EXPECT_OK(co_await alice->register_account("alice", "pw-alice"));
-    CO_EXPECT_OK(co_await bob->register_account("bob", "pw-bob"));
+    CO_EXPECT_OK(co_await alice->register_account("alice", test_password("alice")));
+    CO_EXPECT_OK(co_await bob->register_account("bob", test_password("bob")));
     CO_EXPECT_OK(co_await alice->send_text("bob", "pins bob's keys"));
     auto before = co_await alice->contact_trust("bob");
     CO_ASSERT_TRUE(before);
@@ -570,8 +586,8 @@ TEST_F(ClientTest, AVerifiedContactsChangedKeyStopsSendingUntilAccepted) {
   run([&]() -> asio::awaitable<void> {
     auto alice = make("alice");
     auto bob = make("bob");
-    CO_EXPECT_OK(co_await alice->register_account("alice", "pw-alice"));
-    CO_EXPECT_OK(co_await bob->register_account("bob", "pw-bob"));
+    CO_EXPECT_OK(co_await alice->register_account("alice", test_password("alice")));
+    CO_EXPECT_OK(co_await bob->register_account("bob", test_password("bob")));
     auto confirmed = co_await alice->confirm_contact("bob");
     CO_ASSERT_TRUE(confirmed);
     EXPECT_TRUE(confirmed->verified);
@@ -612,8 +628,8 @@ TEST_F(ClientTest, AnUndecryptableMessageFetchesNoKeysAndChangesNoPin) {
     auto bob = make("bob");
     Recorder bob_events;
     bob->set_events(bob_events.events());
-    CO_EXPECT_OK(co_await alice->register_account("alice", "pw-alice"));
-    CO_EXPECT_OK(co_await bob->register_account("bob", "pw-bob"));
+    CO_EXPECT_OK(co_await alice->register_account("alice", test_password("alice")));
+    CO_EXPECT_OK(co_await bob->register_account("bob", test_password("bob")));
     CO_EXPECT_OK(co_await alice->send_text("bob", "first"));
     CO_EXPECT_OK(co_await bob->sync());  // bob pins alice
     auto pinned = co_await bob->fingerprint("alice");

@@ -32,6 +32,7 @@
 #include "support/private_postgres.h"
 #include "support/redis_test_support.h"
 #include "support/service_missing.h"
+#include "support/test_passwords.h"
 
 namespace fastchat {
 namespace {
@@ -91,7 +92,7 @@ class Traffic {
 
   Status register_user(User& user) {
     Status status(Code::kInternal, "not run");
-    const std::string password = "pw-" + user.name;
+    const std::string password = test_support::test_password(user.name);
     auto job = [&]() -> asio::awaitable<void> {
       status = co_await user.client->register_account(user.name, password);
     };

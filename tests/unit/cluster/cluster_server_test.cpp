@@ -26,6 +26,7 @@
 #include "support/postgres_test_schema.h"
 #include "support/redis_test_support.h"
 #include "support/service_missing.h"
+#include "support/test_passwords.h"
 
 namespace fastchat {
 namespace {
@@ -50,7 +51,8 @@ const itest::TestUser& user(const std::string& base) {
   auto& slot = users[base];
   if (!slot) {
     const std::string name = cluster::testing::unique_name(base).substr(0, 32);
-    slot = std::make_unique<itest::TestUser>(itest::TestUser::create(name, name + "-pw"));
+    slot = std::make_unique<itest::TestUser>(
+        itest::TestUser::create(name, test_support::test_password(name)));
   }
   return *slot;
 }
@@ -393,8 +395,12 @@ TEST_F(ClusterMessagingTest, ClientsFollowTheBalancerAndTalkAcrossServers) {
   auto run = [&](auto make_awaitable) {
     return asio::co_spawn(io, make_awaitable(), asio::use_future).get();
   };
-  auto reg_carol = [&]() { return carol->register_account(carol_name, "pw-carol"); };
-  auto reg_dave = [&]() { return dave->register_account(dave_name, "pw-dave"); };
+  auto reg_carol = [&]() {
+    return carol->register_account(carol_name, test_support::test_password(carol_name));
+  };
+  auto reg_dave = [&]() {
+    return dave->register_account(dave_name, test_support::test_password(dave_name));
+  };
   EXPECT_TRUE(run(reg_carol));
   EXPECT_TRUE(run(reg_dave));
   // Least-connections put the two on different servers.
