@@ -138,11 +138,16 @@ TEST_F(BenchSmoke, LoginAndResume) {
   auto r = run_scenario(o);
   ASSERT_TRUE(r.is_ok()) << r.status().to_string();
   expect_clean(*r);
-  ASSERT_EQ(r->steps.size(), 2u);
-  EXPECT_EQ(r->steps[0].label, "password");
-  EXPECT_EQ(r->steps[1].label, "resume");
+  // Over TLS (the default): a full handshake every cycle, then with TLS resumption.
+  ASSERT_EQ(r->steps.size(), 4u);
+  EXPECT_EQ(r->steps[0].label, "password+tls-full");
+  EXPECT_EQ(r->steps[1].label, "resume+tls-full");
+  EXPECT_EQ(r->steps[2].label, "password+tls-resumed");
+  EXPECT_EQ(r->steps[3].label, "resume+tls-resumed");
   for (const auto& s : r->steps)
     EXPECT_GT(s.acknowledged, 0u) << s.label;
+  EXPECT_EQ(r->steps[0].figures[2].second, 0.0);  // tls_resumed_share
+  EXPECT_GT(r->steps[3].figures[2].second, 0.0);
 }
 
 TEST_F(BenchSmoke, OfflineBacklog) {
