@@ -27,8 +27,11 @@
 #include "client/home.h"
 #include "client/inbox_cursor.h"
 #include "crypto/identity.h"
+#include "crypto/local_prekeys.h"
 #include "crypto/login_proof.h"
+#include "crypto/peer_sessions.h"
 #include "crypto/secret.h"
+#include "crypto/state_box.h"
 #include "fastchat.pb.h"
 
 namespace fastchat::client {
@@ -113,6 +116,23 @@ class Client::Impl {
   asio::awaitable<Result<std::vector<crypto::PrekeyBundle>>> fetch_prekey_bundles(
       std::string username);
 
+  // --- E2EE v2 for 1:1 (client_ratchet.cpp). The only device of each account, for now.
+  static constexpr std::uint32_t kDeviceId = 1;
+  // The signed prekey is replaced after this long (at the next login, resume or top-up).
+  static constexpr std::chrono::milliseconds kSignedPrekeyLifetime = std::chrono::hours(24 * 7);
+  // Publishes this device's prekeys when it has none, rotates the signed prekey when due
+  // and, with `check_count`, tops the one-time prekeys up when the server runs low.
+  // Callers hold inbox_lock_ (receiving consumes prekeys too).
+  asio::awaitable<Status> maintain_prekeys(bool check_count);
+  asio::awaitable<void> maintain_prekeys_logged(bool check_count);
+  // The body of a direct message to `to`: a ratchet message (v2), opening a session from
+  // a verified bundle if needed; envelope v1 only for a peer that never had a session
+  // and has no prekeys. `key_changed`: the peer's pending changed key was used.
+  // `may_reconnect`: false for callers that run() itself awaits (receipts).
+  asio::awaitable<Result<std::string>> seal_direct(const std::string& to,
+                                                   const wire::Content& content, bool& key_changed,
+                                                   bool may_reconnect = true);
+
   asio::any_io_executor executor_;
   ClientConfig config_;
   HomeLayout home_;
@@ -126,9 +146,12 @@ class Client::Impl {
   std::unique_ptr<HistoryStore> history_;
   std::unique_ptr<ContactBook> contacts_;
   std::unique_ptr<FileAssembler> files_;
+  std::unique_ptr<crypto::StateBox> state_box_;  // seals the v2 state in history.db
+  bool prekeys_consumed_ = false;                // a top-up check is due
   InboxCursor cursor_;
   // persist=false: identities of users registered by this Client, for a later login.
   std::unordered_map<std::string, crypto::SecretBytes> memory_keys_;
+  std::unordered_map<std::string, std::unique_ptr<HistoryStore>> memory_histories_;
   // The device key the session is bound to; persist=false: per user, in memory.
   crypto::LoginKey device_key_;
   std::unordered_map<std::string, crypto::SecretBytes> memory_device_seeds_;
@@ -193,12 +216,46 @@ class Client::Impl {
   // The number of messages newly shown (0 or 1); an error only when the item could
   // not be processed for a reason that may pass (connection, local disk).
   asio::awaitable<Result<bool>> process_item(const wire::InboxMessage& item);
+  // What recording one item leaves to do once its transaction committed.
+  struct ItemOutcome {
+    std::optional<ChatMessage> message;  // newly stored: report it, send a receipt
+    std::optional<UndecryptableMessage> undecryptable;
+    std::optional<std::string> progress_file_id;  // a chunk of a file still incomplete
+  };
+  // Decrypts, checks and stores one item (or marks it seen) inside the caller's
+  // history transaction. `ensured`: whether the sender's keys could be fetched.
+  Result<ItemOutcome> record_item(const wire::InboxMessage& item, const MessageId& id,
+                                  const std::string& sender, const Status& ensured);
   // `key_changed`: set when it opened only with the sender's pending changed key.
-  asio::awaitable<Result<wire::Content>> open_item(const wire::InboxMessage& item,
-                                                   const std::string& sender, bool& key_changed);
+  Result<wire::Content> open_item(const wire::InboxMessage& item, const std::string& sender,
+                                  bool& key_changed);
   asio::awaitable<void> save_and_ack();
   // on_file_progress for a chunk of a file still incomplete.
-  void report_file_progress(const std::string& sender, GroupId group, const wire::FileChunk& chunk);
+  void report_file_progress(const std::string& sender, GroupId group, const std::string& file_id);
+
+  // client_ratchet.cpp
+  struct StoredPrekeys {
+    crypto::LocalPrekeys prekeys;
+    std::int64_t signed_at_ms = 0;
+  };
+  crypto::LocalDevice local_device() const;
+  // The saved sessions with `user`'s device under `identity` (nullopt: none).
+  Result<std::optional<crypto::PeerSessions>> load_sessions(const std::string& user,
+                                                            const crypto::PublicIdentity& identity);
+  Status save_sessions(const crypto::PeerSessions& sessions);
+  Result<std::optional<StoredPrekeys>> load_prekeys();
+  Status save_prekeys(const crypto::LocalPrekeys& prekeys, std::int64_t signed_at_ms);
+  // Encrypts on the saved session with `identity` (kNotFound when none), or on a new
+  // one from `bundle`; the advanced state is committed before returning.
+  Result<std::string> seal_with_session(const std::string& to,
+                                        const crypto::PublicIdentity& identity,
+                                        const crypto::PrekeyBundle* bundle,
+                                        const wire::Content& content);
+  // A v2 direct item from the contact: tried with the sessions of the pinned identity,
+  // then of a pending changed one. Writes the new state into history_; the caller
+  // holds the transaction that also records the message.
+  Result<wire::Content> open_ratchet_item(const wire::InboxMessage& item, const Contact& contact,
+                                          bool& key_changed);
 
   // client_receipts.cpp
   asio::awaitable<Status> send_receipt(const std::string& to, const std::vector<MessageId>& ids);
@@ -208,10 +265,6 @@ class Client::Impl {
   // client_send.cpp
   asio::awaitable<Result<wire::SendOk>> send_with_retry(const wire::Frame& frame);
   asio::awaitable<Result<const Contact*>> contact(const std::string& username);
-  // The key to seal to `username` with (ContactBook::sending_key).
-  asio::awaitable<Result<const crypto::SharedKey*>> sending_key(const std::string& username);
-  // Whether the server serves a changed key for `username` that the user has not accepted.
-  bool changed_key(const std::string& username) const;
   // The members of `group` to seal for: everyone but this user. kForbidden when this
   // user is not a member; a broken connection is waited out as send_with_retry does.
   asio::awaitable<Result<std::vector<std::string>>> group_recipients(GroupId group);

@@ -79,6 +79,7 @@ asio::awaitable<void> Client::Impl::process_pushes() {
       request_sync();
     }
     if (history_) co_await save_and_ack();
+    if (history_ && prekeys_consumed_) co_await maintain_prekeys_logged(true);
     if (cursor_.needs_sync()) request_sync();
     if (receipts_pending()) run_wake_.notify();  // run() sends them
   }
@@ -116,6 +117,7 @@ asio::awaitable<Result<std::size_t>> Client::Impl::sync_inbox() {
     co_await save_and_ack();
     if (!page.has_more() || last == after) break;  // done, or a page that makes no progress
   }
+  if (prekeys_consumed_) co_await maintain_prekeys_logged(true);
   co_return shown;
 }
 
@@ -154,61 +156,96 @@ asio::awaitable<Result<bool>> Client::Impl::process_item(const wire::InboxMessag
     cursor_.mark_done(seq);
     co_return false;
   }
-  auto drop = [&](const Status& why) -> Result<bool> {
+  // The sender's keys (may ask the server). Nothing awaits after this, so the
+  // transaction below holds this item's writes only.
+  Status ensured = Status(Code::kUnavailable, "not connected");
+  if (auto conn = conn_; conn && contacts_) {
+    const std::vector<std::string> one{*sender};
+    ensured = co_await contacts_->ensure(*conn, one);
+  }
+  if (!history_ || !files_ || !contacts_) {
+    co_return Status(Code::kNotAuthenticated, "logged out meanwhile");
+  }
+  if (cursor_.is_done(seq) || history_->seen(*id)) co_return false;  // handled meanwhile
+
+  // The message, the ids seen and the ratchet state it advanced commit together, before
+  // the seq counts as processed (and so before the ack): a crash in between decrypts
+  // the redelivered item again from the old state.
+  auto tx = HistoryStore::Transaction::begin(*history_);
+  if (!tx) co_return tx.status();
+  auto outcome = record_item(item, *id, *sender, ensured);
+  if (!outcome) co_return outcome.status();
+  if (Status s = tx->commit(); !s) co_return s;
+  cursor_.mark_done(seq);
+  if (outcome->undecryptable && events_.on_undecryptable) {
+    events_.on_undecryptable(*outcome->undecryptable);
+  }
+  if (outcome->progress_file_id) {
+    report_file_progress(*sender, item.group_id(), *outcome->progress_file_id);
+  }
+  if (!outcome->message) co_return false;
+  queue_receipt(*sender, *id);
+  if (events_.on_message) events_.on_message(*outcome->message);
+  co_return true;
+}
+
+Result<Client::Impl::ItemOutcome> Client::Impl::record_item(const wire::InboxMessage& item,
+                                                            const MessageId& id,
+                                                            const std::string& sender,
+                                                            const Status& ensured) {
+  auto drop = [&](const Status& why) -> Result<ItemOutcome> {
     // By id only: never content.
-    spdlog::warn("dropping message {} (seq {}) from '{}': {}", id->to_hex(), seq, *sender,
+    spdlog::warn("dropping message {} (seq {}) from '{}': {}", id.to_hex(), item.seq(), sender,
                  why.to_string());
-    if (auto marked = history_->mark_seen(*id); !marked) return marked.status();
-    cursor_.mark_done(seq);
-    return false;
+    if (auto marked = history_->mark_seen(id); !marked) return marked.status();
+    return ItemOutcome{};
   };
   if (item.undeliverable()) {
-    co_return drop(
+    return drop(
         Status(Code::kTooLarge, "stored too large for any frame; the server sent a notice"));
   }
 
   bool key_changed = false;
-  auto content = co_await open_item(item, *sender, key_changed);
-  if (!history_ || !files_) co_return Status(Code::kNotAuthenticated, "logged out meanwhile");
+  Result<wire::Content> content =
+      ensured ? open_item(item, sender, key_changed) : Result<wire::Content>(ensured);
   if (!content) {
-    if (!is_permanent(content.code())) co_return content.status();
-    if (content.code() == Code::kCrypto && events_.on_undecryptable) {
-      events_.on_undecryptable(
-          UndecryptableMessage{*id, *sender, item.group_id(), content.status().message()});
+    if (!is_permanent(content.code())) return content.status();
+    auto dropped = drop(content.status());
+    if (dropped && content.code() == Code::kCrypto) {
+      dropped->undecryptable =
+          UndecryptableMessage{id, sender, item.group_id(), content.status().message()};
     }
-    co_return drop(content.status());
+    return dropped;
   }
-  if (cursor_.is_done(seq) || history_->seen(*id)) co_return false;  // handled meanwhile
 
   if (content->has_receipt()) {  // not shown, and never answered with a receipt
-    take_receipt(*sender, content->receipt());
-    if (auto marked = history_->mark_seen(*id); !marked) co_return marked.status();
-    cursor_.mark_done(seq);
-    co_return false;
+    take_receipt(sender, content->receipt());
+    if (auto marked = history_->mark_seen(id); !marked) return marked.status();
+    return ItemOutcome{};
   }
 
   ChatMessage message;
-  message.id = *id;
-  message.seq = seq;
-  message.sender = *sender;
+  message.id = id;
+  message.seq = item.seq();
+  message.sender = sender;
   message.group_id = item.group_id();
   message.key_changed = key_changed;
-  if (item.group_id() == 0) message.peer = *sender;
+  if (item.group_id() == 0) message.peer = sender;
   message.sent_at_ms = static_cast<std::int64_t>(content->sent_at_ms());
   message.server_time_ms = static_cast<std::int64_t>(item.server_time_ms());
   if (content->has_file()) {
-    auto done = files_->add(*sender, content->file());
+    auto done = files_->add(sender, content->file());
     if (!done) {
       if (done.code() == Code::kIo) {
-        spdlog::error("cannot save a file from '{}': {}", *sender, done.status().to_string());
+        spdlog::error("cannot save a file from '{}': {}", sender, done.status().to_string());
       }
-      co_return drop(done.status());
+      return drop(done.status());
     }
     if (!*done) {  // a chunk of a file still incomplete
-      if (auto marked = history_->mark_seen(*id); !marked) co_return marked.status();
-      cursor_.mark_done(seq);
-      report_file_progress(*sender, item.group_id(), content->file());
-      co_return false;
+      if (auto marked = history_->mark_seen(id); !marked) return marked.status();
+      ItemOutcome outcome;
+      outcome.progress_file_id = content->file().file_id();
+      return outcome;
     }
     message.file_name = (*done)->name;
     message.file_path = (*done)->path;
@@ -218,22 +255,21 @@ asio::awaitable<Result<bool>> Client::Impl::process_item(const wire::InboxMessag
   }
   auto added = history_->add_message(message);
   if (!added) {
-    spdlog::error("cannot store message {}: {}", id->to_hex(), added.status().to_string());
-    co_return added.status();
+    spdlog::error("cannot store message {}: {}", id.to_hex(), added.status().to_string());
+    return added.status();
   }
-  cursor_.mark_done(seq);
-  if (*added) queue_receipt(*sender, *id);
-  if (*added && events_.on_message) events_.on_message(message);
-  co_return *added;
+  ItemOutcome outcome;
+  if (*added) outcome.message = std::move(message);
+  return outcome;
 }
 
 void Client::Impl::report_file_progress(const std::string& sender, GroupId group,
-                                        const wire::FileChunk& chunk) {
+                                        const std::string& file_id) {
   if (!events_.on_file_progress || !history_) return;
-  auto transfer = history_->file_transfer(sender, chunk.file_id());
+  auto transfer = history_->file_transfer(sender, file_id);
   if (!transfer) return;
   FileProgress progress;
-  progress.transfer_id = transfer_id(chunk.file_id());
+  progress.transfer_id = transfer_id(file_id);
   if (group == 0) progress.peer = sender;
   progress.group_id = group;
   progress.sender = sender;
@@ -244,24 +280,21 @@ void Client::Impl::report_file_progress(const std::string& sender, GroupId group
   events_.on_file_progress(progress);
 }
 
-asio::awaitable<Result<wire::Content>> Client::Impl::open_item(const wire::InboxMessage& item,
-                                                               const std::string& sender,
-                                                               bool& key_changed) {
-  auto conn = conn_;
-  if (!conn || !contacts_) co_return Status(Code::kUnavailable, "not connected");
-  const std::vector<std::string> one{sender};
-  if (Status s = co_await contacts_->ensure(*conn, one); !s) co_return s;
-  if (!contacts_) co_return Status(Code::kNotAuthenticated, "logged out meanwhile");
+Result<wire::Content> Client::Impl::open_item(const wire::InboxMessage& item,
+                                              const std::string& sender, bool& key_changed) {
   const Contact* contact = contacts_->find(sender);
-  if (contact == nullptr) co_return Status(Code::kUnknownUser, "no keys for " + sender);
+  if (contact == nullptr) return Status(Code::kUnknownUser, "no keys for " + sender);
+  if (item.group_id() == 0 && is_ratchet_body(item.body())) {
+    return open_ratchet_item(item, *contact, key_changed);
+  }
   auto content = open_content(contact->key, item, username_);
-  if (content || content.code() != Code::kCrypto || !contact->pending_key) co_return content;
+  if (content || content.code() != Code::kCrypto || !contact->pending_key) return content;
   // Sealed to a changed key the server already served (and on_identity_changed
   // reported): shown, marked. A failure never fetches keys (docs/security.md).
   auto with_pending = open_content(*contact->pending_key, item, username_);
-  if (!with_pending) co_return content;
+  if (!with_pending) return content;
   key_changed = true;
-  co_return with_pending;
+  return with_pending;
 }
 
 }  // namespace fastchat::client

@@ -51,19 +51,20 @@ asio::awaitable<Status> Client::Impl::send_receipt(const std::string& to,
   if (username_.empty()) co_return Status(Code::kNotAuthenticated, "not logged in");
   // Never waits for a reconnect: run() calls this, and run() is what reconnects.
   if (!session_ready()) co_return Status(Code::kUnavailable, "not connected");
-  auto peer = co_await contact(to);
-  if (!peer) co_return peer.status();
   const std::int64_t now = SystemClock::instance().now_ms();
   const auto id = MessageId::time_ordered(static_cast<std::uint64_t>(now));
   auto content = make_content(id, username_, to, 0, now);
   auto* receipt = content.mutable_receipt();
   for (const auto& delivered : ids)
     receipt->add_message_ids(delivered.to_bytes());
+  bool key_changed = false;
+  auto body = co_await seal_direct(to, content, key_changed, false);
+  if (!body) co_return body.status();
   wire::Frame frame;
   auto* send = frame.mutable_send();
   send->set_message_id(id.to_bytes());
   send->set_user(to);
-  send->set_body(seal_direct_content((*peer)->key, content));
+  send->set_body(std::move(*body));
   auto conn = conn_;
   if (!session_ready()) co_return Status(Code::kUnavailable, "not connected");
   auto reply = co_await conn->request(std::move(frame));

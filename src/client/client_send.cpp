@@ -79,19 +79,19 @@ asio::awaitable<Result<ChatMessage>> Client::Impl::send_text(std::string to_user
   auto to = normalize_username(to_user);
   if (!to) co_return Status(Code::kInvalidUsername, "not a valid username: " + to_user);
   if (Status s = check_text(text, kMaxTextBytes); !s) co_return s;
-  auto key = co_await sending_key(*to);
-  if (!key) co_return key.status();
-  const bool to_changed_key = changed_key(*to);
 
   const std::int64_t now = SystemClock::instance().now_ms();
   const auto id = MessageId::time_ordered(static_cast<std::uint64_t>(now));
   auto content = make_content(id, username_, *to, 0, now);
   content.set_text(text);
+  bool to_changed_key = false;
+  auto body = co_await seal_direct(*to, content, to_changed_key);
+  if (!body) co_return body.status();
   wire::Frame frame;
   auto* send = frame.mutable_send();
   send->set_message_id(id.to_bytes());
   send->set_user(*to);
-  send->set_body(seal_direct_content(**key, content));
+  send->set_body(std::move(*body));
   auto ok = co_await send_with_retry(frame);
   if (!ok) co_return ok.status();
 
@@ -111,11 +111,6 @@ asio::awaitable<Result<ChatMessage>> Client::Impl::send_text(std::string to_user
     }
   }
   co_return message;
-}
-
-bool Client::Impl::changed_key(const std::string& username) const {
-  const Contact* contact = contacts_ ? contacts_->find(username) : nullptr;
-  return contact != nullptr && contact->pending_key.has_value();
 }
 
 asio::awaitable<Result<std::vector<std::string>>> Client::Impl::group_recipients(GroupId group) {
@@ -272,14 +267,15 @@ asio::awaitable<Result<ChatMessage>> Client::Impl::send_file(std::string to_user
     const auto id = MessageId::time_ordered(static_cast<std::uint64_t>(now));
     auto content = make_content(id, username_, *to, 0, now);
     if (Status s = file->read_chunk(index, *content.mutable_file()); !s) co_return s;
-    auto key = co_await sending_key(*to);
-    if (!key) co_return key.status();
-    to_changed_key = to_changed_key || changed_key(*to);
+    bool changed = false;
+    auto body = co_await seal_direct(*to, content, changed);
+    if (!body) co_return body.status();
+    to_changed_key = to_changed_key || changed;
     wire::Frame frame;
     auto* send = frame.mutable_send();
     send->set_message_id(id.to_bytes());
     send->set_user(*to);
-    send->set_body(seal_direct_content(**key, content));
+    send->set_body(std::move(*body));
     auto ok = co_await send_with_retry(frame);
     if (!ok) {
       co_return Status(ok.code(), "sending part " + std::to_string(index + 1) + " of " +

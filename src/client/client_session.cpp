@@ -174,10 +174,16 @@ Status Client::Impl::start_session(const std::string& username,
   if (config_.persist) {
     if (Status s = make_private_dirs(home_.user_dir(username)); !s) return s;
   }
-  auto store = HistoryStore::open(config_.persist ? home_.history_db(username) : ":memory:");
-  if (!store) return store.status();
-  history_ = std::move(*store);
+  if (auto kept = memory_histories_.find(username); kept != memory_histories_.end()) {
+    history_ = std::move(kept->second);
+    memory_histories_.erase(kept);
+  } else {
+    auto store = HistoryStore::open(config_.persist ? home_.history_db(username) : ":memory:");
+    if (!store) return store.status();
+    history_ = std::move(*store);
+  }
   identity_ = std::move(identity);
+  state_box_ = std::make_unique<crypto::StateBox>(*identity_);
   contacts_ = std::make_unique<ContactBook>(*identity_, *history_, SystemClock::instance());
   contacts_->set_changed_handler([this](std::string_view user, std::string_view fingerprint) {
     if (events_.on_identity_changed) events_.on_identity_changed(user, fingerprint);
@@ -219,8 +225,15 @@ void Client::Impl::end_session() {
   authenticated_ = false;
   contacts_.reset();
   files_.reset();
+  // persist=false: the history (with the ratchet sessions) lives on in memory, as the
+  // keys do, for a later login on this Client.
+  if (!config_.persist && history_ && !username_.empty()) {
+    memory_histories_[username_] = std::move(history_);
+  }
   history_.reset();
+  state_box_.reset();
   identity_.reset();
+  prekeys_consumed_ = false;
   username_.clear();
   token_ = crypto::SecretBytes();
   data_key_ = crypto::SecretBytes();
@@ -291,8 +304,13 @@ asio::awaitable<Status> Client::Impl::register_account(std::string username,
   data_key_ = std::move(data_key);
   device_key_ = std::move(*device);
   spdlog::info("registered '{}'", *name);
-  co_return start_session(*name, std::move(identity), crypto::SecretBytes(ok->session_token()),
-                          ok->acked_seq(), true);
+  if (Status s = start_session(*name, std::move(identity), crypto::SecretBytes(ok->session_token()),
+                               ok->acked_seq(), true);
+      !s) {
+    co_return s;
+  }
+  co_await maintain_prekeys_logged(false);
+  co_return Status::ok();
 }
 
 asio::awaitable<Status> Client::Impl::login(std::string username, crypto::SecretBytes password) {
@@ -354,8 +372,13 @@ asio::awaitable<Status> Client::Impl::login(std::string username, crypto::Secret
                                           identity.status().message());
   }
   device_key_ = std::move(*device);
-  co_return start_session(*name, std::make_unique<crypto::Identity>(std::move(*identity)),
-                          crypto::SecretBytes(ok->session_token()), ok->acked_seq(), true);
+  if (Status s = start_session(*name, std::make_unique<crypto::Identity>(std::move(*identity)),
+                               crypto::SecretBytes(ok->session_token()), ok->acked_seq(), true);
+      !s) {
+    co_return s;
+  }
+  co_await maintain_prekeys_logged(true);
+  co_return Status::ok();
 }
 
 asio::awaitable<Status> Client::Impl::resume() {
@@ -388,8 +411,16 @@ asio::awaitable<Status> Client::Impl::resume() {
     co_return ok.status();
   }
   data_key_ = std::move(saved->data_key);
-  co_return start_session(saved->username, std::make_unique<crypto::Identity>(std::move(*identity)),
-                          std::move(saved->session_token), ok->acked_seq(), false);
+  if (Status s =
+          start_session(saved->username, std::make_unique<crypto::Identity>(std::move(*identity)),
+                        std::move(saved->session_token), ok->acked_seq(), false);
+      !s) {
+    co_return s;
+  }
+  // Publishes only when this device has none yet (an account from before v2) or the
+  // signed prekey is due: a one-shot command costs no extra request otherwise.
+  co_await maintain_prekeys_logged(false);
+  co_return Status::ok();
 }
 
 asio::awaitable<Status> Client::Impl::logout() {

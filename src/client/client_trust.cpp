@@ -64,11 +64,4 @@ asio::awaitable<Result<ContactTrust>> Client::Impl::contact_trust(std::string us
   co_return describe_trust(*identity_, username_, *name, *contact);
 }
 
-asio::awaitable<Result<const crypto::SharedKey*>> Client::Impl::sending_key(
-    const std::string& username) {
-  auto peer = co_await contact(username);
-  if (!peer) co_return peer.status();
-  co_return ContactBook::sending_key(**peer, username);
-}
-
 }  // namespace fastchat::client

@@ -1,5 +1,7 @@
 #include "client/content.h"
 
+#include "crypto/ratchet_message.h"
+
 namespace fastchat::client {
 
 namespace {
@@ -57,8 +59,15 @@ Result<wire::Content> open_content(const crypto::SharedKey& key, const wire::Inb
                                   : crypto::open_group(key, item.sealed_key(), item.body(),
                                                        group_associated_data(item.group_id(), *id));
   if (!plain) return plain.status();
+  return checked_content(*plain, item, me);
+}
+
+Result<wire::Content> checked_content(std::string_view plaintext, const wire::InboxMessage& item,
+                                      std::string_view me) {
   wire::Content content;
-  if (!content.ParseFromString(*plain)) return Status(Code::kCrypto, "content does not parse");
+  if (!content.ParseFromArray(plaintext.data(), static_cast<int>(plaintext.size()))) {
+    return Status(Code::kCrypto, "content does not parse");
+  }
   if (content.message_id() != item.message_id()) return mismatch("message id");
   if (content.sender() != item.sender()) return mismatch("sender");
   if (content.group_id() != item.group_id()) return mismatch("group");
@@ -69,6 +78,12 @@ Result<wire::Content> open_content(const crypto::SharedKey& key, const wire::Inb
     return Status(Code::kCrypto, "content has no payload");
   }
   return content;
+}
+
+bool is_ratchet_body(std::string_view body) {
+  if (body.empty()) return false;
+  const auto tag = static_cast<unsigned char>(body.front());
+  return tag == crypto::kRatchetMessageV1 || tag == crypto::kPrekeyMessageV1;
 }
 
 }  // namespace fastchat::client

@@ -1,7 +1,7 @@
 // Sealing and opening message content (wire::Content) for the wire, envelope v1
-// (crypto/envelope.h). The routing fields are repeated inside the ciphertext and
-// checked on receipt, so the server cannot re-address, re-attribute or move a
-// message between conversations. Pure functions; thread-safe.
+// (crypto/envelope.h); v2 bodies are sealed by the ratchet (client_ratchet.cpp). The routing fields
+// are repeated inside the ciphertext and checked on receipt, so the server cannot re-address,
+// re-attribute or move a message between conversations. Pure functions; thread-safe.
 #pragma once
 
 #include <span>
@@ -34,5 +34,14 @@ crypto::SealedGroupMessage seal_group_content(std::span<const crypto::SharedKey*
 // it does not decrypt, does not parse or does not match.
 Result<wire::Content> open_content(const crypto::SharedKey& key, const wire::InboxMessage& item,
                                    std::string_view me);
+
+// The decrypted `plaintext` of `item` parsed, its sealed routing fields checked against
+// the outer ones as open_content() does (for any envelope version).
+Result<wire::Content> checked_content(std::string_view plaintext, const wire::InboxMessage& item,
+                                      std::string_view me);
+
+// E2EE v2 (docs/e2ee-v2.md): a direct body that is a Double Ratchet message (0x11) or
+// prekey message (0x12) rather than a v1 envelope (0x01). The first byte tells them apart.
+bool is_ratchet_body(std::string_view body);
 
 }  // namespace fastchat::client

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 namespace fastchat::client {
 
@@ -68,7 +69,25 @@ ALTER TABLE identities ADD COLUMN pending_ms INTEGER;
 ALTER TABLE messages ADD COLUMN key_changed INTEGER NOT NULL DEFAULT 0;
 PRAGMA user_version = 2;
 )sql";
-constexpr int kSchemaVersion = 2;
+// Version 3: E2EE v2 state (docs/e2ee-v2.md, "Where the state lives"). Each blob is
+// sealed by the client (client/state_sealer.h) before it gets here: never a private key
+// in plaintext on disk. One row of sessions per peer device and identity (a pending
+// changed key gets its own, beside the pinned one's), one of prekeys per local
+// device with the time its signed prekey was made (for the rotation schedule).
+constexpr const char* kMigrateTo3 = R"sql(
+CREATE TABLE IF NOT EXISTS peer_sessions(
+  username TEXT NOT NULL,
+  device INTEGER NOT NULL,
+  identity BLOB NOT NULL,
+  state BLOB NOT NULL,
+  PRIMARY KEY(username, device, identity)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS local_prekeys(
+  device INTEGER PRIMARY KEY,
+  state BLOB NOT NULL,
+  signed_at_ms INTEGER NOT NULL);
+PRAGMA user_version = 3;
+)sql";
+constexpr int kSchemaVersion = 3;
 
 }  // namespace
 
@@ -178,17 +197,52 @@ Status HistoryStore::migrate() {
     version = static_cast<int>(stmt.int64(0));
   }
   if (version >= kSchemaVersion) return Status::ok();
-  // Version 1 (and a fresh file, which the schema above made a version 1 one).
-  if (Status s = exec("BEGIN IMMEDIATE"); !s) return s;
-  if (Status s = exec(kMigrateTo2); !s) {
-    (void)exec("ROLLBACK");
+  // Version 1 (and a fresh file, which the schema above made a version 1 one) and up.
+  auto tx = Transaction::begin(*this);
+  if (!tx) return tx.status();
+  if (version < 2) {
+    if (Status s = exec(kMigrateTo2); !s) return s;
+  }
+  if (Status s = exec(kMigrateTo3); !s) return s;
+  return tx->commit();
+}
+
+Result<HistoryStore::Transaction> HistoryStore::Transaction::begin(HistoryStore& store) {
+  // Outermost: a write transaction at once (another process may share the file);
+  // nested: a savepoint, so add_message() and friends work inside a caller's transaction.
+  if (Status s = store.exec(store.depth_ == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT nested"); !s) {
     return s;
   }
-  if (Status s = exec("COMMIT"); !s) {
-    (void)exec("ROLLBACK");
+  ++store.depth_;
+  return Transaction(&store);
+}
+
+HistoryStore::Transaction::Transaction(Transaction&& other) noexcept
+    : store_(std::exchange(other.store_, nullptr)) {}
+
+HistoryStore::Transaction::~Transaction() {
+  rollback();
+}
+
+Status HistoryStore::Transaction::commit() {
+  if (store_ == nullptr) return Status(Code::kIo, "history: the transaction is over");
+  HistoryStore* store = std::exchange(store_, nullptr);
+  const bool outermost = store->depth_ == 1;
+  if (Status s = store->exec(outermost ? "COMMIT" : "RELEASE nested"); !s) {
+    store_ = store;
+    rollback();
     return s;
   }
+  --store->depth_;
   return Status::ok();
+}
+
+void HistoryStore::Transaction::rollback() {
+  if (store_ == nullptr) return;
+  HistoryStore* store = std::exchange(store_, nullptr);
+  const bool outermost = store->depth_ == 1;
+  (void)store->exec(outermost ? "ROLLBACK" : "ROLLBACK TO nested; RELEASE nested");
+  --store->depth_;
 }
 
 HistoryStore::Stmt HistoryStore::prepare(const char* sql) {
@@ -219,21 +273,16 @@ Result<bool> HistoryStore::mark_seen(const MessageId& id) {
 }
 
 Result<bool> HistoryStore::add_message(const ChatMessage& m) {
-  if (Status s = exec("BEGIN IMMEDIATE"); !s) return s;
+  auto tx = Transaction::begin(*this);
+  if (!tx) return tx.status();
   auto fresh = mark_seen(m.id);
-  if (!fresh || !*fresh) {
-    (void)exec("ROLLBACK");
-    return fresh;
-  }
+  if (!fresh || !*fresh) return fresh;
   {
     auto stmt = prepare(
         "INSERT INTO messages(id, seq, sender, peer, group_id, text, sent_at_ms, server_time_ms,"
         " outgoing, file_name, file_path, file_size, key_changed)"
         " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
-    if (!stmt.valid()) {
-      (void)exec("ROLLBACK");
-      return error("add_message");
-    }
+    if (!stmt.valid()) return error("add_message");
     stmt.bind_blob(1, m.id.bytes())
         .bind(2, static_cast<std::int64_t>(m.seq))
         .bind_text(3, m.sender)
@@ -247,16 +296,9 @@ Result<bool> HistoryStore::add_message(const ChatMessage& m) {
         .bind_text(11, m.file_path)
         .bind(12, static_cast<std::int64_t>(m.file_size))
         .bind(13, m.key_changed ? 1 : 0);
-    if (stmt.step() != SQLITE_DONE) {
-      Status status = error("add_message");
-      (void)exec("ROLLBACK");
-      return status;
-    }
+    if (stmt.step() != SQLITE_DONE) return error("add_message");
   }
-  if (Status s = exec("COMMIT"); !s) {
-    (void)exec("ROLLBACK");
-    return s;
-  }
+  if (Status s = tx->commit(); !s) return s;
   return true;
 }
 
@@ -499,6 +541,57 @@ Status HistoryStore::finish_file_transfer(std::string_view sender, std::string_v
   if (!stmt.valid()) return error("finish_file_transfer");
   stmt.bind_text(1, sender).bind_blob(2, file_id);
   if (stmt.step() != SQLITE_DONE) return error("finish_file_transfer");
+  return Status::ok();
+}
+
+}  // namespace fastchat::client
+
+namespace fastchat::client {
+
+std::optional<std::string> HistoryStore::peer_session(std::string_view username,
+                                                      std::uint32_t device,
+                                                      std::string_view identity) {
+  auto stmt =
+      prepare("SELECT state FROM peer_sessions WHERE username = ? AND device = ? AND identity = ?");
+  if (!stmt.valid()) return std::nullopt;
+  stmt.bind_text(1, username).bind(2, device).bind_blob(3, identity);
+  if (stmt.step() != SQLITE_ROW) return std::nullopt;
+  return stmt.blob(0);
+}
+
+bool HistoryStore::has_peer_session(std::string_view username) {
+  auto stmt = prepare("SELECT 1 FROM peer_sessions WHERE username = ? LIMIT 1");
+  if (!stmt.valid()) return false;
+  stmt.bind_text(1, username);
+  return stmt.step() == SQLITE_ROW;
+}
+
+Status HistoryStore::save_peer_session(std::string_view username, std::uint32_t device,
+                                       std::string_view identity, std::string_view sealed_state) {
+  auto stmt = prepare(
+      "INSERT OR REPLACE INTO peer_sessions(username, device, identity, state)"
+      " VALUES(?,?,?,?)");
+  if (!stmt.valid()) return error("save_peer_session");
+  stmt.bind_text(1, username).bind(2, device).bind_blob(3, identity).bind_blob(4, sealed_state);
+  if (stmt.step() != SQLITE_DONE) return error("save_peer_session");
+  return Status::ok();
+}
+
+std::optional<HistoryStore::SealedPrekeys> HistoryStore::local_prekeys(std::uint32_t device) {
+  auto stmt = prepare("SELECT state, signed_at_ms FROM local_prekeys WHERE device = ?");
+  if (!stmt.valid()) return std::nullopt;
+  stmt.bind(1, device);
+  if (stmt.step() != SQLITE_ROW) return std::nullopt;
+  return SealedPrekeys{stmt.blob(0), stmt.int64(1)};
+}
+
+Status HistoryStore::save_local_prekeys(std::uint32_t device, const SealedPrekeys& prekeys) {
+  auto stmt = prepare(
+      "INSERT OR REPLACE INTO local_prekeys(device, state, signed_at_ms)"
+      " VALUES(?,?,?)");
+  if (!stmt.valid()) return error("save_local_prekeys");
+  stmt.bind(1, device).bind_blob(2, prekeys.state).bind(3, prekeys.signed_at_ms);
+  if (stmt.step() != SQLITE_DONE) return error("save_local_prekeys");
   return Status::ok();
 }
 

@@ -96,6 +96,39 @@ class HistoryStore {
                                                       std::uint32_t index);
   Status finish_file_transfer(std::string_view sender, std::string_view file_id);
 
+  // --- E2EE v2 state, sealed by the caller (crypto/state_box.h): the ratchet sessions
+  // with each peer device, per peer identity (Ed25519 key: a pending changed key's
+  // sessions never replace the pinned one's), and this device's private prekeys.
+  std::optional<std::string> peer_session(std::string_view username, std::uint32_t device,
+                                          std::string_view identity);
+  bool has_peer_session(std::string_view username);
+  Status save_peer_session(std::string_view username, std::uint32_t device,
+                           std::string_view identity, std::string_view sealed_state);
+  struct SealedPrekeys {
+    std::string state;
+    std::int64_t signed_at_ms = 0;  // when the current signed prekey was made
+  };
+  std::optional<SealedPrekeys> local_prekeys(std::uint32_t device);
+  Status save_local_prekeys(std::uint32_t device, const SealedPrekeys& prekeys);
+
+  // Everything written between begin() and commit() lands at once or not at all (a
+  // decrypted message with the session state that decrypted it). Rolled back when
+  // dropped uncommitted. Nests (savepoints). Must not span a co_await: another
+  // coroutine's writes would join it.
+  class Transaction {
+   public:
+    static Result<Transaction> begin(HistoryStore& store);
+    Transaction(Transaction&& other) noexcept;
+    Transaction& operator=(Transaction&&) = delete;
+    ~Transaction();
+    Status commit();
+    void rollback();
+
+   private:
+    explicit Transaction(HistoryStore* store) : store_(store) {}
+    HistoryStore* store_;
+  };
+
  private:
   class Stmt;
   explicit HistoryStore(sqlite3* db) : db_(db) {}
@@ -108,6 +141,7 @@ class HistoryStore {
   static std::optional<std::vector<ChatMessage>> read_messages(Stmt& stmt);
 
   sqlite3* db_;
+  int depth_ = 0;  // open transactions (1) and savepoints in them
   std::unordered_map<const char*, sqlite3_stmt*> statements_;  // keyed by the SQL literal
 };
 

@@ -58,6 +58,11 @@ class PeerSessions {
   // The active session's base key (empty when none): which session we send on.
   std::string active_base_key() const;
   const DeviceAddress& peer() const { return peer_; }
+  // The peer identity the sessions are bound to.
+  bool is_for(std::string_view sign_key, std::string_view dh_key) const {
+    return sign_key == peer_sign_key_ && dh_key == peer_dh_key_;
+  }
+  const std::string& peer_sign_key() const { return peer_sign_key_; }
 
   // Versioned, length-checked; kCrypto on malformed input.
   SecretBytes serialize() const;

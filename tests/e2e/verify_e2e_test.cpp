@@ -11,6 +11,7 @@
 
 #include "cli_fixture.h"
 #include "crypto/identity.h"
+#include "crypto/x3dh.h"
 #include "json_lite.h"
 #include "process.h"
 
@@ -45,6 +46,32 @@ class VerifyE2e : public CliE2e {
     sqlite3_bind_text(stmt, 4, user.c_str(), -1, SQLITE_TRANSIENT);
     EXPECT_EQ(sqlite3_step(stmt), SQLITE_DONE) << sqlite3_errmsg(db);
     EXPECT_EQ(sqlite3_changes(db), 1);
+    sqlite3_finalize(stmt);
+    // And a signed prekey of mallory's (E2EE v2 bundles must verify), no one-time ones.
+    const auto spk = crypto::sign_prekey(mallory, crypto::generate_prekey(1));
+    ASSERT_EQ(sqlite3_prepare_v2(db,
+                                 "UPDATE signed_prekeys SET key_id = ?, public_key = ?,"
+                                 " signature = ? WHERE user_id ="
+                                 " (SELECT id FROM users WHERE username = ?)",
+                                 -1, &stmt, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_bind_int64(stmt, 1, spk.id);
+    sqlite3_bind_blob(stmt, 2, spk.public_key.data(), static_cast<int>(spk.public_key.size()),
+                      SQLITE_TRANSIENT);
+    sqlite3_bind_blob(stmt, 3, spk.signature.data(), static_cast<int>(spk.signature.size()),
+                      SQLITE_TRANSIENT);
+    sqlite3_bind_text(stmt, 4, user.c_str(), -1, SQLITE_TRANSIENT);
+    EXPECT_EQ(sqlite3_step(stmt), SQLITE_DONE) << sqlite3_errmsg(db);
+    EXPECT_EQ(sqlite3_changes(db), 1);
+    sqlite3_finalize(stmt);
+    ASSERT_EQ(sqlite3_prepare_v2(db,
+                                 "DELETE FROM one_time_prekeys WHERE user_id ="
+                                 " (SELECT id FROM users WHERE username = ?)",
+                                 -1, &stmt, nullptr),
+              SQLITE_OK);
+    sqlite3_bind_text(stmt, 1, user.c_str(), -1, SQLITE_TRANSIENT);
+    EXPECT_EQ(sqlite3_step(stmt), SQLITE_DONE) << sqlite3_errmsg(db);
     sqlite3_finalize(stmt);
     sqlite3_close(db);
   }

@@ -25,11 +25,14 @@
 #include <thread>
 
 #include "client/client.h"
+#include "client/history_store.h"
 #include "client/home.h"
 #include "client/prekey_bundles.h"
 #include "crypto/identity.h"
 #include "crypto/keystore.h"
 #include "crypto/password.h"
+#include "crypto/peer_sessions.h"
+#include "crypto/state_box.h"
 #include "crypto/x3dh.h"
 #include "raw_client.h"
 #include "secret_scan.h"
@@ -172,6 +175,8 @@ class ClientE2ETest : public ServerTest {
     thread_.join();
     ServerTest::TearDown();
   }
+
+  void serve_signed_prekey(const std::string& user, const crypto::Identity& signer);
 
   // Runs `fn` on the I/O thread and waits for it.
   void on_io(std::function<void()> fn) {
@@ -862,6 +867,23 @@ store::IdentityKeys keys_of(const crypto::PublicIdentity& id) {
   return {id.sign_public_key, id.box_public_key, id.signature};
 }
 
+// Replaces `user`'s signed prekey (device 1) in the store by one `signer` signed, and
+// drops the one-time prekeys: what a server swapping keys serves.
+void ClientE2ETest::serve_signed_prekey(const std::string& user, const crypto::Identity& signer) {
+  auto db = store::open_store(servers_->cluster() ? servers_->db_url() : std::string(),
+                              servers_->server(0).data_dir());
+  ASSERT_TRUE(db) << db.status().to_string();
+  auto row = (*db)->find_user(user);
+  ASSERT_TRUE(row) << row.status().to_string();
+  const crypto::SignedPrekey forged = crypto::sign_prekey(signer, crypto::generate_prekey(1));
+  store::PrekeyUpload swap;
+  swap.user = row->id;
+  swap.device_id = 1;
+  swap.signed_prekey = {forged.id, forged.public_key, forged.signature};
+  swap.replace_one_time = true;
+  ASSERT_TRUE((*db)->publish_prekeys(swap, {}));
+}
+
 TEST_F(ClientE2ETest, ASwappedKeyIsShownAndStopsSendingToAVerifiedContact) {
   auto& alice = peer("alice");
   auto& bob = peer("bob");
@@ -874,9 +896,11 @@ TEST_F(ClientE2ETest, ASwappedKeyIsShownAndStopsSendingToAVerifiedContact) {
   ASSERT_TRUE(verified) << verified.status().to_string();
   ASSERT_TRUE(verified->verified);
 
-  // mallory's keys, validly signed for "bob": all a lying server needs.
+  // mallory's keys, validly signed for "bob", and a signed prekey of hers: all a lying
+  // server needs.
   const auto mallory = crypto::Identity::generate();
   ASSERT_TRUE(servers_->serve_identity("bob", keys_of(mallory.public_identity("bob"))));
+  serve_signed_prekey("bob", mallory);
 
   // A new alice process (keys pinned on disk, none cached) notices and sends nothing.
   go_offline(alice);
@@ -1084,6 +1108,9 @@ TEST_F(ClientPrekeyTest, PrekeysArePublishedFetchedVerifiedAndToppedUpWhenLow) {
 TEST_F(ClientPrekeyTest, NothingIsPublishedWhenTheLocalSaveFails) {
   auto& alice = peer("alice");
   register_account(alice);
+  auto before = await(alice.client->prekey_count(1));  // published at registration
+  ASSERT_TRUE(before) << before.status().to_string();
+  EXPECT_EQ(*before, client::kOneTimePrekeyTarget);
   crypto::LocalPrekeys local;
   auto failed = await(alice.client->publish_prekeys(
       local, 1, [](const crypto::LocalPrekeys&) { return Status(Code::kIo, "disk full"); }));
@@ -1091,7 +1118,7 @@ TEST_F(ClientPrekeyTest, NothingIsPublishedWhenTheLocalSaveFails) {
   EXPECT_EQ(failed.code(), Code::kIo);
   auto count = await(alice.client->prekey_count(1));
   ASSERT_TRUE(count) << count.status().to_string();
-  EXPECT_EQ(*count, 0u);
+  EXPECT_EQ(*count, *before);
 }
 
 // The server is hostile: a signed prekey swapped in its database (behind the server's
@@ -1126,4 +1153,173 @@ TEST_F(ClientPrekeyTest, ABundleAlteredInTheServersDatabaseIsRefusedByTheClient)
       << bundles.status().message();
 }
 }  // namespace
+
+// --- E2EE v2 for 1:1: the Double Ratchet through the client core (docs/e2ee-v2.md,
+// "1:1 messages")
+
+// The texts `inbox` showed from `sender`, in the order shown.
+std::vector<std::string> texts_from(const Inbox& inbox, const std::string& sender) {
+  std::vector<std::string> out;
+  for (const auto& m : inbox.messages()) {
+    if (m.sender == sender && m.file_name.empty()) out.push_back(m.text);
+  }
+  return out;
+}
+
+// The identity in `user`'s keystore in `home`.
+std::optional<crypto::Identity> identity_in(const std::string& home, const std::string& user,
+                                            const std::string& password) {
+  const auto keys = crypto::derive_password_keys(user, password);
+  auto identity =
+      crypto::load_keystore(client::HomeLayout(home).keystore(user), user, keys.storage_key);
+  if (!identity) return std::nullopt;
+  return std::move(*identity);
+}
+
+// `user`'s sealed ratchet sessions with `peer` (under `peer_sign_key`) as history.db
+// holds them (nullopt: none).
+std::optional<std::string> saved_session(const std::string& home, const std::string& user,
+                                         const std::string& peer, std::string_view peer_sign_key) {
+  auto history = client::HistoryStore::open(client::HomeLayout(home).history_db(user));
+  if (!history) return std::nullopt;
+  return (*history)->peer_session(peer, 1, peer_sign_key);
+}
+
+TEST_F(ClientE2ETest, BothStartAtOnceThenManyMessagesAndFilesBothWaysUseTheRatchet) {
+  auto& alice = peer("alice");
+  auto& bob = peer("bob");
+  register_account(alice);
+  register_account(bob);
+  // Both open a session before either has read anything (simultaneous initiation).
+  send(alice, "bob", "a-first");
+  send(bob, "alice", "b-first");
+  start(alice);
+  start(bob);
+  std::vector<std::string> from_alice{"a-first"}, from_bob{"b-first"};
+  std::string data;
+  for (int i = 0; i < 600'000; ++i)
+    data.push_back(static_cast<char>((i * 131) ^ (i >> 7)));
+  const std::string file = alice.home + "/photo.bin";
+  {
+    std::ofstream out(file, std::ios::binary);
+    out << data;
+  }
+  for (int i = 0; i < 25; ++i) {
+    from_alice.push_back("a" + std::to_string(i));
+    send(alice, "bob", from_alice.back());
+    if (i % 3 != 0) {  // runs of messages in one direction, and turns
+      from_bob.push_back("b" + std::to_string(i));
+      send(bob, "alice", from_bob.back());
+    }
+    if (i == 10) {
+      auto sent = await(alice.client->send_file("bob", file), seconds(60));
+      ASSERT_TRUE(sent) << sent.status().to_string();
+      const std::string back = bob.home + "/back.bin";
+      std::filesystem::copy_file(file, back);
+      auto returned = await(bob.client->send_file("alice", back), seconds(60));
+      ASSERT_TRUE(returned) << returned.status().to_string();
+    }
+  }
+  ASSERT_TRUE(bob.inbox.wait_for(from_alice.size() + 1, seconds(60)));
+  ASSERT_TRUE(alice.inbox.wait_for(from_bob.size() + 1, seconds(60)));
+  EXPECT_EQ(texts_from(bob.inbox, "alice"), from_alice);  // in the sender's words, in order
+  EXPECT_EQ(texts_from(alice.inbox, "bob"), from_bob);
+  EXPECT_TRUE(bob.inbox.repeated().empty());
+  EXPECT_TRUE(alice.inbox.repeated().empty());
+  EXPECT_TRUE(bob.inbox.undecryptable().empty());
+  EXPECT_TRUE(alice.inbox.undecryptable().empty());
+  for (auto* p : {&alice, &bob}) {
+    const auto messages = p->inbox.messages();
+    auto it = std::find_if(messages.begin(), messages.end(),
+                           [](const ChatMessage& m) { return !m.file_name.empty(); });
+    ASSERT_NE(it, messages.end()) << p->name;
+    EXPECT_TRUE(read_file(it->file_path) == data) << p->name;
+  }
+  // Through the ratchet: each side keeps a sealed session with the other, and it is not
+  // readable without the keystore's identity.
+  stop(alice);
+  stop(bob);
+  const auto alice_id = identity_in(alice.home, "alice", password("alice"));
+  const auto bob_id = identity_in(bob.home, "bob", password("bob"));
+  ASSERT_TRUE(alice_id && bob_id);
+  auto alice_side = saved_session(alice.home, "alice", "bob", bob_id->sign_public_key());
+  auto bob_side = saved_session(bob.home, "bob", "alice", alice_id->sign_public_key());
+  ASSERT_TRUE(alice_side);
+  ASSERT_TRUE(bob_side);
+  EXPECT_EQ(alice_side->rfind("FCSB", 0), 0u);
+  EXPECT_FALSE(crypto::PeerSessions::deserialize(*bob_side));
+}
+
+// A server that replays a recorded ciphertext under a new id, or tampers with one: the
+// client refuses it (reports it undecryptable) and shows every real message once.
+// The copied state of the receiver (history.db and keystore) opens none of the recorded
+// ciphertexts afterwards: forward secrecy at client level.
+TEST_F(ClientE2ETest, ReplayedAndTamperedRatchetMessagesAreRefusedAndOldOnesStayClosed) {
+  auto& alice = peer("alice");
+  auto& bob = peer("bob");
+  register_account(alice);
+  register_account(bob);
+  for (const char* text : {"one", "two", "three"})
+    send(alice, "bob", text);
+  // What the server recorded: bob's inbox as the server holds it.
+  auto bob_raw = logged_in(port(), TestUser::create("bob", password("bob")));
+  ASSERT_TRUE(bob_raw);
+  auto recorded = bob_raw->sync_all();
+  ASSERT_TRUE(recorded) << recorded.status().to_string();
+  ASSERT_EQ(recorded->size(), 3u);
+  for (const auto& item : *recorded)
+    EXPECT_TRUE(item.body().front() == 0x11 || item.body().front() == 0x12);
+
+  start(bob);
+  ASSERT_TRUE(bob.inbox.wait_for(3));
+  // The server's view of a sender: alice's account on a raw connection.
+  auto alice_raw = logged_in(port(), TestUser::create("alice", password("alice")));
+  ASSERT_TRUE(alice_raw);
+  auto inject = [&](std::string body) {
+    wire::Frame frame;
+    frame.mutable_send()->set_message_id(MessageId::random().to_bytes());
+    frame.mutable_send()->set_user("bob");
+    frame.mutable_send()->set_body(std::move(body));
+    ASSERT_TRUE(alice_raw->response(alice_raw->request(std::move(frame))));
+  };
+  inject((*recorded)[1].body());  // a replay under a fresh id
+  std::string tampered = (*recorded)[2].body();
+  tampered[tampered.size() / 2] ^= 0x01;
+  inject(tampered);
+  ASSERT_TRUE(eventually([&] { return bob.inbox.undecryptable().size() == 2; }, seconds(30)));
+  send(alice, "bob", "four");
+  ASSERT_TRUE(bob.inbox.wait_for(4));
+  EXPECT_EQ(texts_from(bob.inbox, "alice"),
+            (std::vector<std::string>{"one", "two", "three", "four"}));
+  EXPECT_TRUE(bob.inbox.repeated().empty());
+
+  // An attacker with a copy of bob's files (and his password) now.
+  go_offline(bob);
+  const client::HomeLayout home(bob.home);
+  const auto keys = crypto::derive_password_keys("bob", password("bob"));
+  auto identity = crypto::load_keystore(home.keystore("bob"), "bob", keys.storage_key);
+  ASSERT_TRUE(identity) << identity.status().to_string();
+  auto history = client::HistoryStore::open(home.history_db("bob"));
+  ASSERT_TRUE(history);
+  const crypto::StateBox box(*identity);
+  const auto alice_id = identity_in(alice.home, "alice", password("alice"));
+  ASSERT_TRUE(alice_id);
+  auto sealed_sessions = (*history)->peer_session("alice", 1, alice_id->sign_public_key());
+  auto sealed_prekeys = (*history)->local_prekeys(1);
+  ASSERT_TRUE(sealed_sessions && sealed_prekeys);
+  auto state = box.open("peer-sessions", "alice/1", *sealed_sessions);
+  ASSERT_TRUE(state) << state.status().to_string();
+  auto prekey_state = box.open("local-prekeys", "bob/1", sealed_prekeys->state);
+  ASSERT_TRUE(prekey_state) << prekey_state.status().to_string();
+  for (const auto& item : *recorded) {
+    auto sessions = crypto::PeerSessions::deserialize(state->view());
+    auto prekeys = crypto::LocalPrekeys::deserialize(prekey_state->view());
+    ASSERT_TRUE(sessions && prekeys);
+    const crypto::LocalDevice me{*identity, {"bob", 1}};
+    const auto now = std::chrono::duration_cast<milliseconds>(
+        std::chrono::system_clock::now().time_since_epoch());
+    EXPECT_FALSE(sessions->decrypt(me, *prekeys, item.body(), now.count())) << "seq " << item.seq();
+  }
+}
+
 }  // namespace fastchat::itest

@@ -14,7 +14,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "client/history_store.h"
+#include "client/home.h"
 #include "crypto/identity.h"
+#include "crypto/x3dh.h"
 #include "fake_server.h"
 #include "support/test_passwords.h"
 #include "temp_dir.h"
@@ -496,6 +499,14 @@ void serve_other_keys(testing::FakeServer& server, const std::string& user) {
   published.set_sign_public_key(pub.sign_public_key);
   published.set_box_public_key(pub.box_public_key);
   published.set_signature(pub.signature);
+  // A consistent swap: the signed prekey is the impostor's too, so bundles verify.
+  const auto prekey = crypto::generate_prekey(7);
+  const auto spk = crypto::sign_prekey(other, prekey);
+  auto& stored = server.users()[user].signed_prekey.emplace();
+  stored.set_id(spk.id);
+  stored.set_public_key(spk.public_key);
+  stored.set_signature(spk.signature);
+  server.users()[user].one_time.clear();
 }
 
 TEST_F(ClientTest, BothUsersSeeTheSameSafetyNumber) {
@@ -643,4 +654,44 @@ TEST_F(ClientTest, AnUndecryptableMessageFetchesNoKeysAndChangesNoPin) {
 }
 
 }  // namespace
+
+// E2EE v2 prekeys: published at registration, topped up, and the signed prekey rotated
+// once it is older than a week (checked when a saved session resumes).
+TEST_F(ClientTest, PrekeysArePublishedAtRegistrationAndTheSignedPrekeyRotatesWeekly) {
+  run([&]() -> asio::awaitable<void> {
+    auto bob = make("bob");
+    CO_EXPECT_OK(co_await bob->register_account("bob", "pw-bob"));
+    CO_ASSERT_TRUE(server_.users()["bob"].signed_prekey.has_value());
+    const std::uint32_t first = server_.users()["bob"].signed_prekey->id();
+    EXPECT_EQ(server_.users()["bob"].one_time.size(), 100u);
+    bob.reset();
+
+    // A fresh process within the week: nothing is published again.
+    auto again = make("bob");
+    CO_EXPECT_OK(co_await again->resume());
+    EXPECT_EQ(server_.users()["bob"].signed_prekey->id(), first);
+    again.reset();
+
+    // Made eight days ago: the next resume rotates it (and keeps the sealed state).
+    {
+      auto history = HistoryStore::open(HomeLayout(dir_.file("bob")).history_db("bob"));
+      CO_ASSERT_TRUE(history);
+      auto prekeys = (*history)->local_prekeys(1);
+      CO_ASSERT_TRUE(prekeys.has_value());
+      const auto eight_days = std::chrono::milliseconds(std::chrono::hours(24 * 8));
+      prekeys->signed_at_ms -= eight_days.count();
+      CO_EXPECT_OK((*history)->save_local_prekeys(1, *prekeys));
+    }
+    auto later = make("bob");
+    CO_EXPECT_OK(co_await later->resume());
+    EXPECT_NE(server_.users()["bob"].signed_prekey->id(), first);
+
+    // Messages still arrive: alice opens a session on the rotated prekey.
+    auto alice = make("alice");
+    CO_EXPECT_OK(co_await alice->register_account("alice", "pw-alice"));
+    CO_EXPECT_OK(co_await alice->send_text("bob", "after the rotation"));
+    EXPECT_EQ((co_await later->sync()).value(), 1u);
+  });
+}
+
 }  // namespace fastchat::client

@@ -272,9 +272,49 @@ void FakeServer::handle(const std::shared_ptr<Session>& session, wire::Frame& fr
         p->set_online(false);
       }
       return reply(session, out);
+    case wire::Frame::kPublishPrekeys: {
+      if (!prekeys_supported) break;
+      auto& user = users_[session->user];
+      const auto& publish = frame.publish_prekeys();
+      user.signed_prekey = publish.signed_prekey();
+      if (publish.replace_one_time()) user.one_time.clear();
+      for (const auto& key : publish.one_time_prekeys())
+        user.one_time.push_back(key);
+      out.mutable_prekey_status()->set_device_id(publish.device_id());
+      out.mutable_prekey_status()->set_one_time_count(
+          static_cast<std::uint32_t>(user.one_time.size()));
+      return reply(session, out);
+    }
+    case wire::Frame::kGetPrekeyCount: {
+      if (!prekeys_supported) break;
+      out.mutable_prekey_status()->set_device_id(frame.get_prekey_count().device_id());
+      out.mutable_prekey_status()->set_one_time_count(
+          static_cast<std::uint32_t>(users_[session->user].one_time.size()));
+      return reply(session, out);
+    }
+    case wire::Frame::kFetchPrekeyBundles: {
+      if (!prekeys_supported) break;
+      auto it = users_.find(frame.fetch_prekey_bundles().username());
+      if (it == users_.end()) return error(session, id, wire::UNKNOWN_USER, "no such user");
+      auto* bundles = out.mutable_prekey_bundles();
+      bundles->set_username(it->first);
+      if (it->second.signed_prekey) {
+        auto* bundle = bundles->add_bundles();
+        bundle->set_device_id(1);
+        bundle->set_identity_sign_key(it->second.identity.sign_public_key());
+        bundle->set_identity_dh_key(it->second.identity.box_public_key());
+        *bundle->mutable_signed_prekey() = *it->second.signed_prekey;
+        if (!it->second.one_time.empty()) {
+          *bundle->mutable_one_time_prekey() = it->second.one_time.front();
+          it->second.one_time.pop_front();
+        }
+      }
+      return reply(session, out);
+    }
     default:
-      return error(session, id, wire::BAD_REQUEST, "not supported by the fake server");
+      break;
   }
+  return error(session, id, wire::BAD_REQUEST, "not supported by the fake server");
 }
 
 void FakeServer::handle_send(const std::shared_ptr<Session>& session, std::uint64_t request_id,

@@ -8,8 +8,10 @@
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -27,6 +29,9 @@ class FakeServer {
     std::vector<wire::InboxMessage> inbox;  // inbox[i].seq == i + 1
     std::uint64_t acked = 0;
     std::set<std::string> tokens;
+    // E2EE v2 prekeys of device 1, stored unchecked (the client checks what it fetches).
+    std::optional<wire::SignedPrekey> signed_prekey;
+    std::deque<wire::OneTimePrekey> one_time;
   };
   struct Group {
     std::string name;
@@ -53,6 +58,8 @@ class FakeServer {
   std::string join_before_next_group_send;
   // Answer the next N Resume requests with UNAVAILABLE (a server that is struggling).
   int reject_resumes = 0;
+  // Answer prekey requests as a server from before E2EE v2 (clients fall back to v1).
+  bool prekeys_supported = true;
 
   // --- inspection and control
   std::map<std::string, User>& users() { return users_; }

@@ -308,7 +308,46 @@ TEST(HistoryStoreTest, MigratesAVersionOneHistoryKeepingItsPins) {
     EXPECT_FALSE(record->verified);
     EXPECT_FALSE(record->pending);
     ASSERT_TRUE((*store)->add_message(incoming("alice", "after the migration", 1 + open)));
+    // Version 3: the E2EE v2 state tables.
+    EXPECT_TRUE((*store)->save_peer_session("alice", 1, "key", "sealed " + std::to_string(open)));
   }
+}
+
+TEST(HistoryStoreTest, RatchetStateCommitsWithTheMessageOrNotAtAll) {
+  auto store = open_memory();
+  ASSERT_TRUE(store->save_peer_session("alice", 1, "key", "state 0"));
+  const ChatMessage first = incoming("alice", "first", 1);
+  {
+    // Decrypted, then a crash (or a failure) before the commit: nothing of it stays.
+    auto tx = HistoryStore::Transaction::begin(*store);
+    ASSERT_TRUE(tx);
+    ASSERT_TRUE(store->save_peer_session("alice", 1, "key", "state 1"));
+    ASSERT_TRUE(store->add_message(first).value());  // nested: a savepoint
+  }
+  EXPECT_EQ(store->peer_session("alice", 1, "key"), "state 0");
+  EXPECT_FALSE(store->seen(first.id));
+  {
+    auto tx = HistoryStore::Transaction::begin(*store);
+    ASSERT_TRUE(tx);
+    ASSERT_TRUE(store->save_peer_session("alice", 1, "key", "state 1"));
+    ASSERT_TRUE(store->add_message(first).value());
+    EXPECT_FALSE(store->add_message(first).value());  // the id once, inside too
+    ASSERT_TRUE(tx->commit());
+    EXPECT_FALSE(tx->commit());  // over
+  }
+  EXPECT_EQ(store->peer_session("alice", 1, "key"), "state 1");
+  EXPECT_TRUE(store->seen(first.id));
+  EXPECT_EQ(store->conversation("alice", 0, 0)->size(), 1u);
+  EXPECT_FALSE(store->peer_session("alice", 2, "key"));
+  EXPECT_FALSE(store->peer_session("alice", 1, "other key"));
+  EXPECT_TRUE(store->has_peer_session("alice"));
+  EXPECT_FALSE(store->has_peer_session("bob"));
+  EXPECT_FALSE(store->local_prekeys(1));
+  ASSERT_TRUE(store->save_local_prekeys(1, {"prekeys", 42}));
+  auto prekeys = store->local_prekeys(1);
+  ASSERT_TRUE(prekeys);
+  EXPECT_EQ(prekeys->state, "prekeys");
+  EXPECT_EQ(prekeys->signed_at_ms, 42);
 }
 
 TEST(HistoryStoreTest, TracksFileTransfers) {
