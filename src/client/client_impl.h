@@ -264,6 +264,9 @@ class Client::Impl {
 
   // client_send.cpp
   asio::awaitable<Result<wire::SendOk>> send_with_retry(const wire::Frame& frame);
+  // `frame` once the session is up, again after a reconnect or a rate limit (a Send
+  // keeps its message id, so the server stores it once), within kSendRetryWindow.
+  asio::awaitable<Result<wire::Frame>> request_with_retry(const wire::Frame& frame);
   asio::awaitable<Result<const Contact*>> contact(const std::string& username);
   // The members of `group` to seal for: everyone but this user. kForbidden when this
   // user is not a member; a broken connection is waited out as send_with_retry does.

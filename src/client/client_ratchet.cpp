@@ -153,14 +153,17 @@ asio::awaitable<Result<std::string>> Client::Impl::seal_direct(const std::string
   const bool ever_had_session = history_->has_peer_session(to);
 
   // No session yet: the peer's bundle, checked against the identity chosen above.
-  if (!session_ready()) {
-    if (!may_reconnect) co_return Status(Code::kUnavailable, "not connected");
-    if (Status s = co_await ensure_session(); !s) co_return s;
-  }
-  auto conn = conn_;
+  if (!may_reconnect && !session_ready()) co_return Status(Code::kUnavailable, "not connected");
   wire::Frame frame;
   frame.mutable_fetch_prekey_bundles()->set_username(to);
-  auto reply = co_await conn->request(std::move(frame));
+  // A connection lost here is ridden out as the Send itself would be.
+  Result<wire::Frame> reply = Status(Code::kUnavailable, "not connected");
+  if (may_reconnect) {
+    reply = co_await request_with_retry(frame);
+  } else {
+    auto conn = conn_;
+    reply = co_await conn->request(std::move(frame));
+  }
   if (!reply) co_return reply.status();
   if (!reply->has_prekey_bundles()) co_return Status(Code::kBadRequest, "expected PrekeyBundles");
   auto bundles = verified_bundles(reply->prekey_bundles(), to, identity);

@@ -43,6 +43,13 @@ asio::awaitable<Result<const Contact*>> Client::Impl::contact(const std::string&
 }
 
 asio::awaitable<Result<wire::SendOk>> Client::Impl::send_with_retry(const wire::Frame& frame) {
+  auto reply = co_await request_with_retry(frame);
+  if (!reply) co_return reply.status();
+  if (!reply->has_send_ok()) co_return Status(Code::kBadRequest, "expected SendOk");
+  co_return std::move(*reply->mutable_send_ok());
+}
+
+asio::awaitable<Result<wire::Frame>> Client::Impl::request_with_retry(const wire::Frame& frame) {
   std::chrono::milliseconds backoff(200);
   const auto give_up = std::chrono::steady_clock::now() + kSendRetryWindow;
   for (int attempt = 1;; ++attempt) {
@@ -50,10 +57,7 @@ asio::awaitable<Result<wire::SendOk>> Client::Impl::send_with_retry(const wire::
     if (status) {
       auto conn = conn_;
       auto reply = co_await conn->request(frame);
-      if (reply) {
-        if (!reply->has_send_ok()) co_return Status(Code::kBadRequest, "expected SendOk");
-        co_return std::move(*reply->mutable_send_ok());
-      }
+      if (reply) co_return reply;
       status = reply.status();
     }
     // Over the server's send limit, a pause lets its bucket refill (files send chunk
@@ -64,8 +68,7 @@ asio::awaitable<Result<wire::SendOk>> Client::Impl::send_with_retry(const wire::
         std::chrono::steady_clock::now() + backoff >= give_up || username_.empty()) {
       co_return status;
     }
-    const auto id = MessageId::from_bytes(frame.send().message_id()).value_or(MessageId());
-    spdlog::debug("send {} failed ({}); resending the same id", id.to_hex(), status.to_string());
+    spdlog::debug("request failed ({}); sending it again", status.to_string());
     asio::steady_timer timer(executor_);
     timer.expires_after(backoff);
     co_await timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable));

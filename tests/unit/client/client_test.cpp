@@ -660,7 +660,7 @@ TEST_F(ClientTest, AnUndecryptableMessageFetchesNoKeysAndChangesNoPin) {
 TEST_F(ClientTest, PrekeysArePublishedAtRegistrationAndTheSignedPrekeyRotatesWeekly) {
   run([&]() -> asio::awaitable<void> {
     auto bob = make("bob");
-    CO_EXPECT_OK(co_await bob->register_account("bob", "pw-bob"));
+    CO_EXPECT_OK(co_await bob->register_account("bob", test_password("bob")));
     CO_ASSERT_TRUE(server_.users()["bob"].signed_prekey.has_value());
     const std::uint32_t first = server_.users()["bob"].signed_prekey->id();
     EXPECT_EQ(server_.users()["bob"].one_time.size(), 100u);
@@ -688,7 +688,7 @@ TEST_F(ClientTest, PrekeysArePublishedAtRegistrationAndTheSignedPrekeyRotatesWee
 
     // Messages still arrive: alice opens a session on the rotated prekey.
     auto alice = make("alice");
-    CO_EXPECT_OK(co_await alice->register_account("alice", "pw-alice"));
+    CO_EXPECT_OK(co_await alice->register_account("alice", test_password("alice")));
     CO_EXPECT_OK(co_await alice->send_text("bob", "after the rotation"));
     EXPECT_EQ((co_await later->sync()).value(), 1u);
   });
