@@ -17,7 +17,8 @@ Client::Impl::Impl(asio::any_io_executor executor, ClientConfig config)
       run_wake_(executor),
       push_wake_(executor),
       processor_done_(executor),
-      inbox_lock_(executor) {
+      inbox_lock_(executor),
+      session_setup_lock_(executor) {
   crypto::ensure_sodium();
   if (!config_.insecure_plaintext) {
     auto tls = tls::ClientTls::create(config_.ca_file);

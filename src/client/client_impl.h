@@ -181,6 +181,9 @@ class Client::Impl {
   AsyncSignal push_wake_;
   AsyncSignal processor_done_;
   AsyncLock inbox_lock_;  // one sync or push batch at a time, in seq order
+  // One first contact at a time: concurrent sends to a peer without a session would
+  // each fetch a bundle (using up one-time prekeys) and open sessions of their own.
+  AsyncLock session_setup_lock_;
 
   std::map<std::string, std::vector<MessageId>> pending_receipts_;  // by sender
   std::size_t pending_receipt_count_ = 0;

@@ -150,6 +150,15 @@ asio::awaitable<Result<std::string>> Client::Impl::seal_direct(const std::string
 
   auto sealed = seal_with_session(to, identity, nullptr, content);
   if (sealed || sealed.code() != Code::kNotFound) co_return sealed;
+  // run() itself sends receipts (may_reconnect false): it must never wait on a sender
+  // that waits for run() to reconnect.
+  if (!may_reconnect && session_setup_lock_.locked()) {
+    co_return Status(Code::kUnavailable, "a session is being set up; try again");
+  }
+  auto setting_up = co_await session_setup_lock_.lock();
+  if (!history_) co_return Status(Code::kNotAuthenticated, "logged out meanwhile");
+  sealed = seal_with_session(to, identity, nullptr, content);  // opened while we waited?
+  if (sealed || sealed.code() != Code::kNotFound) co_return sealed;
   const bool ever_had_session = history_->has_peer_session(to);
 
   // No session yet: the peer's bundle, checked against the identity chosen above.
