@@ -36,6 +36,8 @@ ExitCode exit_code_for(Code code) {
       return kExitError;
     case Code::kIdentityChanged:
       return kExitIdentityChanged;
+    case Code::kMembershipUnverified:
+      return kExitMembershipUnverified;
   }
   return kExitError;
 }
@@ -90,6 +92,8 @@ const char* code_id(Code code) {
       return "session_expired";
     case Code::kIdentityChanged:
       return "identity_changed";
+    case Code::kMembershipUnverified:
+      return "membership_unverified";
   }
   return "unknown";
 }

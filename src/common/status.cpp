@@ -52,6 +52,8 @@ const char* code_name(Code code) {
       return "session expired";
     case Code::kIdentityChanged:
       return "identity key changed";
+    case Code::kMembershipUnverified:
+      return "group membership not verified";
   }
   return "unknown error";
 }

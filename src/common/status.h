@@ -37,6 +37,7 @@ enum class Code {
   kCrypto,                // decryption or signature verification failed
   kSessionExpired,        // a session token idle too long, revoked or unknown: log in again
   kIdentityChanged,       // a verified contact's identity key changed: the user must look first
+  kMembershipUnverified,  // a group's member list is not what its signed membership chain proves
 };
 
 const char* code_name(Code code);
