@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "client/async_signal.h"
@@ -27,6 +28,7 @@
 #include "client/inbox_cursor.h"
 #include "crypto/identity.h"
 #include "crypto/login_proof.h"
+#include "crypto/membership.h"
 #include "crypto/secret.h"
 #include "fastchat.pb.h"
 
@@ -99,6 +101,26 @@ class Client::Impl {
   asio::awaitable<Result<std::vector<GroupInfo>>> list_groups();
   asio::awaitable<Result<GroupId>> resolve_group(std::string name_or_id);
 
+  // --- signed group membership and blocks (client_membership.cpp)
+  struct VerifiedGroup {
+    GroupInfo info;  // the members the chain proves, in username order
+    crypto::MembershipChain chain;
+  };
+  // GetGroup and the group's chain, verified from the stored head; the server's list
+  // must be the chain's. A group without a chain is signed first when this user is an
+  // admin of it (kMembershipUnverified otherwise).
+  asio::awaitable<Result<VerifiedGroup>> verified_group(GroupId group);
+  // Fetches and verifies the records after the stored head; saves and reports them.
+  asio::awaitable<Result<crypto::MembershipChain>> fetch_chain(GroupId group);
+  asio::awaitable<Result<GroupInfo>> create_group(std::string name,
+                                                  std::vector<std::string> members);
+  // Signs and sends one change (add, remove, leave), again on a concurrent change.
+  asio::awaitable<Result<GroupInfo>> change_membership(GroupId group,
+                                                       crypto::MembershipAction action,
+                                                       std::string subject);
+  asio::awaitable<Status> set_blocked(std::string user, bool block);
+  asio::awaitable<Result<std::vector<std::string>>> list_blocked();
+
   // --- E2EE v2 prekeys (client_prekeys.cpp)
   asio::awaitable<Result<std::size_t>> publish_prekeys(crypto::LocalPrekeys& local,
                                                        std::uint32_t device_id,
@@ -153,6 +175,9 @@ class Client::Impl {
   AsyncSignal processor_done_;
   AsyncLock inbox_lock_;  // one sync or push batch at a time, in seq order
 
+  // Groups whose chain this Client checked since it started (client_membership.cpp).
+  std::unordered_set<GroupId> checked_groups_;
+
   std::map<std::string, std::vector<MessageId>> pending_receipts_;  // by sender
   std::size_t pending_receipt_count_ = 0;
   bool sending_receipts_ = false;
@@ -191,6 +216,9 @@ class Client::Impl {
   asio::awaitable<Result<wire::Content>> open_item(const wire::InboxMessage& item,
                                                    const std::string& sender, bool& key_changed);
   asio::awaitable<void> save_and_ack();
+  // Verifies a group's new membership records before showing a message of it: once a
+  // run, and again when the sender's chain (Content.membership_seq) is ahead of ours.
+  asio::awaitable<void> catch_up_membership(GroupId group, std::uint64_t sender_seq);
   // on_file_progress for a chunk of a file still incomplete.
   void report_file_progress(const std::string& sender, const wire::FileChunk& chunk);
 

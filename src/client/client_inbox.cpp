@@ -187,6 +187,9 @@ asio::awaitable<Result<bool>> Client::Impl::process_item(const wire::InboxMessag
     co_return false;
   }
 
+  if (item.group_id() != 0)
+    co_await catch_up_membership(item.group_id(), content->membership_seq());
+
   ChatMessage message;
   message.id = *id;
   message.seq = seq;
@@ -225,6 +228,21 @@ asio::awaitable<Result<bool>> Client::Impl::process_item(const wire::InboxMessag
   if (*added) queue_receipt(*sender, *id);
   if (*added && events_.on_message) events_.on_message(message);
   co_return *added;
+}
+
+asio::awaitable<void> Client::Impl::catch_up_membership(GroupId group, std::uint64_t sender_seq) {
+  const auto head = history_ ? history_->group_head(group) : std::nullopt;
+  const std::uint64_t mine = head ? head->seq() : 0;
+  if (checked_groups_.contains(group) && sender_seq <= mine) co_return;
+  // The sender saw changes this client has not (or this run has not looked yet): the
+  // events come before the message that follows them.
+  auto chain = co_await fetch_chain(group);
+  if (!chain) {
+    spdlog::warn("group {}: {}", group, chain.status().to_string());
+  } else if (chain->seq() < sender_seq) {
+    spdlog::warn("group {}: the sender saw {} membership changes, the server gives this client {}",
+                 group, sender_seq, chain->seq());
+  }
 }
 
 void Client::Impl::report_file_progress(const std::string& sender, const wire::FileChunk& chunk) {

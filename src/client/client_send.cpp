@@ -142,9 +142,8 @@ asio::awaitable<Result<ChatMessage>> Client::Impl::send_group_text(GroupId group
   int unreachable = 0;
   std::chrono::milliseconds backoff(200);
   for (;;) {
-    wire::Frame get;
-    get.mutable_get_group()->set_group_id(group);
-    auto info = co_await group_call(std::move(get));
+    // Keys are wrapped only for the members the group's signed chain proves.
+    auto info = co_await verified_group(group);
     if (!info) {
       // The connection broke before the message went out: wait for the reconnect and
       // start over, as send_with_retry does for the Send itself.
@@ -158,16 +157,14 @@ asio::awaitable<Result<ChatMessage>> Client::Impl::send_group_text(GroupId group
       }
       co_return info.status();
     }
-    std::vector<std::string> members;
-    bool member = false;
-    for (auto& m : info->members) {
-      if (m.username == username_) {
-        member = true;
-      } else {
-        members.push_back(std::move(m.username));
-      }
+    if (!info->chain.is_member(username_)) {
+      co_return Status(Code::kForbidden, "you are not a member of this group");
     }
-    if (!member) co_return Status(Code::kForbidden, "you are not a member of this group");
+    content.set_membership_seq(info->chain.seq());
+    std::vector<std::string> members;
+    for (const auto& m : info->chain.members()) {
+      if (m.username != username_) members.push_back(m.username);
+    }
     auto conn = conn_;
     if (!conn || !contacts_) co_return Status(Code::kUnavailable, "not connected");
     if (Status s = co_await contacts_->ensure(*conn, members); !s) co_return s;

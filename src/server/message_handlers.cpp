@@ -18,6 +18,19 @@ namespace fastchat::server {
 
 namespace {
 
+// kForbidden when `recipient` blocks `sender`; the message says no more than that it
+// cannot be delivered (docs/protocol.md, "Blocks"). One indexed read per direct send.
+asio::awaitable<Status> accepts_from(ServerContext& ctx, UserId recipient, UserId sender) {
+  auto blocked = co_await ctx.worker.run([recipient, sender](store::Store& s) {
+    return s.which_block(std::vector<UserId>{recipient}, sender);
+  });
+  if (!blocked) co_return blocked.status();
+  if (!blocked->empty() && blocked->front()) {
+    co_return Status(Code::kForbidden, "this user does not accept your messages");
+  }
+  co_return Status::ok();
+}
+
 constexpr std::size_t kDefaultSyncLimit = 256;
 constexpr std::size_t kMaxSyncLimit = 1000;
 constexpr int kMaxKeyWraps = 10'000;
@@ -129,6 +142,10 @@ asio::awaitable<void> submit_send(std::shared_ptr<Session> session, std::uint64_
       auto recipient = co_await resolve_user(ctx, send.user());
       if (!recipient) {
         reject(recipient.status());
+        co_return;
+      }
+      if (Status allowed = co_await accepts_from(ctx, *recipient, session->user_id()); !allowed) {
+        reject(allowed);
         co_return;
       }
       message.to_user = *recipient;

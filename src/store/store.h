@@ -263,8 +263,8 @@ class Store {
   virtual Status set_blocked(UserId user, UserId blocked, bool block, std::int64_t now_ms) = 0;
   // The usernames `user` blocks, by name, at most `limit`.
   virtual Result<std::vector<std::string>> list_blocked(UserId user, std::size_t limit) = 0;
-  // Which of `senders` `user` blocks (in the order given).
-  virtual Result<std::vector<bool>> blocked_by(UserId user, std::span<const UserId> senders) = 0;
+  // For each of `users` (in the order given), whether it blocks `other`.
+  virtual Result<std::vector<bool>> which_block(std::span<const UserId> users, UserId other) = 0;
 
   // --- messages
   // Commits the whole batch in one transaction, durably (fsync'd) before returning:

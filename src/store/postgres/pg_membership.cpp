@@ -39,9 +39,9 @@ constexpr char kUsersExist[] = "SELECT count(*) FROM users WHERE id IN ($1::int8
 constexpr char kListBlocked[] =
     "SELECT u.username FROM blocks AS b JOIN users AS u ON u.id = b.blocked_id "
     "WHERE b.user_id = $1::int8 ORDER BY u.username LIMIT $2::int8";
-constexpr char kBlockedBy[] =
-    "SELECT s.id, b.blocked_id IS NOT NULL FROM unnest($2::int8[]) WITH ORDINALITY AS s (id, n) "
-    "LEFT JOIN blocks AS b ON b.user_id = $1::int8 AND b.blocked_id = s.id ORDER BY s.n";
+constexpr char kWhichBlock[] =
+    "SELECT s.id, b.user_id IS NOT NULL FROM unnest($1::int8[]) WITH ORDINALITY AS s (id, n) "
+    "LEFT JOIN blocks AS b ON b.user_id = s.id AND b.blocked_id = $2::int8 ORDER BY s.n";
 
 Status fail(PgConnection& db, Status status) {
   db.rollback();
@@ -137,11 +137,11 @@ Result<std::vector<std::string>> list_blocked(PgConnection& db, UserId user, std
   return names;
 }
 
-Result<std::vector<bool>> blocked_by(PgConnection& db, UserId user,
-                                     std::span<const UserId> senders) {
-  const std::vector<std::int64_t> ids(senders.begin(), senders.end());
+Result<std::vector<bool>> which_block(PgConnection& db, std::span<const UserId> users,
+                                      UserId other) {
+  const std::vector<std::int64_t> ids(users.begin(), users.end());
   std::vector<PgResult> results;
-  db.send_sql(kBlockedBy, PgParams().int64(user).int64_array(ids));
+  db.send_sql(kWhichBlock, PgParams().int64_array(ids).int64(other));
   if (Status s = db.sync(results); !s) return s;
   std::vector<bool> out;
   for (int row = 0; row < results[0].rows(); ++row)

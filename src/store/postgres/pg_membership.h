@@ -18,7 +18,7 @@ Result<std::vector<MembershipEntry>> read_membership(PgConnection& db, GroupId g
 Result<MembershipEntry> last_membership(PgConnection& db, GroupId group);
 Status set_blocked(PgConnection& db, UserId user, UserId blocked, bool block, std::int64_t now_ms);
 Result<std::vector<std::string>> list_blocked(PgConnection& db, UserId user, std::size_t limit);
-Result<std::vector<bool>> blocked_by(PgConnection& db, UserId user,
-                                     std::span<const UserId> senders);
+Result<std::vector<bool>> which_block(PgConnection& db, std::span<const UserId> users,
+                                      UserId other);
 
 }  // namespace fastchat::store::postgres

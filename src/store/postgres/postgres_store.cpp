@@ -532,9 +532,9 @@ Result<std::vector<std::string>> PostgresStore::list_blocked(UserId user, std::s
   return run([&](PgConnection& db) { return postgres::list_blocked(db, user, limit); });
 }
 
-Result<std::vector<bool>> PostgresStore::blocked_by(UserId user, std::span<const UserId> senders) {
-  if (senders.empty()) return std::vector<bool>();
-  return run([&](PgConnection& db) { return postgres::blocked_by(db, user, senders); });
+Result<std::vector<bool>> PostgresStore::which_block(std::span<const UserId> users, UserId other) {
+  if (users.empty()) return std::vector<bool>();
+  return run([&](PgConnection& db) { return postgres::which_block(db, users, other); });
 }
 
 // --- messages

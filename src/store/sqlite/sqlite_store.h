@@ -68,7 +68,7 @@ class SqliteStore final : public Store {
   Result<MembershipEntry> last_membership(GroupId group) override;
   Status set_blocked(UserId user, UserId blocked, bool block, std::int64_t now_ms) override;
   Result<std::vector<std::string>> list_blocked(UserId user, std::size_t limit) override;
-  Result<std::vector<bool>> blocked_by(UserId user, std::span<const UserId> senders) override;
+  Result<std::vector<bool>> which_block(std::span<const UserId> users, UserId other) override;
 
   Result<std::vector<CommitOutcome>> commit_messages(
       std::span<const OutgoingMessage> messages) override;

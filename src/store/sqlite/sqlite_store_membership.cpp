@@ -168,16 +168,16 @@ Result<std::vector<std::string>> SqliteStore::list_blocked(UserId user, std::siz
   return names;
 }
 
-Result<std::vector<bool>> SqliteStore::blocked_by(UserId user, std::span<const UserId> senders) {
+Result<std::vector<bool>> SqliteStore::which_block(std::span<const UserId> users, UserId other) {
   auto db = readers_->acquire();
   auto select = db->prepare(kIsBlocked);
   if (!select) return select.status();
   std::vector<bool> out;
-  out.reserve(senders.size());
-  for (UserId sender : senders) {
+  out.reserve(users.size());
+  for (UserId user : users) {
     select->reset();
     select->bind_int64(1, user);
-    select->bind_int64(2, sender);
+    select->bind_int64(2, other);
     const Step step = select->step();
     if (step == Step::kError) return select->error();
     out.push_back(step == Step::kRow);

@@ -95,12 +95,12 @@ TEST_P(StoreMembershipTest, BlocksAreSetListedAndLifted) {
   auto listed = store().list_blocked(alice_, 10);
   ASSERT_TRUE(listed) << listed.status().to_string();
   EXPECT_THAT(*listed, ElementsAre("bob", "carol"));
-  auto by = store().blocked_by(alice_, std::vector<UserId>{carol_, alice_, bob_});
-  ASSERT_TRUE(by) << by.status().to_string();
-  EXPECT_THAT(*by, ElementsAre(true, false, true));
-  auto by_bob = store().blocked_by(bob_, std::vector<UserId>{alice_});
-  ASSERT_TRUE(by_bob);
-  EXPECT_THAT(*by_bob, ElementsAre(false));
+  auto of_bob = store().which_block(std::vector<UserId>{carol_, alice_, bob_, alice_}, bob_);
+  ASSERT_TRUE(of_bob) << of_bob.status().to_string();
+  EXPECT_THAT(*of_bob, ElementsAre(false, true, false, true));
+  auto of_alice = store().which_block(std::vector<UserId>{bob_}, alice_);
+  ASSERT_TRUE(of_alice);
+  EXPECT_THAT(*of_alice, ElementsAre(false));
   ASSERT_TRUE(store().set_blocked(alice_, bob_, false, 4));
   EXPECT_THAT(*store().list_blocked(alice_, 10), ElementsAre("carol"));
   EXPECT_EQ(store().set_blocked(alice_, 9999, true, 5).code(), Code::kUnknownUser);
