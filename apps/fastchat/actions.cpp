@@ -189,7 +189,12 @@ asio::awaitable<Status> Actions::group_show(std::string_view group) {
 }
 
 asio::awaitable<Status> Actions::block(std::string_view user, bool block) {
-  Status status = block ? co_await client_.block(user) : co_await client_.unblock(user);
+  Status status;
+  if (block) {
+    status = co_await client_.block(user);
+  } else {
+    status = co_await client_.unblock(user);
+  }
   if (!status) co_return status;
   const std::string name = sanitize_for_terminal(user);
   out_.emit(block ? "blocked " + name + ": they cannot message you or add you to groups"

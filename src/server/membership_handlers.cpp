@@ -32,8 +32,9 @@ asio::awaitable<Result<store::MembershipAppend>> check_record(
     Session& session, const store::GroupRecord& group, const crypto::MembershipRecord& record,
     std::string bytes) {
   auto& ctx = session.context();
-  auto last =
-      co_await ctx.worker.run([id = group.id](store::Store& s) { return s.last_membership(id); });
+  // Function objects named first: no temporaries inside co_await (g++ 12, decisions.md).
+  auto read_last = [id = group.id](store::Store& s) { return s.last_membership(id); };
+  auto last = co_await ctx.worker.run(std::move(read_last));
   if (!last) co_return last.status();
   const Status stale(Code::kMembershipChanged,
                      "the group's membership changed meanwhile: fetch it and sign again");
@@ -43,8 +44,8 @@ asio::awaitable<Result<store::MembershipAppend>> check_record(
     if (!previous) co_return Status(Code::kInternal, "a stored membership record is malformed");
     if (!same_hash(crypto::record_hash(*previous), record.prev_hash)) co_return stale;
   }
-  auto user = co_await ctx.worker.run(
-      [id = session.user_id()](store::Store& s) { return s.find_user_by_id(id); });
+  auto find_actor = [id = session.user_id()](store::Store& s) { return s.find_user_by_id(id); };
+  auto user = co_await ctx.worker.run(std::move(find_actor));
   if (!user) co_return user.status();
   if (Status s = crypto::verify_record_signature(record, user->identity.sign_public_key); !s)
     co_return Status(Code::kBadRequest, s.message());
@@ -222,8 +223,8 @@ asio::awaitable<void> handle_list_blocked(std::shared_ptr<Session> session,
 }
 
 asio::awaitable<Status> require_unsigned_membership(ServerContext& ctx, GroupId group) {
-  auto last =
-      co_await ctx.worker.run([group](store::Store& s) { return s.last_membership(group); });
+  auto read_last = [group](store::Store& s) { return s.last_membership(group); };
+  auto last = co_await ctx.worker.run(std::move(read_last));
   if (!last) co_return last.status();
   if (last->seq > 0) {
     co_return Status(Code::kForbidden,
@@ -236,8 +237,8 @@ asio::awaitable<Status> require_unsigned_membership(ServerContext& ctx, GroupId 
 asio::awaitable<Status> check_not_blocked(ServerContext& ctx, UserId actor,
                                           std::vector<UserId> users) {
   if (users.empty()) co_return Status::ok();
-  auto blocked = co_await ctx.worker.run(
-      [users, actor](store::Store& s) { return s.which_block(users, actor); });
+  auto which = [users, actor](store::Store& s) { return s.which_block(users, actor); };
+  auto blocked = co_await ctx.worker.run(std::move(which));
   if (!blocked) co_return blocked.status();
   for (std::size_t i = 0; i < blocked->size() && i < users.size(); ++i) {
     if (!(*blocked)[i]) continue;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "common/message_id.h"
 #include "common/status.h"
 #include "fastchat.pb.h"
 

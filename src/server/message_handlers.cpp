@@ -21,9 +21,10 @@ namespace {
 // kForbidden when `recipient` blocks `sender`; the message says no more than that it
 // cannot be delivered (docs/protocol.md, "Blocks"). One indexed read per direct send.
 asio::awaitable<Status> accepts_from(ServerContext& ctx, UserId recipient, UserId sender) {
-  auto blocked = co_await ctx.worker.run([recipient, sender](store::Store& s) {
+  auto which = [recipient, sender](store::Store& s) {
     return s.which_block(std::vector<UserId>{recipient}, sender);
-  });
+  };
+  auto blocked = co_await ctx.worker.run(std::move(which));
   if (!blocked) co_return blocked.status();
   if (!blocked->empty() && blocked->front()) {
     co_return Status(Code::kForbidden, "this user does not accept your messages");
