@@ -217,8 +217,9 @@ asio::awaitable<void> handle_list_blocked(std::shared_ptr<Session> session,
   }
   wire::Frame reply;
   reply.set_request_id(request_id);
+  auto* blocked = reply.mutable_blocked_list();  // set even when empty
   for (auto& name : *names)
-    reply.mutable_blocked_list()->add_usernames(std::move(name));
+    blocked->add_usernames(std::move(name));
   session->send(reply);
 }
 

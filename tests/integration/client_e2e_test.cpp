@@ -911,7 +911,7 @@ std::vector<std::string> described(const Result<std::vector<client::MembershipEv
   return out;
 }
 
-std::vector<std::string> member_names(const GroupInfo& group) {
+std::vector<std::string> member_names(const client::GroupInfo& group) {
   std::vector<std::string> out;
   for (const auto& m : group.members)
     out.push_back(m.username + (m.admin ? "*" : ""));
