@@ -137,7 +137,20 @@ struct MembershipEvent {
 };
 
 // "alice created the group", "alice added carol", "alice removed bob", "bob left".
-std::string describe(const MembershipEvent& event);
+// Inline: the CLI's formatting library uses it without linking the client core.
+inline std::string describe(const MembershipEvent& event) {
+  switch (event.kind) {
+    case MembershipEvent::Kind::kCreated:
+      return event.actor + " created the group";
+    case MembershipEvent::Kind::kAdded:
+      return event.actor + " added " + event.subject;
+    case MembershipEvent::Kind::kRemoved:
+      return event.actor + " removed " + event.subject;
+    case MembershipEvent::Kind::kLeft:
+      return event.actor + " left";
+  }
+  return event.actor + " changed the group";
+}
 
 // A file transfer in either direction, reported after each chunk sent or received
 // (the last one of a received file is reported as the message itself, on_message).

@@ -84,20 +84,6 @@ std::optional<std::string> difference(const std::vector<GroupMemberInfo>& listed
 
 }  // namespace
 
-std::string describe(const MembershipEvent& event) {
-  switch (event.kind) {
-    case MembershipEvent::Kind::kCreated:
-      return event.actor + " created the group";
-    case MembershipEvent::Kind::kAdded:
-      return event.actor + " added " + event.subject;
-    case MembershipEvent::Kind::kRemoved:
-      return event.actor + " removed " + event.subject;
-    case MembershipEvent::Kind::kLeft:
-      return event.actor + " left";
-  }
-  return event.actor + " changed the group";
-}
-
 asio::awaitable<Result<crypto::MembershipChain>> Client::Impl::fetch_chain(GroupId group) {
   if (!history_ || !identity_) co_return Status(Code::kNotAuthenticated, "not logged in");
   crypto::MembershipChain chain =
