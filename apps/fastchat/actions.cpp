@@ -191,6 +191,50 @@ asio::awaitable<Status> Actions::group_members(std::string_view group) {
   co_return Status::ok();
 }
 
+asio::awaitable<Status> Actions::group_show(std::string_view group) {
+  auto id = co_await groups_.resolve(group);
+  if (!id) co_return id.status();
+  auto info = co_await client_.get_group(*id);  // verifies the signed membership
+  if (!info) co_return info.status();
+  groups_.remember(*info);
+  out_.emit(group_text(*info), group_json(*info));
+  auto events = client_.membership_events(*id);
+  if (!events) co_return events.status();
+  for (const auto& event : *events)
+    out_.emit(membership_text(event), membership_json(event));
+  co_return Status::ok();
+}
+
+asio::awaitable<Status> Actions::block(std::string_view user, bool block) {
+  Status status;
+  if (block) {
+    status = co_await client_.block(user);
+  } else {
+    status = co_await client_.unblock(user);
+  }
+  if (!status) co_return status;
+  const std::string name = sanitize_for_terminal(user);
+  out_.emit(block ? "blocked " + name +
+                      ": their messages to you are dropped unseen (they are not told) and "
+                      "they cannot add you to groups"
+                  : "unblocked " + name,
+            JsonObject()
+                .add("type", "ok")
+                .add("command", block ? "block" : "unblock")
+                .add("user", user)
+                .str());
+  co_return Status::ok();
+}
+
+asio::awaitable<Status> Actions::blocks() {
+  auto names = co_await client_.list_blocked();
+  if (!names) co_return names.status();
+  for (const auto& name : *names)
+    out_.emit(sanitize_for_terminal(name),
+              JsonObject().add("type", "blocked").add("user", name).str());
+  co_return Status::ok();
+}
+
 asio::awaitable<Status> Actions::verify(std::string_view user, bool confirm, bool accept_new) {
   Result<client::ContactTrust> trust = Status(Code::kInternal, "unset");
   if (accept_new) {

@@ -42,6 +42,11 @@ class Actions {
   asio::awaitable<Status> group_leave(std::string_view group);
   asio::awaitable<Status> group_list();
   asio::awaitable<Status> group_members(std::string_view group);
+  // The group with its verified members and the membership changes that led there.
+  asio::awaitable<Status> group_show(std::string_view group);
+  // `fastchat block USER` / `unblock USER` / `blocks`.
+  asio::awaitable<Status> block(std::string_view user, bool block);
+  asio::awaitable<Status> blocks();
 
   // `fastchat verify USER [--confirm] [--accept-new]`.
   asio::awaitable<Status> verify(std::string_view user, bool confirm, bool accept_new);

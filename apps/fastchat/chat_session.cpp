@@ -138,6 +138,9 @@ asio::awaitable<Status> ChatSession::run() {
     editor_.print("*** " + sanitize_for_terminal(user.username) +
                   (user.online ? " is online" : " went offline"));
   };
+  events.on_membership = [this](const client::MembershipEvent& e) {
+    editor_.print("*** " + membership_text(e));
+  };
   const ScopedEvents scoped_events(client_, std::move(events));
   editor_.set_erase_submitted(
       [](std::string_view line) { return parse_chat_input(line).kind == ChatInput::kText; });

@@ -55,9 +55,10 @@ CLI::Validator number_at_least(double min, bool exclusive) {
 }
 
 // Names of the commands, to tell an unknown command from a missing one.
-constexpr std::array<std::string_view, 15> kCommands = {
-    "register", "login",   "logout", "passwd",       "whoami", "users",    "send",  "send-file",
-    "recv",     "history", "chat",   "trust-server", "group",  "sessions", "verify"};
+constexpr std::array<std::string_view, 18> kCommands = {
+    "register", "login",     "logout", "passwd",  "whoami",  "users",
+    "send",     "send-file", "recv",   "history", "chat",    "trust-server",
+    "group",    "sessions",  "verify", "block",   "unblock", "blocks"};
 
 // Global options that take a value (the next argument is not a command).
 bool takes_value(std::string_view option) {
@@ -154,6 +155,12 @@ class Parser {
                      "accept the changed key the server now gives for USER (unverified "
                      "unless --confirm)");
 
+    leaf(&app_, "block",
+         "block USER: they can no longer send you direct messages or add you to groups",
+         {{"USER", "the user to block"}});
+    leaf(&app_, "unblock", "lift a block", {{"USER", "the user to unblock"}});
+    leaf(&app_, "blocks", "list the users you block", {});
+
     auto* group = app_.add_subcommand("group", "group chats");
     group->require_subcommand(1);
     const Arg group_arg{"GROUP", "group id, or a name unique among your groups"};
@@ -168,6 +175,8 @@ class Parser {
          {group_arg, {"PATH", "file to send"}});
     leaf(group, "list", "list your groups", {});
     leaf(group, "members", "list the members of a group", {group_arg});
+    leaf(group, "show", "show a group, its verified members and who added or removed whom",
+         {group_arg});
   }
 
   ParseResult parse(int argc, const char* const* argv) {
@@ -185,8 +194,8 @@ class Parser {
       if (chosen.size() == 1 && chosen[0]->get_name() == "group" &&
           chosen[0]->get_subcommands().empty()) {
         message =
-            "group needs a command: create, add, remove, leave, send, send-file, list or "
-            "members";
+            "group needs a command: create, add, remove, leave, send, send-file, list, "
+            "members or show";
       } else if (chosen.empty()) {
         const auto word = first_word(argc, argv);
         if (word && std::find(kCommands.begin(), kCommands.end(), *word) == kCommands.end()) {

@@ -68,6 +68,10 @@ asio::awaitable<Status> run_session_command(client::Client& client, const Invoca
   if (c.name == "group send-file") co_return co_await actions.send_group_file(a[0], a[1]);
   if (c.name == "group list") co_return co_await actions.group_list();
   if (c.name == "group members") co_return co_await actions.group_members(a[0]);
+  if (c.name == "group show") co_return co_await actions.group_show(a[0]);
+  if (c.name == "block") co_return co_await actions.block(a[0], true);
+  if (c.name == "unblock") co_return co_await actions.block(a[0], false);
+  if (c.name == "blocks") co_return co_await actions.blocks();
   if (c.name == "sessions") co_return co_await list_sessions(client, out);
   if (c.name == "sessions revoke") {
     const std::string id = a.empty() ? std::string() : a[0];

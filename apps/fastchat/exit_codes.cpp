@@ -37,6 +37,8 @@ ExitCode exit_code_for(Code code) {
       return kExitError;
     case Code::kIdentityChanged:
       return kExitIdentityChanged;
+    case Code::kMembershipUnverified:
+      return kExitMembershipUnverified;
   }
   return kExitError;
 }
@@ -93,6 +95,8 @@ const char* code_id(Code code) {
       return "identity_changed";
     case Code::kWeakPassword:
       return "weak_password";
+    case Code::kMembershipUnverified:
+      return "membership_unverified";
   }
   return "unknown";
 }

@@ -17,6 +17,10 @@ enum ExitCode : int {
 
   // A verified contact's identity key changed: nothing sent until `fastchat verify USER`.
   kExitIdentityChanged = 7,
+
+  // A group's member list is not what its signed membership proves (the server made it
+  // up, dropped a change, replayed an old list or forked the chain): nothing sent.
+  kExitMembershipUnverified = 8,
 };
 
 ExitCode exit_code_for(Code code);

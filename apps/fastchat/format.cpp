@@ -198,4 +198,22 @@ std::string member_json(GroupId group, const client::GroupMemberInfo& member) {
       .str();
 }
 
+std::string membership_text(const client::MembershipEvent& event) {
+  return "[" + format_time(event.at_ms) + "] group " + std::to_string(event.group_id) + ": " +
+         sanitize_for_terminal(client::describe(event));
+}
+
+std::string membership_json(const client::MembershipEvent& event) {
+  const char* kinds[] = {"created", "added", "removed", "left"};
+  return JsonObject()
+      .add("type", "membership")
+      .add("group_id", event.group_id)
+      .add("seq", event.seq)
+      .add("event", kinds[static_cast<int>(event.kind)])
+      .add("actor", event.actor)
+      .add("subject", event.subject)
+      .add("time_ms", event.at_ms)
+      .str();
+}
+
 }  // namespace fastchat::cli

@@ -46,4 +46,8 @@ std::string group_json(const client::GroupInfo& group);
 std::string member_text(const client::GroupMemberInfo& member);
 std::string member_json(GroupId group, const client::GroupMemberInfo& member);
 
+// A verified membership change: "[12:00] group 7: alice added carol".
+std::string membership_text(const client::MembershipEvent& event);
+std::string membership_json(const client::MembershipEvent& event);
+
 }  // namespace fastchat::cli

@@ -36,6 +36,9 @@ asio::awaitable<Status> receive(client::Client& client, const Output& out, Group
   events.on_undecryptable = [&out](const client::UndecryptableMessage& m) {
     print_warning(undecryptable_line(m, out.json()));
   };
+  events.on_membership = [&out](const client::MembershipEvent& e) {
+    out.emit(membership_text(e), membership_json(e));
+  };
   const ScopedEvents scoped_events(client, std::move(events));
 
   auto synced = co_await client.sync();

@@ -164,40 +164,28 @@ Result<std::vector<ChatMessage>> Client::conversations(std::size_t limit) const 
 
 asio::awaitable<Result<GroupInfo>> Client::create_group(std::string_view name,
                                                         std::vector<std::string> members) {
-  wire::Frame frame;
-  auto* request = frame.mutable_create_group();
-  request->set_name(std::string(name));
-  for (const auto& member : members) {
-    auto canonical = normalize_username(member);
-    if (!canonical) co_return Status(Code::kInvalidUsername, "not a valid username: " + member);
-    request->add_members(*canonical);
-  }
-  co_return co_await impl_->group_call(std::move(frame));
+  return impl_->create_group(std::string(name), std::move(members));
 }
 
 asio::awaitable<Result<GroupInfo>> Client::add_member(GroupId group, std::string_view user) {
   auto canonical = normalize_username(user);
   if (!canonical) co_return Status(Code::kInvalidUsername, "not a valid username");
-  wire::Frame frame;
-  frame.mutable_add_member()->set_group_id(group);
-  frame.mutable_add_member()->set_username(*canonical);
-  co_return co_await impl_->group_call(std::move(frame));
+  co_return co_await impl_->change_membership(group, crypto::MembershipAction::kAdd, *canonical);
 }
 
 asio::awaitable<Result<GroupInfo>> Client::remove_member(GroupId group, std::string_view user) {
   auto canonical = normalize_username(user);
   if (!canonical) co_return Status(Code::kInvalidUsername, "not a valid username");
-  wire::Frame frame;
-  frame.mutable_remove_member()->set_group_id(group);
-  frame.mutable_remove_member()->set_username(*canonical);
-  co_return co_await impl_->group_call(std::move(frame));
+  // Removing oneself is leaving.
+  const auto action = *canonical == impl_->username_ ? crypto::MembershipAction::kLeave
+                                                     : crypto::MembershipAction::kRemove;
+  co_return co_await impl_->change_membership(group, action, *canonical);
 }
 
 asio::awaitable<Status> Client::leave_group(GroupId group) {
-  wire::Frame frame;
-  frame.mutable_leave_group()->set_group_id(group);
-  auto reply = co_await impl_->call(std::move(frame));
-  co_return reply.status();
+  auto left =
+      co_await impl_->change_membership(group, crypto::MembershipAction::kLeave, impl_->username_);
+  co_return left.status();
 }
 
 asio::awaitable<Result<std::vector<GroupInfo>>> Client::list_groups() {
@@ -205,9 +193,27 @@ asio::awaitable<Result<std::vector<GroupInfo>>> Client::list_groups() {
 }
 
 asio::awaitable<Result<GroupInfo>> Client::get_group(GroupId group) {
-  wire::Frame frame;
-  frame.mutable_get_group()->set_group_id(group);
-  return impl_->group_call(std::move(frame));
+  auto verified = co_await impl_->verified_group(group);
+  if (!verified) co_return verified.status();
+  co_return std::move(verified->info);
+}
+
+Result<std::vector<MembershipEvent>> Client::membership_events(GroupId group,
+                                                               std::size_t limit) const {
+  if (!impl_->history_) return Status(Code::kNotAuthenticated, "not logged in");
+  return impl_->history_->membership_events(group, limit);
+}
+
+asio::awaitable<Status> Client::block(std::string_view user) {
+  return impl_->set_blocked(std::string(user), true);
+}
+
+asio::awaitable<Status> Client::unblock(std::string_view user) {
+  return impl_->set_blocked(std::string(user), false);
+}
+
+asio::awaitable<Result<std::vector<std::string>>> Client::list_blocked() {
+  return impl_->list_blocked();
 }
 
 asio::awaitable<Result<GroupId>> Client::resolve_group(std::string_view name_or_id) {

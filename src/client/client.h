@@ -122,8 +122,39 @@ struct GroupMemberInfo {
 struct GroupInfo {
   GroupId id = 0;
   std::string name;
+  // From get_group, create_group, add_member, remove_member: the members the group's
+  // signed membership proves (docs/e2ee-v2.md, "Group membership"), checked against what
+  // the server lists. From list_groups: as the server lists them (not checked).
   std::vector<GroupMemberInfo> members;
+  std::uint64_t membership_seq = 0;  // the verified chain's length; 0: not verified
 };
+
+// A verified change of a group's members, from its signed membership chain.
+struct MembershipEvent {
+  enum class Kind { kCreated, kAdded, kRemoved, kLeft };
+  GroupId group_id = 0;
+  std::uint64_t seq = 0;  // its place in the group's chain (1: the creation)
+  Kind kind = Kind::kCreated;
+  std::string actor;       // who signed it
+  std::string subject;     // added or removed: that member; left: the actor; created: empty
+  std::int64_t at_ms = 0;  // the actor's clock, as signed
+};
+
+// "alice created the group", "alice added carol", "alice removed bob", "bob left".
+// Inline: the CLI's formatting library uses it without linking the client core.
+inline std::string describe(const MembershipEvent& event) {
+  switch (event.kind) {
+    case MembershipEvent::Kind::kCreated:
+      return event.actor + " created the group";
+    case MembershipEvent::Kind::kAdded:
+      return event.actor + " added " + event.subject;
+    case MembershipEvent::Kind::kRemoved:
+      return event.actor + " removed " + event.subject;
+    case MembershipEvent::Kind::kLeft:
+      return event.actor + " left";
+  }
+  return event.actor + " changed the group";
+}
 
 // A file transfer in either direction, reported after each chunk sent or received
 // (the last one of a received file is reported as the message itself, on_message).
@@ -149,6 +180,8 @@ struct ClientEvents {
   std::function<void(const UndecryptableMessage&)> on_undecryptable;  // dropped, say so
   // `recipient`'s client stored the message `id` this user sent (once per recipient).
   std::function<void(const MessageId& id, std::string_view recipient)> on_delivered;
+  // A verified membership change this client had not seen (once per change).
+  std::function<void(const MembershipEvent&)> on_membership;
 };
 
 class Client {
@@ -237,6 +270,24 @@ class Client {
   asio::awaitable<Result<GroupInfo>> get_group(GroupId group);
   // A group id from "123" or from a group name that is unique among the user's groups.
   asio::awaitable<Result<GroupId>> resolve_group(std::string_view name_or_id);
+  // Membership is signed (docs/e2ee-v2.md, "Group membership"): create, add, remove and
+  // leave sign a record; get_group, send_group_text and these verify the group's chain
+  // from its creation (or the last verified head in the local history) with every
+  // signer's pinned key. kMembershipUnverified when the server's member list is not the
+  // one the chain proves (a member inserted, a removal dropped, an old list replayed, a
+  // forked or forged chain), or when a group has no chain yet and this user is no admin
+  // (an admin's client signs the current list the first time it uses such a group).
+  // The verified changes of a group, oldest first, from the local history (the last
+  // `limit`; 0: all).
+  Result<std::vector<MembershipEvent>> membership_events(GroupId group,
+                                                         std::size_t limit = 0) const;
+
+  // --- blocks: a blocked user's direct messages to this user are dropped by the server
+  // (their sends look normal to them) and their adding this user to a group is refused.
+  // kUnknownUser.
+  asio::awaitable<Status> block(std::string_view user);
+  asio::awaitable<Status> unblock(std::string_view user);
+  asio::awaitable<Result<std::vector<std::string>>> list_blocked();
 
   // --- E2EE v2 prekeys (docs/e2ee-v2.md, "Prekeys on the server"). The caller owns the
   // device's LocalPrekeys: `save` must store them durably (encrypted) and is called after

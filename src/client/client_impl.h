@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "client/async_signal.h"
@@ -30,6 +31,7 @@
 #include "crypto/local_prekeys.h"
 #include "crypto/login_proof.h"
 #include "crypto/peer_sessions.h"
+#include "crypto/membership.h"
 #include "crypto/secret.h"
 #include "crypto/state_box.h"
 #include "fastchat.pb.h"
@@ -104,6 +106,26 @@ class Client::Impl {
   asio::awaitable<Result<GroupInfo>> complete_members(GroupInfo group, bool more);
   asio::awaitable<Result<std::vector<GroupInfo>>> list_groups();
   asio::awaitable<Result<GroupId>> resolve_group(std::string name_or_id);
+
+  // --- signed group membership and blocks (client_membership.cpp)
+  struct VerifiedGroup {
+    GroupInfo info;  // the members the chain proves, in username order
+    crypto::MembershipChain chain;
+  };
+  // GetGroup and the group's chain, verified from the stored head; the server's list
+  // must be the chain's. A group without a chain is signed first when this user is an
+  // admin of it (kMembershipUnverified otherwise).
+  asio::awaitable<Result<VerifiedGroup>> verified_group(GroupId group);
+  // Fetches and verifies the records after the stored head; saves and reports them.
+  asio::awaitable<Result<crypto::MembershipChain>> fetch_chain(GroupId group);
+  asio::awaitable<Result<GroupInfo>> create_group(std::string name,
+                                                  std::vector<std::string> members);
+  // Signs and sends one change (add, remove, leave), again on a concurrent change.
+  asio::awaitable<Result<GroupInfo>> change_membership(GroupId group,
+                                                       crypto::MembershipAction action,
+                                                       std::string subject);
+  asio::awaitable<Status> set_blocked(std::string user, bool block);
+  asio::awaitable<Result<std::vector<std::string>>> list_blocked();
 
   // --- E2EE v2 prekeys (client_prekeys.cpp)
   asio::awaitable<Result<std::size_t>> publish_prekeys(crypto::LocalPrekeys& local,
@@ -185,6 +207,9 @@ class Client::Impl {
   // each fetch a bundle (using up one-time prekeys) and open sessions of their own.
   AsyncLock session_setup_lock_;
 
+  // Groups whose chain this Client checked since it started (client_membership.cpp).
+  std::unordered_set<GroupId> checked_groups_;
+
   std::map<std::string, std::vector<MessageId>> pending_receipts_;  // by sender
   std::size_t pending_receipt_count_ = 0;
   bool sending_receipts_ = false;
@@ -224,6 +249,7 @@ class Client::Impl {
     std::optional<ChatMessage> message;  // newly stored: report it, send a receipt
     std::optional<UndecryptableMessage> undecryptable;
     std::optional<std::string> progress_file_id;  // a chunk of a file still incomplete
+    std::uint64_t membership_seq = 0;  // group: the chain length the sender verified
   };
   // Decrypts, checks and stores one item (or marks it seen) inside the caller's
   // history transaction. `ensured`: whether the sender's keys could be fetched.
@@ -233,6 +259,9 @@ class Client::Impl {
   Result<wire::Content> open_item(const wire::InboxMessage& item, const std::string& sender,
                                   bool& key_changed);
   asio::awaitable<void> save_and_ack();
+  // Verifies a group's new membership records before showing a message of it: once a
+  // run, and again when the sender's chain (Content.membership_seq) is ahead of ours.
+  asio::awaitable<void> catch_up_membership(GroupId group, std::uint64_t sender_seq);
   // on_file_progress for a chunk of a file still incomplete.
   void report_file_progress(const std::string& sender, GroupId group, const std::string& file_id);
 
@@ -271,14 +300,22 @@ class Client::Impl {
   // keeps its message id, so the server stores it once), within kSendRetryWindow.
   asio::awaitable<Result<wire::Frame>> request_with_retry(const wire::Frame& frame);
   asio::awaitable<Result<const Contact*>> contact(const std::string& username);
-  // The members of `group` to seal for: everyone but this user. kForbidden when this
-  // user is not a member; a broken connection is waited out as send_with_retry does.
-  asio::awaitable<Result<std::vector<std::string>>> group_recipients(GroupId group);
-  // Seals `content` for `members` (group_recipients) and sends it once committed;
-  // kMembershipChanged when the server's member list differs (read it again).
-  // `to_changed_key` is set when a member's key is a changed one not yet accepted.
-  asio::awaitable<Result<wire::SendOk>> send_group_content(const std::vector<std::string>& members,
-                                                           const wire::Content& content,
+  // The members of `group` to seal for: everyone but this user, as the group's signed
+  // membership proves them (verified_group), and the length of the chain that proves
+  // them. kForbidden when this user is not a member; kMembershipUnverified when the
+  // server's list is not the chain's; a broken connection is waited out as
+  // send_with_retry does.
+  struct GroupRecipients {
+    std::vector<std::string> members;
+    std::uint64_t membership_seq = 0;
+  };
+  asio::awaitable<Result<GroupRecipients>> group_recipients(GroupId group);
+  // Seals `content` for `to` (group_recipients), stamped with its membership_seq, and
+  // sends it once committed; kMembershipChanged when the server's member list differs
+  // (read it again). `to_changed_key` is set when a member's key is a changed one not
+  // yet accepted.
+  asio::awaitable<Result<wire::SendOk>> send_group_content(const GroupRecipients& to,
+                                                           wire::Content& content,
                                                            bool& to_changed_key);
   // A message this user sent, into the local history (a failure is only logged: it
   // was sent).

@@ -184,6 +184,10 @@ asio::awaitable<Result<bool>> Client::Impl::process_item(const wire::InboxMessag
     report_file_progress(*sender, item.group_id(), *outcome->progress_file_id);
   }
   if (!outcome->message) co_return false;
+  if (item.group_id() != 0) {
+    // After the commit: fetching the chain awaits, and the transaction must not span that.
+    co_await catch_up_membership(item.group_id(), outcome->membership_seq);
+  }
   queue_receipt(*sender, *id);
   if (events_.on_message) events_.on_message(*outcome->message);
   co_return true;
@@ -260,7 +264,23 @@ Result<Client::Impl::ItemOutcome> Client::Impl::record_item(const wire::InboxMes
   }
   ItemOutcome outcome;
   if (*added) outcome.message = std::move(message);
+  outcome.membership_seq = content->membership_seq();
   return outcome;
+}
+
+asio::awaitable<void> Client::Impl::catch_up_membership(GroupId group, std::uint64_t sender_seq) {
+  const auto head = history_ ? history_->group_head(group) : std::nullopt;
+  const std::uint64_t mine = head ? head->seq() : 0;
+  if (checked_groups_.contains(group) && sender_seq <= mine) co_return;
+  // The sender saw changes this client has not (or this run has not looked yet): the
+  // events come before the message that follows them.
+  auto chain = co_await fetch_chain(group);
+  if (!chain) {
+    spdlog::warn("group {}: {}", group, chain.status().to_string());
+  } else if (chain->seq() < sender_seq) {
+    spdlog::warn("group {}: the sender saw {} membership changes, the server gives this client {}",
+                 group, sender_seq, chain->seq());
+  }
 }
 
 void Client::Impl::report_file_progress(const std::string& sender, GroupId group,

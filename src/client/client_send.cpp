@@ -116,13 +116,13 @@ asio::awaitable<Result<ChatMessage>> Client::Impl::send_text(std::string to_user
   co_return message;
 }
 
-asio::awaitable<Result<std::vector<std::string>>> Client::Impl::group_recipients(GroupId group) {
+asio::awaitable<Result<Client::Impl::GroupRecipients>> Client::Impl::group_recipients(
+    GroupId group) {
   if (group == 0) co_return Status(Code::kUnknownGroup, "group 0 does not exist");
   std::chrono::milliseconds backoff(200);
   for (int attempt = 1;; ++attempt) {
-    wire::Frame get;
-    get.mutable_get_group()->set_group_id(group);
-    auto info = co_await group_call(std::move(get));
+    // Keys are wrapped only for the members the group's signed chain proves.
+    auto info = co_await verified_group(group);
     if (!info) {
       // The connection broke before the message went out: wait for the reconnect and
       // start over, as send_with_retry does for the Send itself.
@@ -135,23 +135,24 @@ asio::awaitable<Result<std::vector<std::string>>> Client::Impl::group_recipients
       }
       co_return info.status();
     }
-    std::vector<std::string> members;
-    bool member = false;
-    for (auto& m : info->members) {
-      if (m.username == username_) {
-        member = true;
-      } else {
-        members.push_back(std::move(m.username));
-      }
+    if (!info->chain.is_member(username_)) {
+      co_return Status(Code::kForbidden, "you are not a member of this group");
     }
-    if (!member) co_return Status(Code::kForbidden, "you are not a member of this group");
-    co_return members;
+    GroupRecipients out;
+    out.membership_seq = info->chain.seq();
+    for (const auto& m : info->chain.members()) {
+      if (m.username != username_) out.members.push_back(m.username);
+    }
+    co_return out;
   }
 }
 
-asio::awaitable<Result<wire::SendOk>> Client::Impl::send_group_content(
-    const std::vector<std::string>& members, const wire::Content& content, bool& to_changed_key) {
+asio::awaitable<Result<wire::SendOk>> Client::Impl::send_group_content(const GroupRecipients& to,
+                                                                       wire::Content& content,
+                                                                       bool& to_changed_key) {
   if (!contacts_) co_return Status(Code::kNotAuthenticated, "not logged in");
+  const auto& members = to.members;
+  content.set_membership_seq(to.membership_seq);
   // Keys already known need no connection: a drop between two chunks of a file is
   // then ridden out by send_with_retry, as for a direct file.
   const bool all_known = std::all_of(members.begin(), members.end(), [&](const std::string& name) {

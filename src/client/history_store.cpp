@@ -10,6 +10,8 @@
 #include <cstring>
 #include <utility>
 
+#include "client/history_statement.h"
+
 namespace fastchat::client {
 
 namespace {
@@ -56,6 +58,19 @@ CREATE TABLE IF NOT EXISTS deliveries(
   message_id BLOB NOT NULL,
   recipient TEXT NOT NULL,
   PRIMARY KEY(message_id, recipient)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS group_heads(
+  group_id INTEGER PRIMARY KEY,
+  seq INTEGER NOT NULL,
+  head_hash BLOB NOT NULL,
+  members BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS membership_events(
+  group_id INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action INTEGER NOT NULL,
+  subject TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  PRIMARY KEY(group_id, seq)) WITHOUT ROWID;
 )sql";
 
 // Version 2: a contact's trust state. A changed key is kept beside the pinned one
@@ -90,53 +105,6 @@ PRAGMA user_version = 3;
 constexpr int kSchemaVersion = 3;
 
 }  // namespace
-
-// A cached prepared statement, reset and unbound when the handle goes away.
-class HistoryStore::Stmt {
- public:
-  explicit Stmt(sqlite3_stmt* stmt) : stmt_(stmt) {}
-  ~Stmt() {
-    if (stmt_ == nullptr) return;
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-
-  bool valid() const { return stmt_ != nullptr; }
-  Stmt& bind(int i, std::int64_t v) {
-    sqlite3_bind_int64(stmt_, i, v);
-    return *this;
-  }
-  // Never NULL: an empty view binds "" (a default string_view has no data pointer).
-  Stmt& bind_text(int i, std::string_view v) {
-    sqlite3_bind_text(stmt_, i, v.empty() ? "" : v.data(), static_cast<int>(v.size()),
-                      SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& bind_blob(int i, std::string_view v) {
-    sqlite3_bind_blob(stmt_, i, v.empty() ? "" : v.data(), static_cast<int>(v.size()),
-                      SQLITE_TRANSIENT);
-    return *this;
-  }
-  // SQLITE_ROW, SQLITE_DONE or an error code.
-  int step() { return sqlite3_step(stmt_); }
-
-  std::int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
-  std::string text(int col) const {
-    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
-    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
-             : std::string();
-  }
-  std::string blob(int col) const {
-    const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, col));
-    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
-             : std::string();
-  }
-
- private:
-  sqlite3_stmt* stmt_;
-};
 
 Result<std::unique_ptr<HistoryStore>> HistoryStore::open(const std::string& path) {
   if (path != ":memory:") {

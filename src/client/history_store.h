@@ -22,6 +22,7 @@
 #include "common/message_id.h"
 #include "common/status.h"
 #include "crypto/identity.h"
+#include "crypto/membership.h"
 
 namespace fastchat::client {
 
@@ -128,6 +129,14 @@ class HistoryStore {
     explicit Transaction(HistoryStore* store) : store_(store) {}
     HistoryStore* store_;
   };
+
+  // --- verified group membership: the head of each group's chain this client checked
+  // (docs/e2ee-v2.md, "Group membership") and the changes that led to it.
+  std::optional<crypto::MembershipChain> group_head(GroupId group);
+  // Stores `chain` as the group's head and `events` (new ones), in one transaction.
+  Status save_group_head(const crypto::MembershipChain& chain,
+                         const std::vector<MembershipEvent>& events);
+  Result<std::vector<MembershipEvent>> membership_events(GroupId group, std::size_t limit);
 
  private:
   class Stmt;

@@ -6,6 +6,8 @@
 
 #include "protocol/frame_codec.h"
 #include "server/directory_handlers.h"
+#include "server/group_support.h"
+#include "server/membership_handlers.h"
 #include "server/session.h"
 
 namespace fastchat::server {
@@ -15,91 +17,6 @@ namespace {
 constexpr std::size_t kMaxGroupNameBytes = 64;
 constexpr int kMaxInitialMembers = 1000;
 constexpr std::size_t kGroupsPerPage = 100;
-// A reply's room for GroupInfo/GroupList content: the frame less its request id, tags
-// and lengths.
-constexpr std::size_t kReplyBudget = protocol::kMaxFrameBytes - 64;
-
-std::size_t reply_budget(const ServerContext& ctx) {
-  const std::size_t configured = ctx.config.max_reply_bytes;
-  return configured == 0 ? kReplyBudget : std::min(configured, kReplyBudget);
-}
-
-// The bytes a field of `size` bytes takes inside its parent (tag, length, content).
-std::size_t field_bytes(std::size_t size) {
-  return 2 + google::protobuf::io::CodedOutputStream::VarintSize64(size) + size;
-}
-
-// Fills `out` with `group` and as many of its members (in username order, after
-// `members_after`) as fit `budget` bytes, setting more_members when some are left
-// for another GetGroup. Returns the encoded size of `out`.
-std::size_t fill_group(wire::GroupInfo& out, store::GroupRecord& group,
-                       std::string_view members_after, std::size_t budget) {
-  out.set_group_id(group.id);
-  out.set_name(group.name);
-  out.set_member_count(static_cast<std::uint32_t>(group.members.size()));
-  std::sort(group.members.begin(), group.members.end(),
-            [](const auto& a, const auto& b) { return a.username < b.username; });
-  auto first = std::upper_bound(
-      group.members.begin(), group.members.end(), members_after,
-      [](std::string_view after, const auto& m) { return after < std::string_view(m.username); });
-  std::size_t bytes = out.ByteSizeLong() + 2;  // and more_members, should it be set
-  for (auto it = first; it != group.members.end(); ++it) {
-    wire::GroupMember member;
-    member.set_username(it->username);
-    member.set_admin(it->admin);
-    const std::size_t size = field_bytes(member.ByteSizeLong());
-    if (bytes + size > budget) {
-      out.set_more_members(true);
-      break;
-    }
-    bytes += size;
-    *out.add_members() = std::move(member);
-  }
-  return bytes;
-}
-
-void reply_group(Session& session, std::uint64_t request_id, store::GroupRecord& group,
-                 std::string_view members_after = {}) {
-  wire::Frame reply;
-  reply.set_request_id(request_id);
-  fill_group(*reply.mutable_group_info(), group, members_after, reply_budget(session.context()));
-  session.send(reply);
-}
-
-// LIMIT_REACHED naming the first of `users` that is in `max` groups already.
-asio::awaitable<Status> check_group_counts(ServerContext& ctx, std::vector<UserId> users) {
-  auto count = [users](store::Store& s) { return s.count_groups(users); };
-  auto counts = co_await ctx.worker.run(std::move(count));
-  if (!counts) co_return counts.status();
-  const std::size_t max = ctx.config.max_groups_per_user;
-  for (std::size_t i = 0; i < counts->size() && i < users.size(); ++i) {
-    if ((*counts)[i] < max) continue;
-    auto name = ctx.directory.name_of(users[i]);
-    co_return Status(Code::kLimitReached, (name ? *name : std::string("a member")) + " is in " +
-                                              std::to_string(max) +
-                                              " groups, the most this server allows");
-  }
-  co_return Status::ok();
-}
-
-const store::GroupMemberRecord* find_member(const store::GroupRecord& group, UserId user) {
-  for (const auto& m : group.members) {
-    if (m.user_id == user) return &m;
-  }
-  return nullptr;
-}
-
-// Loads a group the session's user belongs to: kUnknownGroup, or kForbidden for a
-// group the user is not in (its existence is not hidden: ids are not secret).
-asio::awaitable<Result<store::GroupRecord>> load_own_group(Session& session, GroupId id) {
-  auto get = [id](store::Store& s) { return s.get_group(id); };
-  auto group = co_await session.context().worker.run(std::move(get));
-  if (!group) co_return group;
-  if (!find_member(*group, session.user_id())) {
-    co_return Status(Code::kForbidden, "you are not a member of this group");
-  }
-  co_return group;
-}
 
 // Applies a membership change and answers with the group as it is afterwards.
 template <typename Change>
@@ -155,6 +72,11 @@ asio::awaitable<void> handle_create_group(std::shared_ptr<Session> session,
   auto check = check_group_counts(ctx, std::move(everyone));
   if (Status room = co_await std::move(check); !room) {
     session->send_error(request_id, room);
+    co_return;
+  }
+  auto not_blocked = check_not_blocked(ctx, session->user_id(), members);
+  if (Status allowed = co_await std::move(not_blocked); !allowed) {
+    session->send_error(request_id, allowed);
     co_return;
   }
   auto create = [name = request.name(), creator = session->user_id(), members](store::Store& s) {
@@ -222,6 +144,10 @@ asio::awaitable<void> handle_add_member(std::shared_ptr<Session> session, std::u
     co_return;
   }
   auto& ctx = session->context();
+  if (Status s = co_await require_unsigned_membership(ctx, group->id); !s) {
+    session->send_error(request_id, s);
+    co_return;
+  }
   auto user = co_await resolve_user(ctx, request.username());
   if (!user) {
     session->send_error(request_id, user.status());
@@ -239,6 +165,11 @@ asio::awaitable<void> handle_add_member(std::shared_ptr<Session> session, std::u
     auto check = check_group_counts(ctx, std::vector<UserId>{*user});
     if (Status room = co_await std::move(check); !room) {
       session->send_error(request_id, room);
+      co_return;
+    }
+    auto not_blocked = check_not_blocked(ctx, session->user_id(), std::vector<UserId>{*user});
+    if (Status allowed = co_await std::move(not_blocked); !allowed) {
+      session->send_error(request_id, allowed);
       co_return;
     }
   }
@@ -266,6 +197,10 @@ asio::awaitable<void> handle_remove_member(std::shared_ptr<Session> session,
     session->send_error(request_id, Status(Code::kUnknownUser, "not a member of this group"));
     co_return;
   }
+  if (Status s = co_await require_unsigned_membership(session->context(), group->id); !s) {
+    session->send_error(request_id, s);
+    co_return;
+  }
   auto remove = [gid = group->id, uid = *user](store::Store& s) {
     return s.remove_member(gid, uid);
   };
@@ -277,6 +212,10 @@ asio::awaitable<void> handle_leave_group(std::shared_ptr<Session> session, std::
   auto group = co_await load_own_group(*session, request.group_id());
   if (!group) {
     session->send_error(request_id, group.status());
+    co_return;
+  }
+  if (Status s = co_await require_unsigned_membership(session->context(), group->id); !s) {
+    session->send_error(request_id, s);
     co_return;
   }
   auto leave = [gid = group->id, uid = session->user_id()](store::Store& s) {

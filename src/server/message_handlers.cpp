@@ -18,6 +18,16 @@ namespace fastchat::server {
 
 namespace {
 
+// Whether `recipient` blocks `sender`. One indexed read per direct send.
+asio::awaitable<Result<bool>> blocks(ServerContext& ctx, UserId recipient, UserId sender) {
+  auto which = [recipient, sender](store::Store& s) {
+    return s.which_block(std::vector<UserId>{recipient}, sender);
+  };
+  auto blocked = co_await ctx.worker.run(std::move(which));
+  if (!blocked) co_return blocked.status();
+  co_return !blocked->empty() && blocked->front();
+}
+
 constexpr std::size_t kDefaultSyncLimit = 256;
 constexpr std::size_t kMaxSyncLimit = 1000;
 constexpr int kMaxKeyWraps = 10'000;
@@ -131,6 +141,14 @@ asio::awaitable<void> submit_send(std::shared_ptr<Session> session, std::uint64_
         reject(recipient.status());
         co_return;
       }
+      auto blocked = co_await blocks(ctx, *recipient, session->user_id());
+      if (!blocked) {
+        reject(blocked.status());
+        co_return;
+      }
+      // Accepted and answered like any other, delivered to no one: the sender cannot
+      // tell it is blocked (docs/decisions.md, "Blocks").
+      message.withheld = *blocked;
       message.to_user = *recipient;
       break;
     }

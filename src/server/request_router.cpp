@@ -8,6 +8,7 @@
 #include "server/auth_handlers.h"
 #include "server/directory_handlers.h"
 #include "server/group_handlers.h"
+#include "server/membership_handlers.h"
 #include "server/message_handlers.h"
 #include "server/prekey_handlers.h"
 #include "server/send_rate_limiter.h"
@@ -162,6 +163,16 @@ void route_frame(const std::shared_ptr<Session>& session, wire::Frame&& frame) {
           session, handle_remove_member(session, id, std::move(*frame.mutable_remove_member())));
     case wire::Frame::kLeaveGroup:
       return spawn_request(session, handle_leave_group(session, id, frame.leave_group()));
+    case wire::Frame::kChangeMembership:
+      return spawn_request(
+          session,
+          handle_change_membership(session, id, std::move(*frame.mutable_change_membership())));
+    case wire::Frame::kGetMembership:
+      return spawn_request(session, handle_get_membership(session, id, frame.get_membership()));
+    case wire::Frame::kBlock:
+      return spawn_request(session, handle_block(session, id, std::move(*frame.mutable_block())));
+    case wire::Frame::kListBlocked:
+      return spawn_request(session, handle_list_blocked(session, id, frame.list_blocked()));
     case wire::Frame::kPublishPrekeys:
       return spawn_request(session, handle_publish_prekeys(
                                         session, id, std::move(*frame.mutable_publish_prekeys())));

@@ -101,6 +101,9 @@ struct OutgoingMessage {
   std::string body;                      // ciphertext, stored once
   std::vector<KeyWrapRecord> key_wraps;  // group only
   std::int64_t server_time_ms = 0;
+  // Direct only: the recipient blocks the sender. Committed as any message (a retry is a
+  // duplicate) but as a tombstone without body, delivered to no one.
+  bool withheld = false;
 };
 
 // A new inbox entry created by a commit.
@@ -175,6 +178,24 @@ struct StoredPrekeyBundle {
   std::optional<StoredOneTimePrekey> one_time;  // taken: no longer stored
 };
 
+// --- signed group membership (docs/e2ee-v2.md, "Group membership"): each group's chain
+// of records, stored as the bytes its members signed (crypto/membership.h). The store
+// keeps order and atomicity; checking a record is the caller's job.
+struct MembershipEntry {
+  std::uint64_t seq = 0;  // 0: no record
+  std::string record;
+};
+
+// Record `seq` of `group`'s chain and the member change it makes.
+struct MembershipAppend {
+  enum class Change { kNone, kAdd, kRemove };
+  GroupId group = 0;
+  std::uint64_t seq = 0;
+  std::string record;
+  Change change = Change::kNone;
+  UserId subject = 0;  // kAdd, kRemove
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -228,6 +249,25 @@ class Store {
   // Removing a non-member is a no-op. When the last admin goes, the longest-standing
   // remaining member becomes admin.
   virtual Status remove_member(GroupId group, UserId user) = 0;
+
+  // --- signed membership
+  // Appends the record and applies its change (as add_member / remove_member do) in one
+  // transaction. kMembershipChanged (nothing stored) unless the chain's last record is
+  // seq-1 (0: none), so of two concurrent changes one wins; kUnknownGroup; kUnknownUser.
+  virtual Status append_membership(const MembershipAppend& append) = 0;
+  // The group's records after `after_seq`, by seq, at most `limit`.
+  virtual Result<std::vector<MembershipEntry>> read_membership(GroupId group,
+                                                               std::uint64_t after_seq,
+                                                               std::size_t limit) = 0;
+  // The chain's last record; seq 0 when the group has none (or does not exist).
+  virtual Result<MembershipEntry> last_membership(GroupId group) = 0;
+
+  // --- blocks: `user` blocks `blocked` (kUnknownUser); a no-op when already so.
+  virtual Status set_blocked(UserId user, UserId blocked, bool block, std::int64_t now_ms) = 0;
+  // The usernames `user` blocks, by name, at most `limit`.
+  virtual Result<std::vector<std::string>> list_blocked(UserId user, std::size_t limit) = 0;
+  // For each of `users` (in the order given), whether it blocks `other`.
+  virtual Result<std::vector<bool>> which_block(std::span<const UserId> users, UserId other) = 0;
 
   // --- messages
   // Commits the whole batch in one transaction, durably (fsync'd) before returning:

@@ -255,6 +255,69 @@ TEST_F(CliE2e, Groups) {
   single_error_line(unknown);
 }
 
+TEST_F(CliE2e, GroupShowTellsWhoChangedTheMembers) {
+  for (const char* user : {"alice", "bob", "carol"})
+    ASSERT_OK(register_user(user));
+  ASSERT_OK(cli("alice", {"group", "create", "team", "bob"}));
+  ASSERT_OK(cli("alice", {"group", "add", "team", "carol"}));
+  ASSERT_OK(cli("alice", {"group", "remove", "team", "bob"}));
+
+  // carol's client verifies the signed chain from the creation.
+  const RunResult shown = cli("carol", {"group", "show", "team"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  const auto lines = lines_of(shown.out);
+  ASSERT_EQ(lines.size(), 4u) << shown.out;
+  EXPECT_TRUE(matches(lines[0], "#team \\(id [0-9]+\\): alice\\*, carol")) << lines[0];
+  const std::string event = std::string(kTimeRe) + " group [0-9]+: ";
+  EXPECT_TRUE(matches(lines[1], event + "alice created the group")) << lines[1];
+  EXPECT_TRUE(matches(lines[2], event + "alice added carol")) << lines[2];
+  EXPECT_TRUE(matches(lines[3], event + "alice removed bob")) << lines[3];
+
+  const RunResult json = cli("carol", {"--json", "group", "show", "team"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const auto json_lines = lines_of(json.out);
+  ASSERT_EQ(json_lines.size(), 4u) << json.out;
+  const auto removal = parse_json_object(json_lines[3]);
+  ASSERT_TRUE(removal) << json.out;
+  EXPECT_EQ(removal->at("type").value, "membership");
+  EXPECT_EQ(removal->at("event").value, "removed");
+  EXPECT_EQ(removal->at("actor").value, "alice");
+  EXPECT_EQ(removal->at("subject").value, "bob");
+  EXPECT_EQ(removal->at("seq").value, "3");
+}
+
+TEST_F(CliE2e, ABlockedSenderIsNotToldAndCannotAdd) {
+  ASSERT_OK(register_user("alice"));
+  ASSERT_OK(register_user("bob"));
+  const RunResult blocked = cli("bob", {"block", "alice"});
+  ASSERT_EQ(blocked.exit_code, 0) << blocked.err;
+  EXPECT_EQ(lines_of(blocked.out).size(), 1u) << blocked.out;
+  const RunResult listed = cli("bob", {"blocks"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_EQ(listed.out, "alice\n");
+
+  // alice's send looks like any other; bob never gets it.
+  const RunResult sent = cli("alice", {"send", "bob", "let me in"});
+  ASSERT_EQ(sent.exit_code, 0) << sent.err;
+  EXPECT_TRUE(matches(sent.out, "sent to bob \\(id [0-9a-f]{32}\\)\n")) << sent.out;
+  // A group add is refused (the adder learns that much).
+  const RunResult trap = cli("alice", {"group", "create", "trap", "bob"});
+  EXPECT_EQ(trap.exit_code, 6) << trap.out << trap.err;
+  single_error_line(trap);
+  const RunResult none = cli("bob", {"recv"});
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_EQ(none.out, "");
+
+  ASSERT_OK(cli("bob", {"unblock", "alice"}));
+  const RunResult empty = cli("bob", {"blocks"});
+  ASSERT_EQ(empty.exit_code, 0) << empty.err;
+  EXPECT_EQ(empty.out, "");
+  ASSERT_OK(cli("alice", {"send", "bob", "now?"}));
+  const RunResult got = cli("bob", {"recv"});
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  EXPECT_TRUE(matches(got.out, std::string(kTimeRe) + " alice: now\\?\n")) << got.out;
+}
+
 TEST_F(CliE2e, GroupSendFile) {
   for (const char* user : {"alice", "bob", "carol", "dave"})
     ASSERT_OK(register_user(user));

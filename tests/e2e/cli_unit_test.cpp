@@ -174,11 +174,15 @@ TEST(ExitCodes, ClassesAreDistinctAndStable) {
   EXPECT_EQ(exit_code_for(Code::kUnavailable), 5);
   EXPECT_EQ(exit_code_for(Code::kUsernameTaken), 6);
   EXPECT_EQ(exit_code_for(Code::kForbidden), 6);
+  EXPECT_EQ(exit_code_for(Code::kIdentityChanged), 7);
+  EXPECT_EQ(exit_code_for(Code::kMembershipUnverified), 8);
+  EXPECT_STREQ(code_id(Code::kMembershipUnverified), "membership_unverified");
   std::set<std::string> ids;
-  for (int c = 0; c <= static_cast<int>(Code::kCrypto); ++c) {
+  for (int c = 0; c <= static_cast<int>(Code::kMembershipUnverified); ++c) {
     ids.insert(code_id(static_cast<Code>(c)));
   }
-  EXPECT_EQ(ids.size(), static_cast<std::size_t>(Code::kCrypto) + 1) << "ids must be unique";
+  EXPECT_EQ(ids.size(), static_cast<std::size_t>(Code::kMembershipUnverified) + 1)
+      << "ids must be unique";
 }
 
 TEST(ErrorLine, IsOneLine) {

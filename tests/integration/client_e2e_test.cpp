@@ -30,6 +30,7 @@
 #include "client/prekey_bundles.h"
 #include "crypto/identity.h"
 #include "crypto/keystore.h"
+#include "crypto/membership.h"
 #include "crypto/password.h"
 #include "crypto/peer_sessions.h"
 #include "crypto/state_box.h"
@@ -1151,6 +1152,229 @@ TEST_F(ClientPrekeyTest, ABundleAlteredInTheServersDatabaseIsRefusedByTheClient)
   EXPECT_EQ(bundles.code(), Code::kCrypto);
   EXPECT_NE(bundles.status().message().find("does not verify"), std::string::npos)
       << bundles.status().message();
+}
+
+// --- signed group membership (docs/e2ee-v2.md, "Group membership") and blocks. The
+// lying-server tests rewrite the store behind the servers' backs (exec_sql), which is
+// what a compromised server can do.
+
+std::vector<std::string> described(const Result<std::vector<client::MembershipEvent>>& events) {
+  std::vector<std::string> out;
+  if (!events) return {events.status().to_string()};
+  for (const auto& e : *events)
+    out.push_back(client::describe(e));
+  return out;
+}
+
+std::vector<std::string> member_names(const client::GroupInfo& group) {
+  std::vector<std::string> out;
+  for (const auto& m : group.members)
+    out.push_back(m.username + (m.admin ? "*" : ""));
+  return out;
+}
+
+TEST_F(ClientE2ETest, EveryMemberSeesWhoAddedAndRemovedWhom) {
+  auto& alice = peer("alice");
+  auto& bob = peer("bob");
+  auto& carol = peer("carol");
+  register_account(alice);
+  register_account(bob);
+  register_account(carol);
+  start(carol);
+  auto group = await(alice.client->create_group("signed", {"bob"}));
+  ASSERT_TRUE(group) << group.status().to_string();
+  EXPECT_EQ(group->membership_seq, 1u);
+  auto added = await(alice.client->add_member(group->id, "carol"));
+  ASSERT_TRUE(added) << added.status().to_string();
+  auto removed = await(alice.client->remove_member(group->id, "bob"));
+  ASSERT_TRUE(removed) << removed.status().to_string();
+  EXPECT_EQ(member_names(*removed), (std::vector<std::string>{"alice*", "carol"}));
+  EXPECT_EQ(removed->membership_seq, 3u);
+
+  // carol's client verifies the chain from the creation and tells who did what.
+  auto seen = await(carol.client->get_group(group->id));
+  ASSERT_TRUE(seen) << seen.status().to_string();
+  EXPECT_EQ(member_names(*seen), (std::vector<std::string>{"alice*", "carol"}));
+  Result<std::vector<client::MembershipEvent>> events = Status(Code::kInternal, "unread");
+  on_io([&] { events = carol.client->membership_events(group->id); });
+  EXPECT_EQ(described(events),
+            (std::vector<std::string>{"alice created the group", "alice added carol",
+                                      "alice removed bob"}));
+  // A message goes to the verified members only; a leave is signed too.
+  ASSERT_TRUE(await(alice.client->send_group_text(group->id, "after bob left")));
+  ASSERT_TRUE(carol.inbox.wait_for(1));
+  EXPECT_EQ(carol.inbox.messages().at(0).text, "after bob left");
+  ASSERT_TRUE(await(carol.client->leave_group(group->id)));
+  auto after = await(alice.client->get_group(group->id));
+  ASSERT_TRUE(after) << after.status().to_string();
+  EXPECT_EQ(member_names(*after), (std::vector<std::string>{"alice*"}));
+  on_io([&] { events = alice.client->membership_events(group->id); });
+  EXPECT_EQ(described(events).back(), "carol left");
+  // bob, removed, cannot read the group any more.
+  EXPECT_EQ(await(bob.client->get_group(group->id)).code(), Code::kForbidden);
+}
+
+TEST_F(ClientE2ETest, AMemberTheServerInsertsIsRefusedByEveryClient) {
+  auto& alice = peer("alice");
+  auto& bob = peer("bob");
+  auto& carol = peer("carol");
+  auto& mallory = peer("mallory");
+  register_account(alice);
+  register_account(bob);
+  register_account(carol);
+  register_account(mallory);
+  auto group = await(alice.client->create_group("ghosts", {"bob", "carol"}));
+  ASSERT_TRUE(group) << group.status().to_string();
+  ASSERT_TRUE(await(bob.client->get_group(group->id)));
+
+  ASSERT_TRUE(servers_->exec_sql("INSERT INTO group_members (group_id, user_id, admin) SELECT " +
+                                 std::to_string(group->id) +
+                                 ", id, false FROM users WHERE username = 'mallory'"));
+  for (Peer* p : {&alice, &bob, &carol}) {
+    auto sent = await(p->client->send_group_text(group->id, "secret plans"));
+    ASSERT_FALSE(sent) << p->name << " sent to a member the server made up";
+    EXPECT_EQ(sent.code(), Code::kMembershipUnverified) << sent.status().to_string();
+    EXPECT_NE(sent.status().message().find("mallory"), std::string::npos)
+        << sent.status().message();
+    EXPECT_EQ(await(p->client->get_group(group->id)).code(), Code::kMembershipUnverified);
+  }
+  auto got = await(mallory.client->sync());
+  ASSERT_TRUE(got) << got.status().to_string();
+  EXPECT_EQ(*got, 0u);
+}
+
+TEST_F(ClientE2ETest, ADroppedRemovalOrAnOldMemberListIsRefused) {
+  auto& alice = peer("alice");
+  auto& bob = peer("bob");
+  auto& carol = peer("carol");
+  register_account(alice);
+  register_account(bob);
+  register_account(carol);
+  auto group = await(alice.client->create_group("trio", {"bob", "carol"}));
+  ASSERT_TRUE(group) << group.status().to_string();
+  ASSERT_TRUE(await(alice.client->remove_member(group->id, "carol")));
+  ASSERT_TRUE(await(bob.client->get_group(group->id)));  // bob saw the removal
+
+  // The server forgets the removal: carol back in the list, the record gone (the list
+  // and chain as they were before it).
+  const std::string id = std::to_string(group->id);
+  ASSERT_TRUE(
+      servers_->exec_sql("DELETE FROM group_membership WHERE group_id = " + id + " AND seq = 2"));
+  ASSERT_TRUE(servers_->exec_sql("INSERT INTO group_members (group_id, user_id, admin) SELECT " +
+                                 id + ", id, false FROM users WHERE username = 'carol'"));
+  for (Peer* p : {&alice, &bob}) {
+    auto sent = await(p->client->send_group_text(group->id, "carol must not read this"));
+    ASSERT_FALSE(sent) << p->name << " wrapped a key for a removed member";
+    EXPECT_EQ(sent.code(), Code::kMembershipUnverified) << sent.status().to_string();
+  }
+  auto got = await(carol.client->sync());
+  ASSERT_TRUE(got) << got.status().to_string();
+  EXPECT_EQ(*got, 0u);
+}
+
+TEST_F(ClientE2ETest, AForgedOrForkedChainIsRefused) {
+  auto& alice = peer("alice");
+  auto& bob = peer("bob");
+  auto& carol = peer("carol");
+  register_account(alice);
+  register_account(bob);
+  register_account(carol);
+  register_account(peer("mallory"));
+  auto group = await(alice.client->create_group("forged", {"bob", "carol"}));
+  ASSERT_TRUE(group) << group.status().to_string();
+  ASSERT_TRUE(await(bob.client->get_group(group->id)));  // bob verified record 1
+
+  // Record 2, "alice added mallory", signed by a key that is not alice's.
+  auto db = store::open_store(servers_->cluster() ? servers_->db_url() : std::string(),
+                              servers_->server(0).data_dir());
+  ASSERT_TRUE(db) << db.status().to_string();
+  auto first = (*db)->read_membership(group->id, 0, 1);
+  ASSERT_TRUE(first && first->size() == 1);
+  auto genesis = crypto::decode_record(first->front().record);
+  ASSERT_TRUE(genesis);
+  crypto::MembershipChain head(group->id, 1, crypto::record_hash(*genesis),
+                               {{"alice", true}, {"bob", false}, {"carol", false}});
+  auto forged = head.next("alice", crypto::MembershipAction::kAdd, "mallory", {}, 1);
+  ASSERT_TRUE(forged);
+  crypto::sign_record(*forged, crypto::Identity::generate());
+  const std::string id = std::to_string(group->id);
+  ASSERT_TRUE(servers_->exec_sql("INSERT INTO group_membership (group_id, seq, record) VALUES (" +
+                                 id + ", 2, " +
+                                 servers_->blob_literal(crypto::encode_record(*forged)) + ")"));
+  ASSERT_TRUE(servers_->exec_sql("INSERT INTO group_members (group_id, user_id, admin) SELECT " +
+                                 id + ", id, false FROM users WHERE username = 'mallory'"));
+  for (Peer* p : {&alice, &bob, &carol}) {  // carol verifies from the creation
+    auto seen = await(p->client->get_group(group->id));
+    ASSERT_FALSE(seen) << p->name << " accepted a forged record";
+    EXPECT_EQ(seen.code(), Code::kMembershipUnverified);
+    EXPECT_NE(seen.status().message().find("does not verify"), std::string::npos)
+        << seen.status().message();
+  }
+
+  // A cut chain: the server drops a record both clients verified (a fork needs one,
+  // and crypto's MembershipTest covers forks record by record).
+  ASSERT_TRUE(
+      servers_->exec_sql("DELETE FROM group_membership WHERE group_id = " + id + " AND seq = 2"));
+  ASSERT_TRUE(servers_->exec_sql("DELETE FROM group_members WHERE group_id = " + id +
+                                 " AND user_id = (SELECT id FROM users WHERE username = "
+                                 "'mallory')"));
+  ASSERT_TRUE(await(alice.client->remove_member(group->id, "carol")));
+  ASSERT_TRUE(await(bob.client->get_group(group->id)));  // bob's head: record 2
+  ASSERT_TRUE(
+      servers_->exec_sql("DELETE FROM group_membership WHERE group_id = " + id + " AND seq = 2"));
+  ASSERT_TRUE(servers_->exec_sql("INSERT INTO group_members (group_id, user_id, admin) SELECT " +
+                                 id + ", id, false FROM users WHERE username = 'carol'"));
+  // Neither signs anything on top of it, nor sends to the list the server shows.
+  auto other = await(alice.client->remove_member(group->id, "bob"));
+  EXPECT_FALSE(other) << "alice's client signed on top of a cut chain";
+  EXPECT_EQ(other.code(), Code::kMembershipUnverified);
+  EXPECT_EQ(await(bob.client->send_group_text(group->id, "x")).code(), Code::kMembershipUnverified);
+}
+
+TEST_F(ClientE2ETest, ABlockedUsersMessagesLookSentButAreNeverDeliveredAndTheirAddsAreRefused) {
+  auto& alice = peer("alice");
+  auto& bob = peer("bob");
+  register_account(alice);
+  register_account(bob);
+  start(alice);
+  start(bob);
+  ASSERT_TRUE(await(bob.client->block("alice")));
+  auto blocks = await(bob.client->list_blocked());
+  ASSERT_TRUE(blocks) << blocks.status().to_string();
+  EXPECT_EQ(*blocks, (std::vector<std::string>{"alice"}));
+
+  // To alice a direct message looks sent, as any other (docs/decisions.md, "Blocks")...
+  auto hidden = await(alice.client->send_text("bob", "let me in"));
+  ASSERT_TRUE(hidden) << hidden.status().to_string();
+  EXPECT_GT(hidden->server_time_ms, 0);
+  // ...but adding bob to a group is refused (the adder learns that much).
+  auto created = await(alice.client->create_group("trap", {"bob"}));
+  EXPECT_EQ(created.code(), Code::kForbidden) << created.status().to_string();
+  auto group = await(alice.client->create_group("solo", {}));
+  ASSERT_TRUE(group) << group.status().to_string();
+  auto added = await(alice.client->add_member(group->id, "bob"));
+  EXPECT_EQ(added.code(), Code::kForbidden) << added.status().to_string();
+  // bob can still write to alice.
+  ASSERT_TRUE(await(bob.client->send_text("alice", "I changed my mind")));
+  ASSERT_TRUE(alice.inbox.wait_for(1));
+
+  ASSERT_TRUE(await(bob.client->unblock("alice")));
+  auto none = await(bob.client->list_blocked());
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  auto thanks = await(alice.client->send_text("bob", "thanks"));
+  ASSERT_TRUE(thanks) << thanks.status().to_string();
+  ASSERT_TRUE(bob.inbox.wait_for(1));
+  // The receipt of "thanks" is the only one alice gets: what bob's server dropped was
+  // never delivered, not even after the unblock.
+  ASSERT_TRUE(alice.inbox.wait_for_deliveries(1));
+  auto synced = await(bob.client->sync());
+  ASSERT_TRUE(synced) << synced.status().to_string();
+  EXPECT_EQ(*synced, 0u);
+  ASSERT_EQ(bob.inbox.messages().size(), 1u);
+  EXPECT_EQ(bob.inbox.messages().at(0).text, "thanks");
+  EXPECT_EQ(alice.inbox.deliveries(), (std::vector<std::string>{thanks->id.to_hex() + " bob"}));
+  EXPECT_TRUE(await(alice.client->add_member(group->id, "bob")));
 }
 }  // namespace
 

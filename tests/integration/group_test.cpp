@@ -6,6 +6,7 @@
 #include <set>
 
 #include "chat_fixture.h"
+#include "crypto/membership.h"
 
 namespace fastchat::itest {
 namespace {
@@ -325,5 +326,72 @@ TEST_F(GroupTest, WhenTheLastAdminLeavesTheLongestStandingMemberBecomesAdmin) {
   EXPECT_TRUE(bob->call(add_member(id, "dave")).has_group_info());
 }
 
+// Signed membership: what the server checks before it stores a record (clients check
+// everything again themselves; see client_e2e_test).
+wire::Frame change(const crypto::MembershipRecord& record) {
+  wire::Frame frame;
+  frame.mutable_change_membership()->set_record(crypto::encode_record(record));
+  return frame;
+}
+
+crypto::MembershipRecord signed_by(const std::string& name, crypto::MembershipRecord record) {
+  crypto::sign_record(record, user(name).identity());
+  return record;
+}
+
+TEST_F(GroupTest, TheServerStoresOnlyRecordsItCanCheck) {
+  auto alice = online("alice");
+  auto bob = online("bob");
+  register_offline("carol");
+  ASSERT_TRUE(alice && bob);
+  const GroupId id = create_group(*alice, {"bob"});
+  crypto::MembershipChain empty(id, 0, {}, {});
+  // The creation record must list the group as it is.
+  auto wrong = empty.next("alice", crypto::MembershipAction::kCreate, {},
+                          {{"alice", true}, {"bob", false}, {"carol", false}}, 1);
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(alice->call(change(signed_by("alice", *wrong))).error().code(), wire::BAD_REQUEST);
+  auto genesis = empty.next("alice", crypto::MembershipAction::kCreate, {},
+                            {{"alice", true}, {"bob", false}}, 1);
+  ASSERT_TRUE(genesis);
+  // Signed by someone else than its actor, or sent by someone else than its actor.
+  EXPECT_EQ(alice->call(change(signed_by("bob", *genesis))).error().code(), wire::BAD_REQUEST);
+  EXPECT_EQ(bob->call(change(signed_by("alice", *genesis))).error().code(), wire::FORBIDDEN);
+  const auto first = signed_by("alice", *genesis);
+  ASSERT_TRUE(alice->call(change(first)).has_group_info());
+
+  // Once signed, unsigned changes are refused; bob (no admin) cannot sign an add.
+  EXPECT_EQ(alice->call(add_member(id, "carol")).error().code(), wire::FORBIDDEN);
+  crypto::MembershipChain chain;
+  ASSERT_TRUE(chain.append(first, user("alice").identity().sign_public_key()));
+  auto by_bob = chain.next("bob", crypto::MembershipAction::kAdd, "carol", {}, 2);
+  EXPECT_FALSE(by_bob);  // the chain says no: the server says no as well
+  crypto::MembershipRecord forced =
+      *chain.next("alice", crypto::MembershipAction::kAdd, "carol", {}, 2);
+  forced.actor = "bob";
+  EXPECT_EQ(bob->call(change(signed_by("bob", forced))).error().code(), wire::FORBIDDEN);
+  // A record that does not follow the last one is stale: MEMBERSHIP_CHANGED.
+  auto add = chain.next("alice", crypto::MembershipAction::kAdd, "carol", {}, 2);
+  ASSERT_TRUE(add);
+  auto stale = *add;
+  stale.prev_hash = std::string(32, '\x01');
+  EXPECT_EQ(alice->call(change(signed_by("alice", stale))).error().code(),
+            wire::MEMBERSHIP_CHANGED);
+  const auto added = alice->call(change(signed_by("alice", *add)));
+  ASSERT_TRUE(added.has_group_info()) << added.ShortDebugString();
+  EXPECT_EQ(members_of(added.group_info()),
+            (Members{{"alice", true}, {"bob", false}, {"carol", false}}));
+  // The same record again: the chain moved on.
+  EXPECT_EQ(alice->call(change(signed_by("alice", *add))).error().code(), wire::MEMBERSHIP_CHANGED);
+
+  wire::Frame get;
+  get.mutable_get_membership()->set_group_id(id);
+  const auto page = bob->call(get);
+  ASSERT_TRUE(page.has_membership_page()) << page.ShortDebugString();
+  ASSERT_EQ(page.membership_page().records_size(), 2);
+  EXPECT_EQ(page.membership_page().records(0), crypto::encode_record(first));
+  get.mutable_get_membership()->set_after_seq(1);
+  EXPECT_EQ(bob->call(get).membership_page().records_size(), 1);
+}
 }  // namespace
 }  // namespace fastchat::itest

@@ -347,4 +347,28 @@ Status TestCluster::serve_identity(const std::string& username, const store::Ide
   return status;
 }
 
+Status TestCluster::exec_sql(const std::string& sql) {
+  if (cluster_) {
+    return schema_->exec(sql.c_str()) ? Status::ok()
+                                      : Status(Code::kInternal, "cannot run: " + sql);
+  }
+  sqlite3* db = nullptr;
+  const std::string path = servers_[0]->data_dir() + "/fastchat.db";
+  Status status;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+    status = Status(Code::kIo, "cannot open " + path);
+  } else {
+    sqlite3_busy_timeout(db, 10'000);
+    if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+      status = Status(Code::kIo, "running " + sql + ": " + sqlite3_errmsg(db));
+    }
+  }
+  sqlite3_close(db);
+  return status;
+}
+
+std::string TestCluster::blob_literal(const std::string& bytes) const {
+  return cluster_ ? "'\\x" + hex(bytes) + "'::bytea" : "x'" + hex(bytes) + "'";
+}
+
 }  // namespace fastchat::itest

@@ -111,6 +111,11 @@ class TestCluster {
   // A lying server: from now on every server hands out `keys` as `username`'s identity
   // (written into the store behind the servers' backs; they cache no identities).
   Status serve_identity(const std::string& username, const store::IdentityKeys& keys);
+  // A lying server, more generally: runs `sql` on the store behind the servers' backs
+  // (they cache no groups or membership). Write it for both SQLite and PostgreSQL;
+  // blob_literal() spells bytes for the backend in use.
+  Status exec_sql(const std::string& sql);
+  std::string blob_literal(const std::string& bytes) const;
 
  private:
   Status start_services();

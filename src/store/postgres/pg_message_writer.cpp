@@ -209,6 +209,7 @@ Status Batch::collect_recipients(const OutgoingMessage& message, Status& verdict
     verdict = Status(Code::kUnknownUser, "unknown recipient");
     return {};
   }
+  if (message.withheld) return {};  // no inbox: a tombstone at once
   recipients_.push_back({static_cast<std::uint32_t>(to - users_.data()), -1});
   return {};
 }

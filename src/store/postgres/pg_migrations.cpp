@@ -154,6 +154,25 @@ CREATE TABLE one_time_prekeys (
   PRIMARY KEY (user_id, device_id, key_id)
 );
 )sql"},
+    Migration{8, R"sql(
+-- Signed group membership (docs/e2ee-v2.md, "Group membership"): each group's chain of
+-- records, as the bytes its members signed; seq 1, 2, ... without gaps. Appends take
+-- the group row (FOR NO KEY UPDATE) first, so servers append one at a time.
+CREATE TABLE group_membership (
+  group_id bigint NOT NULL REFERENCES chat_groups (id) ON DELETE CASCADE,
+  seq      bigint NOT NULL,
+  record   bytea  NOT NULL,
+  PRIMARY KEY (group_id, seq)
+);
+
+-- user_id blocks blocked_id: no direct messages from, no adding to groups by blocked_id.
+CREATE TABLE blocks (
+  user_id    bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  blocked_id bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  created_ms bigint NOT NULL,
+  PRIMARY KEY (user_id, blocked_id)
+);
+)sql"},
 };
 static_assert(kMigrations.size() == kSchemaVersion);
 

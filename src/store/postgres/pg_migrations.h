@@ -11,7 +11,7 @@
 
 namespace fastchat::store::postgres {
 
-inline constexpr int kSchemaVersion = 7;
+inline constexpr int kSchemaVersion = 8;
 
 // The highest version applied (0 for an empty database).
 Result<int> schema_version(PgConnection& db);

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "store/postgres/pg_connection.h"
+#include "store/postgres/pg_membership.h"
 #include "store/postgres/pg_message_writer.h"
 #include "store/postgres/pg_migrations.h"
 #include "store/postgres/pg_pool.h"
@@ -500,6 +501,40 @@ Status PostgresStore::remove_member(GroupId group, UserId user) {
     if (results[0].rows() == 0) return {Code::kUnknownGroup, "unknown group"};
     return {};
   });
+}
+
+// --- signed membership and blocks (pg_membership.cpp)
+
+Status PostgresStore::append_membership(const MembershipAppend& append) {
+  if (!storable_group_id(append.group)) return {Code::kUnknownGroup, "unknown group"};
+  return run([&](PgConnection& db) { return postgres::append_membership(db, append); });
+}
+
+Result<std::vector<MembershipEntry>> PostgresStore::read_membership(GroupId group,
+                                                                    std::uint64_t after_seq,
+                                                                    std::size_t limit) {
+  if (!storable_group_id(group)) return std::vector<MembershipEntry>();
+  return run(
+      [&](PgConnection& db) { return postgres::read_membership(db, group, after_seq, limit); });
+}
+
+Result<MembershipEntry> PostgresStore::last_membership(GroupId group) {
+  if (!storable_group_id(group)) return MembershipEntry{};
+  return run([&](PgConnection& db) { return postgres::last_membership(db, group); });
+}
+
+Status PostgresStore::set_blocked(UserId user, UserId blocked, bool block, std::int64_t now_ms) {
+  return run(
+      [&](PgConnection& db) { return postgres::set_blocked(db, user, blocked, block, now_ms); });
+}
+
+Result<std::vector<std::string>> PostgresStore::list_blocked(UserId user, std::size_t limit) {
+  return run([&](PgConnection& db) { return postgres::list_blocked(db, user, limit); });
+}
+
+Result<std::vector<bool>> PostgresStore::which_block(std::span<const UserId> users, UserId other) {
+  if (users.empty()) return std::vector<bool>();
+  return run([&](PgConnection& db) { return postgres::which_block(db, users, other); });
 }
 
 // --- messages

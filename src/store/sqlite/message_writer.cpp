@@ -124,6 +124,7 @@ Status MessageWriter::collect_recipients(const OutgoingMessage& message, Status&
     verdict = Status(Code::kUnknownUser, "unknown recipient");
     return {};
   }
+  if (message.withheld) return {};  // no inbox: a tombstone at once
   recipients_.push_back({*to, -1});
   return {};
 }

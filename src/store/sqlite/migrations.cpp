@@ -212,6 +212,26 @@ CREATE TABLE one_time_prekeys (
 
 PRAGMA user_version = 9;
 )sql"},
+    Migration{10, R"sql(
+-- Signed group membership (docs/e2ee-v2.md, "Group membership"): each group's chain of
+-- records, as the bytes its members signed; seq 1, 2, ... without gaps.
+CREATE TABLE group_membership (
+  group_id INTEGER NOT NULL REFERENCES chat_groups (id) ON DELETE CASCADE,
+  seq      INTEGER NOT NULL,
+  record   BLOB    NOT NULL,
+  PRIMARY KEY (group_id, seq)
+) WITHOUT ROWID;
+
+-- user_id blocks blocked_id: no direct messages from, no adding to groups by blocked_id.
+CREATE TABLE blocks (
+  user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  blocked_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  created_ms INTEGER NOT NULL,
+  PRIMARY KEY (user_id, blocked_id)
+) WITHOUT ROWID;
+
+PRAGMA user_version = 10;
+)sql"},
 };
 static_assert(kMigrations.size() == kSchemaVersion);
 

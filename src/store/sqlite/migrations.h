@@ -10,7 +10,7 @@
 namespace fastchat::store::sqlite {
 
 // The version this build writes and expects (the number of migrations).
-inline constexpr int kSchemaVersion = 9;
+inline constexpr int kSchemaVersion = 10;
 
 // Brings `db` from its current version up to `target` (the latest unless a test wants an
 // older schema). A database newer than this build is refused with kInternal; opening it

@@ -62,6 +62,13 @@ class SqliteStore final : public Store {
   Result<std::vector<std::size_t>> count_groups(std::span<const UserId> users) override;
   Status add_member(GroupId group, UserId user) override;
   Status remove_member(GroupId group, UserId user) override;
+  Status append_membership(const MembershipAppend& append) override;
+  Result<std::vector<MembershipEntry>> read_membership(GroupId group, std::uint64_t after_seq,
+                                                       std::size_t limit) override;
+  Result<MembershipEntry> last_membership(GroupId group) override;
+  Status set_blocked(UserId user, UserId blocked, bool block, std::int64_t now_ms) override;
+  Result<std::vector<std::string>> list_blocked(UserId user, std::size_t limit) override;
+  Result<std::vector<bool>> which_block(std::span<const UserId> users, UserId other) override;
 
   Result<std::vector<CommitOutcome>> commit_messages(
       std::span<const OutgoingMessage> messages) override;
