@@ -215,8 +215,8 @@ asio::awaitable<Status> Actions::block(std::string_view user, bool block) {
   if (!status) co_return status;
   const std::string name = sanitize_for_terminal(user);
   out_.emit(block ? "blocked " + name +
-                      ": their messages to you are dropped unseen (they are not told) and "
-                      "they cannot add you to groups"
+                        ": their messages to you are dropped unseen (they are not told) and "
+                        "they cannot add you to groups"
                   : "unblocked " + name,
             JsonObject()
                 .add("type", "ok")

@@ -30,8 +30,8 @@
 #include "crypto/identity.h"
 #include "crypto/local_prekeys.h"
 #include "crypto/login_proof.h"
-#include "crypto/peer_sessions.h"
 #include "crypto/membership.h"
+#include "crypto/peer_sessions.h"
 #include "crypto/secret.h"
 #include "crypto/state_box.h"
 #include "fastchat.pb.h"
@@ -249,7 +249,7 @@ class Client::Impl {
     std::optional<ChatMessage> message;  // newly stored: report it, send a receipt
     std::optional<UndecryptableMessage> undecryptable;
     std::optional<std::string> progress_file_id;  // a chunk of a file still incomplete
-    std::uint64_t membership_seq = 0;  // group: the chain length the sender verified
+    std::uint64_t membership_seq = 0;             // group: the chain length the sender verified
   };
   // Decrypts, checks and stores one item (or marks it seen) inside the caller's
   // history transaction. `ensured`: whether the sender's keys could be fetched.

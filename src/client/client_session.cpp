@@ -244,6 +244,7 @@ void Client::Impl::end_session() {
   push_bytes_ = 0;
   pending_receipts_.clear();
   pending_receipt_count_ = 0;
+  checked_groups_.clear();
   session_changed_.notify();
   run_wake_.notify();
   push_wake_.notify();

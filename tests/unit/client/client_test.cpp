@@ -17,6 +17,9 @@
 #include "client/history_store.h"
 #include "client/home.h"
 #include "crypto/identity.h"
+#include "crypto/keystore.h"
+#include "crypto/membership.h"
+#include "crypto/password.h"
 #include "crypto/x3dh.h"
 #include "fake_server.h"
 #include "support/test_passwords.h"
@@ -116,6 +119,13 @@ class ClientTest : public ::testing::Test {
   }
   std::unique_ptr<Client> make(const std::string& home, bool persist = true) {
     return std::make_unique<Client>(io_.get_executor(), config(home, persist));
+  }
+
+  // alice's identity, from the keystore in her home (as another of her clients has it).
+  Result<crypto::Identity> alice_identity() {
+    const auto keys = crypto::derive_password_keys("alice", test_password("alice"));
+    return crypto::load_keystore(HomeLayout(dir_.file("alice")).keystore("alice"), "alice",
+                                 keys.storage_key);
   }
 
   // Runs the test body on the io_context until it finishes (60 s at most).
@@ -360,7 +370,19 @@ TEST_F(ClientTest, GroupMessagesAndAMembershipRace) {
     if (!group) co_return;
     EXPECT_EQ(group->members.size(), 3u);
 
-    server_.join_before_next_group_send = "dave";  // joins while alice seals
+    // Another client of alice's adds dave while this one seals: the server takes the
+    // signed record first and refuses the send; the client verifies the change and
+    // seals again, for dave too.
+    auto identity = alice_identity();
+    CO_ASSERT_TRUE(identity);
+    auto genesis = crypto::decode_record(server_.groups()[group->id].records.at(0));
+    CO_ASSERT_TRUE(genesis);
+    crypto::MembershipChain chain;
+    CO_ASSERT_TRUE(chain.append(*genesis, identity->sign_public_key()));
+    auto add_dave = chain.next("alice", crypto::MembershipAction::kAdd, "dave", {}, 1);
+    CO_ASSERT_TRUE(add_dave);
+    crypto::sign_record(*add_dave, *identity);
+    server_.append_before_next_group_send = crypto::encode_record(*add_dave);
     auto sent = co_await clients["alice"]->send_group_text(group->id, "hello team");
     CO_EXPECT_OK(sent);
     CO_ASSERT_EQ(server_.sends().size(), 2u);  // MEMBERSHIP_CHANGED, then sealed again
@@ -387,6 +409,14 @@ TEST_F(ClientTest, GroupMessagesAndAMembershipRace) {
     CO_EXPECT_OK(co_await outsider->register_account("outsider", test_password("outsider")));
     EXPECT_EQ((co_await outsider->send_group_text(group->id, "let me in")).code(),
               Code::kForbidden);
+
+    // A member the server adds without a signed record gets nothing.
+    const std::size_t sends = server_.sends().size();
+    server_.join_before_next_group_send = "outsider";
+    auto ghost = co_await clients["alice"]->send_group_text(group->id, "not for outsider");
+    EXPECT_EQ(ghost.code(), Code::kMembershipUnverified) << ghost.status().to_string();
+    EXPECT_EQ(server_.sends().size(), sends + 1);  // the refused first try only
+    EXPECT_TRUE(server_.users()["outsider"].inbox.empty());
   });
 }
 

@@ -6,8 +6,10 @@
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
+#include <utility>
 
 #include "crypto/login_proof.h"
+#include "crypto/membership.h"
 
 namespace fastchat::client::testing {
 
@@ -136,6 +138,30 @@ wire::GroupInfo FakeServer::group_info(std::uint64_t id) const {
   return info;
 }
 
+wire::ErrorCode FakeServer::append_record(const std::string& bytes) {
+  auto record = crypto::decode_record(bytes);
+  if (!record) return wire::BAD_REQUEST;
+  auto it = groups_.find(record->group_id);
+  if (it == groups_.end()) return wire::UNKNOWN_GROUP;
+  Group& g = it->second;
+  if (record->seq != g.records.size() + 1) return wire::MEMBERSHIP_CHANGED;
+  g.records.push_back(bytes);
+  const bool listed =
+      std::find(g.members.begin(), g.members.end(), record->subject) != g.members.end();
+  switch (record->action) {
+    case crypto::MembershipAction::kCreate:
+      break;
+    case crypto::MembershipAction::kAdd:
+      if (!listed) g.members.push_back(record->subject);
+      break;
+    case crypto::MembershipAction::kRemove:
+    case crypto::MembershipAction::kLeave:
+      std::erase(g.members, record->subject);
+      break;
+  }
+  return wire::ERROR_CODE_UNSPECIFIED;
+}
+
 void FakeServer::handle(const std::shared_ptr<Session>& session, wire::Frame& frame) {
   const std::uint64_t id = frame.request_id();
   wire::Frame out;
@@ -258,6 +284,30 @@ void FakeServer::handle(const std::shared_ptr<Session>& session, wire::Frame& fr
       *out.mutable_group_info() = group_info(it->first);
       return reply(session, out);
     }
+    case wire::Frame::kChangeMembership: {
+      const std::string& bytes = frame.change_membership().record();
+      auto record = crypto::decode_record(bytes);
+      if (!record) return error(session, id, wire::BAD_REQUEST, "malformed record");
+      if (const auto code = append_record(bytes); code != wire::ERROR_CODE_UNSPECIFIED) {
+        return error(session, id, code, "membership record refused");
+      }
+      if (record->action == crypto::MembershipAction::kLeave) {
+        out.mutable_ok();
+      } else {
+        *out.mutable_group_info() = group_info(record->group_id);
+      }
+      return reply(session, out);
+    }
+    case wire::Frame::kGetMembership: {
+      auto it = groups_.find(frame.get_membership().group_id());
+      if (it == groups_.end()) return error(session, id, wire::UNKNOWN_GROUP, "no such group");
+      auto* page = out.mutable_membership_page();
+      page->set_group_id(it->first);
+      const auto& records = it->second.records;
+      for (std::size_t i = frame.get_membership().after_seq(); i < records.size(); ++i)
+        page->add_records(records[i]);
+      return reply(session, out);
+    }
     case wire::Frame::kListGroups:
       for (const auto& [gid, g] : groups_) {
         if (std::find(g.members.begin(), g.members.end(), session->user) != g.members.end()) {
@@ -352,6 +402,9 @@ void FakeServer::handle_send(const std::shared_ptr<Session>& session, std::uint6
     if (!join_before_next_group_send.empty()) {
       members.push_back(join_before_next_group_send);
       join_before_next_group_send.clear();
+    }
+    if (!append_before_next_group_send.empty()) {
+      (void)append_record(std::exchange(append_before_next_group_send, {}));
     }
     if (std::find(members.begin(), members.end(), sender) == members.end()) {
       return error(session, request_id, wire::FORBIDDEN, "not a member");

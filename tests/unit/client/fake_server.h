@@ -36,6 +36,8 @@ class FakeServer {
   struct Group {
     std::string name;
     std::vector<std::string> members;  // members[0] is the admin
+    // Signed membership records (crypto/membership.h), stored unchecked: clients check.
+    std::vector<std::string> records;
   };
 
   explicit FakeServer(asio::io_context& io);
@@ -54,8 +56,12 @@ class FakeServer {
   std::uint32_t page_size = 3;
   // Flip a byte of the next stored body (a server that tampers).
   bool corrupt_next_body = false;
-  // Before the next group send, add this user to the group (membership race).
+  // Before the next group send, add this user to the group without a signed record
+  // (a member the server made up).
   std::string join_before_next_group_send;
+  // Before the next group send, append this signed membership record to the group's
+  // chain and apply its change (another admin's change, racing the send).
+  std::string append_before_next_group_send;
   // Answer the next N Resume requests with UNAVAILABLE (a server that is struggling).
   int reject_resumes = 0;
   // Answer prekey requests as a server from before E2EE v2 (clients fall back to v1).
@@ -86,6 +92,9 @@ class FakeServer {
   static void error(const std::shared_ptr<Session>& session, std::uint64_t request_id,
                     wire::ErrorCode code, const std::string& message);
   wire::GroupInfo group_info(std::uint64_t id) const;
+  // Appends a record to its group's chain and applies its change; a wire error code
+  // (ERROR_CODE_UNSPECIFIED when stored).
+  wire::ErrorCode append_record(const std::string& bytes);
 
   asio::io_context& io_;
   asio::ip::tcp::acceptor acceptor_;
