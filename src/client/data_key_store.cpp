@@ -118,10 +118,10 @@ Result<SavedSession> load_logged_in(const HomeLayout& home, const DataKeyPolicy&
       return key.code() == Code::kUnavailable ? keyring_refused(key.status()) : key.status();
     }
     return Status(Code::kKeysLocked,
-                  "the keys of '" + saved->username +
-                      "' are locked: their data key is no longer in the kernel keyring (the "
-                      "machine restarted, or it went unused for " +
-                      duration_text(policy.idle_timeout) + "); the password unlocks them");
+                  "the keystore's data key of '" + saved->username +
+                      "' is no longer in the kernel keyring (the machine restarted, or it went "
+                      "unused for " +
+                      duration_text(policy.idle_timeout) + "); the password unlocks it");
   }
   saved->data_key = std::move(*key);
   return saved;

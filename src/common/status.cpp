@@ -55,7 +55,7 @@ const char* code_name(Code code) {
     case Code::kIdentityChanged:
       return "identity key changed";
     case Code::kKeysLocked:
-      return "the keys are locked";
+      return "keys locked";
   }
   return "unknown error";
 }
