@@ -28,6 +28,7 @@ std::string duration_text(std::chrono::seconds timeout) {
   const auto s = timeout.count();
   if (s % 86400 == 0) return std::to_string(s / 86400) + (s == 86400 ? " day" : " days");
   if (s % 3600 == 0) return std::to_string(s / 3600) + (s == 3600 ? " hour" : " hours");
+  if (s % 60 == 0) return std::to_string(s / 60) + (s == 60 ? " minute" : " minutes");
   return std::to_string(s) + (s == 1 ? " second" : " seconds");
 }
 

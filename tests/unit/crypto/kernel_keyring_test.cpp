@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
