@@ -80,6 +80,11 @@ Status check_data_key_store(const DataKeyPolicy& policy) {
 Status save_logged_in(const HomeLayout& home, SavedSession session,
                       const crypto::SecretBytes& data_key, const DataKeyPolicy& policy) {
   const std::string name = data_key_name(home.home(), session.username);
+  if (auto previous = load_session(home.session_file());
+      previous && previous->username != session.username) {
+    // Another user's session is replaced: its key goes too, rather than wait to expire.
+    (void)crypto::kernel_keyring::remove(data_key_name(home.home(), previous->username));
+  }
   session.data_key = crypto::SecretBytes();
   session.data_key_ref.clear();
   if (policy.in_file) {

@@ -237,5 +237,44 @@ TEST_F(KeyringE2e, PasswdReplacesTheKeyInTheKeyring) {
   ASSERT_OK(cli("alice", {"whoami"}));
 }
 
+// As in a container whose seccomp profile refuses keyctl (Docker's default does).
+TEST_F(KeyringE2e, AKernelThatRefusesTheKeyringIsSaidSoAndTheFileModeWorks) {
+  const auto refused = [&](const std::string& user, std::vector<std::string> env,
+                           std::vector<std::string> args, const std::string& input = {}) {
+    std::vector<std::string> argv = {"/usr/bin/env"};
+    argv.insert(argv.end(), env.begin(), env.end());
+    argv.insert(argv.end(),
+                {FASTCHAT_NO_KEYCTL, client_binary(), "--server", address_, "--home", home(user)});
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_process(argv, input, kCommandTimeout);
+  };
+  const RunResult register_refused =
+      refused("alice", {}, {"--password-stdin", "register", "alice"}, password("alice") + "\n");
+  EXPECT_EQ(register_refused.exit_code, 1) << register_refused.out;
+  const std::string line = single_error_line(register_refused);
+  EXPECT_NE(line.find("Operation not permitted"), std::string::npos) << line;
+  EXPECT_NE(line.find("FASTCHAT_DATA_KEY_IN_FILE=1"), std::string::npos) << line;
+  EXPECT_FALSE(fs::exists(home("alice") + "/session"));
+
+  // Nothing reached the server: the account can still be made, in the file mode.
+  ASSERT_OK(refused("alice", {"FASTCHAT_DATA_KEY_IN_FILE=1"},
+                    {"--password-stdin", "register", "alice"}, password("alice") + "\n"));
+  ASSERT_OK(refused("alice", {"FASTCHAT_DATA_KEY_IN_FILE=1"}, {"whoami"}));
+  const std::string file = read_file(home("alice") + "/session");
+  EXPECT_NE(file.find("data_key " + hex(data_key("alice", "alice").view())), std::string::npos);
+
+  // Without the flag such a file cannot move into the keyring: said so, file untouched.
+  const RunResult moved = refused("alice", {}, {"whoami"});
+  EXPECT_EQ(moved.exit_code, 1) << moved.out;
+  EXPECT_NE(single_error_line(moved).find("FASTCHAT_DATA_KEY_IN_FILE=1"), std::string::npos)
+      << moved.err;
+  EXPECT_EQ(read_file(home("alice") + "/session"), file);
+  const RunResult unlock =
+      refused("alice", {}, {"--password-stdin", "unlock"}, password("alice") + "\n");
+  EXPECT_EQ(unlock.exit_code, 1) << unlock.out;
+  single_error_line(unlock);
+  EXPECT_FALSE(crypto::kernel_keyring::exists(key_name("alice", "alice")));
+}
+
 }  // namespace
 }  // namespace fastchat::e2e
