@@ -50,17 +50,22 @@ Status store(const std::string& description, const SecretBytes& secret,
   if (secret.empty() || secret.size() > kMaxSecretBytes) {
     return Status(Code::kInternal, "a keyring secret must be 1 to 256 bytes");
   }
+  // Made in this thread's keyring first, which this process possesses: where the
+  // session keyring does not link @u (some PAM setups, containers), a key added to @u
+  // directly would not be ours to set permissions on. Then linked into @u (replacing
+  // a key of that description there) and dropped from the thread's keyring.
   const key_serial_t key =
-      add_key("user", description.c_str(), secret.data(), secret.size(), KEY_SPEC_USER_KEYRING);
+      add_key("user", description.c_str(), secret.data(), secret.size(), KEY_SPEC_THREAD_KEYRING);
   if (key < 0) return refused("add_key", errno);
-  // Replacing a key's payload keeps its permissions but clears its timeout: set both.
-  if (keyctl_setperm(key, kOwnerOnly) != 0 ||
-      keyctl_set_timeout(key, timeout_seconds(idle_timeout)) != 0) {
-    const int error = errno;
+  Status result;
+  if (keyctl_setperm(key, kOwnerOnly | KEY_POS_LINK) != 0 ||
+      keyctl_set_timeout(key, timeout_seconds(idle_timeout)) != 0 ||
+      keyctl_link(key, KEY_SPEC_USER_KEYRING) != 0 || keyctl_setperm(key, kOwnerOnly) != 0) {
+    result = refused("storing the key in the user keyring", errno);
     keyctl_invalidate(key);
-    return refused("setting the key's permissions and timeout", error);
   }
-  return Status::ok();
+  keyctl_unlink(key, KEY_SPEC_THREAD_KEYRING);
+  return result;
 }
 
 Result<SecretBytes> load(const std::string& description, std::chrono::seconds refresh) {

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <keyutils.h>
 #include <sodium.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -107,6 +109,31 @@ TEST_F(KernelKeyringTest, AKeyUnusedPastItsIdleTimeoutIsGone) {
   }
   EXPECT_FALSE(kernel_keyring::exists(name_));
   EXPECT_EQ(kernel_keyring::load(name_, 60s).code(), Code::kNotFound);
+}
+
+// Some PAM setups and containers give a process a session keyring that does not link
+// the user keyring: keys found in @u are then not "possessed", only the owner's.
+TEST_F(KernelKeyringTest, WorksWhereTheSessionKeyringDoesNotLinkTheUserKeyring) {
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (keyctl_join_session_keyring(nullptr) < 0) ::_exit(10);  // a new, empty one
+    if (keyctl_search(KEY_SPEC_SESSION_KEYRING, "keyring", "_uid.0", 0) >= 0) ::_exit(11);
+    if (!kernel_keyring::store(name_, SecretBytes(std::string(32, 'c')), 60s)) ::_exit(12);
+    auto loaded = kernel_keyring::load(name_, 60s);
+    if (!loaded || !loaded->equals(std::string(32, 'c'))) ::_exit(13);
+    if (!kernel_keyring::store(name_, SecretBytes(std::string(32, 'd')), 60s)) ::_exit(14);
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "the step that failed: see the _exit codes above";
+  auto loaded = kernel_keyring::load(name_, 60s);  // another process of the user sees it
+  ASSERT_TRUE(loaded) << loaded.status().to_string();
+  EXPECT_TRUE(loaded->equals(std::string(32, 'd')));
+  const std::string perm = proc_keys_field(4);
+  EXPECT_EQ(std::strtoul(perm.c_str(), nullptr, 16) & 0x0000ffffUL, 0u) << perm;
 }
 
 TEST_F(KernelKeyringTest, RefusesEmptyAndOversizedSecrets) {
