@@ -118,7 +118,10 @@ TEST_F(KernelKeyringTest, WorksWhereTheSessionKeyringDoesNotLinkTheUserKeyring) 
   ASSERT_GE(child, 0);
   if (child == 0) {
     if (keyctl_join_session_keyring(nullptr) < 0) ::_exit(10);  // a new, empty one
-    if (keyctl_search(KEY_SPEC_SESSION_KEYRING, "keyring", "_uid.0", 0) >= 0) ::_exit(11);
+    const std::string user_keyring = "_uid." + std::to_string(::getuid());
+    if (keyctl_search(KEY_SPEC_SESSION_KEYRING, "keyring", user_keyring.c_str(), 0) >= 0) {
+      ::_exit(11);
+    }
     if (!kernel_keyring::store(name_, SecretBytes(std::string(32, 'c')), 60s)) ::_exit(12);
     auto loaded = kernel_keyring::load(name_, 60s);
     if (!loaded || !loaded->equals(std::string(32, 'c'))) ::_exit(13);
