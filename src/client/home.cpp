@@ -136,7 +136,7 @@ Result<SavedSession> load_session(const std::string& path) {
   std::string_view rest(text.data(), n);
 
   SavedSession session;
-  bool magic = false, have_token = false, have_key = false;
+  bool magic = false, have_token = false, have_key = false, have_ref = false;
   while (!rest.empty()) {
     const auto eol = rest.find('\n');
     std::string_view line = rest.substr(0, eol);
@@ -160,11 +160,12 @@ Result<SavedSession> load_session(const std::string& path) {
       have_key = from_hex(value, session.data_key);
     } else if (key == "data_key_ref" && is_key_ref(value)) {
       session.data_key_ref = std::string(value);
-      have_key = true;
+      have_ref = true;
     }
   }
   auto canonical = normalize_username(session.username);
-  if (!magic || !canonical || *canonical != session.username || !have_token || !have_key) {
+  if (!magic || !canonical || *canonical != session.username || !have_token ||
+      !(have_key || have_ref)) {
     return Status(Code::kIo, "malformed session file " + path + "; log in again");
   }
   return session;
