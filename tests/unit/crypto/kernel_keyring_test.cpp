@@ -36,7 +36,7 @@ class KernelKeyringTest : public ::testing::Test {
   std::string proc_keys_line() const {
     const long serial = keyctl_search(KEY_SPEC_USER_KEYRING, "user", name_.c_str(), 0);
     if (serial < 0) return {};
-    char id[16];
+    char id[32];
     std::snprintf(id, sizeof id, "%08lx ", serial);
     std::ifstream keys("/proc/keys");
     for (std::string line; std::getline(keys, line);) {
