@@ -17,6 +17,10 @@ enum ExitCode : int {
 
   // A verified contact's identity key changed: nothing sent until `fastchat verify USER`.
   kExitIdentityChanged = 7,
+
+  // The keystore is locked (its data key left the kernel keyring at a reboot or after
+  // the idle timeout): `fastchat unlock` with the password; the session and history stay.
+  kExitLocked = 8,
 };
 
 ExitCode exit_code_for(Code code);
