@@ -10,6 +10,6 @@ $SUDO apt-get install -y -q --no-install-recommends \
   libasio-dev libssl-dev libprotobuf-dev protobuf-compiler libsodium-dev \
   libsqlite3-dev sqlite3 libpq-dev postgresql libhiredis-dev redis-server openssl \
   libspdlog-dev libfmt-dev libcli11-dev prometheus-cpp-dev libedit-dev \
-  libzxcvbn-dev libgtest-dev libgmock-dev libbenchmark-dev tmux procps iproute2 gnuplot-nox \
+  libzxcvbn-dev libkeyutils-dev libgtest-dev libgmock-dev libbenchmark-dev tmux procps iproute2 gnuplot-nox \
   qt6-base-dev qt6-qpa-plugins libgl-dev fonts-dejavu-core xvfb xauth imagemagick \
   tesseract-ocr tesseract-ocr-eng

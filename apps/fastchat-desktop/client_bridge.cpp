@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "client/home.h"
+#include "common/username.h"
 #include "crypto/safety_number.h"
 #include "tls/known_hosts.h"
 
@@ -27,6 +28,22 @@ QString q(const std::string& s) {
 QString describe(const Status& status) {
   const bool explains_itself = status.code() == Code::kBadRequest && !status.message().empty();
   return q(explains_itself ? status.message() : status.to_string());
+}
+
+// A login; but for the saved session's own user, locked at a restart (its data key
+// left the kernel keyring), the password unlocks that session and it goes on.
+asio::awaitable<Status> unlock_or_login(client::Client& c, const std::string& home,
+                                        const std::string& username, const std::string& password) {
+  const auto canonical = normalize_username(username);
+  if (canonical && client::Client::saved_user(home) == *canonical) {
+    const Status unlocked = co_await c.unlock(password);
+    if (unlocked) {
+      const Status resumed = co_await c.resume();
+      if (resumed) co_return resumed;
+    }
+  }
+  const Status logged_in = co_await c.login(username, password);
+  co_return logged_in;
 }
 
 // Overwrites a password before its memory is released.
@@ -264,12 +281,13 @@ asio::awaitable<void> ClientBridge::do_sign_in(std::string server, std::string u
     co_return;
   }
   client::Client& c = *state_->client;
+  const std::string home = home_dir_.toStdString();
   // if/else, not ?: around co_await (g++ 12 temporaries, docs/decisions.md).
   Status status;
   if (create_account) {
     status = co_await c.register_account(username, password);
   } else {
-    status = co_await c.login(username, password);
+    status = co_await unlock_or_login(c, home, username, password);
   }
   wipe(password);
   if (!status) {

@@ -55,10 +55,10 @@ CLI::Validator number_at_least(double min, bool exclusive) {
 }
 
 // Names of the commands, to tell an unknown command from a missing one.
-constexpr std::array<std::string_view, 18> kCommands = {
-    "register", "login",     "logout", "passwd",  "whoami",  "users",
-    "send",     "send-file", "recv",   "history", "chat",    "trust-server",
-    "group",    "sessions",  "verify", "block",   "unblock", "blocks"};
+constexpr std::array<std::string_view, 19> kCommands = {
+    "register", "login",     "unlock", "logout",  "passwd", "whoami",       "users",
+    "send",     "send-file", "recv",   "history", "chat",   "trust-server", "group",
+    "sessions", "verify",    "block",  "unblock", "blocks"};
 
 // Global options that take a value (the next argument is not a command).
 bool takes_value(std::string_view option) {
@@ -99,11 +99,16 @@ class Parser {
     add_tls_options(app_, o.ca_file, o.insecure_plaintext);
     app_.footer(
         "Exit status: 0 ok, 1 error, 2 usage, 3 auth, 4 not found, 5 unavailable, "
-        "6 refused, 7 a verified contact's key changed. See docs/cli.md.");
+        "6 refused, 7 a verified contact's key changed, 8 keys locked (`fastchat unlock`). "
+        "See docs/cli.md.");
 
     leaf(&app_, "register", "create an account and log in", {{"USER", "username"}});
     leaf(&app_, "login", "log in (the password is prompted or read with --password-stdin)",
          {{"USER", "username"}});
+    leaf(&app_, "unlock",
+         "after a restart (or 30 days unused), unlock the saved session's keys with the "
+         "password; the session and history stay",
+         {});
     leaf(&app_, "logout", "log out and revoke this device's session", {});
     leaf(&app_, "passwd",
          "change the password (current, then new; with --password-stdin two lines) and "

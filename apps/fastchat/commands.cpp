@@ -91,6 +91,9 @@ asio::awaitable<Status> resume_session(client::Client& client, const std::string
   const std::string saved = client::Client::saved_user(home_dir);
   if (saved.empty()) co_return Status(Code::kNotAuthenticated, "run `fastchat login USER`");
   Status status = co_await client.resume();
+  if (status.code() == Code::kKeysLocked) {
+    co_return Status(Code::kKeysLocked, status.message() + ": run `fastchat unlock`");
+  }
   if (status.code() == Code::kAuthFailed || status.code() == Code::kNotAuthenticated ||
       status.code() == Code::kSessionExpired) {
     co_return Status(Code::kNotAuthenticated, "the session of " + saved + " is no longer valid (" +
@@ -157,8 +160,23 @@ asio::awaitable<Status> run_command(client::Client& client, const Invocation& in
     co_return Status::ok();
   }
   if (c.name == "trust-server") co_return co_await trust_server(invocation, out);
+  if (c.name == "unlock") {
+    if (auto status = co_await client.unlock(password); !status) co_return status;
+    const std::string name = client::Client::saved_user(invocation.options.home);
+    out.emit("unlocked " + sanitize_for_terminal(name), session_json("unlock", name));
+    co_return Status::ok();
+  }
   if (c.name == "chat" && invocation.options.json) {
     co_return Status(Code::kBadRequest, "chat has no --json mode");
+  }
+  if (c.name == "logout") {
+    // Locked keys do not stop a logout: the client revokes the token without them.
+    const std::string name = client::Client::saved_user(invocation.options.home);
+    Status resumed = co_await resume_session(client, invocation.options.home);
+    if (!resumed && resumed.code() != Code::kKeysLocked) co_return resumed;
+    if (auto status = co_await client.logout(); !status) co_return status;
+    out.emit("logged out " + sanitize_for_terminal(name), session_json("logout", name));
+    co_return Status::ok();
   }
   if (auto status = co_await resume_session(client, invocation.options.home); !status) {
     co_return status;
@@ -171,12 +189,6 @@ asio::awaitable<Status> run_command(client::Client& client, const Invocation& in
     out.emit("changed the password of " + sanitize_for_terminal(name) +
                  "; your other sessions are logged out",
              session_json("passwd", name));
-    co_return Status::ok();
-  }
-  if (c.name == "logout") {
-    const std::string name = client.username();
-    if (auto status = co_await client.logout(); !status) co_return status;
-    out.emit("logged out " + sanitize_for_terminal(name), session_json("logout", name));
     co_return Status::ok();
   }
   co_return co_await run_session_command(client, invocation, out);

@@ -37,6 +37,8 @@ ExitCode exit_code_for(Code code) {
       return kExitError;
     case Code::kIdentityChanged:
       return kExitIdentityChanged;
+    case Code::kKeysLocked:
+      return kExitLocked;
     case Code::kMembershipUnverified:
       return kExitMembershipUnverified;
   }
@@ -95,6 +97,8 @@ const char* code_id(Code code) {
       return "identity_changed";
     case Code::kWeakPassword:
       return "weak_password";
+    case Code::kKeysLocked:
+      return "keys_locked";
     case Code::kMembershipUnverified:
       return "membership_unverified";
   }

@@ -18,9 +18,12 @@ enum ExitCode : int {
   // A verified contact's identity key changed: nothing sent until `fastchat verify USER`.
   kExitIdentityChanged = 7,
 
+  // The keystore is locked (its data key left the kernel keyring at a reboot or after
+  // the idle timeout): `fastchat unlock` with the password; the session and history stay.
+  kExitLocked = 8,
   // A group's member list is not what its signed membership proves (the server made it
   // up, dropped a change, replayed an old list or forked the chain): nothing sent.
-  kExitMembershipUnverified = 8,
+  kExitMembershipUnverified = 9,
 };
 
 ExitCode exit_code_for(Code code);

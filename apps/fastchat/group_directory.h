@@ -3,6 +3,7 @@
 #pragma once
 
 #include <asio/awaitable.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -19,6 +20,12 @@ class GroupDirectory {
   // Refreshes the list from the server at most once per unknown id.
   asio::awaitable<std::string> name(GroupId id);
   void remember(const client::GroupInfo& group) { names_[group.id] = group.name; }
+  // The name when it is known without asking the server.
+  std::optional<std::string> cached_name(GroupId id) const {
+    auto it = names_.find(id);
+    if (it == names_.end()) return std::nullopt;
+    return it->second;
+  }
 
   // A group id from "#name", "#12", "name" or "12" (Client::resolve_group).
   asio::awaitable<Result<GroupId>> resolve(std::string_view text);

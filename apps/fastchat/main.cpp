@@ -46,6 +46,16 @@ int run(const Invocation& invocation) {
     if (!read) return fail(read.status(), options.json);
     password = std::move(*read);
   }
+  if (command.name == "unlock") {
+    const std::string user = client::Client::saved_user(options.home);
+    if (user.empty()) {
+      return fail(Status(Code::kNotAuthenticated, "not logged in: run `fastchat login USER`"),
+                  options.json);
+    }
+    auto read = read_password(user, options.password_stdin, false);
+    if (!read) return fail(read.status(), options.json);
+    password = std::move(*read);
+  }
   std::string new_password;
   if (command.name == "passwd") {
     auto read = read_password_change(options.password_stdin);

@@ -19,7 +19,10 @@ class MessagePrinter {
                  GroupDirectory& groups)
       : queue_(executor), client_(client), out_(out), groups_(groups) {}
 
-  void push(client::ChatMessage message) { queue_.push(std::move(message)); }
+  // Shows the message at once when nothing is waiting before it and its group name is
+  // known: the client stores a message before it reports it, so a process killed
+  // mid-backlog then leaves at most one stored message unshown, not the rest of a page.
+  void push(client::ChatMessage message);
   // Prints everything queued so far.
   asio::awaitable<void> drain();
   // Prints messages as they arrive until stop(), then what is left.
@@ -30,10 +33,13 @@ class MessagePrinter {
   asio::awaitable<void> print(const client::ChatMessage& message);
 
  private:
+  void emit(const client::ChatMessage& message, const std::string& group_name);
+
   AsyncQueue<client::ChatMessage> queue_;
   client::Client& client_;
   const Output& out_;
   GroupDirectory& groups_;
+  int printing_ = 0;  // run()/drain() between taking a message and showing it
 };
 
 }  // namespace fastchat::cli

@@ -13,6 +13,7 @@ Client::Impl::Impl(asio::any_io_executor executor, ClientConfig config)
     : executor_(executor),
       config_(std::move(config)),
       home_(config_.home_dir),
+      key_policy_(data_key_policy_from_environment()),
       session_changed_(executor),
       run_wake_(executor),
       push_wake_(executor),
@@ -20,6 +21,8 @@ Client::Impl::Impl(asio::any_io_executor executor, ClientConfig config)
       inbox_lock_(executor),
       session_setup_lock_(executor) {
   crypto::ensure_sodium();
+  if (config_.key_idle_timeout) key_policy_.idle_timeout = *config_.key_idle_timeout;
+  if (config_.data_key_in_file) key_policy_.in_file = *config_.data_key_in_file;
   if (!config_.insecure_plaintext) {
     auto tls = tls::ClientTls::create(config_.ca_file);
     if (tls) {
@@ -61,6 +64,10 @@ asio::awaitable<Status> Client::login(std::string_view username, std::string_vie
 
 asio::awaitable<Status> Client::resume() {
   return impl_->resume();
+}
+
+asio::awaitable<Status> Client::unlock(std::string_view password) {
+  return impl_->unlock(crypto::SecretBytes(password));
 }
 
 asio::awaitable<Status> Client::change_password(std::string_view current, std::string_view next) {

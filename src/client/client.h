@@ -51,6 +51,12 @@ struct ClientConfig {
   // A Ping when the connection was silent this long (ConnectionOptions::keepalive), so
   // that a server's --idle-timeout (5 minutes by default) never closes it. 0: never.
   std::chrono::milliseconds keepalive{60'000};
+  // While logged in, the keystore's data key waits for the next process in the kernel
+  // keyring and leaves it after this long unused; or, with data_key_in_file, it stays
+  // in the session file as before (client/data_key_store.h, docs/security.md). Unset:
+  // $FASTCHAT_KEY_IDLE_TIMEOUT (seconds; default 30 days), $FASTCHAT_DATA_KEY_IN_FILE=1.
+  std::optional<std::chrono::seconds> key_idle_timeout;
+  std::optional<bool> data_key_in_file;
 };
 
 // One of the logged-in user's sessions, as the server lists them.
@@ -200,8 +206,15 @@ class Client {
   asio::awaitable<Status> register_account(std::string_view username, std::string_view password);
   asio::awaitable<Status> login(std::string_view username, std::string_view password);
   // Logs in with the session saved by an earlier register/login (no password).
+  // kKeysLocked when the keystore's data key left the kernel keyring (a reboot, or
+  // unused past key_idle_timeout): unlock() with the password, then resume again.
   asio::awaitable<Status> resume();
-  // Revokes the token on the server and forgets the local session.
+  // Puts the saved session's data key back (unwrapped from the keystore with the
+  // password); nothing is sent, the saved session token stays. kAuthFailed for a wrong
+  // password, kNotAuthenticated when no session is saved.
+  asio::awaitable<Status> unlock(std::string_view password);
+  // Revokes the token on the server (also when the keys are locked) and forgets the
+  // local session and its data key.
   asio::awaitable<Status> logout();
   // Changes the password of the logged-in user: the keystore is re-wrapped under the
   // new one and the server's login key replaced (proved with the current one); the

@@ -23,6 +23,7 @@
 #include "client/client.h"
 #include "client/connection.h"
 #include "client/contacts.h"
+#include "client/data_key_store.h"
 #include "client/files.h"
 #include "client/history_store.h"
 #include "client/home.h"
@@ -58,6 +59,7 @@ class Client::Impl {
   asio::awaitable<Status> register_account(std::string username, crypto::SecretBytes password);
   asio::awaitable<Status> login(std::string username, crypto::SecretBytes password);
   asio::awaitable<Status> resume();
+  asio::awaitable<Status> unlock(crypto::SecretBytes password);
   asio::awaitable<Status> logout();
   asio::awaitable<Status> change_password(crypto::SecretBytes current, crypto::SecretBytes next);
   // Sessions a user controls (client_sessions.cpp).
@@ -158,6 +160,7 @@ class Client::Impl {
   asio::any_io_executor executor_;
   ClientConfig config_;
   HomeLayout home_;
+  DataKeyPolicy key_policy_;  // where the data key waits between processes
   ClientEvents events_;
 
   // The logged-in user (empty when none) and what keeps the session.
@@ -231,8 +234,11 @@ class Client::Impl {
   asio::awaitable<Status> reconnect();
   asio::awaitable<Status> resume_connection();
   void end_session();
-  // Writes the session file (token and keystore data key) when persisting.
-  void save_session_file_now();
+  // Writes the session file and keeps the data key (key_policy_) when persisting.
+  Status save_session_file_now();
+  // A Logout for the saved session with its token and the device key alone: the
+  // keys being locked must not keep a logout from revoking the token.
+  asio::awaitable<Status> revoke_saved_token(const SavedSession& saved);
   // Leaves the current session (if any) before another login on this Client.
   void drop_session();
   void on_closed(Connection* connection, const Status& reason);

@@ -14,6 +14,7 @@
 #include "common/supervised.h"
 #include "common/username.h"
 #include "crypto/device_key.h"
+#include "crypto/kernel_keyring.h"
 #include "crypto/keystore.h"
 #include "crypto/login_proof.h"
 #include "crypto/password.h"
@@ -199,7 +200,12 @@ Status Client::Impl::start_session(const std::string& username,
   cursor_ = InboxCursor(local.value_or(server_acked_seq), server_acked_seq);
   username_ = username;
   token_ = std::move(token);
-  if (save_session_file) save_session_file_now();
+  if (save_session_file) {
+    if (Status s = save_session_file_now(); !s) {
+      drop_session();
+      return s;
+    }
+  }
   authenticated_ = conn_ && conn_->is_open();
   need_sync_ = true;
   session_changed_.notify();
@@ -209,16 +215,13 @@ Status Client::Impl::start_session(const std::string& username,
   return Status::ok();
 }
 
-void Client::Impl::save_session_file_now() {
-  if (!config_.persist) return;
+Status Client::Impl::save_session_file_now() {
+  if (!config_.persist) return Status::ok();
   SavedSession saved;
   saved.username = username_;
   saved.server = config_.server.to_string();
   saved.session_token = crypto::SecretBytes(token_.view());
-  saved.data_key = crypto::SecretBytes(data_key_.view());
-  if (Status s = save_session(home_.session_file(), saved); !s) {
-    spdlog::warn("could not save the session: {}", s.to_string());
-  }
+  return save_logged_in(home_, std::move(saved), data_key_, key_policy_);
 }
 
 void Client::Impl::end_session() {
@@ -262,6 +265,10 @@ asio::awaitable<Status> Client::Impl::register_account(std::string username,
     co_return Status(Code::kInvalidUsername, kUsernameRule);
   if (password.empty()) co_return Status(Code::kBadRequest, "the password is empty");
   if (Status s = check_password_strength(password.view(), *name); !s) co_return s;
+  // Before the server knows anything: where the data key will wait must work here.
+  if (config_.persist) {
+    if (Status s = check_data_key_store(key_policy_); !s) co_return s;
+  }
   auto guard = co_await inbox_lock_.lock();
   drop_session();
   auto keys = co_await derive_keys(*name, std::move(password));
@@ -327,6 +334,9 @@ asio::awaitable<Status> Client::Impl::login(std::string username, crypto::Secret
                          ": the private keys live on the machine where the account was "
                          "registered; log in there");
   }
+  if (config_.persist) {
+    if (Status s = check_data_key_store(key_policy_); !s) co_return s;
+  }
   auto device = device_key_for(*name);
   if (!device) co_return device.status();
   auto keys = co_await derive_keys(*name, std::move(password));
@@ -389,7 +399,7 @@ asio::awaitable<Status> Client::Impl::resume() {
     co_return co_await reconnect();
   }
   if (!config_.persist) co_return Status(Code::kNotAuthenticated, "not logged in");
-  auto saved = load_session(home_.session_file());
+  auto saved = load_logged_in(home_, key_policy_);
   if (!saved) co_return saved.status();
   auto identity = crypto::load_keystore_with_data_key(home_.keystore(saved->username),
                                                       saved->username, saved->data_key);
@@ -424,9 +434,59 @@ asio::awaitable<Status> Client::Impl::resume() {
   co_return Status::ok();
 }
 
+asio::awaitable<Status> Client::Impl::unlock(crypto::SecretBytes password) {
+  if (!config_.persist) co_return Status(Code::kNotAuthenticated, "not logged in");
+  auto guard = co_await inbox_lock_.lock();
+  auto saved = load_session(home_.session_file());
+  if (!saved) {
+    if (saved.code() != Code::kNotFound) co_return saved.status();
+    co_return Status(Code::kNotAuthenticated, "not logged in: nothing to unlock");
+  }
+  if (Status s = check_data_key_store(key_policy_); !s) co_return s;
+  const std::string name = saved->username;
+  auto keys = co_await derive_keys(name, std::move(password));
+  auto data_key = crypto::unwrap_data_key(home_.keystore(name), name, keys.storage_key);
+  if (!data_key) {
+    if (data_key.code() != Code::kCrypto) co_return data_key.status();
+    co_return Status(Code::kAuthFailed,
+                     "wrong password for '" + name + "' (" + data_key.status().message() + ")");
+  }
+  if (Status s = save_logged_in(home_, std::move(*saved), *data_key, key_policy_); !s) co_return s;
+  spdlog::info("unlocked the keys of '{}'", name);
+  co_return Status::ok();
+}
+
+asio::awaitable<Status> Client::Impl::revoke_saved_token(const SavedSession& saved) {
+  auto device = device_key_for(saved.username);
+  if (!device) co_return device.status();
+  device_key_ = std::move(*device);
+  AuthRequest request = resume_request(saved.username, std::string(saved.session_token.view()));
+  auto ok = co_await authenticate_with(std::move(request));
+  Status result = ok.status();
+  if (ok) {
+    wire::Frame frame;
+    frame.mutable_logout();
+    auto conn = conn_;
+    auto reply = co_await conn->request(std::move(frame));
+    result = reply.status();
+  }
+  device_key_ = crypto::LoginKey();
+  co_return result;
+}
+
 asio::awaitable<Status> Client::Impl::logout() {
-  if (username_.empty() && config_.persist && file_exists(home_.session_file())) {
-    (void)co_await resume();  // to revoke the saved token on the server too
+  std::string saved_user;
+  if (username_.empty() && config_.persist) {
+    if (auto saved = load_session(home_.session_file())) {
+      saved_user = saved->username;
+      // Resumed to revoke the saved token on the server too; locked keys do not stop it.
+      const Status resumed = co_await resume();
+      if (resumed.code() == Code::kKeysLocked) {
+        if (Status s = co_await revoke_saved_token(*saved); !s) {
+          spdlog::warn("could not revoke the session on the server: {}", s.to_string());
+        }
+      }
+    }
   }
   auto guard = co_await inbox_lock_.lock();
   Status result;
@@ -445,7 +505,10 @@ asio::awaitable<Status> Client::Impl::logout() {
   stop_requested_ = true;
   if (conn_) conn_->close();
   if (config_.persist) {
-    if (Status s = wipe_session(home_.session_file()); !s && result) result = s;
+    const std::string user = username_.empty() ? saved_user : username_;
+    Status forgotten =
+        user.empty() ? wipe_session(home_.session_file()) : forget_logged_in(home_, user);
+    if (!forgotten && result) result = forgotten;
   }
   end_session();
   co_return result;
@@ -495,7 +558,11 @@ asio::awaitable<Status> Client::Impl::change_password(crypto::SecretBytes curren
                                       staged + ": rename it to " + keystore);
     }
     data_key_ = std::move(data_key);
-    save_session_file_now();
+    // The old data key no longer opens the keystore: the keyring's copy is replaced.
+    if (Status s = save_session_file_now(); !s) {
+      co_return Status(s.code(), "the password changed, but the session could not be saved (" +
+                                     s.message() + "); unlock or log in again with the new one");
+    }
   }
   spdlog::info("changed the password of '{}'", name);
   co_return Status::ok();
@@ -510,6 +577,11 @@ asio::awaitable<Status> Client::Impl::resume_connection() {
   if (!ok) co_return ok.status();
   if (username_.empty()) co_return Status(Code::kNotAuthenticated, "logged out meanwhile");
   authenticated_ = true;
+  if (config_.persist && !key_policy_.in_file) {
+    // In use: the keyring's data key (if it is still there) stays for the idle timeout.
+    (void)crypto::kernel_keyring::load(data_key_name(home_.home(), username_),
+                                       key_policy_.idle_timeout);
+  }
   need_sync_ = true;
   spdlog::info("reconnected to {} as '{}'", config_.server.to_string(), username_);
   if (events_.on_connection) events_.on_connection(true);

@@ -48,6 +48,15 @@ bool from_hex(std::string_view hex, crypto::SecretBytes& out) {
   return true;
 }
 
+// A kernel keyring key name: printable, one line, bounded.
+bool is_key_ref(std::string_view ref) {
+  if (ref.empty() || ref.size() > 255) return false;
+  for (const char c : ref) {
+    if (c <= ' ' || c > '~') return false;
+  }
+  return true;
+}
+
 Status io_error(const std::string& what, const std::string& path) {
   return Status(Code::kIo, what + " " + path + ": " + std::strerror(errno));
 }
@@ -95,9 +104,15 @@ Status save_session(const std::string& path, const SavedSession& session) {
   text.append("username ").append(session.username).append("\n");
   text.append("server ").append(session.server).append("\n");
   text.append("token ").append(to_hex(session.session_token.view())).append("\n");
-  std::string key_hex = to_hex(session.data_key.view());
-  WipeOnExit wipe_key{key_hex};
-  text.append("data_key ").append(key_hex).append("\n");
+  if (!session.data_key.empty()) {
+    std::string key_hex = to_hex(session.data_key.view());
+    WipeOnExit wipe_key{key_hex};
+    text.append("data_key ").append(key_hex).append("\n");
+  } else if (is_key_ref(session.data_key_ref)) {
+    text.append("data_key_ref ").append(session.data_key_ref).append("\n");
+  } else {
+    return Status(Code::kInternal, "refusing to save a session without its data key's place");
+  }
   return crypto::write_private_file(path, text);
 }
 
@@ -121,7 +136,7 @@ Result<SavedSession> load_session(const std::string& path) {
   std::string_view rest(text.data(), n);
 
   SavedSession session;
-  bool magic = false, have_token = false, have_key = false;
+  bool magic = false, have_token = false, have_key = false, have_ref = false;
   while (!rest.empty()) {
     const auto eol = rest.find('\n');
     std::string_view line = rest.substr(0, eol);
@@ -143,10 +158,14 @@ Result<SavedSession> load_session(const std::string& path) {
       have_token = from_hex(value, session.session_token);
     } else if (key == "data_key") {
       have_key = from_hex(value, session.data_key);
+    } else if (key == "data_key_ref" && is_key_ref(value)) {
+      session.data_key_ref = std::string(value);
+      have_ref = true;
     }
   }
   auto canonical = normalize_username(session.username);
-  if (!magic || !canonical || *canonical != session.username || !have_token || !have_key) {
+  if (!magic || !canonical || *canonical != session.username || !have_token ||
+      !(have_key || have_ref)) {
     return Status(Code::kIo, "malformed session file " + path + "; log in again");
   }
   return session;

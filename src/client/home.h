@@ -49,17 +49,22 @@ Status make_private_dirs(const std::string& path);
 bool file_exists(const std::string& path);
 
 // What the session file holds while a user is logged in, so that one-shot commands
-// need no password. It is as sensitive as the password-derived storage key: the data
-// key opens the keystore. Written 0600 and atomically; logout wipes it.
+// need no password: the session token and where the keystore's data key is kept
+// (client/data_key_store.h): the name of its kernel keyring key, or, in the file mode
+// and in files from before the keyring, the key itself (then the file is as sensitive
+// as the password). Written 0600 and atomically; logout wipes it.
 struct SavedSession {
   std::string username;  // canonical
   std::string server;    // "host:port" it was opened with
   crypto::SecretBytes session_token;
-  crypto::SecretBytes data_key;  // keystore data key (crypto::unwrap_data_key)
+  crypto::SecretBytes data_key;  // keystore data key (crypto::unwrap_data_key), or empty
+  std::string data_key_ref;      // its kernel keyring name when data_key is not in the file
 };
 
+// Exactly one of data_key and data_key_ref is written (data_key when both are set).
 Status save_session(const std::string& path, const SavedSession& session);
-// kNotFound when there is no session file; kIo when it is unreadable or malformed.
+// kNotFound when there is no session file; kIo when it is unreadable or malformed (no
+// token, or neither a data key nor a reference).
 Result<SavedSession> load_session(const std::string& path);
 // Overwrites and removes the session file; ok when there is none.
 Status wipe_session(const std::string& path);

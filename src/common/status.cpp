@@ -54,6 +54,8 @@ const char* code_name(Code code) {
       return "the password is too weak";
     case Code::kIdentityChanged:
       return "identity key changed";
+    case Code::kKeysLocked:
+      return "keys locked";
     case Code::kMembershipUnverified:
       return "group membership not verified";
   }

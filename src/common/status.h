@@ -38,6 +38,8 @@ enum class Code {
   kSessionExpired,        // a session token idle too long, revoked or unknown: log in again
   kIdentityChanged,       // a verified contact's identity key changed: the user must look first
   kWeakPassword,          // a new password below the minimum strength (client/password_strength.h)
+  kKeysLocked,  // the keystore's data key left the kernel keyring (reboot, idle): the password
+                // unlocks
   kMembershipUnverified,  // a group's member list is not what its signed membership chain proves
 };
 

@@ -31,6 +31,8 @@ struct ServerCounters {
   std::atomic<std::uint64_t> task_failures{0};  // asynchronous work that threw
   std::atomic<std::uint64_t> sends_rate_limited{0};
   std::atomic<std::uint64_t> idle_closed{0};  // logged-in connections silent too long
+  std::atomic<std::uint64_t> tls_handshakes_full{0};
+  std::atomic<std::uint64_t> tls_handshakes_resumed{0};  // TLS 1.3 session tickets
 };
 
 struct ServerContext {

@@ -58,6 +58,10 @@ ServerMetrics::ServerMetrics(ServerMetricsSources sources)
   scraped->add_counter("fastchat_idle_closed_total",
                        "logged-in connections closed for sending nothing in --idle-timeout",
                        read(c.idle_closed));
+  scraped->add_counter("fastchat_tls_handshakes_total", "TLS handshakes completed, by kind",
+                       read(c.tls_handshakes_full), {{"kind", "full"}});
+  scraped->add_counter("fastchat_tls_handshakes_total", "TLS handshakes completed, by kind",
+                       read(c.tls_handshakes_resumed), {{"kind", "resumed"}});
   scraped->add_counter("fastchat_commit_batches_total", "group commits",
                        [this] { return static_cast<double>(sources_.commit_stats().batches); });
   scraped->add_counter("fastchat_commit_messages_total", "messages committed",

@@ -156,6 +156,7 @@ void Session::on_readable(asio::error_code ec) {
     }
     decoder_.commit(n);
     if (n > 0) last_read_ms_.store(steady_now_ms(), std::memory_order_relaxed);
+    if (tls_ && !handshake_counted_ && tls_->handshake_done()) count_handshake();
     const bool stop = decode_frames();
     decoder_.release_if_empty();
     if (stop) return;
@@ -168,6 +169,13 @@ void Session::on_readable(asio::error_code ec) {
     return;
   }
   wait_readable();
+}
+
+void Session::count_handshake() {
+  handshake_counted_ = true;
+  auto& counter = tls_->resumed() ? context_.counters.tls_handshakes_resumed
+                                  : context_.counters.tls_handshakes_full;
+  counter.fetch_add(1, std::memory_order_relaxed);
 }
 
 // Hands every complete frame to the router; true when reading must stop.

@@ -133,6 +133,7 @@ class Session : public std::enable_shared_from_this<Session> {
  private:
   void wait_readable();
   void on_readable(asio::error_code ec);
+  void count_handshake();
   bool decode_frames();
   asio::awaitable<void> send_pump();
   void schedule_flush();
@@ -155,8 +156,9 @@ class Session : public std::enable_shared_from_this<Session> {
   bool close_after_flush_ = false;
   bool closed_ = false;
   bool hello_done_ = false;
-  bool reading_paused_ = false;  // kMaxInflight requests in progress
-  bool peer_closed_ = false;     // the client half-closed: answer, then close
+  bool reading_paused_ = false;     // kMaxInflight requests in progress
+  bool peer_closed_ = false;        // the client half-closed: answer, then close
+  bool handshake_counted_ = false;  // in fastchat_tls_handshakes_total
   std::atomic<std::uint32_t> session_id_{0};
   std::atomic<std::int64_t> last_read_ms_{0};
   std::size_t inflight_ = 0;

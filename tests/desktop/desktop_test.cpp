@@ -29,10 +29,12 @@
 #include <algorithm>
 #include <random>
 
+#include "client/data_key_store.h"
 #include "client/history_store.h"
 #include "client/home.h"
 #include "client_bridge.h"
 #include "conversation_list_model.h"
+#include "crypto/kernel_keyring.h"
 #include "desktop_options.h"
 #include "group_dialog.h"
 #include "login_page.h"
@@ -334,6 +336,23 @@ void DesktopTest::logs_in_and_resumes_without_a_password() {
     QVERIFY(carol.sign_in("carol1", password_of("carol"), false));
     QCOMPARE(carol.bridge().username(), QStringLiteral("carol1"));
   }
+  // A restart of the computer empties the kernel keyring: the next start says the keys
+  // are locked, and the password unlocks the same session (the same token), not a new one.
+  const client::HomeLayout layout(home.path());
+  auto before = client::load_session(layout.session_file());
+  QVERIFY(before.is_ok());
+  QVERIFY(crypto::kernel_keyring::remove(client::data_key_name(home.path(), "carol1")).is_ok());
+  {
+    TestDesk carol(server(), dir);
+    QTRY_VERIFY_WITH_TIMEOUT(carol.login_status().contains(QStringLiteral("locked")), kWaitMs);
+    QVERIFY(!carol.window().chat_shown());
+    QVERIFY(carol.sign_in("carol1", password_of("carol"), false));
+    QCOMPARE(carol.bridge().username(), QStringLiteral("carol1"));
+  }
+  auto after = client::load_session(layout.session_file());
+  QVERIFY(after.is_ok());
+  QVERIFY(after->session_token.equals(before->session_token.view()));
+  QVERIFY(crypto::kernel_keyring::remove(client::data_key_name(home.path(), "carol1")).is_ok());
 }
 
 void DesktopTest::groups_with_roles_add_remove_and_leave() {

@@ -47,6 +47,16 @@ class CliE2e : public ::testing::Test {
     return run_process(argv, input, kCommandTimeout);
   }
 
+  // As cli(), with `env` ("NAME=VALUE") added to the environment of that one run.
+  RunResult cli_env(const std::string& user, std::vector<std::string> env,
+                    std::vector<std::string> args, const std::string& input = {}) {
+    std::vector<std::string> argv = {"/usr/bin/env"};
+    argv.insert(argv.end(), env.begin(), env.end());
+    argv.insert(argv.end(), {client_binary(), "--server", address_, "--home", home(user)});
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_process(argv, input, kCommandTimeout);
+  }
+
   RunResult register_user(const std::string& user) {
     return cli(user, {"--password-stdin", "register", user}, password(user) + "\n");
   }

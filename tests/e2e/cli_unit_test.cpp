@@ -175,7 +175,9 @@ TEST(ExitCodes, ClassesAreDistinctAndStable) {
   EXPECT_EQ(exit_code_for(Code::kUsernameTaken), 6);
   EXPECT_EQ(exit_code_for(Code::kForbidden), 6);
   EXPECT_EQ(exit_code_for(Code::kIdentityChanged), 7);
-  EXPECT_EQ(exit_code_for(Code::kMembershipUnverified), 8);
+  EXPECT_EQ(exit_code_for(Code::kKeysLocked), 8);
+  EXPECT_STREQ(code_id(Code::kKeysLocked), "keys_locked");
+  EXPECT_EQ(exit_code_for(Code::kMembershipUnverified), 9);
   EXPECT_STREQ(code_id(Code::kMembershipUnverified), "membership_unverified");
   std::set<std::string> ids;
   for (int c = 0; c <= static_cast<int>(Code::kMembershipUnverified); ++c) {

@@ -250,6 +250,10 @@ void session_file(const fs::path& dir) {
              "fastchat-session 1\nusername alice\nserver 127.0.0.1:7600\ntoken "
              "000102030405060708090a0b0c0d0e0f\ndata_key "
              "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a\n");
+  write_seed(dir, "key_ref",
+             "fastchat-session 1\nusername alice\nserver 127.0.0.1:7600\ntoken "
+             "000102030405060708090a0b0c0d0e0f\ndata_key_ref "
+             "fastchat:data-key:alice:000102030405060708090a0b0c0d0e0f\n");
   write_seed(dir, "odd_hex", "fastchat-session 1\nusername alice\ntoken abc\ndata_key 00\n");
   write_seed(dir, "upper_name", "fastchat-session 1\nusername Alice\ntoken 00\ndata_key 00\n");
 }

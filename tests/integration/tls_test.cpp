@@ -374,6 +374,11 @@ TEST_F(TlsTest, ATicketResumesOnEveryServerOfTheClusterAndLoginStaysBoundToTheCo
     auto resumed_token = by_token.resume(alice.name(), token);
     EXPECT_TRUE(resumed_token) << resumed_token.status().to_string();
   }
+  // What fastchat_tls_handshakes_total{kind=...} reports: the two connections per server.
+  for (std::size_t i = 0; i < servers_->size(); ++i) {
+    EXPECT_EQ(servers_->server(i).server().counters().tls_handshakes_resumed.load(), 2u) << i;
+  }
+  EXPECT_GE(servers_->server(0).server().counters().tls_handshakes_full.load(), 1u);
 
   // A server of another key (another cluster): the ticket is not its own.
   TempDir other_dir;

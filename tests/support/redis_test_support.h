@@ -68,6 +68,21 @@ class IoThread {
   std::thread thread_;
 };
 
+// Stops `thread` when it goes out of scope. Declared after the objects that live on
+// the thread's io_context (a RedisConnection is not thread-safe), it joins the thread
+// before they are destroyed, on every return path: their destructors then run with
+// none of their handlers running (TSan saw a watchdog handler race a destructor).
+class StopOnExit {
+ public:
+  explicit StopOnExit(IoThread& thread) : thread_(thread) {}
+  ~StopOnExit() { thread_.stop(); }
+  StopOnExit(const StopOnExit&) = delete;
+  StopOnExit& operator=(const StopOnExit&) = delete;
+
+ private:
+  IoThread& thread_;
+};
+
 // Polls `condition` until true or `timeout`; returns its last value.
 bool eventually(const std::function<bool()>& condition,
                 std::chrono::milliseconds timeout = std::chrono::seconds(5));

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -14,6 +15,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "client/async_signal.h"
 #include "client/history_store.h"
 #include "client/home.h"
 #include "crypto/identity.h"
@@ -721,6 +723,53 @@ TEST_F(ClientTest, PrekeysArePublishedAtRegistrationAndTheSignedPrekeyRotatesWee
     CO_EXPECT_OK(co_await alice->register_account("alice", test_password("alice")));
     CO_EXPECT_OK(co_await alice->send_text("bob", "after the rotation"));
     EXPECT_EQ((co_await later->sync()).value(), 1u);
+  });
+}
+
+// Sends to a peer without a session, all at once (the desktop sends a whole queue):
+// they share one bundle (one one-time prekey used) and one session, and every
+// message opens on the other side.
+TEST_F(ClientTest, ConcurrentFirstSendsToANewPeerShareOneBundleAndOneSession) {
+  run([&]() -> asio::awaitable<void> {
+    auto alice = make("alice");
+    auto bob = make("bob");
+    Recorder bob_events;
+    bob->set_events(bob_events.events());
+    CO_EXPECT_OK(co_await alice->register_account("alice", test_password("alice")));
+    CO_EXPECT_OK(co_await bob->register_account("bob", test_password("bob")));
+    const std::size_t prekeys_before = server_.users()["bob"].one_time.size();
+
+    constexpr int kSends = 20;
+    int finished = 0;
+    std::vector<Status> results(kSends);
+    AsyncSignal all_done(io_.get_executor());
+    for (int i = 0; i < kSends; ++i) {
+      asio::co_spawn(
+          io_,
+          [&, i]() -> asio::awaitable<void> {
+            auto sent = co_await alice->send_text("bob", "first contact " + std::to_string(i));
+            results[i] = sent.status();
+            if (++finished == kSends) all_done.notify();
+          },
+          asio::detached);
+    }
+    while (finished < kSends) {
+      if (!co_await all_done.wait(30s)) break;
+    }
+    CO_ASSERT_EQ(finished, kSends);
+    for (int i = 0; i < kSends; ++i)
+      EXPECT_TRUE(results[i].is_ok()) << i << ": " << results[i].to_string();
+    EXPECT_EQ(server_.users()["bob"].one_time.size(), prekeys_before - 1);
+
+    EXPECT_EQ((co_await bob->sync()).value(), static_cast<std::size_t>(kSends));
+    EXPECT_TRUE(bob_events.undecryptable.empty());
+    auto texts = bob_events.texts();
+    std::sort(texts.begin(), texts.end());
+    std::vector<std::string> expected;
+    for (int i = 0; i < kSends; ++i)
+      expected.push_back("first contact " + std::to_string(i));
+    std::sort(expected.begin(), expected.end());
+    EXPECT_EQ(texts, expected);
   });
 }
 

@@ -58,6 +58,33 @@ TEST(SessionFileTest, RoundTripsWithMode0600) {
   EXPECT_TRUE(loaded->data_key.equals(sample().data_key.view()));
 }
 
+TEST(SessionFileTest, AKeyReferenceRoundTripsInsteadOfTheKey) {
+  testing::TempDir dir;
+  const std::string path = dir.file("session");
+  SavedSession by_ref = sample();
+  by_ref.data_key = crypto::SecretBytes();
+  by_ref.data_key_ref = "fastchat:data-key:alice:00ff";
+  ASSERT_TRUE(save_session(path, by_ref));
+  std::ifstream in(path);
+  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(text.find("\ndata_key_ref fastchat:data-key:alice:00ff\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("data_key "), std::string::npos) << text;
+  auto loaded = load_session(path);
+  ASSERT_TRUE(loaded) << loaded.status().to_string();
+  EXPECT_TRUE(loaded->data_key.empty());
+  EXPECT_EQ(loaded->data_key_ref, by_ref.data_key_ref);
+  EXPECT_TRUE(loaded->session_token.equals(sample().session_token.view()));
+
+  // Neither a key nor a reference (or one that is not a single printable word).
+  SavedSession neither = sample();
+  neither.data_key = crypto::SecretBytes();
+  EXPECT_FALSE(save_session(path, neither));
+  neither.data_key_ref = "two words";
+  EXPECT_FALSE(save_session(path, neither));
+  std::ofstream(dir.file("no_key")) << "fastchat-session 1\nusername alice\nserver a:1\ntoken 00\n";
+  EXPECT_EQ(load_session(dir.file("no_key")).code(), Code::kIo);
+}
+
 TEST(SessionFileTest, MissingIsNotFoundAndGarbageIsAnError) {
   testing::TempDir dir;
   auto missing = load_session(dir.file("session"));

@@ -86,6 +86,7 @@ class ClusterServerTest : public ::testing::Test {
   Result<cluster::ServerList> registry(const std::string& url) {
     cluster::testing::IoThread thread;
     cluster::RedisConnection redis(thread.io(), *cluster::parse_redis_url(url), "probe");
+    const cluster::testing::StopOnExit stop_thread(thread);
     thread.run([&] { redis.start(); });
     if (!eventually([&] { return thread.run([&] { return redis.connected(); }); })) {
       return Status(Code::kUnavailable, "no Redis");
@@ -553,6 +554,7 @@ TEST_F(ClusterMessagingTest, ALoginRacingADeliveryGetsTheMissedPushOnce) {
   const std::string stand_in = cluster::testing::unique_name("stand-in");
   cluster::testing::IoThread io;
   cluster::RedisConnection subscriber(io.io(), *cluster::parse_redis_url(redis_url_), "stand-in");
+  const cluster::testing::StopOnExit stop_io(io);
   std::mutex routed_mutex;
   std::vector<std::uint64_t> routed;  // seqs a routed to the stand-in
   std::atomic<bool> subscribed{false};
