@@ -93,7 +93,9 @@ class Client::Impl {
   void queue_receipt(const std::string& sender, const MessageId& id);
   // Sends the queued receipts, best effort; those that meet a broken connection wait
   // for the next call.
-  asio::awaitable<void> send_receipts();
+  // False when some were kept for a later try (not connected, or a first contact
+  // being set up): the caller must wait before trying again.
+  asio::awaitable<bool> send_receipts();
   bool receipts_pending() const { return !pending_receipts_.empty(); }
 
   // --- directory and groups (client_directory.cpp)

@@ -23,8 +23,9 @@ void Client::Impl::queue_receipt(const std::string& sender, const MessageId& id)
   ++pending_receipt_count_;
 }
 
-asio::awaitable<void> Client::Impl::send_receipts() {
-  if (sending_receipts_ || pending_receipts_.empty()) co_return;
+asio::awaitable<bool> Client::Impl::send_receipts() {
+  if (sending_receipts_ || pending_receipts_.empty()) co_return true;
+  bool all_done = true;
   sending_receipts_ = true;
   auto batch = std::move(pending_receipts_);
   pending_receipts_.clear();
@@ -40,10 +41,12 @@ asio::awaitable<void> Client::Impl::send_receipts() {
       if (sent.code() != Code::kUnavailable) break;     // e.g. the user is gone: drop it
       for (std::size_t i = start; i < ids.size(); ++i)  // keep the rest for the next try
         queue_receipt(to, ids[i]);
+      all_done = false;
       break;
     }
   }
   sending_receipts_ = false;
+  co_return all_done;
 }
 
 asio::awaitable<Status> Client::Impl::send_receipt(const std::string& to,

@@ -685,7 +685,10 @@ asio::awaitable<void> Client::Impl::run() {
       }
     }
     if (session_ready() && receipts_pending() && !sending_receipts_) {
-      co_await send_receipts();
+      // Kept for later (a first contact being set up answers at once): trying again at
+      // once would spin on this executor and starve the very setup it waits for.
+      const bool all_sent = co_await send_receipts();
+      if (!all_sent) co_await run_wake_.wait(with_jitter(kMinBackoff));
       continue;  // more may have been queued meanwhile (a wake-up without a waiter is lost)
     }
     if (session_ready() && !need_sync_ && !stop_requested_) {
