@@ -155,7 +155,8 @@ TEST_F(RedisBusTest, DeliversToTheServerHoldingTheRecipient) {
   }
   std::printf("cached route: best delivery %.3f ms\n", best_ms);
   EXPECT_LT(best_ms, 5.0);
-  EXPECT_GE(a->bus->stats().published, 21u);
+  // Counted when Redis answers the PUBLISH, which may come after b already got it.
+  EXPECT_TRUE(eventually([&] { return a->bus->stats().published >= 21u; }));
   EXPECT_GE(b->bus->stats().received, 21u);
 }
 
