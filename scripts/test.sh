@@ -21,7 +21,16 @@ fi
 
 scripts/check-source.sh
 cmake --preset "$preset"
-cmake --build --preset "$preset" -j "$jobs"
+if ! cmake --build --preset "$preset" -j "$jobs"; then
+  # A compile once failed on a CI machine with no output at all (a killed compiler?).
+  # Say what the machine had, then build the rest one job at a time: a real error
+  # fails again, with its message; a passing hiccup does not fail the run.
+  echo "build failed; disk, memory and the kernel's last words:" >&2
+  df -h . "${TMPDIR:-/tmp}" >&2 || true
+  free -m >&2 || true
+  dmesg 2>/dev/null | tail -n 20 >&2 || true
+  cmake --build --preset "$preset" -j 1
+fi
 # A test that needs PostgreSQL or Redis fails rather than skips here (tests/support/service_missing.h).
 export FASTCHAT_REQUIRE_SERVICES=1
 ctest --preset "$preset" -j "$jobs"
