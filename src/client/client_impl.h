@@ -34,6 +34,7 @@
 #include "crypto/membership.h"
 #include "crypto/peer_sessions.h"
 #include "crypto/secret.h"
+#include "crypto/sender_key.h"
 #include "crypto/state_box.h"
 #include "fastchat.pb.h"
 
@@ -155,9 +156,10 @@ class Client::Impl {
   // a verified bundle if needed; envelope v1 only for a peer that never had a session
   // and has no prekeys. `key_changed`: the peer's pending changed key was used.
   // `may_reconnect`: false for callers that run() itself awaits (receipts).
+  // `allow_v1`: false for what must travel only in a ratchet session (sender keys).
   asio::awaitable<Result<std::string>> seal_direct(const std::string& to,
                                                    const wire::Content& content, bool& key_changed,
-                                                   bool may_reconnect = true);
+                                                   bool may_reconnect = true, bool allow_v1 = true);
 
   asio::any_io_executor executor_;
   ClientConfig config_;
@@ -258,6 +260,9 @@ class Client::Impl {
     std::optional<UndecryptableMessage> undecryptable;
     std::optional<std::string> progress_file_id;  // a chunk of a file still incomplete
     std::uint64_t membership_seq = 0;             // group: the chain length the sender verified
+    // A sender key arrived (group, the chain length its sender stated): checked against
+    // the membership once committed, then the messages kept for it are opened.
+    std::optional<std::pair<GroupId, std::uint64_t>> sender_key;
   };
   // Decrypts, checks and stores one item (or marks it seen) inside the caller's
   // history transaction. `ensured`: whether the sender's keys could be fetched.
@@ -266,6 +271,10 @@ class Client::Impl {
   // `key_changed`: set when it opened only with the sender's pending changed key.
   Result<wire::Content> open_item(const wire::InboxMessage& item, const std::string& sender,
                                   bool& key_changed);
+  // Reports what a committed item brought (events, receipts, membership catch-up, a
+  // sender key's kept messages); true when a message was newly shown.
+  asio::awaitable<bool> report_item(const wire::InboxMessage& item, const MessageId& id,
+                                    const std::string& sender, ItemOutcome& outcome);
   asio::awaitable<void> save_and_ack();
   // Verifies a group's new membership records before showing a message of it: once a
   // run, and again when the sender's chain (Content.membership_seq) is ahead of ours.
@@ -325,6 +334,47 @@ class Client::Impl {
   asio::awaitable<Result<wire::SendOk>> send_group_content(const GroupRecipients& to,
                                                            wire::Content& content,
                                                            bool& to_changed_key);
+
+  // client_sender_keys.cpp (docs/e2ee-v2.md, "Sender Keys for groups")
+  struct OwnSenderKey {
+    crypto::SenderKeySender sender;
+    std::uint64_t created_seq = 0;  // the membership chain's length when it was made
+  };
+  struct ReceivedSenderKey {
+    crypto::SenderKeyReceiver receiver;
+    std::uint64_t membership_seq = 0;
+  };
+  Result<std::optional<OwnSenderKey>> load_own_sender_key(GroupId group);
+  Status save_own_sender_key(GroupId group, const OwnSenderKey& key);
+  Result<std::optional<ReceivedSenderKey>> load_received_sender_key(GroupId group,
+                                                                    const std::string& sender,
+                                                                    std::uint32_t device);
+  Status save_received_sender_key(GroupId group, const std::string& sender, std::uint32_t device,
+                                  const ReceivedSenderKey& key);
+  // This device's key for `group`: made at first use, rotated when someone was removed or
+  // left since it was made or anyone holding it is not in `to`; saved.
+  Result<crypto::SenderKeyDistribution> current_sender_key(GroupId group,
+                                                           const GroupRecipients& to);
+  // Sends the current key to every member of `to` who lacks it, each over a 1:1 ratchet
+  // session (a member without one stops the send).
+  asio::awaitable<Status> distribute_sender_key(GroupId group, const GroupRecipients& to,
+                                                bool& to_changed_key);
+  // The group body: `content` under this device's key, the advanced chain committed first.
+  Result<std::string> seal_with_sender_key(GroupId group, const wire::Content& content);
+  // A group item under a sender key. kNotFound when the sender's key is not here (yet):
+  // the caller keeps the item. Writes the advanced state in the caller's transaction.
+  Result<wire::Content> open_sender_key_item(const wire::InboxMessage& item,
+                                             const std::string& sender);
+  // A sender key from `sender`'s 1:1 session, stored in the caller's transaction.
+  Status take_sender_key(const std::string& sender, const wire::SenderKeyContent& key);
+  // Before a group item's transaction: its sender must be a member of the verified chain
+  // (fetched when the stored head does not list it). kCrypto when it is not.
+  asio::awaitable<Status> check_group_sender(GroupId group, const std::string& sender);
+  // Once a sender key committed: refused (deleted) when the verified chain says the sender
+  // is no member; otherwise the group messages kept for it are opened and reported.
+  asio::awaitable<void> accept_sender_key(const std::string& sender, GroupId group,
+                                          std::uint64_t membership_seq);
+
   // A message this user sent, into the local history (a failure is only logged: it
   // was sent).
   void store_sent(const ChatMessage& message);

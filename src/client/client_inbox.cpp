@@ -7,6 +7,7 @@
 
 #include "client/client_impl.h"
 #include "client/content.h"
+#include "common/clock.h"
 #include "common/username.h"
 
 namespace fastchat::client {
@@ -163,6 +164,10 @@ asio::awaitable<Result<bool>> Client::Impl::process_item(const wire::InboxMessag
     const std::vector<std::string> one{*sender};
     ensured = co_await contacts_->ensure(*conn, one);
   }
+  if (ensured && item.group_id() != 0 && is_sender_key_body(item.body()) && history_) {
+    // Only a member of the verified chain may send to the group (may fetch the chain).
+    ensured = co_await check_group_sender(item.group_id(), *sender);
+  }
   if (!history_ || !files_ || !contacts_) {
     co_return Status(Code::kNotAuthenticated, "logged out meanwhile");
   }
@@ -177,19 +182,28 @@ asio::awaitable<Result<bool>> Client::Impl::process_item(const wire::InboxMessag
   if (!outcome) co_return outcome.status();
   if (Status s = tx->commit(); !s) co_return s;
   cursor_.mark_done(seq);
-  if (outcome->undecryptable && events_.on_undecryptable) {
-    events_.on_undecryptable(*outcome->undecryptable);
+  co_return co_await report_item(item, *id, *sender, *outcome);
+}
+
+asio::awaitable<bool> Client::Impl::report_item(const wire::InboxMessage& item, const MessageId& id,
+                                                const std::string& sender, ItemOutcome& outcome) {
+  if (outcome.undecryptable && events_.on_undecryptable) {
+    events_.on_undecryptable(*outcome.undecryptable);
   }
-  if (outcome->progress_file_id) {
-    report_file_progress(*sender, item.group_id(), *outcome->progress_file_id);
+  if (outcome.progress_file_id) {
+    report_file_progress(sender, item.group_id(), *outcome.progress_file_id);
   }
-  if (!outcome->message) co_return false;
+  if (outcome.sender_key) {
+    // After the commit: checking the sender's membership may await.
+    co_await accept_sender_key(sender, outcome.sender_key->first, outcome.sender_key->second);
+  }
+  if (!outcome.message) co_return false;
   if (item.group_id() != 0) {
     // After the commit: fetching the chain awaits, and the transaction must not span that.
-    co_await catch_up_membership(item.group_id(), outcome->membership_seq);
+    co_await catch_up_membership(item.group_id(), outcome.membership_seq);
   }
-  queue_receipt(*sender, *id);
-  if (events_.on_message) events_.on_message(*outcome->message);
+  queue_receipt(sender, id);
+  if (events_.on_message) events_.on_message(*outcome.message);
   co_return true;
 }
 
@@ -212,6 +226,21 @@ Result<Client::Impl::ItemOutcome> Client::Impl::record_item(const wire::InboxMes
   bool key_changed = false;
   Result<wire::Content> content =
       ensured ? open_item(item, sender, key_changed) : Result<wire::Content>(ensured);
+  if (!content && content.code() == Code::kNotFound && item.group_id() != 0) {
+    // A group message whose sender key has not arrived (yet): kept, unseen, and opened
+    // when the key comes (accept_sender_key). The seq is processed and acked.
+    auto dropped = history_->keep_pending_group_message(
+        {id, item.group_id(), sender, item.SerializeAsString()}, SystemClock::instance().now_ms());
+    if (!dropped) return dropped.status();
+    for (const auto& old : *dropped) {
+      spdlog::warn("dropping group message {} from '{}': its sender key never came",
+                   old.id.to_hex(), old.sender);
+      if (auto marked = history_->mark_seen(old.id); !marked) return marked.status();
+    }
+    spdlog::info("keeping group message {} from '{}' until its sender key arrives", id.to_hex(),
+                 sender);
+    return ItemOutcome{};
+  }
   if (!content) {
     if (!is_permanent(content.code())) return content.status();
     auto dropped = drop(content.status());
@@ -222,6 +251,20 @@ Result<Client::Impl::ItemOutcome> Client::Impl::record_item(const wire::InboxMes
     return dropped;
   }
 
+  if (content->has_sender_key()) {  // not shown; only over a 1:1 ratchet session
+    if (item.group_id() != 0 || !is_ratchet_body(item.body())) {
+      return drop(Status(Code::kCrypto, "a sender key outside a 1:1 ratchet session"));
+    }
+    if (Status s = take_sender_key(sender, content->sender_key()); !s) {
+      if (s.code() != Code::kCrypto) return s;
+      return drop(s);
+    }
+    if (auto marked = history_->mark_seen(id); !marked) return marked.status();
+    ItemOutcome outcome;
+    outcome.sender_key.emplace(content->sender_key().group_id(),
+                               content->sender_key().membership_seq());
+    return outcome;
+  }
   if (content->has_receipt()) {  // not shown, and never answered with a receipt
     take_receipt(sender, content->receipt());
     if (auto marked = history_->mark_seen(id); !marked) return marked.status();
@@ -306,6 +349,9 @@ Result<wire::Content> Client::Impl::open_item(const wire::InboxMessage& item,
   if (contact == nullptr) return Status(Code::kUnknownUser, "no keys for " + sender);
   if (item.group_id() == 0 && is_ratchet_body(item.body())) {
     return open_ratchet_item(item, *contact, key_changed);
+  }
+  if (item.group_id() != 0 && is_sender_key_body(item.body())) {
+    return open_sender_key_item(item, sender);
   }
   auto content = open_content(contact->key, item, username_);
   if (content || content.code() != Code::kCrypto || !contact->pending_key) return content;

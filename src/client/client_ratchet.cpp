@@ -139,7 +139,7 @@ Result<std::string> Client::Impl::seal_with_session(const std::string& to,
 asio::awaitable<Result<std::string>> Client::Impl::seal_direct(const std::string& to,
                                                                const wire::Content& content,
                                                                bool& key_changed,
-                                                               bool may_reconnect) {
+                                                               bool may_reconnect, bool allow_v1) {
   auto peer = co_await contact(to);
   if (!peer) co_return peer.status();
   // The trust rules of v1 (contacts.h): a verified contact's changed key stops sending.
@@ -183,6 +183,10 @@ asio::awaitable<Result<std::string>> Client::Impl::seal_direct(const std::string
     if (b.address.device_id == kDeviceId) bundle = &b;
   }
   if (bundle != nullptr) co_return seal_with_session(to, identity, bundle, content);
+  if (!allow_v1) {
+    co_return Status(Code::kCrypto, to + " has no prekeys (a client before E2EE v2): cannot "
+                                         "send them a group key; nothing was sent");
+  }
   if (ever_had_session) {
     co_return Status(Code::kCrypto, to + " has published no prekeys since your last session; "
                                          "nothing was sent");

@@ -151,8 +151,12 @@ asio::awaitable<Result<wire::SendOk>> Client::Impl::send_group_content(const Gro
                                                                        wire::Content& content,
                                                                        bool& to_changed_key) {
   if (!contacts_) co_return Status(Code::kNotAuthenticated, "not logged in");
-  const auto& members = to.members;
+  const GroupId group = content.group_id();
+  if (to.membership_seq == 0) {
+    co_return Status(Code::kMembershipUnverified, "the group has no signed membership yet");
+  }
   content.set_membership_seq(to.membership_seq);
+  const auto& members = to.members;
   // Keys already known need no connection: a drop between two chunks of a file is
   // then ridden out by send_with_retry, as for a direct file.
   const bool all_known = std::all_of(members.begin(), members.end(), [&](const std::string& name) {
@@ -165,29 +169,24 @@ asio::awaitable<Result<wire::SendOk>> Client::Impl::send_group_content(const Gro
     if (Status s = co_await contacts_->ensure(*conn, members); !s) co_return s;
     if (!contacts_) co_return Status(Code::kNotAuthenticated, "logged out meanwhile");
   }
-
-  std::vector<const crypto::SharedKey*> keys;
-  keys.reserve(members.size());
   for (const auto& name : members) {
     const Contact* c = contacts_->find(name);
     if (c == nullptr) co_return Status(Code::kUnknownUser, "no keys for " + name);
     // A verified member whose key changed stops the whole message.
-    auto key = ContactBook::sending_key(*c, name);
-    if (!key) co_return key.status();
-    keys.push_back(*key);
+    if (auto key = ContactBook::sending_key(*c, name); !key) co_return key.status();
     to_changed_key = to_changed_key || c->pending_key.has_value();
   }
-  auto sealed = seal_group_content(keys, content);
+  // Sender Keys (docs/e2ee-v2.md): every verified member gets this device's current key
+  // over its 1:1 session, then one ciphertext for all.
+  if (Status s = co_await distribute_sender_key(group, to, to_changed_key); !s) co_return s;
+  auto body = seal_with_sender_key(group, content);
+  if (!body) co_return body.status();
   wire::Frame frame;
   auto* send = frame.mutable_send();
   send->set_message_id(content.message_id());
-  send->set_group_id(content.group_id());
-  send->set_body(std::move(sealed.body));
-  for (std::size_t i = 0; i < members.size(); ++i) {
-    auto* wrap = send->add_key_wraps();
-    wrap->set_username(members[i]);
-    wrap->set_sealed_key(std::move(sealed.wraps[i]));
-  }
+  send->set_group_id(group);
+  send->set_body(std::move(*body));
+  send->set_membership_seq(to.membership_seq);
   co_return co_await send_with_retry(frame);
 }
 

@@ -1,6 +1,7 @@
 #include "client/content.h"
 
 #include "crypto/ratchet_message.h"
+#include "crypto/sender_key_message.h"
 
 namespace fastchat::client {
 
@@ -84,6 +85,17 @@ bool is_ratchet_body(std::string_view body) {
   if (body.empty()) return false;
   const auto tag = static_cast<unsigned char>(body.front());
   return tag == crypto::kRatchetMessageV1 || tag == crypto::kPrekeyMessageV1;
+}
+
+bool is_sender_key_body(std::string_view body) {
+  return !body.empty() && static_cast<unsigned char>(body.front()) == crypto::kSenderKeyMessageV1;
+}
+
+std::string sender_key_group_id(GroupId group) {
+  std::string out(8, '\0');
+  for (std::size_t i = 0; i < 8; ++i)
+    out[i] = static_cast<char>((group >> (56 - 8 * i)) & 0xff);
+  return out;
 }
 
 }  // namespace fastchat::client

@@ -43,5 +43,9 @@ Result<wire::Content> checked_content(std::string_view plaintext, const wire::In
 // E2EE v2 (docs/e2ee-v2.md): a direct body that is a Double Ratchet message (0x11) or
 // prekey message (0x12) rather than a v1 envelope (0x01). The first byte tells them apart.
 bool is_ratchet_body(std::string_view body);
+// A group body sealed with a sender key (0x13) rather than v1 (0x01 with a key wrap).
+bool is_sender_key_body(std::string_view body);
+// The group id as Sender Keys bind it (8 bytes, big-endian).
+std::string sender_key_group_id(GroupId group);
 
 }  // namespace fastchat::client

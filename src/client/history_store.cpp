@@ -102,7 +102,40 @@ CREATE TABLE IF NOT EXISTS local_prekeys(
   signed_at_ms INTEGER NOT NULL);
 PRAGMA user_version = 3;
 )sql";
-constexpr int kSchemaVersion = 3;
+// Version 4: Sender Keys (docs/e2ee-v2.md, "Sender Keys for groups"). States sealed
+// like the sessions. This device's chain per group with the chain length it was made at,
+// who got which key id, the chains received per (group, sender device), and group
+// messages kept until their sender key arrives (the inbox item as received).
+constexpr const char* kMigrateTo4 = R"sql(
+CREATE TABLE IF NOT EXISTS own_sender_keys(
+  group_id INTEGER NOT NULL,
+  device INTEGER NOT NULL,
+  created_seq INTEGER NOT NULL,
+  state BLOB NOT NULL,
+  PRIMARY KEY(group_id, device)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sender_key_recipients(
+  group_id INTEGER NOT NULL,
+  key_id INTEGER NOT NULL,
+  username TEXT NOT NULL,
+  PRIMARY KEY(group_id, key_id, username)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS received_sender_keys(
+  group_id INTEGER NOT NULL,
+  username TEXT NOT NULL,
+  device INTEGER NOT NULL,
+  membership_seq INTEGER NOT NULL,
+  state BLOB NOT NULL,
+  PRIMARY KEY(group_id, username, device)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pending_group_messages(
+  message_id BLOB PRIMARY KEY,
+  group_id INTEGER NOT NULL,
+  sender TEXT NOT NULL,
+  item BLOB NOT NULL,
+  kept_ms INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS pending_group_messages_by_sender
+  ON pending_group_messages(group_id, sender, kept_ms);
+PRAGMA user_version = 4;
+)sql";
+constexpr int kSchemaVersion = 4;
 
 }  // namespace
 
@@ -171,7 +204,10 @@ Status HistoryStore::migrate() {
   if (version < 2) {
     if (Status s = exec(kMigrateTo2); !s) return s;
   }
-  if (Status s = exec(kMigrateTo3); !s) return s;
+  if (version < 3) {
+    if (Status s = exec(kMigrateTo3); !s) return s;
+  }
+  if (Status s = exec(kMigrateTo4); !s) return s;
   return tx->commit();
 }
 

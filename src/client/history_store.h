@@ -112,6 +112,45 @@ class HistoryStore {
   std::optional<SealedPrekeys> local_prekeys(std::uint32_t device);
   Status save_local_prekeys(std::uint32_t device, const SealedPrekeys& prekeys);
 
+  // --- Sender Keys (history_store_sender_keys.cpp), states sealed by the caller.
+  struct OwnSenderKey {
+    std::string state;
+    std::uint64_t created_seq = 0;  // the membership chain's length when it was made
+  };
+  std::optional<OwnSenderKey> own_sender_key(GroupId group, std::uint32_t device);
+  Status save_own_sender_key(GroupId group, std::uint32_t device, const OwnSenderKey& key);
+  // Members this device sent its key `key_id` of `group` to.
+  Result<std::vector<std::string>> sender_key_recipients(GroupId group, std::uint32_t key_id);
+  Status add_sender_key_recipient(GroupId group, std::uint32_t key_id, std::string_view username);
+  // Whether a member was removed or left after the chain was `seq` records long.
+  Result<bool> removal_after(GroupId group, std::uint64_t seq);
+  struct SealedSenderKey {
+    std::string state;
+    std::uint64_t membership_seq = 0;  // the chain length the sender stated with it
+  };
+  std::optional<SealedSenderKey> received_sender_key(GroupId group, std::string_view sender,
+                                                     std::uint32_t device);
+  Status save_received_sender_key(GroupId group, std::string_view sender, std::uint32_t device,
+                                  std::uint64_t membership_seq, std::string_view sealed_state);
+  Status delete_received_sender_key(GroupId group, std::string_view sender, std::uint32_t device);
+  // Group messages kept until their sender's key arrives, at most kMaxPendingGroupMessages
+  // for kMaxPendingGroupMessageAge; keeping one more drops the oldest, whose ids are
+  // returned (the caller marks them seen and reports them). A kept id is not `seen`.
+  static constexpr std::size_t kMaxPendingGroupMessages = 1000;
+  static constexpr std::int64_t kMaxPendingGroupMessageAgeMs = 30LL * 24 * 3600 * 1000;
+  struct PendingGroupMessage {
+    MessageId id;
+    GroupId group = 0;
+    std::string sender;
+    std::string item;  // the serialized wire::InboxMessage
+  };
+  Result<std::vector<PendingGroupMessage>> keep_pending_group_message(
+      const PendingGroupMessage& message, std::int64_t now_ms);
+  Result<std::vector<PendingGroupMessage>> pending_group_messages(GroupId group,
+                                                                  std::string_view sender);
+  Status drop_pending_group_message(const MessageId& id);
+  std::size_t pending_group_message_count();
+
   // Everything written between begin() and commit() lands at once or not at all (a
   // decrypted message with the session state that decrypted it). Rolled back when
   // dropped uncommitted. Nests (savepoints). Must not span a co_await: another

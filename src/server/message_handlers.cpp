@@ -158,6 +158,11 @@ asio::awaitable<void> submit_send(std::shared_ptr<Session> session, std::uint64_
         co_return;
       }
       message.group_id = send.group_id();
+      message.membership_seq = send.membership_seq();
+      if (message.membership_seq != 0 && send.key_wraps_size() != 0) {
+        reject(Status(Code::kBadRequest, "a Sender Keys group message has no key wraps"));
+        co_return;
+      }
       message.key_wraps.reserve(static_cast<std::size_t>(send.key_wraps_size()));
       for (auto& wrap : *send.mutable_key_wraps()) {
         // Most members are known: no coroutine, no allocation for them.

@@ -99,7 +99,10 @@ struct OutgoingMessage {
   UserId to_user = 0;
   GroupId group_id = 0;
   std::string body;                      // ciphertext, stored once
-  std::vector<KeyWrapRecord> key_wraps;  // group only
+  std::vector<KeyWrapRecord> key_wraps;  // group, v1 only
+  // Group, Sender Keys: the chain length the sender sealed for (no key wraps); the
+  // commit fails with kMembershipChanged unless the group's chain has exactly this length.
+  std::uint64_t membership_seq = 0;
   std::int64_t server_time_ms = 0;
   // Direct only: the recipient blocks the sender. Committed as any message (a retry is a
   // duplicate) but as a tombstone without body, delivered to no one.
@@ -116,7 +119,8 @@ struct Delivery {
 struct CommitOutcome {
   // ok; kUnknownUser (recipient gone); kUnknownGroup; kForbidden (sender is not a
   // member); kMembershipChanged (a current member other than the sender has no key
-  // wrap). A failed message changes nothing and does not fail the others.
+  // wrap, or the group's membership chain is not membership_seq long). A failed message changes
+  // nothing and does not fail the others.
   Status status;
   bool duplicate = false;            // (sender, message_id) was already committed
   std::int64_t server_time_ms = 0;   // of the stored message (the original, if duplicate)

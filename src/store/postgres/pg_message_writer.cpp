@@ -80,10 +80,11 @@ class Batch {
   std::vector<std::int64_t> group_ids_;  // sorted, distinct
   std::vector<std::int64_t> user_ids_;   // sorted, distinct: senders and direct recipients
   // What the database said.
-  std::vector<std::int64_t> groups_;                      // existing, sorted
-  std::vector<std::pair<std::int64_t, UserId>> members_;  // (group, user), sorted
-  std::vector<UserSlot> users_;                           // existing and locked, sorted
-  std::vector<Original> originals_;                       // sorted
+  std::vector<std::int64_t> groups_;                                  // existing, sorted
+  std::vector<std::pair<std::int64_t, UserId>> members_;              // (group, user), sorted
+  std::vector<std::pair<std::int64_t, std::int64_t>> chain_lengths_;  // (group, records), sorted
+  std::vector<UserSlot> users_;                                       // existing and locked, sorted
+  std::vector<Original> originals_;                                   // sorted
   // Per message: the previous message of the batch with the same key (-1 when none),
   // and whether it was inserted.
   std::vector<std::int32_t> previous_same_;
@@ -119,6 +120,7 @@ void Batch::send_reads(PgConnection& db) {
   if (!group_ids_.empty()) {
     send(db, Sql::kLockGroups, groups);
     send(db, Sql::kGroupMembers, groups);
+    send(db, Sql::kChainLengths, groups);
   }
   PgParams users;
   users.int64_array(user_ids_).int64_array(group_ids_);
@@ -147,6 +149,10 @@ Status Batch::parse_reads(const std::vector<PgResult>& results) {
     members_.reserve(static_cast<std::size_t>(members.rows()));
     for (int row = 0; row < members.rows(); ++row)
       members_.emplace_back(members.int64(row, 0), members.int64(row, 1));
+    const PgResult& chains = results[next++];
+    chain_lengths_.reserve(static_cast<std::size_t>(chains.rows()));
+    for (int row = 0; row < chains.rows(); ++row)
+      chain_lengths_.emplace_back(chains.int64(row, 0), chains.int64(row, 1));
   }
   const PgResult& users = results[next++];
   users_.reserve(static_cast<std::size_t>(users.rows()));
@@ -230,6 +236,26 @@ Status Batch::collect_group_recipients(const OutgoingMessage& message, Status& v
     ++last;
   if (!std::binary_search(first, last, std::pair{group, message.sender})) {
     verdict = Status(Code::kForbidden, "sender is not a member of the group");
+    return {};
+  }
+  if (message.membership_seq != 0) {
+    // Sender Keys: one ciphertext for the members of the chain the sender verified.
+    const auto chain = std::lower_bound(chain_lengths_.begin(), chain_lengths_.end(),
+                                        std::pair<std::int64_t, std::int64_t>{group, 0});
+    const std::uint64_t length = chain != chain_lengths_.end() && chain->first == group
+                                     ? static_cast<std::uint64_t>(chain->second)
+                                     : 0;
+    if (message.membership_seq != length || !message.key_wraps.empty()) {
+      verdict = Status(Code::kMembershipChanged, "the group's membership chain is " +
+                                                     std::to_string(length) + " records long");
+      return {};
+    }
+    for (auto member = first; member != last; ++member) {
+      if (member->second == message.sender) continue;
+      UserSlot* slot = find_user(member->second);
+      if (slot == nullptr) return {Code::kInternal, "group member without an account"};
+      recipients_.push_back({static_cast<std::uint32_t>(slot - users_.data()), -1});
+    }
     return {};
   }
   // Sorted (recipient, index) pairs: the first wrap given for a member is the one used;

@@ -94,6 +94,9 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kStatem
     // kGroupMembers
     "SELECT group_id, user_id FROM group_members WHERE group_id = ANY($1::int8[]) "
     "ORDER BY group_id, user_id",
+    // kChainLengths: after kLockGroups, which a membership change waits for (kLockGroup).
+    "SELECT group_id, max(seq) FROM group_membership WHERE group_id = ANY($1::int8[]) "
+    "GROUP BY group_id ORDER BY group_id",
     // kLockUsers: every user a batch touches (senders, recipients, members of its groups),
     // locked in id order so that concurrent commits (several servers) never deadlock, and
     // read after the lock: last_seq is then the truth until this transaction ends. FOR NO
@@ -133,13 +136,14 @@ constexpr std::array<const char*, static_cast<std::size_t>(Sql::kCount)> kStatem
     "WHERE u.id = a.id AND u.acked_seq < least(a.up_to, u.last_seq)",
     // kLockReleased: the group messages whose references kReleaseInbox drops, locked in
     // key order so that acks of members of one group never deadlock on them. (A direct
-    // message has one inbox row, and its recipient is locked already; only group
-    // messages' inbox rows carry a key wrap.) Inbox rows up to an earlier ack are gone
-    // already: these are exactly the newly acknowledged ones.
-    "SELECT 1 FROM messages AS m WHERE (m.sender, m.message_id) IN ("
+    // message has one inbox row, and its recipient is locked already; a group message's
+    // rows have a key wrap (v1) or none (Sender Keys), so they are told by the group id.)
+    // Inbox rows up to an earlier ack are gone already: these are exactly the newly
+    // acknowledged ones.
+    "SELECT 1 FROM messages AS m WHERE m.group_id IS NOT NULL AND (m.sender, m.message_id) IN ("
     "  SELECT i.sender, i.message_id FROM users AS u "
     "  JOIN inbox AS i ON i.user_id = u.id AND i.seq <= u.acked_seq "
-    "  WHERE u.id = ANY($1::int8[]) AND i.sealed_key IS NOT NULL) "
+    "  WHERE u.id = ANY($1::int8[])) "
     "ORDER BY m.sender, m.message_id FOR NO KEY UPDATE OF m",
     // kReleaseInbox: deletes acknowledged inbox rows; the messages lose the references,
     // and one whose last reference goes becomes a tombstone: its body is dropped, its key

@@ -36,6 +36,7 @@ enum class Sql : int {
   // the group commit
   kLockGroups,
   kGroupMembers,
+  kChainLengths,
   kLockUsers,
   kFindOriginals,
   kInsertMessages,

@@ -15,6 +15,8 @@ constexpr char kSelectUserSeq[] = "SELECT last_seq FROM user_seqs WHERE user_id 
 constexpr char kSelectGroup[] = "SELECT 1 FROM chat_groups WHERE id = ?1";
 constexpr char kSelectMembers[] =
     "SELECT user_id FROM group_members WHERE group_id = ?1 ORDER BY user_id";
+constexpr char kSelectChainLength[] =
+    "SELECT coalesce(max(seq), 0) FROM group_membership WHERE group_id = ?1";
 constexpr char kInsertMessage[] =
     "INSERT INTO messages (sender, message_id, group_id, body, server_time_ms, refs) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (message_id, sender) DO NOTHING";
@@ -78,7 +80,7 @@ Result<std::uint32_t> MessageWriter::group_slot(GroupId id) {
   const auto key = static_cast<std::int64_t>(id);  // a bijection: usable as the map's key
   if (std::uint32_t slot = group_index_.find(key); slot != IdIndexMap::kNone) return slot;
   GroupSlot group{false, static_cast<std::uint32_t>(members_.size()),
-                  static_cast<std::uint32_t>(members_.size())};
+                  static_cast<std::uint32_t>(members_.size()), 0};
   if (storable_group_id(id)) {
     auto select = db_.prepare(kSelectGroup);
     if (!select) return select.status();
@@ -96,6 +98,11 @@ Result<std::uint32_t> MessageWriter::group_slot(GroupId id) {
       members_.push_back(members->column_int64(0));
     if (step == Step::kError) return members->error();
     group.end = static_cast<std::uint32_t>(members_.size());
+    auto chain = db_.prepare(kSelectChainLength);
+    if (!chain) return chain.status();
+    chain->bind_int64(1, key);
+    if (chain->step() != Step::kRow) return chain->error();
+    group.chain_length = static_cast<std::uint64_t>(chain->column_int64(0));
   }
   const auto slot = static_cast<std::uint32_t>(groups_.size());
   groups_.push_back(group);
@@ -141,6 +148,23 @@ Status MessageWriter::collect_group_recipients(const OutgoingMessage& message, S
   const auto last = members_.begin() + group.end;
   if (!std::binary_search(first, last, message.sender)) {
     verdict = Status(Code::kForbidden, "sender is not a member of the group");
+    return {};
+  }
+  if (message.membership_seq != 0) {
+    // Sender Keys: one ciphertext for the members of the chain the sender verified.
+    if (message.membership_seq != group.chain_length || !message.key_wraps.empty()) {
+      verdict = Status(Code::kMembershipChanged, "the group's membership chain is " +
+                                                     std::to_string(group.chain_length) +
+                                                     " records long");
+      return {};
+    }
+    for (auto member = first; member != last; ++member) {
+      if (*member == message.sender) continue;
+      auto slot = user_slot(*member);
+      if (!slot) return slot.status();
+      if (!users_[*slot].exists) return {Code::kInternal, "group member without an account"};
+      recipients_.push_back({*slot, -1});
+    }
     return {};
   }
   // Sorted (recipient, index) pairs: the first wrap given for a member is the one used;

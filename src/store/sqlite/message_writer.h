@@ -51,6 +51,7 @@ class MessageWriter {
     bool exists;
     std::uint32_t begin;
     std::uint32_t end;
+    std::uint64_t chain_length;  // records in the group's membership chain
   };
   struct Recipient {
     std::uint32_t user_slot;

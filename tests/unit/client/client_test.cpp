@@ -22,6 +22,7 @@
 #include "crypto/keystore.h"
 #include "crypto/membership.h"
 #include "crypto/password.h"
+#include "crypto/sender_key_message.h"
 #include "crypto/x3dh.h"
 #include "fake_server.h"
 #include "support/test_passwords.h"
@@ -387,9 +388,21 @@ TEST_F(ClientTest, GroupMessagesAndAMembershipRace) {
     server_.append_before_next_group_send = crypto::encode_record(*add_dave);
     auto sent = co_await clients["alice"]->send_group_text(group->id, "hello team");
     CO_EXPECT_OK(sent);
-    CO_ASSERT_EQ(server_.sends().size(), 2u);  // MEMBERSHIP_CHANGED, then sealed again
-    EXPECT_EQ(server_.sends()[0].message_id(), server_.sends()[1].message_id());
-    EXPECT_EQ(server_.sends()[1].key_wraps_size(), 3);
+    // MEMBERSHIP_CHANGED, then sealed again, after dave got alice's sender key.
+    std::vector<wire::Send> group_sends;
+    std::vector<std::string> key_recipients;
+    for (const auto& send : server_.sends()) {
+      if (send.has_group_id()) {
+        group_sends.push_back(send);
+      } else {
+        key_recipients.push_back(send.user());
+      }
+    }
+    CO_ASSERT_EQ(group_sends.size(), 2u);
+    EXPECT_EQ(group_sends[0].message_id(), group_sends[1].message_id());
+    EXPECT_EQ(group_sends[1].key_wraps_size(), 0);  // one ciphertext for all
+    EXPECT_EQ(group_sends[1].membership_seq(), 2u);
+    EXPECT_EQ(key_recipients, (std::vector<std::string>{"bob", "carol", "dave"}));
     for (const char* name : {"bob", "carol", "dave"}) {
       CO_EXPECT_OK(co_await clients[name]->sync());
       CO_ASSERT_EQ(events[name].messages.size(), 1u);
@@ -417,8 +430,126 @@ TEST_F(ClientTest, GroupMessagesAndAMembershipRace) {
     server_.join_before_next_group_send = "outsider";
     auto ghost = co_await clients["alice"]->send_group_text(group->id, "not for outsider");
     EXPECT_EQ(ghost.code(), Code::kMembershipUnverified) << ghost.status().to_string();
-    EXPECT_EQ(server_.sends().size(), sends + 1);  // the refused first try only
+    CO_ASSERT_EQ(server_.sends().size(), sends + 1);  // the refused first try only
+    EXPECT_TRUE(server_.sends().back().has_group_id());
     EXPECT_TRUE(server_.users()["outsider"].inbox.empty());
+  });
+}
+
+// Sender Keys (docs/e2ee-v2.md): one ciphertext per group message, the key over the 1:1
+// sessions once per member, a new key after a removal, nothing before joining.
+TEST_F(ClientTest, GroupMessagesUseOneSenderKeyCiphertextRotatedWhenAMemberIsRemoved) {
+  run([&]() -> asio::awaitable<void> {
+    server_.pushes_enabled = false;
+    std::map<std::string, std::unique_ptr<Client>> clients;
+    std::map<std::string, Recorder> events;
+    for (const char* name : {"alice", "bob", "carol", "dave"}) {
+      clients[name] = make(name);
+      clients[name]->set_events(events[name].events());
+      CO_EXPECT_OK(co_await clients[name]->register_account(name, test_password(name)));
+    }
+    std::vector<std::string> members{"bob", "carol"};
+    auto group = co_await clients["alice"]->create_group("team", members);
+    CO_ASSERT_TRUE(group);
+    auto& alice = *clients["alice"];
+    auto group_sends = [&] {
+      std::vector<wire::Send> out;
+      for (const auto& send : server_.sends())
+        if (send.has_group_id()) out.push_back(send);
+      return out;
+    };
+    auto key_id_of = [](const wire::Send& send) {
+      auto m = crypto::decode_sender_key_message(send.body());
+      return m ? m->key_id : 0u;
+    };
+
+    CO_EXPECT_OK(co_await alice.send_group_text(group->id, "one"));
+    const std::size_t after_one = server_.sends().size();
+    CO_EXPECT_OK(co_await alice.send_group_text(group->id, "two"));
+    EXPECT_EQ(server_.sends().size(), after_one + 1);  // the key went out once per member
+    auto sent = group_sends();
+    CO_ASSERT_EQ(sent.size(), 2u);
+    EXPECT_EQ(sent[0].key_wraps_size(), 0);
+    EXPECT_EQ(key_id_of(sent[0]), key_id_of(sent[1]));
+    EXPECT_NE(key_id_of(sent[0]), 0u);
+    for (const char* name : {"bob", "carol"}) {
+      CO_EXPECT_OK(co_await clients[name]->sync());
+      EXPECT_EQ(events[name].texts(), (std::vector<std::string>{"one", "two"})) << name;
+    }
+
+    // carol removed: alice's next message is under a new key that only bob gets.
+    CO_EXPECT_OK(co_await alice.remove_member(group->id, "carol"));
+    const std::size_t before_three = server_.sends().size();
+    CO_EXPECT_OK(co_await alice.send_group_text(group->id, "three"));
+    std::vector<std::string> key_to;
+    for (std::size_t i = before_three; i < server_.sends().size(); ++i)
+      if (!server_.sends()[i].has_group_id()) key_to.push_back(server_.sends()[i].user());
+    EXPECT_EQ(key_to, (std::vector<std::string>{"bob"}));
+    sent = group_sends();
+    CO_ASSERT_EQ(sent.size(), 3u);
+    EXPECT_NE(key_id_of(sent[2]), key_id_of(sent[1]));
+    // A server that hands carol the ciphertext anyway: she reads nothing of it.
+    wire::InboxMessage leaked;
+    leaked.set_seq(server_.users()["carol"].inbox.size() + 1);
+    leaked.set_message_id(sent[2].message_id());
+    leaked.set_sender("alice");
+    leaked.set_group_id(group->id);
+    leaked.set_body(sent[2].body());
+    server_.users()["carol"].inbox.push_back(leaked);
+    CO_EXPECT_OK(co_await clients["carol"]->sync());
+    EXPECT_EQ(events["carol"].texts(), (std::vector<std::string>{"one", "two"}));
+    EXPECT_EQ(clients["carol"]->history("", group->id, 0)->size(), 2u);
+
+    // dave joins: he gets the key at its current state and cannot open "one".
+    CO_EXPECT_OK(co_await alice.add_member(group->id, "dave"));
+    CO_EXPECT_OK(co_await alice.send_group_text(group->id, "four"));
+    wire::InboxMessage old = leaked;
+    old.set_seq(server_.users()["dave"].inbox.size() + 1);
+    old.set_message_id(sent[0].message_id());
+    old.set_body(sent[0].body());
+    server_.users()["dave"].inbox.push_back(old);
+    CO_EXPECT_OK(co_await clients["dave"]->sync());
+    EXPECT_EQ(events["dave"].texts(), (std::vector<std::string>{"four"}));
+    CO_EXPECT_OK(co_await clients["bob"]->sync());
+    EXPECT_EQ(events["bob"].texts(), (std::vector<std::string>{"one", "two", "three", "four"}));
+    EXPECT_EQ(server_.received_bytes().find("three"), std::string::npos);
+  });
+}
+
+// The group message before its sender key (a server that reorders), twice (a server
+// that duplicates), and replayed under another id: shown once, when the key comes.
+TEST_F(ClientTest, AGroupMessageBeforeItsSenderKeyIsKeptUntilTheKeyArrivesAndShownOnce) {
+  run([&]() -> asio::awaitable<void> {
+    server_.pushes_enabled = false;
+    auto alice = make("alice");
+    auto bob = make("bob");
+    Recorder bob_events;
+    bob->set_events(bob_events.events());
+    CO_EXPECT_OK(co_await alice->register_account("alice", test_password("alice")));
+    CO_EXPECT_OK(co_await bob->register_account("bob", test_password("bob")));
+    std::vector<std::string> members{"bob"};
+    auto group = co_await alice->create_group("pair", members);
+    CO_ASSERT_TRUE(group);
+    CO_EXPECT_OK(co_await alice->send_group_text(group->id, "first"));
+    CO_EXPECT_OK(co_await alice->send_group_text(group->id, "second"));
+    auto& inbox = server_.users()["bob"].inbox;
+    CO_ASSERT_EQ(inbox.size(), 3u);  // the key, then the two messages
+    CO_ASSERT_TRUE(inbox[0].group_id() == 0 && inbox[1].group_id() != 0);
+    // Reordered: second, first, first again, first under a new id, then the key.
+    std::vector<wire::InboxMessage> hostile{inbox[2], inbox[1], inbox[1], inbox[1], inbox[0]};
+    std::string other_id = hostile[3].message_id();
+    other_id[0] ^= 0x01;
+    hostile[3].set_message_id(other_id);
+    for (std::size_t i = 0; i < hostile.size(); ++i)
+      hostile[i].set_seq(i + 1);
+    inbox = hostile;
+    CO_EXPECT_OK(co_await bob->sync());
+    EXPECT_EQ(bob_events.texts(), (std::vector<std::string>{"second", "first"}));
+    EXPECT_EQ(bob_events.undecryptable.size(), 1u);  // the replay under another id
+    EXPECT_EQ(server_.users()["bob"].acked, 5u);
+    auto history = bob->history("", group->id, 0);
+    CO_ASSERT_TRUE(history);
+    EXPECT_EQ(history->size(), 2u);
   });
 }
 

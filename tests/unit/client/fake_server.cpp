@@ -399,9 +399,11 @@ void FakeServer::handle_send(const std::shared_ptr<Session>& session, std::uint6
     auto it = groups_.find(send.group_id());
     if (it == groups_.end()) return error(session, request_id, wire::UNKNOWN_GROUP, "no group");
     auto& members = it->second.members;
+    bool joined = false;
     if (!join_before_next_group_send.empty()) {
       members.push_back(join_before_next_group_send);
       join_before_next_group_send.clear();
+      joined = true;
     }
     if (!append_before_next_group_send.empty()) {
       (void)append_record(std::exchange(append_before_next_group_send, {}));
@@ -409,8 +411,20 @@ void FakeServer::handle_send(const std::shared_ptr<Session>& session, std::uint6
     if (std::find(members.begin(), members.end(), sender) == members.end()) {
       return error(session, request_id, wire::FORBIDDEN, "not a member");
     }
+    if (send.membership_seq() != 0) {
+      // Sender Keys: as the real server, one body for the chain the sender sealed for (a
+      // member added meanwhile, even without a record, changes the membership).
+      if (joined || send.key_wraps_size() != 0 ||
+          send.membership_seq() != it->second.records.size()) {
+        return error(session, request_id, wire::MEMBERSHIP_CHANGED, "members changed");
+      }
+    }
     for (const auto& member : members) {
       if (member == sender) continue;
+      if (send.membership_seq() != 0) {
+        deliveries.emplace_back(member, "");
+        continue;
+      }
       auto wrap = std::find_if(send.key_wraps().begin(), send.key_wraps().end(),
                                [&](const auto& w) { return w.username() == member; });
       if (wrap == send.key_wraps().end()) {

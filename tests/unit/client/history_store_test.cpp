@@ -310,7 +310,81 @@ TEST(HistoryStoreTest, MigratesAVersionOneHistoryKeepingItsPins) {
     ASSERT_TRUE((*store)->add_message(incoming("alice", "after the migration", 1 + open)));
     // Version 3: the E2EE v2 state tables.
     EXPECT_TRUE((*store)->save_peer_session("alice", 1, "key", "sealed " + std::to_string(open)));
+    // Version 4: Sender Keys.
+    EXPECT_TRUE((*store)->save_received_sender_key(7, "alice", 1, 2, "sealed"));
   }
+}
+
+TEST(HistoryStoreTest, SenderKeyStateIsKeptPerGroupSenderAndDevice) {
+  auto store = open_memory();
+  EXPECT_FALSE(store->own_sender_key(7, 1));
+  ASSERT_TRUE(store->save_own_sender_key(7, 1, {"own", 3}));
+  auto own = store->own_sender_key(7, 1);
+  ASSERT_TRUE(own);
+  EXPECT_EQ(own->state, "own");
+  EXPECT_EQ(own->created_seq, 3u);
+  EXPECT_FALSE(store->own_sender_key(8, 1));
+
+  ASSERT_TRUE(store->add_sender_key_recipient(7, 42, "carol"));
+  ASSERT_TRUE(store->add_sender_key_recipient(7, 42, "bob"));
+  ASSERT_TRUE(store->add_sender_key_recipient(7, 42, "bob"));
+  ASSERT_TRUE(store->add_sender_key_recipient(7, 43, "dave"));
+  EXPECT_EQ(*store->sender_key_recipients(7, 42), (std::vector<std::string>{"bob", "carol"}));
+
+  ASSERT_TRUE(store->save_received_sender_key(7, "bob", 1, 3, "bob's"));
+  ASSERT_TRUE(store->save_received_sender_key(7, "bob", 2, 3, "bob's other device"));
+  auto received = store->received_sender_key(7, "bob", 1);
+  ASSERT_TRUE(received);
+  EXPECT_EQ(received->state, "bob's");
+  EXPECT_EQ(received->membership_seq, 3u);
+  EXPECT_FALSE(store->received_sender_key(8, "bob", 1));
+  ASSERT_TRUE(store->delete_received_sender_key(7, "bob", 1));
+  EXPECT_FALSE(store->received_sender_key(7, "bob", 1));
+  EXPECT_TRUE(store->received_sender_key(7, "bob", 2));
+
+  // Rotation reads the verified events: removals and leaves count, additions do not.
+  crypto::MembershipChain chain(7, 3, std::string(32, 'h'), {});
+  std::vector<MembershipEvent> events{
+      {7, 2, MembershipEvent::Kind::kAdded, "alice", "carol", 1},
+      {7, 3, MembershipEvent::Kind::kRemoved, "alice", "bob", 2},
+      {8, 4, MembershipEvent::Kind::kLeft, "dave", "dave", 3},
+  };
+  ASSERT_TRUE(store->save_group_head(chain, events));
+  EXPECT_TRUE(*store->removal_after(7, 2));
+  EXPECT_FALSE(*store->removal_after(7, 3));
+  EXPECT_TRUE(*store->removal_after(8, 3));
+  EXPECT_FALSE(*store->removal_after(9, 0));
+}
+
+TEST(HistoryStoreTest, GroupMessagesWaitingForTheirKeyAreBoundedOldestFirst) {
+  auto store = open_memory();
+  auto keep = [&](const MessageId& id, const std::string& sender, std::int64_t at) {
+    auto dropped = store->keep_pending_group_message({id, 7, sender, "item"}, at);
+    EXPECT_TRUE(dropped) << dropped.status().to_string();
+    return dropped ? *dropped : std::vector<HistoryStore::PendingGroupMessage>{};
+  };
+  std::vector<MessageId> ids;
+  for (std::size_t i = 0; i < HistoryStore::kMaxPendingGroupMessages; ++i) {
+    ids.push_back(MessageId::random());
+    EXPECT_TRUE(keep(ids.back(), i % 2 == 0 ? "bob" : "carol", 1000 + static_cast<int>(i)).empty());
+  }
+  EXPECT_TRUE(keep(ids[5], "carol", 5000).empty());  // kept already: nothing changes
+  EXPECT_EQ(store->pending_group_message_count(), HistoryStore::kMaxPendingGroupMessages);
+  auto dropped = keep(MessageId::random(), "bob", 5000);
+  ASSERT_EQ(dropped.size(), 1u);
+  EXPECT_EQ(dropped[0].id, ids[0]);
+  EXPECT_EQ(store->pending_group_message_count(), HistoryStore::kMaxPendingGroupMessages);
+  auto carol = store->pending_group_messages(7, "carol");
+  ASSERT_TRUE(carol);
+  ASSERT_EQ(carol->size(), HistoryStore::kMaxPendingGroupMessages / 2);
+  EXPECT_EQ((*carol)[0].id, ids[1]);  // oldest first
+  EXPECT_EQ((*carol)[0].item, "item");
+  ASSERT_TRUE(store->drop_pending_group_message(ids[1]));
+  EXPECT_EQ(store->pending_group_messages(7, "carol")->size(),
+            HistoryStore::kMaxPendingGroupMessages / 2 - 1);
+  // Past the age limit, whatever the count.
+  dropped = keep(MessageId::random(), "dave", 1500 + HistoryStore::kMaxPendingGroupMessageAgeMs);
+  EXPECT_EQ(dropped.size(), 498u);  // kept at 1002..1499 (1000 and 1001 went already)
 }
 
 TEST(HistoryStoreTest, RatchetStateCommitsWithTheMessageOrNotAtAll) {

@@ -303,6 +303,66 @@ TEST_P(StoreMessagesTest, RemovedMemberGetsNoLaterMessagesAndCannotSend) {
             Code::kForbidden);
 }
 
+// Sender Keys (docs/e2ee-v2.md): one ciphertext, no wraps, checked against the length
+// of the group's membership chain in the commit.
+TEST_P(StoreMessagesTest, SenderKeyGroupMessageIsStoredOnceForTheChainItWasSealedFor) {
+  const GroupId group = add_group(alice_, {bob_, carol_});
+  ASSERT_TRUE(store().append_membership({group, 1, "create", MembershipAppend::Change::kNone, 0}));
+  OutgoingMessage message = to_group(alice_, group, "one ciphertext", {});
+  message.membership_seq = 1;
+  const CommitOutcome outcome = commit_one(message);
+  ASSERT_TRUE(outcome.status) << outcome.status.to_string();
+  ASSERT_EQ(outcome.deliveries.size(), 2u);
+  for (const Delivery& delivery : outcome.deliveries)
+    EXPECT_EQ(delivery.key_wrap_index, -1);
+  for (UserId member : {bob_, carol_}) {
+    const auto items = inbox(member);
+    ASSERT_EQ(items.size(), 1u);
+    EXPECT_EQ(items[0].body, "one ciphertext");
+    EXPECT_EQ(items[0].group_id, group);
+    EXPECT_EQ(items[0].sealed_key, "");
+  }
+  EXPECT_THAT(inbox(alice_), IsEmpty());
+  EXPECT_THAT(inbox(dave_), IsEmpty());
+  // Acked by both members, the body goes (the tombstone keeps recognizing a retry).
+  ASSERT_TRUE(store().ack_inbox(std::vector<AckRecord>{{bob_, 1}, {carol_, 1}}));
+  EXPECT_THAT(inbox(bob_), IsEmpty());
+  const CommitOutcome retry = commit_one(message);
+  EXPECT_TRUE(retry.duplicate);
+}
+
+TEST_P(StoreMessagesTest, SenderKeyGroupMessageForAnotherChainLengthIsMembershipChanged) {
+  const GroupId group = add_group(alice_, {bob_, carol_});
+  ASSERT_TRUE(store().append_membership({group, 1, "create", MembershipAppend::Change::kNone, 0}));
+  ASSERT_TRUE(store().append_membership(
+      {group, 2, "remove carol", MembershipAppend::Change::kRemove, carol_}));
+  // Sealed before the removal: carol could read it, so nothing is stored.
+  OutgoingMessage stale = to_group(alice_, group, "stale", {});
+  stale.membership_seq = 1;
+  EXPECT_EQ(commit_one(stale).status.code(), Code::kMembershipChanged);
+  OutgoingMessage ahead = to_group(alice_, group, "ahead", {});
+  ahead.membership_seq = 3;
+  EXPECT_EQ(commit_one(ahead).status.code(), Code::kMembershipChanged);
+  // Wraps and a chain length together are not a message either format makes.
+  OutgoingMessage both = to_group(alice_, group, "both", {bob_});
+  both.membership_seq = 2;
+  EXPECT_EQ(commit_one(both).status.code(), Code::kMembershipChanged);
+  EXPECT_THAT(inbox(bob_), IsEmpty());
+  OutgoingMessage fresh = to_group(alice_, group, "fresh", {});
+  fresh.membership_seq = 2;
+  ASSERT_TRUE(commit_one(fresh).status);
+  EXPECT_THAT(bodies(inbox(bob_)), ElementsAre("fresh"));
+  EXPECT_THAT(inbox(carol_), IsEmpty());
+}
+
+TEST_P(StoreMessagesTest, SenderKeyGroupMessageToAGroupWithoutChainIsMembershipChanged) {
+  const GroupId group = add_group(alice_, {bob_});
+  OutgoingMessage message = to_group(alice_, group, "x", {});
+  message.membership_seq = 1;
+  EXPECT_EQ(commit_one(message).status.code(), Code::kMembershipChanged);
+  EXPECT_THAT(inbox(bob_), IsEmpty());
+}
+
 TEST_P(StoreMessagesTest, ReadInboxPagesFromAfterSeq) {
   std::vector<OutgoingMessage> messages;
   for (int i = 1; i <= 10; ++i)
