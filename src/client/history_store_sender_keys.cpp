@@ -122,24 +122,39 @@ Result<std::vector<HistoryStore::PendingGroupMessage>> HistoryStore::keep_pendin
         .bind(5, now_ms);
     if (insert.step() != SQLITE_DONE) return error("keep_pending_group_message");
   }
-  // Beyond the cap or the age: the oldest go (the caller reports them).
-  auto oldest = prepare(
-      "SELECT message_id, group_id, sender FROM pending_group_messages"
-      " WHERE kept_ms < ? OR rowid NOT IN (SELECT rowid FROM pending_group_messages"
-      " ORDER BY kept_ms DESC, rowid DESC LIMIT ?)");
-  if (!oldest.valid()) return error("keep_pending_group_message");
-  oldest.bind(1, now_ms - kMaxPendingGroupMessageAgeMs)
-      .bind(2, static_cast<std::int64_t>(kMaxPendingGroupMessages));
-  int rc;
-  while ((rc = oldest.step()) == SQLITE_ROW) {
-    auto id = MessageId::from_bytes(oldest.blob(0));
-    if (!id) continue;
-    dropped.push_back(
-        PendingGroupMessage{*id, static_cast<GroupId>(oldest.int64(1)), oldest.text(2), {}});
+  // Past the age, then beyond the cap: the oldest go (the caller reports them).
+  auto collect = [&](Stmt& select) {
+    int rc;
+    while ((rc = select.step()) == SQLITE_ROW) {
+      auto id = MessageId::from_bytes(select.blob(0));
+      if (!id) continue;
+      dropped.push_back(
+          PendingGroupMessage{*id, static_cast<GroupId>(select.int64(1)), select.text(2), {}});
+    }
+    return rc == SQLITE_DONE;
+  };
+  {
+    auto expired = prepare(
+        "SELECT message_id, group_id, sender FROM pending_group_messages WHERE kept_ms < ?");
+    if (!expired.valid()) return error("keep_pending_group_message");
+    expired.bind(1, now_ms - kMaxPendingGroupMessageAgeMs);
+    if (!collect(expired)) return error("keep_pending_group_message");
   }
-  if (rc != SQLITE_DONE) return error("keep_pending_group_message");
   for (const auto& d : dropped) {
     if (Status s = drop_pending_group_message(d.id); !s) return s;
+  }
+  const std::size_t count = pending_group_message_count();
+  if (count > kMaxPendingGroupMessages) {
+    auto oldest = prepare(
+        "SELECT message_id, group_id, sender FROM pending_group_messages"
+        " ORDER BY kept_ms, rowid LIMIT ?");
+    if (!oldest.valid()) return error("keep_pending_group_message");
+    oldest.bind(1, static_cast<std::int64_t>(count - kMaxPendingGroupMessages));
+    const std::size_t before = dropped.size();
+    if (!collect(oldest)) return error("keep_pending_group_message");
+    for (std::size_t i = before; i < dropped.size(); ++i) {
+      if (Status s = drop_pending_group_message(dropped[i].id); !s) return s;
+    }
   }
   if (Status s = tx->commit(); !s) return s;
   return dropped;

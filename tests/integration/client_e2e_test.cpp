@@ -1549,4 +1549,106 @@ TEST_F(ClientE2ETest, ReplayedAndTamperedRatchetMessagesAreRefusedAndOldOnesStay
   }
 }
 
+// --- Sender Keys for groups (docs/e2ee-v2.md, "Sender Keys for groups")
+
+// The group items of `user`'s inbox as the server holds it (a raw login), oldest first.
+std::vector<wire::InboxMessage> group_items_on_server(std::uint16_t port, const std::string& user,
+                                                      const std::string& password) {
+  std::vector<wire::InboxMessage> out;
+  auto raw = logged_in(port, TestUser::create(user, password));
+  if (!raw) return out;
+  auto items = raw->sync_all();
+  if (!items) return out;
+  for (auto& item : *items)
+    if (item.group_id() != 0) out.push_back(std::move(item));
+  return out;
+}
+
+TEST_F(ClientE2ETest, SenderKeysARemovedMemberReadsNothingNewAndANewMemberNothingOld) {
+  auto& alice = peer("alice");
+  auto& bob = peer("bob");
+  auto& carol = peer("carol");
+  auto& dave = peer("dave");
+  for (Peer* p : {&alice, &bob, &carol, &dave})
+    register_account(*p);
+  auto group = await(alice.client->create_group("sk", {"bob", "carol"}));
+  ASSERT_TRUE(group) << group.status().to_string();
+  ASSERT_TRUE(await(alice.client->send_group_text(group->id, "before")));
+  ASSERT_TRUE(await(alice.client->remove_member(group->id, "carol")));
+  ASSERT_TRUE(await(alice.client->send_group_text(group->id, "after")));
+  ASSERT_TRUE(await(alice.client->add_member(group->id, "dave")));
+  ASSERT_TRUE(await(alice.client->send_group_text(group->id, "welcome")));
+
+  // One stored ciphertext per message, no key wraps, signed by a sender key.
+  const auto recorded = group_items_on_server(port(), "bob", password("bob"));
+  ASSERT_EQ(recorded.size(), 3u);
+  for (const auto& item : recorded) {
+    EXPECT_EQ(static_cast<unsigned char>(item.body().front()), 0x13);
+    EXPECT_TRUE(item.sealed_key().empty());
+  }
+
+  // A lying server: carol back in the member table (no signed record), and alice's
+  // recorded ciphertexts sent again under fresh ids to everyone it lists.
+  ASSERT_TRUE(servers_->exec_sql("INSERT INTO group_members (group_id, user_id, admin) SELECT " +
+                                 std::to_string(group->id) +
+                                 ", id, false FROM users WHERE username = 'carol'"));
+  auto alice_raw = logged_in(port(), TestUser::create("alice", password("alice")));
+  ASSERT_TRUE(alice_raw);
+  for (const auto& item : recorded) {
+    wire::Frame frame;
+    frame.mutable_send()->set_message_id(MessageId::random().to_bytes());
+    frame.mutable_send()->set_group_id(group->id);
+    frame.mutable_send()->set_body(item.body());
+    frame.mutable_send()->set_membership_seq(3);
+    auto reply = alice_raw->call(std::move(frame));
+    ASSERT_TRUE(reply.has_send_ok()) << reply.DebugString();
+  }
+
+  for (Peer* p : {&bob, &carol, &dave}) {
+    auto synced = await(p->client->sync());
+    ASSERT_TRUE(synced) << p->name << ": " << synced.status().to_string();
+  }
+  EXPECT_EQ(texts_from(bob.inbox, "alice"),
+            (std::vector<std::string>{"before", "after", "welcome"}));
+  EXPECT_EQ(bob.inbox.undecryptable().size(), 3u);  // the replays: each key is used once
+  // carol, removed, has the first key only: "after" and "welcome" stay closed to her.
+  EXPECT_EQ(texts_from(carol.inbox, "alice"), (std::vector<std::string>{"before"}));
+  // dave, added, got the key at its current state: nothing from before he joined.
+  EXPECT_EQ(texts_from(dave.inbox, "alice"), (std::vector<std::string>{"welcome"}));
+  for (Peer* p : {&bob, &carol, &dave})
+    EXPECT_TRUE(p->inbox.repeated().empty()) << p->name;
+}
+
+TEST_F(ClientE2ETest, SenderKeysAMessageReattributedToAnotherMemberIsNeverShown) {
+  auto& alice = peer("alice");
+  auto& bob = peer("bob");
+  auto& carol = peer("carol");
+  for (Peer* p : {&alice, &bob, &carol})
+    register_account(*p);
+  auto group = await(alice.client->create_group("who", {"bob", "carol"}));
+  ASSERT_TRUE(group) << group.status().to_string();
+  ASSERT_TRUE(await(alice.client->send_group_text(group->id, "from alice")));
+  ASSERT_TRUE(await(carol.client->send_group_text(group->id, "from carol")));
+  const auto recorded = group_items_on_server(port(), "bob", password("bob"));
+  ASSERT_EQ(recorded.size(), 2u);
+  // The server presents alice's ciphertext as carol's (carol's raw session sends it).
+  auto carol_raw = logged_in(port(), TestUser::create("carol", password("carol")));
+  ASSERT_TRUE(carol_raw);
+  wire::Frame frame;
+  frame.mutable_send()->set_message_id(MessageId::random().to_bytes());
+  frame.mutable_send()->set_group_id(group->id);
+  frame.mutable_send()->set_body(recorded[0].body());
+  frame.mutable_send()->set_membership_seq(1);
+  ASSERT_TRUE(carol_raw->call(std::move(frame)).has_send_ok());
+
+  auto synced = await(bob.client->sync());
+  ASSERT_TRUE(synced) << synced.status().to_string();
+  EXPECT_EQ(texts_from(bob.inbox, "alice"), (std::vector<std::string>{"from alice"}));
+  EXPECT_EQ(texts_from(bob.inbox, "carol"), (std::vector<std::string>{"from carol"}));
+  EXPECT_TRUE(bob.inbox.repeated().empty());
+  auto history = await(bob.client->sync());  // nothing more to show
+  ASSERT_TRUE(history);
+  EXPECT_EQ(*history, 0u);
+}
+
 }  // namespace fastchat::itest

@@ -393,5 +393,64 @@ TEST_F(GroupTest, TheServerStoresOnlyRecordsItCanCheck) {
   get.mutable_get_membership()->set_after_seq(1);
   EXPECT_EQ(bob->call(get).membership_page().records_size(), 1);
 }
+
+// Sender Keys (docs/e2ee-v2.md): one body for every member, no wraps, accepted only for
+// the chain length the group has when it commits.
+TEST_F(GroupTest, ASenderKeyGroupSendIsStoredOnceForTheChainLengthItNames) {
+  auto alice = online("alice");
+  auto bob = online("bob");
+  auto carol = online("carol");
+  ASSERT_TRUE(alice && bob && carol);
+  const GroupId id = create_group(*alice, {"bob", "carol"});
+  crypto::MembershipChain chain(id, 0, {}, {});
+  auto genesis = chain.next("alice", crypto::MembershipAction::kCreate, {},
+                            {{"alice", true}, {"bob", false}, {"carol", false}}, 1);
+  ASSERT_TRUE(genesis);
+  const auto first = signed_by("alice", *genesis);
+  ASSERT_TRUE(alice->call(change(first)).has_group_info());
+  ASSERT_TRUE(chain.append(first, user("alice").identity().sign_public_key()));
+
+  auto sender_key_send = [&](const MessageId& id_, std::uint64_t seq, const std::string& body) {
+    wire::Frame frame;
+    frame.mutable_send()->set_message_id(id_.to_bytes());
+    frame.mutable_send()->set_group_id(id);
+    frame.mutable_send()->set_body(body);
+    frame.mutable_send()->set_membership_seq(seq);
+    return frame;
+  };
+  const std::string body = std::string(1, '\x13') + "one ciphertext for all";
+  const auto one = MessageId::random();
+  ASSERT_TRUE(send_ok(*alice, alice->request(sender_key_send(one, 1, body))));
+  for (RawClient* member : {bob.get(), carol.get()}) {
+    auto push = member->push();
+    ASSERT_TRUE(push);
+    EXPECT_EQ(push->message_id(), one.to_bytes());
+    EXPECT_EQ(push->body(), body);
+    EXPECT_TRUE(push->sealed_key().empty());
+  }
+  // Wraps with a chain length: neither format.
+  auto both = sender_key_send(MessageId::random(), 1, body);
+  auto* wrap = both.mutable_send()->add_key_wraps();
+  wrap->set_username("bob");
+  wrap->set_sealed_key("wrap");
+  EXPECT_EQ(error_of(alice->call(both)), wire::BAD_REQUEST);
+
+  // carol removed: a send sealed for the chain before it is refused, nothing delivered.
+  auto removal = chain.next("alice", crypto::MembershipAction::kRemove, "carol", {}, 2);
+  ASSERT_TRUE(removal);
+  ASSERT_TRUE(alice->call(change(signed_by("alice", *removal))).has_group_info());
+  EXPECT_EQ(error_of(alice->call(sender_key_send(MessageId::random(), 1, body))),
+            wire::MEMBERSHIP_CHANGED);
+  const auto two = MessageId::random();
+  ASSERT_TRUE(send_ok(*alice, alice->request(sender_key_send(two, 2, body))));
+  auto push = bob->push();
+  ASSERT_TRUE(push);
+  EXPECT_EQ(push->message_id(), two.to_bytes());
+  const auto next = MessageId::random();
+  ASSERT_TRUE(send_ok(*alice, alice->request(barrier("alice", "carol", next))));
+  auto carols = carol->push();
+  ASSERT_TRUE(carols);
+  EXPECT_EQ(carols->message_id(), next.to_bytes());  // nothing of the group since
+}
 }  // namespace
 }  // namespace fastchat::itest

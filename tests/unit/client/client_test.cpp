@@ -553,6 +553,33 @@ TEST_F(ClientTest, AGroupMessageBeforeItsSenderKeyIsKeptUntilTheKeyArrivesAndSho
   });
 }
 
+// A sender key, and group messages, from someone the verified chain does not list (a
+// member removed before bob read them, or a server that delivers a non-member's).
+TEST_F(ClientTest, ASenderKeyAndGroupMessagesFromANonMemberAreRefused) {
+  run([&]() -> asio::awaitable<void> {
+    server_.pushes_enabled = false;
+    std::map<std::string, std::unique_ptr<Client>> clients;
+    std::map<std::string, Recorder> events;
+    for (const char* name : {"alice", "bob", "mallory"}) {
+      clients[name] = make(name);
+      clients[name]->set_events(events[name].events());
+      CO_EXPECT_OK(co_await clients[name]->register_account(name, test_password(name)));
+    }
+    std::vector<std::string> members{"bob", "mallory"};
+    auto group = co_await clients["alice"]->create_group("team", members);
+    CO_ASSERT_TRUE(group);
+    CO_EXPECT_OK(co_await clients["mallory"]->send_group_text(group->id, "mallory's"));
+    CO_EXPECT_OK(co_await clients["alice"]->remove_member(group->id, "mallory"));
+    CO_EXPECT_OK(co_await clients["alice"]->send_group_text(group->id, "alice's"));
+    CO_EXPECT_OK(co_await clients["bob"]->sync());
+    EXPECT_EQ(events["bob"].texts(), (std::vector<std::string>{"alice's"}));
+    CO_ASSERT_EQ(events["bob"].undecryptable.size(), 1u);
+    EXPECT_EQ(events["bob"].undecryptable[0].sender, "mallory");
+    EXPECT_NE(events["bob"].undecryptable[0].reason.find("not a member"), std::string::npos)
+        << events["bob"].undecryptable[0].reason;
+  });
+}
+
 TEST_F(ClientTest, AMessageThatDoesNotOpenIsDroppedAndAcked) {
   run([&]() -> asio::awaitable<void> {
     auto alice = make("alice");
