@@ -226,7 +226,8 @@ Result<Client::Impl::ItemOutcome> Client::Impl::record_item(const wire::InboxMes
   bool key_changed = false;
   Result<wire::Content> content =
       ensured ? open_item(item, sender, key_changed) : Result<wire::Content>(ensured);
-  if (!content && content.code() == Code::kNotFound && item.group_id() != 0) {
+  if (!content && content.code() == Code::kNotFound && item.group_id() != 0 &&
+      is_sender_key_body(item.body())) {
     // A group message whose sender key has not arrived (yet): kept, unseen, and opened
     // when the key comes (accept_sender_key). The seq is processed and acked.
     auto dropped = history_->keep_pending_group_message(
