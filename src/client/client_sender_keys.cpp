@@ -100,10 +100,13 @@ asio::awaitable<Status> Client::Impl::distribute_sender_key(GroupId group,
   auto key = current_sender_key(group, to);
   if (!key) co_return key.status();
   const std::uint32_t key_id = key->key_id;
-  auto holders = history_->sender_key_recipients(group, key_id);
-  if (!holders) co_return holders.status();
   for (const auto& member : to.members) {
-    if (std::binary_search(holders->begin(), holders->end(), member)) continue;
+    // The identity seal_direct encrypts to: a changed key not yet accepted gets the key
+    // too (as it gets direct messages, with the warning), from the chain's current state.
+    const Contact* contact = contacts_ ? contacts_->find(member) : nullptr;
+    if (contact == nullptr) co_return Status(Code::kUnknownUser, "no keys for " + member);
+    const std::string identity = contact->pending.value_or(contact->identity).sign_public_key;
+    if (history_->has_sender_key_recipient(group, key_id, member, identity)) continue;
     const std::int64_t now = SystemClock::instance().now_ms();
     const auto id = MessageId::time_ordered(static_cast<std::uint64_t>(now));
     auto content = make_content(id, username_, member, 0, now);
@@ -126,7 +129,9 @@ asio::awaitable<Status> Client::Impl::distribute_sender_key(GroupId group,
     auto ok = co_await send_with_retry(frame);
     if (!ok) co_return ok.status();
     if (!history_) co_return Status(Code::kNotAuthenticated, "logged out meanwhile");
-    if (Status s = history_->add_sender_key_recipient(group, key_id, member); !s) co_return s;
+    if (Status s = history_->add_sender_key_recipient(group, key_id, member, identity); !s) {
+      co_return s;
+    }
   }
   co_return Status::ok();
 }

@@ -117,7 +117,8 @@ CREATE TABLE IF NOT EXISTS sender_key_recipients(
   group_id INTEGER NOT NULL,
   key_id INTEGER NOT NULL,
   username TEXT NOT NULL,
-  PRIMARY KEY(group_id, key_id, username)) WITHOUT ROWID;
+  identity BLOB NOT NULL,
+  PRIMARY KEY(group_id, key_id, username, identity)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS received_sender_keys(
   group_id INTEGER NOT NULL,
   username TEXT NOT NULL,

@@ -119,9 +119,13 @@ class HistoryStore {
   };
   std::optional<OwnSenderKey> own_sender_key(GroupId group, std::uint32_t device);
   Status save_own_sender_key(GroupId group, std::uint32_t device, const OwnSenderKey& key);
-  // Members this device sent its key `key_id` of `group` to.
+  // Members this device sent its key `key_id` of `group` to (each once, by name), and
+  // whether `username` got it under `identity` (Ed25519 key: a changed key gets it again).
   Result<std::vector<std::string>> sender_key_recipients(GroupId group, std::uint32_t key_id);
-  Status add_sender_key_recipient(GroupId group, std::uint32_t key_id, std::string_view username);
+  bool has_sender_key_recipient(GroupId group, std::uint32_t key_id, std::string_view username,
+                                std::string_view identity);
+  Status add_sender_key_recipient(GroupId group, std::uint32_t key_id, std::string_view username,
+                                  std::string_view identity);
   // Whether a member was removed or left after the chain was `seq` records long.
   Result<bool> removal_after(GroupId group, std::uint64_t seq);
   struct SealedSenderKey {

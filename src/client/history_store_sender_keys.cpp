@@ -32,7 +32,7 @@ Status HistoryStore::save_own_sender_key(GroupId group, std::uint32_t device,
 Result<std::vector<std::string>> HistoryStore::sender_key_recipients(GroupId group,
                                                                      std::uint32_t key_id) {
   auto stmt = prepare(
-      "SELECT username FROM sender_key_recipients WHERE group_id = ? AND key_id = ?"
+      "SELECT DISTINCT username FROM sender_key_recipients WHERE group_id = ? AND key_id = ?"
       " ORDER BY username");
   if (!stmt.valid()) return error("sender_key_recipients");
   stmt.bind(1, static_cast<std::int64_t>(group)).bind(2, key_id);
@@ -44,12 +44,30 @@ Result<std::vector<std::string>> HistoryStore::sender_key_recipients(GroupId gro
   return out;
 }
 
-Status HistoryStore::add_sender_key_recipient(GroupId group, std::uint32_t key_id,
-                                              std::string_view username) {
+bool HistoryStore::has_sender_key_recipient(GroupId group, std::uint32_t key_id,
+                                            std::string_view username, std::string_view identity) {
   auto stmt = prepare(
-      "INSERT OR IGNORE INTO sender_key_recipients(group_id, key_id, username) VALUES(?,?,?)");
+      "SELECT 1 FROM sender_key_recipients WHERE group_id = ? AND key_id = ? AND username = ?"
+      " AND identity = ?");
+  if (!stmt.valid()) return false;
+  stmt.bind(1, static_cast<std::int64_t>(group))
+      .bind(2, key_id)
+      .bind_text(3, username)
+      .bind_blob(4, identity);
+  return stmt.step() == SQLITE_ROW;
+}
+
+Status HistoryStore::add_sender_key_recipient(GroupId group, std::uint32_t key_id,
+                                              std::string_view username,
+                                              std::string_view identity) {
+  auto stmt = prepare(
+      "INSERT OR IGNORE INTO sender_key_recipients(group_id, key_id, username, identity)"
+      " VALUES(?,?,?,?)");
   if (!stmt.valid()) return error("add_sender_key_recipient");
-  stmt.bind(1, static_cast<std::int64_t>(group)).bind(2, key_id).bind_text(3, username);
+  stmt.bind(1, static_cast<std::int64_t>(group))
+      .bind(2, key_id)
+      .bind_text(3, username)
+      .bind_blob(4, identity);
   if (stmt.step() != SQLITE_DONE) return error("add_sender_key_recipient");
   return Status::ok();
 }

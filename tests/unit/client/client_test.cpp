@@ -699,6 +699,45 @@ void serve_other_keys(testing::FakeServer& server, const std::string& user) {
   server.users()[user].one_time.clear();
 }
 
+// An unverified member's changed key gets the sender key too (as it gets direct messages,
+// with the warning), from the chain's current state; the pinned key's holder keeps reading.
+TEST_F(ClientTest, AMembersChangedKeyGetsTheSenderKeyAgainAndTheMessageIsMarked) {
+  run([&]() -> asio::awaitable<void> {
+    server_.pushes_enabled = false;
+    auto alice = make("alice");
+    auto bob = make("bob");
+    Recorder bob_events;
+    bob->set_events(bob_events.events());
+    CO_EXPECT_OK(co_await alice->register_account("alice", test_password("alice")));
+    CO_EXPECT_OK(co_await bob->register_account("bob", test_password("bob")));
+    std::vector<std::string> members{"bob"};
+    auto group = co_await alice->create_group("pair", members);
+    CO_ASSERT_TRUE(group);
+    auto one = co_await alice->send_group_text(group->id, "one");
+    CO_ASSERT_TRUE(one);
+    EXPECT_FALSE(one->key_changed);
+    CO_EXPECT_OK(co_await bob->sync());
+
+    serve_other_keys(server_, "bob");
+    auto alice2 = make("alice");
+    CO_EXPECT_OK(co_await alice2->resume());
+    const std::size_t before = server_.sends().size();
+    auto two = co_await alice2->send_group_text(group->id, "two");
+    CO_ASSERT_TRUE(two);
+    EXPECT_TRUE(two->key_changed);
+    CO_ASSERT_EQ(server_.sends().size(),
+                 before + 2);  // the key to the new identity, then the message
+    EXPECT_EQ(server_.sends()[before].user(), "bob");
+    EXPECT_TRUE(server_.sends()[before + 1].has_group_id());
+    auto three = co_await alice2->send_group_text(group->id, "three");
+    CO_ASSERT_TRUE(three);
+    EXPECT_EQ(server_.sends().size(), before + 3);  // sent once per identity
+    // The real bob cannot open the key sealed to the impostor, but still has the chain.
+    CO_EXPECT_OK(co_await bob->sync());
+    EXPECT_EQ(bob_events.texts(), (std::vector<std::string>{"one", "two", "three"}));
+  });
+}
+
 TEST_F(ClientTest, BothUsersSeeTheSameSafetyNumber) {
   run([&]() -> asio::awaitable<void> {
     auto alice = make("alice");

@@ -325,11 +325,15 @@ TEST(HistoryStoreTest, SenderKeyStateIsKeptPerGroupSenderAndDevice) {
   EXPECT_EQ(own->created_seq, 3u);
   EXPECT_FALSE(store->own_sender_key(8, 1));
 
-  ASSERT_TRUE(store->add_sender_key_recipient(7, 42, "carol"));
-  ASSERT_TRUE(store->add_sender_key_recipient(7, 42, "bob"));
-  ASSERT_TRUE(store->add_sender_key_recipient(7, 42, "bob"));
-  ASSERT_TRUE(store->add_sender_key_recipient(7, 43, "dave"));
+  ASSERT_TRUE(store->add_sender_key_recipient(7, 42, "carol", "c1"));
+  ASSERT_TRUE(store->add_sender_key_recipient(7, 42, "bob", "b1"));
+  ASSERT_TRUE(store->add_sender_key_recipient(7, 42, "bob", "b1"));
+  ASSERT_TRUE(store->add_sender_key_recipient(7, 42, "bob", "b2"));  // a changed key
+  ASSERT_TRUE(store->add_sender_key_recipient(7, 43, "dave", "d1"));
   EXPECT_EQ(*store->sender_key_recipients(7, 42), (std::vector<std::string>{"bob", "carol"}));
+  EXPECT_TRUE(store->has_sender_key_recipient(7, 42, "bob", "b2"));
+  EXPECT_FALSE(store->has_sender_key_recipient(7, 42, "carol", "c2"));
+  EXPECT_FALSE(store->has_sender_key_recipient(7, 43, "bob", "b1"));
 
   ASSERT_TRUE(store->save_received_sender_key(7, "bob", 1, 3, "bob's"));
   ASSERT_TRUE(store->save_received_sender_key(7, "bob", 2, 3, "bob's other device"));
