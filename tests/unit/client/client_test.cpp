@@ -15,9 +15,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <mutex>
-#include <sstream>
 #include <thread>
 
 #include "client/async_signal.h"
@@ -26,6 +24,7 @@
 #include "crypto/identity.h"
 #include "crypto/x3dh.h"
 #include "fake_server.h"
+#include "support/test_files.h"
 #include "support/test_passwords.h"
 #include "temp_dir.h"
 
@@ -33,7 +32,9 @@ namespace fastchat::client {
 namespace {
 
 using namespace std::chrono_literals;
+using fastchat::test_support::read_file;
 using fastchat::test_support::test_password;
+using fastchat::test_support::write_file;
 
 asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
   asio::steady_timer t(co_await asio::this_coro::executor);
@@ -48,13 +49,6 @@ asio::awaitable<bool> eventually(std::function<bool()> ready) {
     co_await sleep_for(10ms);
   }
   co_return ready();
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 // Ends the process if it is still alive after `limit`: a coroutine that spins on the
@@ -485,7 +479,7 @@ TEST_F(ClientTest, SendsAndReassemblesAFile) {
     for (int i = 0; i < 600'000; ++i)
       data.push_back(static_cast<char>((i * 31) ^ (i >> 8)));
     const std::string path = dir_.file("photo.png");
-    std::ofstream(path, std::ios::binary) << data;
+    write_file(path, data);
 
     auto sent = co_await alice->send_file("bob", path);
     CO_EXPECT_OK(sent);
