@@ -356,7 +356,7 @@ Status TestCluster::exec_sql(const std::string& sql) {
 }
 
 std::string TestCluster::blob_literal(const std::string& bytes) const {
-  return cluster_ ? "'\\x" + hex(bytes) + "'::bytea" : "x'" + hex(bytes) + "'";
+  return cluster_ ? "'\\x" + to_hex(bytes) + "'::bytea" : "x'" + to_hex(bytes) + "'";
 }
 
 }  // namespace fastchat::itest
