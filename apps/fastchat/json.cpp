@@ -1,14 +1,13 @@
 #include "json.h"
 
-#include <array>
+#include <span>
 
+#include "common/hex.h"
 #include "utf8.h"
 
 namespace fastchat::cli {
 
 void append_json_string(std::string& out, std::string_view text) {
-  static constexpr std::array<char, 16> kHex = {'0', '1', '2', '3', '4', '5', '6', '7',
-                                                '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
   out.reserve(out.size() + text.size() + 2);
   out.push_back('"');
   std::size_t i = 0;
@@ -50,9 +49,7 @@ void append_json_string(std::string& out, std::string_view text) {
         break;
       default:
         if (c < 0x20 || c == 0x7F) {
-          out.append("\\u00");
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 0xF]);
+          out.append("\\u00").append(to_hex(std::span(&c, 1)));
         } else {
           out.push_back(static_cast<char>(c));
         }

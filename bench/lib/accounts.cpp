@@ -1,7 +1,5 @@
 #include "accounts.h"
 
-#include <sodium.h>
-
 #include <charconv>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +8,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/hex.h"
 #include "crypto/keystore.h"
 #include "crypto/password.h"
 #include "crypto/sodium_init.h"
@@ -17,25 +16,6 @@
 namespace fastchat::bench {
 
 namespace {
-
-std::string to_hex(std::string_view bytes) {
-  std::string out(bytes.size() * 2 + 1, '\0');
-  sodium_bin2hex(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                 bytes.size());
-  out.pop_back();
-  return out;
-}
-
-std::optional<std::string> from_hex(std::string_view hex) {
-  std::string out(hex.size() / 2, '\0');
-  std::size_t len = 0;
-  if (sodium_hex2bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), hex.data(),
-                     hex.size(), nullptr, &len, nullptr) != 0) {
-    return std::nullopt;
-  }
-  out.resize(len);
-  return out;
-}
 
 struct Line {
   std::string secret_hex, seed_hex, server, token_hex;

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "common/hex.h"
 #include "crypto/kernel_keyring.h"
 #include "crypto/sodium_init.h"
 
@@ -66,9 +67,7 @@ std::string data_key_name(const std::string& home, std::string_view username) {
   unsigned char hash[kHomeHashBytes];
   crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(path.data()),
                      path.size(), nullptr, 0);
-  char hex[kHomeHashBytes * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
-  return "fastchat:data-key:" + std::string(username) + ":" + hex;
+  return "fastchat:data-key:" + std::string(username) + ":" + to_hex(hash);
 }
 
 Status check_data_key_store(const DataKeyPolicy& policy) {

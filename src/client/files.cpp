@@ -1,7 +1,6 @@
 #include "client/files.h"
 
 #include <fcntl.h>
-#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +11,7 @@
 #include <utility>
 
 #include "client/home.h"
+#include "common/hex.h"
 #include "common/message_id.h"
 
 namespace fastchat::client {
@@ -162,11 +162,7 @@ Status OutgoingFile::read_chunk(std::uint32_t index, wire::FileChunk& chunk) con
 }
 
 std::string FileAssembler::partial_path(std::string_view sender, std::string_view file_id) const {
-  std::string hex(file_id.size() * 2 + 1, '\0');
-  sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(file_id.data()),
-                 file_id.size());
-  hex.pop_back();
-  return dir_ + "/.partial-" + std::string(sender) + "-" + hex;
+  return dir_ + "/.partial-" + std::string(sender) + "-" + to_hex(file_id);
 }
 
 std::string FileAssembler::unique_path(const std::string& name) const {
@@ -247,14 +243,7 @@ Result<std::optional<FileAssembler::Completed>> FileAssembler::add(std::string_v
 }
 
 std::string transfer_id(std::string_view file_id) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(file_id.size() * 2);
-  for (const unsigned char c : file_id) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 0xf];
-  }
-  return out;
+  return to_hex(file_id);
 }
 
 }  // namespace fastchat::client

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "common/hex.h"
 #include "common/username.h"
 #include "crypto/keystore.h"
 
@@ -27,23 +28,11 @@ struct WipeOnExit {
   }
 };
 
-std::string to_hex(std::string_view bytes) {
-  std::string out(bytes.size() * 2 + 1, '\0');
-  sodium_bin2hex(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                 bytes.size());
-  out.pop_back();
-  return out;
-}
-
-bool from_hex(std::string_view hex, crypto::SecretBytes& out) {
+// Decoded straight into the secret's own buffer, which wipes itself.
+bool secret_from_hex(std::string_view hex, crypto::SecretBytes& out) {
   if (hex.empty() || hex.size() % 2 != 0) return false;
   crypto::SecretBytes bytes(hex.size() / 2);
-  std::size_t written = 0;
-  if (sodium_hex2bin(bytes.data(), bytes.size(), hex.data(), hex.size(), nullptr, &written,
-                     nullptr) != 0 ||
-      written != bytes.size()) {
-    return false;
-  }
+  if (!from_hex(hex, std::span(bytes.data(), bytes.size()))) return false;
   out = std::move(bytes);
   return true;
 }
@@ -155,9 +144,9 @@ Result<SavedSession> load_session(const std::string& path) {
     } else if (key == "server") {
       session.server = std::string(value);
     } else if (key == "token") {
-      have_token = from_hex(value, session.session_token);
+      have_token = secret_from_hex(value, session.session_token);
     } else if (key == "data_key") {
-      have_key = from_hex(value, session.data_key);
+      have_key = secret_from_hex(value, session.data_key);
     } else if (key == "data_key_ref" && is_key_ref(value)) {
       session.data_key_ref = std::string(value);
       have_ref = true;

@@ -4,6 +4,9 @@
 #include <openssl/evp.h>
 
 #include <charconv>
+#include <span>
+
+#include "common/hex.h"
 
 namespace fastchat::cluster::schema {
 
@@ -129,13 +132,7 @@ std::string sha1_hex(std::string_view text) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
   EVP_Digest(text.data(), text.size(), digest, &size, EVP_sha1(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < size; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 15]);
-  }
-  return out;
+  return to_hex(std::span(digest, size));
 }
 
 // Scripts live as long as the process: built once, on first use.

@@ -4,6 +4,8 @@
 
 #include <chrono>
 
+#include "common/hex.h"
+
 namespace fastchat {
 
 MessageId MessageId::random() {
@@ -36,21 +38,13 @@ std::optional<MessageId> MessageId::from_bytes(std::string_view raw) {
 }
 
 std::optional<MessageId> MessageId::from_hex(std::string_view hex) {
-  if (hex.size() != 2 * kSize) return std::nullopt;
   MessageId id;
-  std::size_t written = 0;
-  if (sodium_hex2bin(id.bytes_.data(), kSize, hex.data(), hex.size(), nullptr, &written, nullptr) !=
-          0 ||
-      written != kSize) {
-    return std::nullopt;
-  }
+  if (!fastchat::from_hex(hex, id.bytes_)) return std::nullopt;
   return id;
 }
 
 std::string MessageId::to_hex() const {
-  char out[2 * kSize + 1];
-  sodium_bin2hex(out, sizeof out, bytes_.data(), kSize);
-  return std::string(out, 2 * kSize);
+  return fastchat::to_hex(bytes_);
 }
 
 bool MessageId::is_zero() const {

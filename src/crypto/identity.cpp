@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "common/hex.h"
 #include "crypto/bytes.h"
 #include "crypto/sodium_init.h"
 
@@ -115,12 +116,11 @@ std::string fingerprint(const PublicIdentity& identity) {
   crypto_generichash_update(&state, u8(identity.sign_public_key), identity.sign_public_key.size());
   crypto_generichash_update(&state, u8(identity.box_public_key), identity.box_public_key.size());
   crypto_generichash_final(&state, digest, sizeof digest);
-  char hex[sizeof digest * 2 + 1];
-  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+  const std::string hex = to_hex(digest);
   std::string out;
-  for (std::size_t i = 0; i < sizeof digest * 2; i += 4) {
+  for (std::size_t i = 0; i < hex.size(); i += 4) {
     if (!out.empty()) out.push_back(' ');
-    out.append(hex + i, 4);
+    out.append(hex, i, 4);
   }
   return out;
 }

@@ -12,6 +12,7 @@
 #include "cli_fixture.h"
 #include "json_lite.h"
 #include "process.h"
+#include "support/test_files.h"
 #include "tmux.h"
 
 namespace fastchat::e2e {
@@ -152,9 +153,8 @@ TEST_F(CliE2e, ChatEndsCleanlyOnInterruptAndEndOfInput) {
         kWaitTimeout))
         << tmux.dump();
     EXPECT_EQ(status, "0");
-    std::ifstream before(status_file + ".before"), after(status_file + ".after");
-    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(before), {}),
-              std::string(std::istreambuf_iterator<char>(after), {}));
+    EXPECT_EQ(test_support::read_file(status_file + ".before"),
+              test_support::read_file(status_file + ".after"));
   }
 }
 

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -13,11 +12,14 @@
 #include "cli_fixture.h"
 #include "json_lite.h"
 #include "process.h"
+#include "support/test_files.h"
 
 namespace fastchat::e2e {
 namespace {
 
 namespace fs = std::filesystem;
+using fastchat::test_support::read_file;
+using fastchat::test_support::write_file;
 
 // `out` without the membership events recv prints before a group's first message
 // ("[time] group 7: alice added carol"; --json: "type":"membership").
@@ -136,7 +138,7 @@ TEST_F(CliE2e, UsersAndFiles) {
   std::string content;
   for (int i = 0; i < 300000; ++i)
     content.push_back(static_cast<char>((static_cast<long>(i) * 7919) % 251));
-  std::ofstream(file, std::ios::binary) << content;
+  write_file(file, content);
   const RunResult sent = cli("alice", {"send-file", "bob", file});
   ASSERT_EQ(sent.exit_code, 0) << sent.err;
   EXPECT_TRUE(
@@ -151,8 +153,7 @@ TEST_F(CliE2e, UsersAndFiles) {
   ASSERT_TRUE(file_info) << got.out;
   EXPECT_EQ(file_info->at("name").value, "report.bin");
   EXPECT_EQ(file_info->at("size").value, "300000");
-  std::ifstream saved(file_info->at("path").value, std::ios::binary);
-  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(saved), {}), content);
+  EXPECT_EQ(read_file(file_info->at("path").value), content);
 
   ASSERT_OK(cli("alice", {"send-file", "bob", file}));
   const RunResult text = cli("bob", {"recv"});
@@ -342,7 +343,7 @@ TEST_F(CliE2e, GroupSendFile) {
   std::string content;
   for (int i = 0; i < 300000; ++i)
     content.push_back(static_cast<char>((static_cast<long>(i) * 131) % 253));
-  std::ofstream(file, std::ios::binary) << content;
+  write_file(file, content);
 
   const RunResult sent = cli("alice", {"group", "send-file", "crew", file});
   ASSERT_EQ(sent.exit_code, 0) << sent.err;
@@ -366,8 +367,7 @@ TEST_F(CliE2e, GroupSendFile) {
   const auto file_info = parse_json_object(message->at("file").value);
   ASSERT_TRUE(file_info) << got.out;
   EXPECT_EQ(file_info->at("name").value, "deck.png");
-  std::ifstream saved(file_info->at("path").value, std::ios::binary);
-  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(saved), {}), content);
+  EXPECT_EQ(read_file(file_info->at("path").value), content);
 
   // A missing file is "not found"; a non-member is refused; both with one line.
   const RunResult missing = cli("alice", {"group", "send-file", "crew", dir_ + "/no-such-file"});
@@ -640,16 +640,14 @@ TEST_F(CliE2e, ErrorsHaveDistinctExitCodesAndOneLine) {
 TEST_F(CliE2e, AChangedServerKeyIsRefusedUntilTrustServer) {
   ASSERT_OK(register_user("alice"));
   const std::string known_hosts = home("alice") + "/known_hosts";
-  std::ifstream in(known_hosts);
-  std::stringstream pinned;
-  pinned << in.rdbuf();
-  ASSERT_NE(pinned.str().find(address_ + " SHA256:"), std::string::npos) << pinned.str();
+  const std::string pinned = read_file(known_hosts);
+  ASSERT_NE(pinned.find(address_ + " SHA256:"), std::string::npos) << pinned;
   const RunResult printed =
       run_process({server_binary(), "--data-dir", dir_ + "/server", "--print-fingerprint"}, {},
                   kCommandTimeout);
   ASSERT_EQ(printed.exit_code, 0) << printed.err;
   const std::string fingerprint = printed.out.substr(0, printed.out.find('\n'));
-  EXPECT_NE(pinned.str().find(fingerprint), std::string::npos);
+  EXPECT_NE(pinned.find(fingerprint), std::string::npos);
 
   // As if the server's key had changed (or someone were in between).
   const std::string other = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";

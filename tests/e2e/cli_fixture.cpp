@@ -11,6 +11,8 @@
 #include <iostream>
 #include <regex>
 
+#include "support/test_files.h"
+
 namespace fastchat::e2e {
 namespace {
 
@@ -97,8 +99,7 @@ void CliE2e::TearDown() {
 }
 
 std::string CliE2e::server_log() const {
-  std::ifstream in(dir_ + "/server.log");
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  return test_support::read_file(dir_ + "/server.log");
 }
 
 }  // namespace fastchat::e2e

@@ -2,40 +2,28 @@
 // user running the tests (real keyctl, no mock), never in the session file; a key gone
 // (reboot, idle timeout) locks the keys until `fastchat unlock`, and loses nothing.
 #include <gtest/gtest.h>
-#include <sodium.h>
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <thread>
 
 #include "cli_fixture.h"
 #include "client/data_key_store.h"
+#include "common/hex.h"
 #include "crypto/kernel_keyring.h"
 #include "crypto/keystore.h"
 #include "crypto/password.h"
 #include "json_lite.h"
 #include "process.h"
+#include "support/test_files.h"
 
 namespace fastchat::e2e {
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
-
-std::string hex(std::string_view bytes) {
-  std::string out(bytes.size() * 2 + 1, '\0');
-  sodium_bin2hex(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                 bytes.size());
-  out.pop_back();
-  return out;
-}
+using fastchat::test_support::read_file;
 
 class KeyringE2e : public CliE2e {
  protected:
@@ -63,7 +51,7 @@ class KeyringE2e : public CliE2e {
     const std::string text = read_file(home(home_user) + "/session");
     ASSERT_FALSE(text.empty());
     EXPECT_EQ(text.find(key.view()), std::string::npos);
-    EXPECT_EQ(text.find(hex(key.view())), std::string::npos) << text;
+    EXPECT_EQ(text.find(to_hex(key.view())), std::string::npos) << text;
     EXPECT_EQ(text.find("data_key "), std::string::npos) << text;
   }
   std::string current_session_id(const std::string& home_user) {
@@ -100,7 +88,7 @@ TEST_F(KeyringE2e, AnOldSessionFileMovesItsKeyIntoTheKeyring) {
   ASSERT_OK(cli_env("alice", {"FASTCHAT_DATA_KEY_IN_FILE=1"},
                     {"--password-stdin", "register", "alice"}, password("alice") + "\n"));
   const crypto::SecretBytes key = data_key("alice", "alice");
-  ASSERT_NE(read_file(home("alice") + "/session").find("data_key " + hex(key.view())),
+  ASSERT_NE(read_file(home("alice") + "/session").find("data_key " + to_hex(key.view())),
             std::string::npos);
   EXPECT_FALSE(crypto::kernel_keyring::exists(key_name("alice", "alice")));
 
@@ -261,7 +249,7 @@ TEST_F(KeyringE2e, AKernelThatRefusesTheKeyringIsSaidSoAndTheFileModeWorks) {
                     {"--password-stdin", "register", "alice"}, password("alice") + "\n"));
   ASSERT_OK(refused("alice", {"FASTCHAT_DATA_KEY_IN_FILE=1"}, {"whoami"}));
   const std::string file = read_file(home("alice") + "/session");
-  EXPECT_NE(file.find("data_key " + hex(data_key("alice", "alice").view())), std::string::npos);
+  EXPECT_NE(file.find("data_key " + to_hex(data_key("alice", "alice").view())), std::string::npos);
 
   // Without the flag such a file cannot move into the keyring: said so, file untouched.
   const RunResult moved = refused("alice", {}, {"whoami"});

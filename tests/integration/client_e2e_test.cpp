@@ -49,6 +49,7 @@ namespace {
 
 using client::ChatMessage;
 using client::Client;
+using test_support::write_file;
 
 // What one Client reported through its events. Thread-safe.
 class Inbox {
@@ -455,7 +456,7 @@ TEST_F(ClientE2ETest, AFileToAGroupReachesEveryMember) {
   for (int i = 0; i < 600'000; ++i)
     data.push_back(static_cast<char>((i * 7) ^ (i >> 9)));
   const std::string path = dir_.file("plan.pdf");
-  std::ofstream(path, std::ios::binary) << data;
+  write_file(path, data);
 
   auto sent = await(alice.client->send_group_file(group->id, path));
   ASSERT_TRUE(sent) << sent.status().to_string();
@@ -529,7 +530,7 @@ TEST_F(ClientE2ETest, AMemberAddedMidFileGetsNoPartialFile) {
   ASSERT_TRUE(group) << group.status().to_string();
   std::string data(4 * 256 * 1024 + 5, 'x');
   const std::string path = dir_.file("big.bin");
-  std::ofstream(path, std::ios::binary) << data;
+  write_file(path, data);
 
   // After the first chunk, alice (the admin) adds dave: the request goes out on her
   // connection between two chunks.
@@ -749,7 +750,7 @@ TEST_F(ClientE2ETest, AGroupFileRidesThroughACutConnection) {
   for (int i = 0; i < 5 * 256 * 1024; ++i)
     data.push_back(static_cast<char>(i * 13 + (i >> 11)));
   const std::string path = dir_.file("cut.bin");
-  std::ofstream(path, std::ios::binary) << data;
+  write_file(path, data);
 
   std::atomic<int> cuts{0};
   on_io([&] {
@@ -1427,10 +1428,7 @@ TEST_F(ClientE2ETest, BothStartAtOnceThenManyMessagesAndFilesBothWaysUseTheRatch
   for (int i = 0; i < 600'000; ++i)
     data.push_back(static_cast<char>((i * 131) ^ (i >> 7)));
   const std::string file = alice.home + "/photo.bin";
-  {
-    std::ofstream out(file, std::ios::binary);
-    out << data;
-  }
+  write_file(file, data);
   for (int i = 0; i < 25; ++i) {
     from_alice.push_back("a" + std::to_string(i));
     send(alice, "bob", from_alice.back());

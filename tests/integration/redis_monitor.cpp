@@ -4,19 +4,9 @@
 #include <sys/socket.h>
 
 #include "cluster/redis_connection.h"
+#include "common/hex.h"
 
 namespace fastchat::itest {
-
-namespace {
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
 
 std::string unescape_monitor_line(const std::string& line) {
   std::string out;
@@ -50,14 +40,17 @@ std::string unescape_monitor_line(const std::string& line) {
         case 'b':
           out += '\b';
           break;
-        case 'x':
-          if (i + 2 < line.size() && hex_digit(line[i + 1]) >= 0 && hex_digit(line[i + 2]) >= 0) {
-            out += static_cast<char>(hex_digit(line[i + 1]) * 16 + hex_digit(line[i + 2]));
+        case 'x': {
+          const auto byte = i + 2 < line.size() ? from_hex(std::string_view(line).substr(i + 1, 2))
+                                                : std::nullopt;
+          if (byte) {
+            out += *byte;
             i += 2;
           } else {
             out += e;
           }
           break;
+        }
         default:
           out += e;  // \" and \\ .
       }

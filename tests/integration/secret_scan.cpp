@@ -5,28 +5,25 @@
 #include <cctype>
 #include <filesystem>
 
+#include "common/hex.h"
 #include "test_server.h"
 
 namespace fastchat::itest {
 
 namespace {
 
-std::string hex(std::string_view bytes, bool upper) {
-  const char* digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out.push_back(digits[c >> 4]);
-    out.push_back(digits[c & 15]);
-  }
-  return out;
+std::string upper_case(std::string text) {
+  for (char& c : text)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return text;
 }
 
 }  // namespace
 
 void SecretScan::add(const std::string& what, std::string_view bytes) {
   secrets_.push_back({what, std::string(bytes)});
-  secrets_.push_back({what + " (hex)", hex(bytes, false)});
-  secrets_.push_back({what + " (HEX)", hex(bytes, true)});
+  secrets_.push_back({what + " (hex)", to_hex(bytes)});
+  secrets_.push_back({what + " (HEX)", upper_case(to_hex(bytes))});
 }
 
 void SecretScan::expect_absent(const std::string& place, std::string_view haystack) const {

@@ -1,12 +1,12 @@
 #include "test_cluster.h"
 
 #include <hiredis/hiredis.h>
-#include <sodium.h>
 #include <sqlite3.h>
 
 #include <stdexcept>
 
 #include "cluster/redis_connection.h"
+#include "common/hex.h"
 #include "protocol/proxy_header.h"
 #include "redis_monitor.h"
 #include "support/postgres_test_schema.h"
@@ -305,32 +305,20 @@ void ServerTest::TearDown() {
   servers_.reset();
 }
 
-namespace {
-
-std::string hex(const std::string& bytes) {
-  std::string out(bytes.size() * 2 + 1, '\0');
-  sodium_bin2hex(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                 bytes.size());
-  out.pop_back();
-  return out;
-}
-
-}  // namespace
-
 Status TestCluster::serve_identity(const std::string& username, const store::IdentityKeys& keys) {
   // Hex literals only (and a canonical username): nothing here needs quoting.
   if (cluster_) {
-    const std::string sql = "UPDATE users SET sign_public_key = '\\x" + hex(keys.sign_public_key) +
-                            "', box_public_key = '\\x" + hex(keys.box_public_key) +
-                            "', key_signature = '\\x" + hex(keys.signature) +
-                            "' WHERE username = '" + username + "'";
+    const std::string sql = "UPDATE users SET sign_public_key = '\\x" +
+                            to_hex(keys.sign_public_key) + "', box_public_key = '\\x" +
+                            to_hex(keys.box_public_key) + "', key_signature = '\\x" +
+                            to_hex(keys.signature) + "' WHERE username = '" + username + "'";
     return schema_->exec(sql.c_str()) ? Status::ok()
                                       : Status(Code::kInternal, "cannot rewrite an identity");
   }
-  const std::string sql = "UPDATE users SET sign_public_key = x'" + hex(keys.sign_public_key) +
-                          "', box_public_key = x'" + hex(keys.box_public_key) +
-                          "', key_signature = x'" + hex(keys.signature) + "' WHERE username = '" +
-                          username + "'";
+  const std::string sql = "UPDATE users SET sign_public_key = x'" + to_hex(keys.sign_public_key) +
+                          "', box_public_key = x'" + to_hex(keys.box_public_key) +
+                          "', key_signature = x'" + to_hex(keys.signature) +
+                          "' WHERE username = '" + username + "'";
   sqlite3* db = nullptr;
   const std::string path = servers_[0]->data_dir() + "/fastchat.db";
   Status status;
@@ -368,7 +356,7 @@ Status TestCluster::exec_sql(const std::string& sql) {
 }
 
 std::string TestCluster::blob_literal(const std::string& bytes) const {
-  return cluster_ ? "'\\x" + hex(bytes) + "'::bytea" : "x'" + hex(bytes) + "'";
+  return cluster_ ? "'\\x" + to_hex(bytes) + "'::bytea" : "x'" + to_hex(bytes) + "'";
 }
 
 }  // namespace fastchat::itest

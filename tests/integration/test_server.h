@@ -18,6 +18,7 @@
 #include "common/status.h"
 #include "server/server.h"
 #include "server/server_config.h"
+#include "support/test_files.h"
 
 namespace fastchat::itest {
 
@@ -39,8 +40,7 @@ class TempDir {
   std::string path_;
 };
 
-// The whole content of a file ("" when it cannot be read).
-std::string read_file(const std::string& path);
+using test_support::read_file;  // the whole content of a file ("" when it cannot be read)
 // Writes `content` to `path`, readable by its owner only (a password file); the path.
 std::string write_private_file(const std::string& path, const std::string& content);
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "chat_fixture.h"
+#include "common/hex.h"
 #include "secret_scan.h"
 #include "wire_tap.h"
 
@@ -20,13 +21,8 @@ std::string opened(const TestUser& me, const TestUser& from, const wire::InboxMe
 
 // `bytes` occur in `haystack` raw or (PostgreSQL's bytea as text) as lower-case hex.
 bool holds(const std::string& haystack, const std::string& bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (const unsigned char c : bytes) {
-    hex += kHex[c >> 4];
-    hex += kHex[c & 15];
-  }
-  return haystack.find(bytes) != std::string::npos || haystack.find(hex) != std::string::npos;
+  return haystack.find(bytes) != std::string::npos ||
+         haystack.find(to_hex(bytes)) != std::string::npos;
 }
 
 class ZeroTrustTest : public ServerTest {

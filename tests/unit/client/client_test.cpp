@@ -12,8 +12,11 @@
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
-#include <fstream>
-#include <sstream>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
 
 #include "client/async_signal.h"
 #include "client/history_store.h"
@@ -25,6 +28,7 @@
 #include "crypto/sender_key_message.h"
 #include "crypto/x3dh.h"
 #include "fake_server.h"
+#include "support/test_files.h"
 #include "support/test_passwords.h"
 #include "temp_dir.h"
 
@@ -32,7 +36,9 @@ namespace fastchat::client {
 namespace {
 
 using namespace std::chrono_literals;
+using fastchat::test_support::read_file;
 using fastchat::test_support::test_password;
+using fastchat::test_support::write_file;
 
 asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
   asio::steady_timer t(co_await asio::this_coro::executor);
@@ -49,12 +55,33 @@ asio::awaitable<bool> eventually(std::function<bool()> ready) {
   co_return ready();
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+// Ends the process if it is still alive after `limit`: a coroutine that spins on the
+// test's io_context never lets the test's own deadline (ClientTest::run) be checked.
+class Watchdog {
+ public:
+  Watchdog(std::chrono::seconds limit, std::string what)
+      : thread_([this, limit, what = std::move(what)] {
+          std::unique_lock lock(mutex_);
+          if (cv_.wait_for(lock, limit, [this] { return done_; })) return;
+          std::fprintf(stderr, "FAILED: %s (still running after %llds)\n", what.c_str(),
+                       static_cast<long long>(limit.count()));
+          std::_Exit(1);
+        }) {}
+  ~Watchdog() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
 
 // What a client's events reported.
 struct Recorder {
@@ -640,7 +667,7 @@ TEST_F(ClientTest, SendsAndReassemblesAFile) {
     for (int i = 0; i < 600'000; ++i)
       data.push_back(static_cast<char>((i * 31) ^ (i >> 8)));
     const std::string path = dir_.file("photo.png");
-    std::ofstream(path, std::ios::binary) << data;
+    write_file(path, data);
 
     auto sent = co_await alice->send_file("bob", path);
     CO_EXPECT_OK(sent);
@@ -968,6 +995,66 @@ TEST_F(ClientTest, ConcurrentFirstSendsToANewPeerShareOneBundleAndOneSession) {
     std::sort(expected.begin(), expected.end());
     EXPECT_EQ(texts, expected);
   });
+}
+
+// A receipt for a peer whose first contact is being set up (its bundle fetch in flight)
+// is kept for later, and run() waits before trying again: trying again at once spun on
+// the executor and starved the very fetch it waited for, a hang (fixed in 1bea34a).
+TEST_F(ClientTest, AReceiptForAPeerBeingSetUpWaitsAndDoesNotStarveTheSetup) {
+  const Watchdog watchdog(90s, "AReceiptForAPeerBeingSetUpWaitsAndDoesNotStarveTheSetup hangs");
+  bool alice_done = false;
+  bool carol_done = false;
+  run([&]() -> asio::awaitable<void> {
+    auto alice = make("alice");
+    auto carol = make("carol");
+    Recorder alice_events;
+    alice->set_events(alice_events.events());
+    std::vector<MessageId> delivered_to_alice;
+    ClientEvents carol_events;
+    carol_events.on_delivered = [&](const MessageId& id, std::string_view by) {
+      if (by == "alice") delivered_to_alice.push_back(id);
+    };
+    carol->set_events(std::move(carol_events));
+    CO_EXPECT_OK(co_await alice->register_account("alice", test_password("alice")));
+    CO_EXPECT_OK(co_await carol->register_account("carol", test_password("carol")));
+    std::vector<std::string> members{"alice"};
+    auto group = co_await carol->create_group("pair", members);
+    CO_EXPECT_OK(group);
+    if (!group) co_return;
+    start_running(*alice, alice_done);
+
+    // alice's first message to carol: no session yet, and carol's bundle does not come.
+    server_.hold_bundles_of = "carol";
+    std::optional<Result<ChatMessage>> first;
+    asio::co_spawn(
+        io_,
+        [&]() -> asio::awaitable<void> { first = co_await alice->send_text("carol", "first"); },
+        asio::detached);
+    CO_ASSERT_TRUE(co_await eventually([&] { return server_.held_bundle_requests() == 1; }));
+
+    // Meanwhile carol writes to the group (sealed without a session): alice stores it,
+    // acks it and queues a receipt for carol, which needs the session being set up.
+    auto to_group = co_await carol->send_group_text(group->id, "to the group");
+    CO_EXPECT_OK(to_group);
+    if (!to_group) co_return;
+    CO_ASSERT_TRUE(co_await eventually(
+        [&] { return alice_events.messages.size() == 1 && server_.users()["alice"].acked == 1; }));
+    // One more round trip through alice's loop: her run() has tried that receipt by now.
+    CO_EXPECT_OK(co_await alice->list_groups());
+    EXPECT_FALSE(first.has_value()) << "the bundle fetch was not in flight";
+    server_.release_bundles();
+
+    // The first message goes, and then the receipt.
+    CO_ASSERT_TRUE(co_await eventually([&] { return first.has_value(); }));
+    CO_EXPECT_OK(*first);
+    start_running(*carol, carol_done);
+    CO_ASSERT_TRUE(co_await eventually([&] { return delivered_to_alice.size() == 1; }));
+    EXPECT_EQ(delivered_to_alice[0], to_group->id);
+    alice->stop();
+    carol->stop();
+    EXPECT_TRUE(co_await eventually([&] { return alice_done && carol_done; }));
+  });
+  EXPECT_TRUE(alice_done && carol_done);
 }
 
 }  // namespace fastchat::client

@@ -3,7 +3,6 @@
 #include "client/data_key_store.h"
 
 #include <gtest/gtest.h>
-#include <sodium.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -11,26 +10,16 @@
 #include <fstream>
 #include <thread>
 
+#include "common/hex.h"
 #include "crypto/kernel_keyring.h"
+#include "support/test_files.h"
 #include "temp_dir.h"
 
 namespace fastchat::client {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
-
-std::string hex(std::string_view bytes) {
-  std::string out(bytes.size() * 2 + 1, '\0');
-  sodium_bin2hex(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                 bytes.size());
-  out.pop_back();
-  return out;
-}
+using fastchat::test_support::read_file;
 
 class DataKeyStoreTest : public ::testing::Test {
  protected:
@@ -52,7 +41,7 @@ class DataKeyStoreTest : public ::testing::Test {
   void expect_no_key_in(const std::string& path) const {
     const std::string text = read_file(path);
     EXPECT_EQ(text.find(key_.view()), std::string::npos) << path;
-    EXPECT_EQ(text.find(hex(key_.view())), std::string::npos) << path;
+    EXPECT_EQ(text.find(to_hex(key_.view())), std::string::npos) << path;
     EXPECT_EQ(text.find("data_key "), std::string::npos) << text;
   }
 
@@ -77,7 +66,7 @@ TEST_F(DataKeyStoreTest, AnOldFileMovesItsKeyIntoTheKeyring) {
   SavedSession old = session();
   old.data_key = crypto::SecretBytes(key_.view());
   ASSERT_TRUE(save_session(home_.session_file(), old));  // as clients before the keyring wrote it
-  ASSERT_NE(read_file(home_.session_file()).find(hex(key_.view())), std::string::npos);
+  ASSERT_NE(read_file(home_.session_file()).find(to_hex(key_.view())), std::string::npos);
 
   auto loaded = load_logged_in(home_, keyring_);
   ASSERT_TRUE(loaded) << loaded.status().to_string();
@@ -154,12 +143,12 @@ TEST_F(DataKeyStoreTest, TheFileModeKeepsTheKeyInTheFileOnly) {
   const DataKeyPolicy in_file{.idle_timeout = 600s, .in_file = true};
   ASSERT_TRUE(save_logged_in(home_, session(), key_, keyring_));
   ASSERT_TRUE(save_logged_in(home_, session(), key_, in_file));
-  EXPECT_NE(read_file(home_.session_file()).find(hex(key_.view())), std::string::npos);
+  EXPECT_NE(read_file(home_.session_file()).find(to_hex(key_.view())), std::string::npos);
   EXPECT_FALSE(crypto::kernel_keyring::exists(data_key_name(home_.home(), "alice")));
   auto loaded = load_logged_in(home_, in_file);
   ASSERT_TRUE(loaded) << loaded.status().to_string();
   EXPECT_TRUE(loaded->data_key.equals(key_.view()));
-  EXPECT_NE(read_file(home_.session_file()).find(hex(key_.view())), std::string::npos)
+  EXPECT_NE(read_file(home_.session_file()).find(to_hex(key_.view())), std::string::npos)
       << "the file mode does not move the key";
 }
 

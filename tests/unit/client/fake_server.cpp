@@ -67,6 +67,13 @@ FakeServer::~FakeServer() {
   disconnect_all();
 }
 
+void FakeServer::release_bundles() {
+  hold_bundles_of.clear();
+  for (auto& [session, frame] : held_bundles_)
+    reply(session, frame);
+  held_bundles_.clear();
+}
+
 void FakeServer::disconnect_all() {
   for (auto& s : sessions_)
     s->close();
@@ -358,6 +365,11 @@ void FakeServer::handle(const std::shared_ptr<Session>& session, wire::Frame& fr
           *bundle->mutable_one_time_prekey() = it->second.one_time.front();
           it->second.one_time.pop_front();
         }
+      }
+      if (!hold_bundles_of.empty() && it->first == hold_bundles_of) {
+        ++held_bundle_requests_;
+        held_bundles_.emplace_back(session, std::move(out));
+        return;
       }
       return reply(session, out);
     }

@@ -66,6 +66,9 @@ class FakeServer {
   int reject_resumes = 0;
   // Answer prekey requests as a server from before E2EE v2 (clients fall back to v1).
   bool prekeys_supported = true;
+  // Hold the answers to FetchPrekeyBundles for this user until release_bundles(): a
+  // first contact being set up, its bundle fetch in flight.
+  std::string hold_bundles_of;
 
   // --- inspection and control
   std::map<std::string, User>& users() { return users_; }
@@ -77,6 +80,10 @@ class FakeServer {
   // Every byte received from clients (to check nothing is in the clear).
   const std::string& received_bytes() const { return received_; }
   void disconnect_all();
+  // Answers the held bundle fetches and holds no more.
+  void release_bundles();
+  // Bundle fetches held so far (answered or not).
+  std::size_t held_bundle_requests() const { return held_bundle_requests_; }
   void disconnect(const std::string& user);
   std::size_t sessions() const;
 
@@ -106,6 +113,8 @@ class FakeServer {
   std::vector<std::shared_ptr<Session>> sessions_;
   std::string received_;
   std::size_t identity_requests_ = 0;
+  std::vector<std::pair<std::shared_ptr<Session>, wire::Frame>> held_bundles_;
+  std::size_t held_bundle_requests_ = 0;
   std::uint64_t next_token_ = 1;
 };
 

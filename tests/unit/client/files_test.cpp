@@ -3,20 +3,13 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include <fstream>
-#include <sstream>
-
+#include "support/test_files.h"
 #include "temp_dir.h"
 
 namespace fastchat::client {
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using fastchat::test_support::read_file;
 
 std::vector<wire::FileChunk> split(const std::string& data, std::size_t chunk_size,
                                    const std::string& name) {

@@ -3,8 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include <fstream>
-
+#include "support/test_files.h"
 #include "temp_dir.h"
 
 namespace fastchat::client {
@@ -41,7 +40,7 @@ TEST(HomeLayoutTest, MakesPrivateDirectories) {
   EXPECT_EQ(mode_of(deep), 0700u);
   EXPECT_EQ(mode_of(dir.file("a")), 0700u);
   EXPECT_TRUE(make_private_dirs(deep));  // idempotent
-  std::ofstream(dir.file("plain")) << "x";
+  test_support::write_file(dir.file("plain"), "x");
   EXPECT_FALSE(make_private_dirs(dir.file("plain")));
 }
 
@@ -65,8 +64,7 @@ TEST(SessionFileTest, AKeyReferenceRoundTripsInsteadOfTheKey) {
   by_ref.data_key = crypto::SecretBytes();
   by_ref.data_key_ref = "fastchat:data-key:alice:00ff";
   ASSERT_TRUE(save_session(path, by_ref));
-  std::ifstream in(path);
-  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  const std::string text = test_support::read_file(path);
   EXPECT_NE(text.find("\ndata_key_ref fastchat:data-key:alice:00ff\n"), std::string::npos) << text;
   EXPECT_EQ(text.find("data_key "), std::string::npos) << text;
   auto loaded = load_session(path);
@@ -81,7 +79,8 @@ TEST(SessionFileTest, AKeyReferenceRoundTripsInsteadOfTheKey) {
   EXPECT_FALSE(save_session(path, neither));
   neither.data_key_ref = "two words";
   EXPECT_FALSE(save_session(path, neither));
-  std::ofstream(dir.file("no_key")) << "fastchat-session 1\nusername alice\nserver a:1\ntoken 00\n";
+  test_support::write_file(dir.file("no_key"),
+                           "fastchat-session 1\nusername alice\nserver a:1\ntoken 00\n");
   EXPECT_EQ(load_session(dir.file("no_key")).code(), Code::kIo);
 }
 
@@ -90,12 +89,13 @@ TEST(SessionFileTest, MissingIsNotFoundAndGarbageIsAnError) {
   auto missing = load_session(dir.file("session"));
   EXPECT_EQ(missing.code(), Code::kNotFound);
 
-  std::ofstream(dir.file("garbage")) << "fastchat-session 1\nusername alice\ntoken zz\n";
+  test_support::write_file(dir.file("garbage"), "fastchat-session 1\nusername alice\ntoken zz\n");
   EXPECT_EQ(load_session(dir.file("garbage")).code(), Code::kIo);
-  std::ofstream(dir.file("other")) << "something else\n";
+  test_support::write_file(dir.file("other"), "something else\n");
   EXPECT_EQ(load_session(dir.file("other")).code(), Code::kIo);
-  std::ofstream(dir.file("badname"))
-      << "fastchat-session 1\nusername ../x\nserver a:1\ntoken 00\ndata_key 00\n";
+  test_support::write_file(
+      dir.file("badname"),
+      "fastchat-session 1\nusername ../x\nserver a:1\ntoken 00\ndata_key 00\n");
   EXPECT_EQ(load_session(dir.file("badname")).code(), Code::kIo);
 }
 

@@ -1,5 +1,6 @@
 // Helpers for the crypto unit tests: a private temp directory removed at the end of a
-// test, and raw file access that bypasses the module under test. Not thread-safe.
+// test, and file modes. Not thread-safe. Raw file access that bypasses the module under
+// test: support/test_files.h.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -46,18 +47,6 @@ class ScratchDir {
  private:
   std::filesystem::path path_;
 };
-
-inline std::string read_raw(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
-
-// Plain write, no fsync: for planting test inputs quickly.
-inline void write_raw(const std::string& path, std::string_view bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  ASSERT_TRUE(out.good()) << path;
-}
 
 inline unsigned file_mode(const std::string& path) {
   struct stat st {};

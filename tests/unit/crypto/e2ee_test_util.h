@@ -4,12 +4,12 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <sodium.h>
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "common/hex.h"
 #include "crypto/identity.h"
 #include "crypto/local_prekeys.h"
 #include "crypto/peer_sessions.h"
@@ -17,24 +17,14 @@
 
 namespace fastchat::crypto::testing {
 
+// A test vector's bytes; a typo in the vector fails the test.
 inline std::string from_hex(std::string_view hex) {
-  std::string out(hex.size() / 2, '\0');
-  std::size_t len = 0;
-  if (sodium_hex2bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), hex.data(),
-                     hex.size(), nullptr, &len, nullptr) != 0) {
-    ADD_FAILURE() << "bad hex " << hex;
-  }
-  out.resize(len);
-  return out;
+  auto bytes = fastchat::from_hex(hex);
+  if (!bytes) ADD_FAILURE() << "bad hex " << hex;
+  return bytes.value_or("");
 }
 
-inline std::string to_hex(std::string_view bytes) {
-  std::string out(bytes.size() * 2 + 1, '\0');
-  sodium_bin2hex(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                 bytes.size());
-  out.pop_back();
-  return out;
-}
+using fastchat::to_hex;
 
 constexpr std::int64_t kNow = 1'800'000'000'000;
 

@@ -15,6 +15,8 @@
 #include <sstream>
 #include <thread>
 
+#include "common/hex.h"
+
 namespace fastchat::crypto {
 namespace {
 
@@ -26,9 +28,7 @@ class KernelKeyringTest : public ::testing::Test {
     ASSERT_TRUE(kernel_keyring::probe()) << kernel_keyring::probe().to_string();
     unsigned char random[8];
     randombytes_buf(random, sizeof random);
-    char hex[sizeof random * 2 + 1];
-    sodium_bin2hex(hex, sizeof hex, random, sizeof random);
-    name_ = std::string("fastchat-test:kernel-keyring:") + hex;
+    name_ = "fastchat-test:kernel-keyring:" + to_hex(random);
   }
   void TearDown() override { EXPECT_TRUE(kernel_keyring::remove(name_)); }
 

@@ -9,15 +9,16 @@
 
 #include "crypto/password.h"
 #include "crypto_test_util.h"
+#include "support/test_files.h"
 
 namespace fastchat::crypto {
 namespace {
 
+using test_support::read_file;
+using test_support::write_file;
 using testing::file_mode;
-using testing::read_raw;
 using testing::ScratchDir;
 using testing::shares_a_run;
-using testing::write_raw;
 
 // File layout (keystore.h): "FCKS" | 1 | wrap nonce(24) | wrapped data key(32 + 16) |
 // nonce(24) | ciphertext of the 96-byte identity secret (+16).
@@ -65,7 +66,7 @@ TEST_F(KeystoreTest, SavesPrivatelyAndLoadsWithTheStorageKey) {
 TEST_F(KeystoreTest, FileHasTheDocumentedLayoutAndNoSecretBytes) {
   SecretBytes data_key;
   ASSERT_TRUE(save_keystore(path_, "alice", identity_, storage_key_, &data_key));
-  const std::string file = read_raw(path_);
+  const std::string file = read_file(path_);
   ASSERT_EQ(file.size(), kFileSize);
   EXPECT_EQ(file.substr(0, 5), std::string("FCKS\x01", 5));
   // No 8-byte run of the private keys, the data key or the storage key is in the file.
@@ -79,9 +80,9 @@ TEST_F(KeystoreTest, FileHasTheDocumentedLayoutAndNoSecretBytes) {
 TEST_F(KeystoreTest, EverySaveUsesAFreshDataKeyAndNonces) {
   SecretBytes first_key, second_key;
   ASSERT_TRUE(save_keystore(path_, "alice", identity_, storage_key_, &first_key));
-  const std::string first = read_raw(path_);
+  const std::string first = read_file(path_);
   ASSERT_TRUE(save_keystore(path_, "alice", identity_, storage_key_, &second_key));
-  const std::string second = read_raw(path_);
+  const std::string second = read_file(path_);
   EXPECT_FALSE(first_key.equals(second_key.view()));
   EXPECT_NE(first.substr(kWrapNonce, 24), second.substr(kWrapNonce, 24));
   EXPECT_NE(first.substr(kBodyNonce, 24), second.substr(kBodyNonce, 24));
@@ -127,7 +128,7 @@ TEST_F(KeystoreTest, UnreadablePathsAreIoErrors) {
   // A directory where the file should be.
   EXPECT_EQ(load_keystore(dir_.path(), "alice", storage_key_).code(), Code::kIo);
   // A path through a regular file.
-  write_raw(path_, "x");
+  write_file(path_, "x");
   EXPECT_EQ(load_keystore(path_ + "/keystore", "alice", storage_key_).code(), Code::kIo);
   // Saving where no directory exists.
   EXPECT_EQ(
@@ -142,14 +143,14 @@ TEST_F(KeystoreTest, UnreadablePathsAreIoErrors) {
 
 TEST_F(KeystoreTest, EveryTamperedByteIsRejected) {
   ASSERT_TRUE(save_keystore(path_, "alice", identity_, storage_key_));
-  const std::string good = read_raw(path_);
+  const std::string good = read_file(path_);
   ASSERT_EQ(good.size(), kFileSize);
   const std::string tampered_path = dir_.file("tampered");
   // Magic, version, wrap nonce, wrapped key (+MAC), body nonce, body ciphertext, body MAC.
   for (std::size_t i = 0; i < good.size(); ++i) {
     std::string tampered = good;
     tampered[i] ^= 0x01;
-    write_raw(tampered_path, tampered);
+    write_file(tampered_path, tampered);
     EXPECT_EQ(load_keystore(tampered_path, "alice", storage_key_).code(), Code::kCrypto)
         << "byte " << i;
   }
@@ -157,20 +158,20 @@ TEST_F(KeystoreTest, EveryTamperedByteIsRejected) {
 
 TEST_F(KeystoreTest, TruncatedExtendedOrForeignFilesAreRejected) {
   ASSERT_TRUE(save_keystore(path_, "alice", identity_, storage_key_));
-  const std::string good = read_raw(path_);
+  const std::string good = read_file(path_);
   const std::string other_path = dir_.file("other");
   for (std::size_t n = 0; n < good.size(); ++n) {
-    write_raw(other_path, good.substr(0, n));
+    write_file(other_path, good.substr(0, n));
     EXPECT_EQ(load_keystore(other_path, "alice", storage_key_).code(), Code::kCrypto)
         << "length " << n;
   }
-  write_raw(other_path, good + '\0');
+  write_file(other_path, good + '\0');
   EXPECT_EQ(load_keystore(other_path, "alice", storage_key_).code(), Code::kCrypto);
-  write_raw(other_path, std::string(1 << 20, 'x'));  // large: read is bounded
+  write_file(other_path, std::string(1 << 20, 'x'));  // large: read is bounded
   EXPECT_EQ(load_keystore(other_path, "alice", storage_key_).code(), Code::kCrypto);
   std::string future = good;
   future[4] = 2;  // an unknown keystore version
-  write_raw(other_path, future);
+  write_file(other_path, future);
   EXPECT_EQ(load_keystore(other_path, "alice", storage_key_).code(), Code::kCrypto);
 }
 
@@ -196,14 +197,14 @@ TEST_F(KeystoreTest, FullChainWithPasswordKeys) {
 TEST(WritePrivateFileTest, ReplacesAtomicallyWithMode0600WhateverTheUmask) {
   ScratchDir dir;
   const std::string path = dir.file("file");
-  write_raw(path, "old content");
+  write_file(path, "old content");
   ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
   const mode_t old_umask = ::umask(0);
   const Status written = write_private_file(path, std::string("new\0content", 11));
   ::umask(old_umask);
   ASSERT_TRUE(written) << written.to_string();
   EXPECT_EQ(file_mode(path), 0600u);
-  EXPECT_EQ(read_raw(path), std::string("new\0content", 11));
+  EXPECT_EQ(read_file(path), std::string("new\0content", 11));
   EXPECT_EQ(dir.entries(), std::vector<std::string>{"file"});
   EXPECT_EQ(write_private_file(dir.file("missing/file"), "x").code(), Code::kIo);
 }
@@ -223,7 +224,7 @@ TEST(WritePrivateFileTest, ConcurrentWritersLeaveOneWholeFile) {
   }
   for (auto& w : writers)
     w.join();
-  const std::string final_content = read_raw(path);
+  const std::string final_content = read_file(path);
   EXPECT_NE(std::find(contents.begin(), contents.end(), final_content), contents.end());
   EXPECT_EQ(dir.entries(), std::vector<std::string>{"file"});
 }

@@ -5,15 +5,10 @@
 
 #include <string>
 
+#include "common/hex.h"
+
 namespace fastchat::crypto {
 namespace {
-
-std::string hex(const SecretBytes& bytes) {
-  std::string out(bytes.size() * 2 + 1, '\0');
-  sodium_bin2hex(out.data(), out.size(), bytes.data(), bytes.size());
-  out.pop_back();
-  return out;
-}
 
 // Argon2id is ~100 ms per run (more on a loaded machine): this suite runs five.
 class PasswordTest : public ::testing::Test {
@@ -83,9 +78,9 @@ TEST_F(PasswordTest, FollowsTheDocumentedDerivation) {
 // Pinned output: if libsodium's interactive limits or anything in the derivation ever
 // change, every existing account would be locked out. This test says so first.
 TEST_F(PasswordTest, KnownAnswer) {
-  EXPECT_EQ(hex(alice_->auth_key),
+  EXPECT_EQ(to_hex(alice_->auth_key.view()),
             "509f7769bdc87037d10374a433962dc7a8c92ac37006c638c7d76bd29044b363");
-  EXPECT_EQ(hex(alice_->storage_key),
+  EXPECT_EQ(to_hex(alice_->storage_key.view()),
             "f55308d2a0fd1618c972bb3f43f3d22d5d03e9f2aa5362e50089fef85a34b161");
 }
 

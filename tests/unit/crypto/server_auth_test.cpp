@@ -9,14 +9,15 @@
 #include <thread>
 
 #include "crypto_test_util.h"
+#include "support/test_files.h"
 
 namespace fastchat::crypto {
 namespace {
 
+using test_support::read_file;
+using test_support::write_file;
 using testing::file_mode;
-using testing::read_raw;
 using testing::ScratchDir;
-using testing::write_raw;
 
 ServerAuth make_auth(char fill) {
   return ServerAuth(SecretBytes(std::string(32, fill)));
@@ -115,7 +116,7 @@ TEST(ServerAuthSecretTest, CreatedPrivatelyOnceAndReloaded) {
   ASSERT_TRUE(first) << first.status().to_string();
   EXPECT_EQ(first->size(), 32u);
   EXPECT_EQ(file_mode(path), 0600u);
-  EXPECT_EQ(read_raw(path), first->view());
+  EXPECT_EQ(read_file(path), first->view());
   EXPECT_EQ(dir.entries(), std::vector<std::string>{"server.key"});
 
   auto second = ServerAuth::load_or_create_secret(path);
@@ -132,18 +133,18 @@ TEST(ServerAuthSecretTest, BadFilesAreErrorsAndAreNeverReplaced) {
   ScratchDir dir;
   const std::string path = dir.file("server.key");
   for (const std::string& content : {std::string(), std::string(31, 'x'), std::string(33, 'x')}) {
-    write_raw(path, content);
+    write_file(path, content);
     EXPECT_EQ(ServerAuth::load_or_create_secret(path).code(), Code::kIo) << content.size();
-    EXPECT_EQ(read_raw(path), content);
+    EXPECT_EQ(read_file(path), content);
   }
   EXPECT_EQ(ServerAuth::load_or_create_secret(dir.path()).code(), Code::kIo);
   EXPECT_EQ(ServerAuth::load_or_create_secret(dir.file("missing/server.key")).code(), Code::kIo);
   if (::geteuid() != 0) {  // root reads everything
-    write_raw(path, std::string(32, 's'));
+    write_file(path, std::string(32, 's'));
     ASSERT_EQ(::chmod(path.c_str(), 0), 0);
     EXPECT_EQ(ServerAuth::load_or_create_secret(path).code(), Code::kIo);
     ASSERT_EQ(::chmod(path.c_str(), 0600), 0);
-    EXPECT_EQ(read_raw(path), std::string(32, 's'));
+    EXPECT_EQ(read_file(path), std::string(32, 's'));
   }
 }
 
@@ -166,7 +167,7 @@ TEST(ServerAuthSecretTest, ConcurrentStartsAgreeOnOneSecret) {
     EXPECT_EQ(s.size(), 32u);
     EXPECT_EQ(s, seen[0]);
   }
-  EXPECT_EQ(read_raw(path), seen[0]);
+  EXPECT_EQ(read_file(path), seen[0]);
   EXPECT_EQ(dir.entries(), std::vector<std::string>{"server.key"});
 }
 
