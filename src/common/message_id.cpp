@@ -1,16 +1,36 @@
 #include "common/message_id.h"
 
-#include <sodium.h>
+#include <sys/random.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstdlib>
 
 #include "common/hex.h"
 
 namespace fastchat {
 
+namespace {
+
+// The kernel's CSPRNG (what libsodium's randombytes reads too): `common` needs no libsodium.
+void fill_random(std::uint8_t* out, std::size_t size) {
+  while (size > 0) {
+    const ssize_t got = ::getrandom(out, size, 0);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      std::abort();  // no randomness at all (a kernel before 3.17): nothing safe to do
+    }
+    out += got;
+    size -= static_cast<std::size_t>(got);
+  }
+}
+
+}  // namespace
+
 MessageId MessageId::random() {
   MessageId id;
-  randombytes_buf(id.bytes_.data(), id.bytes_.size());
+  fill_random(id.bytes_.data(), id.bytes_.size());
   return id;
 }
 
@@ -26,7 +46,7 @@ MessageId MessageId::time_ordered(std::uint64_t unix_ms) {
   for (std::size_t i = 0; i < kTimeBytes; ++i) {
     id.bytes_[i] = static_cast<std::uint8_t>(unix_ms >> (8 * (kTimeBytes - 1 - i)));
   }
-  randombytes_buf(id.bytes_.data() + kTimeBytes, kSize - kTimeBytes);
+  fill_random(id.bytes_.data() + kTimeBytes, kSize - kTimeBytes);
   return id;
 }
 
@@ -48,7 +68,7 @@ std::string MessageId::to_hex() const {
 }
 
 bool MessageId::is_zero() const {
-  return sodium_is_zero(bytes_.data(), kSize) == 1;
+  return std::all_of(bytes_.begin(), bytes_.end(), [](std::uint8_t b) { return b == 0; });
 }
 
 }  // namespace fastchat

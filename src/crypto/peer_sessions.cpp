@@ -1,5 +1,7 @@
 #include "crypto/peer_sessions.h"
 
+#include <algorithm>
+
 #include "crypto/byte_io.h"
 #include "crypto/bytes.h"
 
@@ -54,12 +56,21 @@ Result<std::string> PeerSessions::decrypt_ratchet(std::string_view bytes, std::i
   if (!message) return message.status();
   if (sessions_.empty()) return Status(Code::kCrypto, "no session with this device");
   Status last;
-  for (RatchetSession& session : sessions_) {
-    Result<std::string> plaintext = session.decrypt(*message, now_ms);
-    if (plaintext) return plaintext;
+  for (std::size_t i = 0; i < sessions_.size(); ++i) {
+    Result<std::string> plaintext = sessions_[i].decrypt(*message, now_ms);
+    if (plaintext) {
+      promote(i);
+      return plaintext;
+    }
     last = plaintext.status();
   }
   return last;
+}
+
+void PeerSessions::promote(std::size_t index) {
+  // The session the peer last sent on is one it has: send on it too (Signal's rule).
+  std::rotate(sessions_.begin(), sessions_.begin() + static_cast<std::ptrdiff_t>(index),
+              sessions_.begin() + static_cast<std::ptrdiff_t>(index) + 1);
 }
 
 Result<std::string> PeerSessions::decrypt_prekey(const LocalDevice& me, LocalPrekeys& prekeys,
@@ -72,9 +83,12 @@ Result<std::string> PeerSessions::decrypt_prekey(const LocalDevice& me, LocalPre
   }
   // Every message of the initiator carries the header until we answer: a session we
   // already have decrypts it (and rejects a replay).
-  for (RatchetSession& session : sessions_) {
+  for (std::size_t i = 0; i < sessions_.size(); ++i) {
+    RatchetSession& session = sessions_[i];
     if (session.base_key() == initial.ephemeral_key && !session.initiated_by_me()) {
-      return session.decrypt(message->message, now_ms);
+      Result<std::string> plaintext = session.decrypt(message->message, now_ms);
+      if (plaintext) promote(i);
+      return plaintext;
     }
   }
   if (prekeys.base_key_seen(initial.ephemeral_key)) {
@@ -95,20 +109,12 @@ Result<std::string> PeerSessions::decrypt_prekey(const LocalDevice& me, LocalPre
   if (!responded) return responded.status();
   if (initial.one_time_prekey_id) prekeys.consume_one_time(*initial.one_time_prekey_id);
   prekeys.remember_base_key(initial.ephemeral_key);
-  add_opened_by_peer(me, std::move(responded->session));
+  add_opened_by_peer(std::move(responded->session));
   return std::move(responded->plaintext);
 }
 
-void PeerSessions::add_opened_by_peer(const LocalDevice& me, RatchetSession session) {
-  bool keep_active = false;
-  if (!sessions_.empty() && sessions_.front().initiated_by_me() &&
-      !sessions_.front().received_any()) {
-    // Both started at once: the lower initiator identity wins on both sides.
-    const std::string_view mine = me.identity.sign_public_key();
-    keep_active =
-        mine < std::string_view(peer_sign_key_) || (mine == peer_sign_key_ && me.address < peer_);
-  }
-  sessions_.insert(keep_active ? sessions_.begin() + 1 : sessions_.begin(), std::move(session));
+void PeerSessions::add_opened_by_peer(RatchetSession session) {
+  sessions_.insert(sessions_.begin(), std::move(session));
   trim();
 }
 

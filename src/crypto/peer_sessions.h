@@ -3,11 +3,10 @@
 // can exist at once (both sides started at the same time, or the peer started over), so
 // up to kMaxSessions are kept and decryption tries each, the active one first.
 //
-// Rule for simultaneous initiation (docs/e2ee-v2.md): when a prekey message opens a new
-// session while our active session is one we started and the peer has not answered,
-// both sides started at once; the session whose initiator has the lower identity
-// (Ed25519 key bytes, then address) becomes active on both sides, the other stays for
-// decryption. In every other case the newest session opened by the peer becomes active.
+// Which session is active (docs/e2ee-v2.md, "Which session we send on"), as in Signal:
+// a session the peer opens becomes active, and so does any session a message from the
+// peer decrypts on. Either way we send on a session the peer has, and two sides that
+// started at once converge on one session after a message that does not cross.
 //
 // The peer's identity keys are fixed at construction: a bundle or prekey message under
 // other keys is refused (a key change is never silent; the caller decides). Value type;
@@ -72,7 +71,8 @@ class PeerSessions {
   Result<std::string> decrypt_prekey(const LocalDevice& me, LocalPrekeys& prekeys,
                                      std::string_view bytes, std::int64_t now_ms);
   Result<std::string> decrypt_ratchet(std::string_view bytes, std::int64_t now_ms);
-  void add_opened_by_peer(const LocalDevice& me, RatchetSession session);
+  void add_opened_by_peer(RatchetSession session);
+  void promote(std::size_t index);  // makes sessions_[index] the active one
   void trim();
 
   DeviceAddress peer_;

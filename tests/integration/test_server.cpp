@@ -60,17 +60,6 @@ void install_stderr_logger() {
   replace_default_logger(std::move(logger));
 }
 
-TempDir::TempDir() {
-  std::string pattern = ::testing::TempDir() + "fastchat-itest-XXXXXX";
-  if (::mkdtemp(pattern.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
 std::string write_private_file(const std::string& path, const std::string& content) {
   test_support::write_file(path, content);
   std::filesystem::permissions(

@@ -18,6 +18,7 @@
 #include "common/status.h"
 #include "server/server.h"
 #include "server/server_config.h"
+#include "support/temp_dir.h"
 #include "support/test_files.h"
 
 namespace fastchat::itest {
@@ -26,19 +27,7 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 // A fresh directory under the test temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using TempDir = test_support::TempDir;
 
 using test_support::read_file;  // the whole content of a file ("" when it cannot be read)
 // Writes `content` to `path`, readable by its owner only (a password file); the path.

@@ -305,39 +305,70 @@ TEST_F(RatchetTest, SimultaneousInitiationConvergesOnOneSession) {
   ASSERT_TRUE(b.start(bob_.local(), alice_.bundle()));
   const std::string from_a = *a.encrypt("alice first");
   const std::string from_b = *b.encrypt("bob first");
-  const std::string from_b_late = *b.encrypt("bob second, delivered late");
   ASSERT_EQ(*recv_b(from_a), "alice first");
   ASSERT_EQ(*recv_a(from_b), "bob first");
   EXPECT_EQ(a.session_count(), 2u);
   EXPECT_EQ(b.session_count(), 2u);
+  // Crossed: each sends on the session the other opened, which the other surely has.
   ASSERT_FALSE(a.active_base_key().empty());
+  EXPECT_NE(a.active_base_key(), b.active_base_key());
+  const std::string from_b_late = *b.encrypt("bob second, delivered late");
+  // One message that does not cross, and both send on the session it came on.
+  ASSERT_EQ(*recv_b(send_a("a0")), "a0");
   EXPECT_EQ(a.active_base_key(), b.active_base_key());
   // The choice survives a restart.
   Result<PeerSessions> a_saved = PeerSessions::deserialize(a.serialize().view());
   ASSERT_TRUE(a_saved);
   EXPECT_EQ(a_saved->active_base_key(), a.active_base_key());
-  for (int i = 0; i < 5; ++i) {
+  for (int i = 1; i < 5; ++i) {
     ASSERT_EQ(*recv_b(send_a("a" + std::to_string(i))), "a" + std::to_string(i));
     ASSERT_EQ(*recv_a(send_b("b" + std::to_string(i))), "b" + std::to_string(i));
     EXPECT_EQ(a.active_base_key(), b.active_base_key());
   }
-  // A message sent on the other session before the sides agreed still decrypts, once.
+  // A message sent on the other session before the sides agreed still decrypts, once;
+  // it switches Alice to that session, which Bob has, and the next answer brings both
+  // back together.
   ASSERT_EQ(*recv_a(from_b_late), "bob second, delivered late");
   EXPECT_FALSE(recv_a(from_b_late));
+  ASSERT_EQ(*recv_b(send_a("after the late one")), "after the late one");
+  ASSERT_EQ(*recv_a(send_b("and back")), "and back");
+  EXPECT_EQ(a.active_base_key(), b.active_base_key());
 }
 
-TEST_F(RatchetTest, SimultaneousInitiationWinnerIsTheLowerInitiatorIdentity) {
-  PeerSessions& a = alice_to_bob_;
-  PeerSessions& b = bob_from_alice_;
-  ASSERT_TRUE(a.start(alice_.local(), bob_.bundle()));
-  const std::string alice_session = a.active_base_key();
-  ASSERT_TRUE(b.start(bob_.local(), alice_.bundle()));
-  const std::string bob_session = b.active_base_key();
-  ASSERT_TRUE(recv_a(*b.encrypt("b")));
-  ASSERT_TRUE(recv_b(*a.encrypt("a")));
-  const bool alice_lower = alice_.identity.sign_public_key() < bob_.identity.sign_public_key();
-  EXPECT_EQ(a.active_base_key(), alice_lower ? alice_session : bob_session);
-  EXPECT_EQ(b.active_base_key(), alice_lower ? alice_session : bob_session);
+// A session the peer can never open (a stale bundle: its one-time prekey was used by
+// someone else): the peer starts its own session, and its first message makes that one
+// active here, whichever identity key is lower (both orders run).
+TEST_F(RatchetTest, ASessionThePeerNeverOpenedIsLeftAtThePeersFirstMessage) {
+  for (const bool alice_stale : {true, false}) {
+    SCOPED_TRACE(alice_stale ? "alice got the stale bundle" : "bob got the stale bundle");
+    PeerSessions a = alice_.sessions_with(bob_);
+    PeerSessions b = bob_.sessions_with(alice_);
+    PeerSessions& loser = alice_stale ? a : b;
+    PeerSessions& other = alice_stale ? b : a;
+    TestDevice& loser_device = alice_stale ? alice_ : bob_;
+    TestDevice& other_device = alice_stale ? bob_ : alice_;
+    const PrekeyBundle stale = other_device.bundle();
+    {  // Someone used its one-time prekey first.
+      PeerSessions first = loser_device.sessions_with(other_device);
+      ASSERT_TRUE(first.start(loser_device.local(), stale));
+      PeerSessions opened = other_device.sessions_with(loser_device);
+      ASSERT_TRUE(opened.decrypt(other_device.local(), other_device.prekeys,
+                                 *first.encrypt("first"), kNow));
+    }
+    ASSERT_TRUE(loser.start(loser_device.local(), stale));
+    EXPECT_EQ(other
+                  .decrypt(other_device.local(), other_device.prekeys,
+                           *loser.encrypt("never opens"), kNow)
+                  .code(),
+              Code::kCrypto);
+    ASSERT_TRUE(other.start(other_device.local(), loser_device.bundle()));
+    const std::string answer = *other.encrypt("are you there?");
+    ASSERT_EQ(*loser.decrypt(loser_device.local(), loser_device.prekeys, answer, kNow),
+              "are you there?");
+    const std::string reply = *loser.encrypt("yes");
+    ASSERT_EQ(*other.decrypt(other_device.local(), other_device.prekeys, reply, kNow), "yes");
+    EXPECT_EQ(loser.active_base_key(), other.active_base_key());
+  }
 }
 
 TEST_F(RatchetTest, SimultaneousInitiationWithALateFirstMessageKeepsBothDirectionsWorking) {

@@ -32,19 +32,6 @@ class PostgresEnv final : public TestStoreEnv {
 
 }  // namespace
 
-TempDir::TempDir() {
-  const char* base = std::getenv("TMPDIR");
-  std::string pattern =
-      std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/fastchat-store-test-XXXXXX";
-  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
-
 std::vector<StoreBackend> store_backends() {
   std::vector<StoreBackend> backends;
   backends.push_back({"sqlite", [] { return std::make_unique<SqliteEnv>(); }});

@@ -18,6 +18,7 @@
 
 #include "common/status.h"
 #include "store/store.h"
+#include "support/temp_dir.h"
 
 namespace fastchat::store::test {
 
@@ -42,16 +43,6 @@ inline void PrintTo(const StoreBackend& backend, std::ostream* out) {
 std::vector<StoreBackend> store_backends();
 
 // A fresh directory under $TMPDIR (or /tmp), removed with its contents on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using TempDir = test_support::TempDir;
 
 }  // namespace fastchat::store::test
