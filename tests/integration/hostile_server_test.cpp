@@ -426,6 +426,83 @@ TEST_F(HostileServerTest, GroupMessagesSurviveADroppedSenderKeyDuplicatesReorder
   EXPECT_EQ(bob.inbox.undecryptable()[0].sender, "alice");
 }
 
+// --- member lists and membership records
+
+// The proxy forges bob's view of the group: records with a flipped signature bit, a
+// ghost in the member list, and (after alice removed carol) the old list again. Bob's
+// client refuses to seal for any of them and sends nothing; once the proxy is honest
+// its message reaches exactly the proven members.
+TEST_F(HostileServerTest, MemberListsAndRecordsRewrittenAtTheWireAreRefused) {
+  auto& alice = peer("alice");
+  auto& bob = behind_proxy("bob");
+  auto& carol = peer("carol");
+  register_account(alice);
+  register_account(bob);
+  register_account(carol);
+  start(alice);
+  start(carol);
+  auto group = await(alice.client->create_group("rewritten", {"bob", "carol"}));
+  ASSERT_TRUE(group) << group.status().to_string();
+
+  const auto refused = [&](const char* what) {
+    SCOPED_TRACE(what);
+    const std::size_t sends = proxy_->requests("bob", wire::Frame::kSend);
+    auto sent = await(bob.client->send_group_text(group->id, "must not be sealed"));
+    EXPECT_EQ(sent.code(), Code::kMembershipUnverified) << sent.status().to_string();
+    EXPECT_EQ(proxy_->requests("bob", wire::Frame::kSend), sends) << "a Send left";
+  };
+  std::atomic<int> rewritten{0};
+  proxy_->set_policy([&](const std::string& user, wire::Frame& frame) {
+    if (user == "bob" && frame.has_membership_page()) {
+      for (auto& record : *frame.mutable_membership_page()->mutable_records()) {
+        record.back() = static_cast<char>(record.back() ^ 0x01);
+        ++rewritten;
+      }
+    }
+    return Verdict::kForward;
+  });
+  refused("forged records");
+  EXPECT_GT(rewritten.load(), 0);
+
+  rewritten = 0;
+  proxy_->set_policy([&](const std::string& user, wire::Frame& frame) {
+    if (user == "bob" && frame.has_group_info()) {
+      auto* ghost = frame.mutable_group_info()->add_members();
+      ghost->set_username("mallory");
+      frame.mutable_group_info()->set_member_count(frame.group_info().member_count() + 1);
+      ++rewritten;
+    }
+    return Verdict::kForward;
+  });
+  refused("a ghost member");
+  EXPECT_GT(rewritten.load(), 0);
+
+  ASSERT_TRUE(await(alice.client->remove_member(group->id, "carol")));
+  rewritten = 0;
+  proxy_->set_policy([&](const std::string& user, wire::Frame& frame) {
+    if (user == "bob" && frame.has_group_info()) {
+      auto* back = frame.mutable_group_info()->add_members();
+      back->set_username("carol");
+      frame.mutable_group_info()->set_member_count(frame.group_info().member_count() + 1);
+      ++rewritten;
+    }
+    return Verdict::kForward;
+  });
+  refused("the list from before the removal");
+  EXPECT_GT(rewritten.load(), 0);
+
+  proxy_->honest();
+  send_group(bob, group->id, "to the proven members");
+  ASSERT_TRUE(alice.inbox.wait_for(1));
+  EXPECT_TRUE(shown_once(alice, "bob", all_sent()));
+  // carol, removed, got nothing of bob's (a barrier from alice, to whom she can still
+  // write, comes first).
+  send_text(alice, "carol", "barrier");
+  ASSERT_TRUE(carol.inbox.wait_for(1));
+  EXPECT_EQ(carol.inbox.distinct(), 1u);
+  EXPECT_EQ(carol.inbox.messages().at(0).text, "barrier");
+}
+
 // --- forged and stale prekey bundles
 
 // The bundle answer's first bundle, rewritten by `forge`.
