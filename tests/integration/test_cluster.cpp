@@ -298,7 +298,8 @@ void ServerTest::TearDown() {
       const auto header =
           protocol::encode_proxy_header("192.0.2." + std::to_string(200 + i), 1, "10.0.0.1", 7600);
       const std::string first_bytes = servers_->config().proxy_protocol ? *header : "";
-      EXPECT_TRUE(server_works(servers_->port_of(i), first_bytes))
+      EXPECT_TRUE(
+          server_works(servers_->port_of(i), first_bytes, servers_->config().insecure_plaintext))
           << "server " << i << " no longer serves a fresh client";
     }
   }

@@ -244,9 +244,10 @@ TlsIdentity tls_identity(const std::string& dir) {
   return {files->cert_file, files->key_file};
 }
 
-::testing::AssertionResult server_works(std::uint16_t port, std::string_view first_bytes) {
+::testing::AssertionResult server_works(std::uint16_t port, std::string_view first_bytes,
+                                        bool plaintext) {
   static std::atomic<int> counter{0};
-  RawClient client(port, Transport::kTls, first_bytes);
+  RawClient client(port, plaintext ? Transport::kPlaintext : Transport::kTls, first_bytes);
   if (!client.connected()) return ::testing::AssertionFailure() << "cannot connect";
   if (Status s = client.hello(); !s) {
     return ::testing::AssertionFailure() << "Hello failed: " << s.to_string();

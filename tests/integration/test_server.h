@@ -132,7 +132,9 @@ TlsIdentity tls_identity(const std::string& dir);
 bool eventually(const std::function<bool()>& condition, milliseconds timeout);
 
 // True when a fresh connection (sending `first_bytes` first: a PROXY header) gets
-// through Hello and can register a new account.
-::testing::AssertionResult server_works(std::uint16_t port, std::string_view first_bytes = {});
+// through Hello and can register a new account; over TLS unless `plaintext` (a server
+// started with insecure_plaintext).
+::testing::AssertionResult server_works(std::uint16_t port, std::string_view first_bytes = {},
+                                        bool plaintext = false);
 
 }  // namespace fastchat::itest
