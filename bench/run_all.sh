@@ -19,6 +19,9 @@ mkdir -p "$OUT"
 # (server and bench both --insecure-plaintext) for the comparison.
 TRANSPORT=()
 [ "${FASTCHAT_BENCH_PLAINTEXT:-0}" = 1 ] && TRANSPORT=(--insecure-plaintext)
+# E2EE v2 (Double Ratchet, Sender Keys) by default, as clients run; FASTCHAT_BENCH_E2EE=v1
+# measures v1 for the comparison (bench/e2ee_v1_vs_v2.sh). Only for message scenarios.
+E2EE=${FASTCHAT_BENCH_E2EE:-v2}
 
 SERVER_PID=""
 DATA=""
@@ -43,7 +46,9 @@ run() {  # run NAME SCENARIO ARGS...
   shift
   echo "=== $name: fastchat-bench $*"
   start_server
-  "$BENCH" "$@" "${TRANSPORT[@]}" --server "127.0.0.1:$PORT" --server-pid "$SERVER_PID" --home "$HOME_DIR" \
+  local e2ee=()
+  case "$2" in dm | group | offline | balance) e2ee=(--e2ee "$E2EE") ;; esac
+  "$BENCH" "$@" "${TRANSPORT[@]}" "${e2ee[@]}" --server "127.0.0.1:$PORT" --server-pid "$SERVER_PID" --home "$HOME_DIR" \
     --out "$OUT/$name" | tee "$OUT/$name.txt"
   stop_server
 }
@@ -62,4 +67,6 @@ want idle && run idle idle --users 19000 --duration 10 --sources 8
 # (server CPU per message) and 2000 idle connections.
 want dm5k && run dm5k dm --users 1000 --duration 5 --rate 5000 --sources 4 --no-ceiling
 want idle2000 && run idle2000 idle --users 2000 --duration 5 --sources 2
+# E2EE v1 against v2 (bench/e2ee_v1_vs_v2.sh): fixed loads, for the CPU per delivery.
+want group10 && run group10 group --users 1000 --group-size 1000 --group-senders 8 --duration 5 --rate 10 --no-ceiling
 exit 0  # the last `want` above is false whenever its scenario was not asked for

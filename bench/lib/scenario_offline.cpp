@@ -228,6 +228,8 @@ Result<RunReport> run_offline(const BenchOptions& o) {
   fill.errors = fill_errors;
   fill.figures.emplace_back("stored_msgs_per_s", static_cast<double>(acked) / fill.seconds);
   if (server_before && server_after) {
+    fill.figures.emplace_back("server_cpu_us_per_stored_msg",
+                              cpu_micros_per(*server_before, *server_after, acked));
     fill.server_cpu_percent = cpu_percent(*server_before, *server_after);
     fill.server_runqueue_ratio = runqueue_ratio(*server_before, *server_after);
     fill.server_rss_bytes = server_after->rss_bytes;
@@ -298,9 +300,14 @@ Result<RunReport> run_offline(const BenchOptions& o) {
     drain.server_cpu_percent = cpu_percent(*server_before, *server_after);
     drain.server_runqueue_ratio = runqueue_ratio(*server_before, *server_after);
     drain.server_rss_bytes = server_after->rss_bytes;
+    drain.figures.emplace_back("server_cpu_us_per_delivery",
+                               cpu_micros_per(*server_before, *server_after, drain.delivered));
   }
-  if (bench_before && bench_after)
+  if (bench_before && bench_after) {
     drain.bench_cpu_percent = cpu_percent(*bench_before, *bench_after);
+    drain.figures.emplace_back("bench_cpu_us_per_delivery",
+                               cpu_micros_per(*bench_before, *bench_after, drain.delivered));
+  }
   report.steps.push_back(std::move(fill));
   report.steps.push_back(std::move(drain));
   report.notes.push_back(

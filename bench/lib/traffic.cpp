@@ -420,6 +420,9 @@ StepResult TrafficEngine::run_step(double rate, std::chrono::nanoseconds duratio
     progress("drain");
   }
   if (config_.progress) std::fprintf(stderr, "\r%100s\r", "");
+  // Sending and draining: all the CPU the step's deliveries cost.
+  const auto server_drained = sample_process(config_.server_pid);
+  const auto bench_drained = sample_process(getpid());
 
   StepResult r;
   r.label = label;
@@ -470,6 +473,14 @@ StepResult TrafficEngine::run_step(double rate, std::chrono::nanoseconds duratio
   r.figures.emplace_back("acked_msgs_per_s",
                          static_cast<double>(r.acknowledged) / std::max(span, r.seconds));
   r.figures.emplace_back("deliveries_per_message", per_message);
+  if (server_before && server_drained) {
+    r.figures.emplace_back("server_cpu_us_per_delivery",
+                           cpu_micros_per(*server_before, *server_drained, r.delivered));
+  }
+  if (bench_before && bench_drained) {
+    r.figures.emplace_back("bench_cpu_us_per_delivery",
+                           cpu_micros_per(*bench_before, *bench_drained, r.delivered));
+  }
   if (!drained) r.errors["drain-timeout"] += 1;
   r.generator_limited = r.send_lag.percentile(99) > 10'000 || r.errors.contains("inflight-cap");
   r.sustained = r.lost == 0 && r.error_count() == 0 && r.sent == r.offered &&
