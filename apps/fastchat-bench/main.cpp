@@ -37,6 +37,11 @@ int main(int argc, char** argv) {
   app.add_option("--slo-ms", o.slo_ms, "a step whose p99 exceeds this is not sustained")
       ->capture_default_str();
   app.add_option("--payload", o.payload, "message text bytes")->capture_default_str();
+  app.add_option("--e2ee", o.e2ee,
+                 "dm, group, offline, balance: v2 (Double Ratchet, Sender Keys) or v1 "
+                 "(crypto_box, key wraps)")
+      ->check(CLI::IsMember({"v1", "v2"}))
+      ->capture_default_str();
   app.add_option("--group-size", o.group_size, "group: members per group")->capture_default_str();
   app.add_option("--group-senders", o.group_senders, "group: members of each group that send")
       ->capture_default_str();

@@ -1,6 +1,6 @@
 // Fleet: the bench users of a run: their cached accounts, their connected and
-// authenticated sessions spread over the LoopPool, and the shared keys of the pairs
-// that talk. Used by every scenario.
+// authenticated sessions spread over the LoopPool. Used by every scenario (the keys
+// of the users that talk are in MessageCrypto).
 // Thread safety: call from the controlling thread; connect() runs on the loops.
 #pragma once
 
@@ -13,7 +13,6 @@
 #include "client/connection.h"
 #include "loop_pool.h"
 #include "options.h"
-#include "pair_keys.h"
 
 namespace fastchat::bench {
 
@@ -35,7 +34,6 @@ class Fleet {
   std::vector<BenchAccount> accounts;
   std::vector<std::shared_ptr<client::Connection>> sessions;
   std::vector<std::uint64_t> acked_seq;  // per session, from its AuthOk
-  PairKeys keys;
   std::size_t resumed = 0, logged_in = 0, registered = 0, created = 0;
   double connect_seconds = 0;
 

@@ -27,6 +27,7 @@ struct BenchOptions {
   int refine_steps = 2;         // bisection steps after the first failure
   double slo_ms = 500;          // p99 above this is "not sustained"
   std::size_t payload = 100;    // bytes of message text
+  std::string e2ee = "v2";      // dm, group, offline, balance: "v1" or "v2" (message_crypto.h)
   std::size_t group_size = 10;
   std::size_t group_senders = 4;  // members of each group that send
   std::size_t contacts = 8;       // dm: each user writes to this many others

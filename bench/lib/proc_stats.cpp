@@ -64,4 +64,9 @@ double runqueue_ratio(const ProcSample& before, const ProcSample& after) {
   return (after.runqueue_seconds - before.runqueue_seconds) / ran;
 }
 
+double cpu_micros_per(const ProcSample& before, const ProcSample& after, std::uint64_t items) {
+  if (items == 0) return 0;
+  return (after.cpu_seconds - before.cpu_seconds) * 1e6 / static_cast<double>(items);
+}
+
 }  // namespace fastchat::bench

@@ -14,6 +14,7 @@
 #include "bench_connection.h"
 #include "ceiling.h"
 #include "client/content.h"
+#include "crypto/membership.h"
 #include "fleet.h"
 #include "loop_pool.h"
 #include "scenarios.h"
@@ -27,11 +28,31 @@ struct GroupPlan {
   GroupId id = 0;
   std::vector<std::uint32_t> members;
   std::vector<std::uint32_t> senders;
+  std::uint64_t membership_seq = 0;  // the length of its signed membership chain
 };
 
-// Creates groups of `size` consecutive users; the first member creates each.
+// The creator's signed first record of the group's membership chain (as the client's
+// create_group does): the members as the server listed them, the creator admin.
+Result<std::string> signed_create_record(const GroupPlan& group, const Fleet& fleet) {
+  crypto::MemberList initial;
+  for (std::uint32_t m : group.members)
+    initial.push_back({fleet.accounts[m].username, m == group.members[0]});
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  const std::string creator = initial[0].username;
+  auto record = crypto::MembershipChain(group.id, 0, {}, {})
+                    .next(creator, crypto::MembershipAction::kCreate, {}, std::move(initial), now);
+  if (!record) return record.status();
+  crypto::sign_record(*record, fleet.accounts[group.members[0]].identity);
+  return crypto::encode_record(*record);
+}
+
+// Creates groups of `size` consecutive users; the first member creates each (and, for
+// `signed_membership`, signs its membership chain, which v2 group messages need).
 Result<std::vector<GroupPlan>> create_groups(LoopPool& pool, Fleet& fleet, std::size_t users,
-                                             std::size_t size, std::size_t senders) {
+                                             std::size_t size, std::size_t senders,
+                                             bool signed_membership) {
   std::vector<GroupPlan> groups(std::max<std::size_t>(1, users / size));
   for (std::size_t g = 0; g < groups.size(); ++g) {
     for (std::size_t k = 0; k < size; ++k)
@@ -51,6 +72,18 @@ Result<std::vector<GroupPlan>> create_groups(LoopPool& pool, Fleet& fleet, std::
       for (std::size_t k = 1; k < group.members.size(); ++k)
         create->add_members(fleet.accounts[group.members[k]].username);
       auto reply = co_await fleet.sessions[creator]->request(std::move(frame));
+      if (reply && reply->has_group_info() && signed_membership) {
+        group.id = reply->group_info().group_id();
+        auto record = signed_create_record(group, fleet);
+        if (!record) {
+          reply = record.status();
+        } else {
+          wire::Frame sign;
+          sign.mutable_change_membership()->set_record(std::move(*record));
+          reply = co_await fleet.sessions[creator]->request(std::move(sign));
+          group.membership_seq = 1;
+        }
+      }
       std::lock_guard lock(mutex);
       if (!reply || !reply->has_group_info()) {
         if (first_error.is_ok())
@@ -124,6 +157,9 @@ void add_balance_figures(StepResult& step, const std::map<std::string, std::size
 Result<RunReport> run_messages(const BenchOptions& o) {
   RunReport report = new_report(o);
   const bool group = o.scenario == "group";
+  auto e2ee = parse_e2ee(o.e2ee);
+  if (!e2ee) return e2ee.status();
+  report.settings.emplace_back("e2ee", o.e2ee);
   const std::size_t users = std::max<std::size_t>(2, o.users);
   const std::size_t threads = std::max(1u, std::thread::hardware_concurrency());
   LoopPool pool(loop_count(o));
@@ -172,18 +208,44 @@ Result<RunReport> run_messages(const BenchOptions& o) {
     report.settings.emplace_back("contacts", std::to_string(c));
   } else {
     const std::size_t size = std::clamp<std::size_t>(o.group_size, 2, users);
-    auto created = create_groups(pool, fleet, users, size, o.group_senders);
+    auto created = create_groups(pool, fleet, users, size, o.group_senders, *e2ee == E2ee::kV2);
     if (!created) return created.status();
     groups = std::move(*created);
-    for (const auto& g : groups)
-      for (auto s : g.senders)
-        for (auto m : g.members)
-          pairs.emplace_back(s, m);
+    // v1 wraps each message key for every member with their pair key; v2 needs no pairs
+    // (the sender keys are handed to the members in memory: MessageCrypto::add_group).
+    if (*e2ee == E2ee::kV1) {
+      for (const auto& g : groups)
+        for (auto s : g.senders)
+          for (auto m : g.members)
+            pairs.emplace_back(s, m);
+    }
     report.settings.emplace_back("group_size", std::to_string(size));
     report.settings.emplace_back("groups", std::to_string(groups.size()));
     report.settings.emplace_back("senders_per_group", std::to_string(groups[0].senders.size()));
   }
-  if (Status s = fleet.keys.add(fleet.accounts, pairs, threads); !s) return s;
+  MessageCrypto crypto(*e2ee, fleet.accounts);
+  const auto keys_start = std::chrono::steady_clock::now();
+  if (Status s = crypto.add_pairs(pairs, threads); !s) return s;
+  for (const auto& g : groups) {
+    if (Status s = crypto.add_group(g.id, g.members, g.senders, g.membership_seq); !s) return s;
+  }
+  const double setup_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - keys_start).count();
+  if (*e2ee == E2ee::kV1) {
+    report.notes.push_back(fmt::format(
+        "E2EE v1: shared keys of {} pairs computed in {:.1f}s before the load (not timed)",
+        crypto.sessions(), setup_s));
+  } else if (!group) {
+    report.notes.push_back(fmt::format(
+        "E2EE v2: {} Double Ratchet session pairs opened in memory (X3DH with each user's signed "
+        "prekey, one round trip) in {:.1f}s before the load (not timed)",
+        crypto.sessions(), setup_s));
+  } else {
+    report.notes.push_back(fmt::format(
+        "E2EE v2: {} groups with a signed membership chain; each sender's chain handed to the "
+        "members in memory in {:.1f}s before the load (not timed)",
+        groups.size(), setup_s));
+  }
 
   TrafficConfig config;
   config.group = group;
@@ -194,7 +256,7 @@ Result<RunReport> run_messages(const BenchOptions& o) {
   config.slo_ms = o.slo_ms;
   config.server_pid = o.server_pid;
   config.progress = o.progress;
-  TrafficEngine engine(pool, fleet.accounts, fleet.keys, config);
+  TrafficEngine engine(pool, fleet.accounts, crypto, config);
   for (std::uint32_t u = 0; u < users; ++u)
     engine.add_user(u, fleet.sessions[u], u % pool.size(), contacts[u]);
   for (const auto& g : groups)

@@ -19,6 +19,7 @@
 #include "client/content.h"
 #include "fleet.h"
 #include "ledger.h"
+#include "message_crypto.h"
 #include "payload.h"
 #include "proc_stats.h"
 #include "scenarios.h"
@@ -39,9 +40,9 @@ struct Reader {
 };
 
 // Reads the inbox of `session` after `after` to its end; `ledger` null: just skip it.
-asio::awaitable<Status> read_inbox(client::Connection& c, std::uint64_t after, const Fleet& fleet,
-                                   std::uint32_t me, DeliveryLedger* ledger, std::uint32_t step,
-                                   Reader& reader) {
+asio::awaitable<Status> read_inbox(client::Connection& c, std::uint64_t after,
+                                   MessageCrypto& crypto, std::uint32_t me, DeliveryLedger* ledger,
+                                   std::uint32_t step, Reader& reader) {
   for (;;) {
     wire::Frame frame;
     frame.mutable_sync()->set_after_seq(after);
@@ -55,15 +56,13 @@ asio::awaitable<Status> read_inbox(client::Connection& c, std::uint64_t after, c
       after = std::max(after, item.seq());
       if (ledger == nullptr) continue;
       const long sender = bench_index(item.sender());
-      const auto* key =
-          sender < 0 ? nullptr : fleet.keys.find(me, static_cast<std::uint32_t>(sender));
-      if (key == nullptr) {
+      if (sender < 0) {
         ++reader.unexpected;
         continue;
       }
-      auto content = client::open_content(*key, item, fleet.accounts[me].username);
+      auto content = crypto.open(me, static_cast<std::uint32_t>(sender), item);
       if (!content) {
-        ++reader.errors["decrypt"];
+        ++reader.errors[content.code() == Code::kNotFound ? "no-key" : "decrypt"];
         continue;
       }
       auto header = parse_payload(content->text());
@@ -121,6 +120,9 @@ void for_each_concurrently(LoopPool& pool, std::size_t n,
 
 Result<RunReport> run_offline(const BenchOptions& o) {
   RunReport report = new_report(o);
+  auto e2ee = parse_e2ee(o.e2ee);
+  if (!e2ee) return e2ee.status();
+  report.settings.emplace_back("e2ee", o.e2ee);
   LoopPool pool(loop_count(o));
   const std::size_t loops = pool.size();
   const std::size_t readers = std::max<std::size_t>(1, o.users);
@@ -135,13 +137,14 @@ Result<RunReport> run_offline(const BenchOptions& o) {
   for (std::uint32_t r = 0; r < readers; ++r)
     for (std::size_t l = 0; l < loops; ++l)
       pairs.emplace_back(r, static_cast<std::uint32_t>(readers + l));
-  if (Status s = fleet.keys.add(fleet.accounts, pairs, loops); !s) return s;
+  MessageCrypto crypto(*e2ee, fleet.accounts);
+  if (Status s = crypto.add_pairs(pairs, loops); !s) return s;
   report.settings.emplace_back("backlog", std::to_string(backlog));
 
   // Start clean: read away whatever earlier runs left in the readers' inboxes.
   std::vector<Reader> scratch(readers);
   for_each_concurrently(pool, readers, [&](std::size_t r) -> asio::awaitable<void> {
-    Status s = co_await read_inbox(*fleet.sessions[r], fleet.acked_seq[r], fleet,
+    Status s = co_await read_inbox(*fleet.sessions[r], fleet.acked_seq[r], crypto,
                                    static_cast<std::uint32_t>(r), nullptr, 0, scratch[r]);
     if (!s) spdlog::warn("clearing the inbox of {}: {}", fleet.accounts[r].username, s.to_string());
   });
@@ -193,7 +196,11 @@ Result<RunReport> run_offline(const BenchOptions& o) {
               auto* send = frame.mutable_send();
               send->set_message_id(id.to_bytes());
               send->set_user(fleet.accounts[to].username);
-              send->set_body(client::seal_direct_content(*fleet.keys.find(sender, to), content));
+              if (Status s = crypto.seal_direct(sender, to, content, *send); !s) {
+                std::lock_guard lock(fill_mutex);
+                ++fill_errors[std::string("seal:") + code_name(s.code())];
+                continue;
+              }
               ++sent;
               auto reply = co_await c->request(std::move(frame));
               if (reply && reply->has_send_ok()) {
@@ -221,6 +228,8 @@ Result<RunReport> run_offline(const BenchOptions& o) {
   fill.errors = fill_errors;
   fill.figures.emplace_back("stored_msgs_per_s", static_cast<double>(acked) / fill.seconds);
   if (server_before && server_after) {
+    fill.figures.emplace_back("server_cpu_us_per_stored_msg",
+                              cpu_micros_per(*server_before, *server_after, acked));
     fill.server_cpu_percent = cpu_percent(*server_before, *server_after);
     fill.server_runqueue_ratio = runqueue_ratio(*server_before, *server_after);
     fill.server_rss_bytes = server_after->rss_bytes;
@@ -244,7 +253,7 @@ Result<RunReport> run_offline(const BenchOptions& o) {
       ++out[r].errors[std::string("login:") + code_name(opened.code())];
       co_return;
     }
-    Status s = co_await read_inbox(*opened->connection, opened->acked_seq, fleet,
+    Status s = co_await read_inbox(*opened->connection, opened->acked_seq, crypto,
                                    static_cast<std::uint32_t>(r), &ledger, step, out[r]);
     if (!s) ++out[r].errors[std::string("sync:") + code_name(s.code())];
     out[r].last_done = BenchClock::now();
@@ -291,9 +300,14 @@ Result<RunReport> run_offline(const BenchOptions& o) {
     drain.server_cpu_percent = cpu_percent(*server_before, *server_after);
     drain.server_runqueue_ratio = runqueue_ratio(*server_before, *server_after);
     drain.server_rss_bytes = server_after->rss_bytes;
+    drain.figures.emplace_back("server_cpu_us_per_delivery",
+                               cpu_micros_per(*server_before, *server_after, drain.delivered));
   }
-  if (bench_before && bench_after)
+  if (bench_before && bench_after) {
     drain.bench_cpu_percent = cpu_percent(*bench_before, *bench_after);
+    drain.figures.emplace_back("bench_cpu_us_per_delivery",
+                               cpu_micros_per(*bench_before, *bench_after, drain.delivered));
+  }
   report.steps.push_back(std::move(fill));
   report.steps.push_back(std::move(drain));
   report.notes.push_back(

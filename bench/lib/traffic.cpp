@@ -38,14 +38,9 @@ std::int64_t wall_ms() {
 }  // namespace
 
 struct TrafficEngine::Group {
-  struct Plan {  // one sender's recipients, in member order without the sender
-    std::vector<const crypto::SharedKey*> keys;
-    std::vector<std::string> usernames;
-  };
   GroupId id = 0;
   std::vector<std::uint32_t> members;
   std::unordered_map<std::uint32_t, std::uint32_t> position;
-  std::unordered_map<std::uint32_t, Plan> plans;
 };
 
 struct TrafficEngine::User {
@@ -95,8 +90,8 @@ struct TrafficEngine::LoopState {
 };
 
 TrafficEngine::TrafficEngine(LoopPool& pool, const std::vector<BenchAccount>& accounts,
-                             const PairKeys& keys, TrafficConfig config)
-    : pool_(pool), accounts_(accounts), keys_(keys), config_(config) {
+                             MessageCrypto& crypto, TrafficConfig config)
+    : pool_(pool), accounts_(accounts), crypto_(crypto), config_(config) {
   by_account_.assign(accounts.size(), nullptr);
   for (std::size_t i = 0; i < pool.size(); ++i)
     loops_.push_back(std::make_unique<LoopState>(pool.executor(i)));
@@ -128,12 +123,6 @@ void TrafficEngine::add_group(GroupId id, std::vector<std::uint32_t> members,
   for (std::uint32_t i = 0; i < group->members.size(); ++i)
     group->position[group->members[i]] = i;
   for (std::uint32_t sender : senders) {
-    auto& plan = group->plans[sender];
-    for (std::uint32_t m : group->members) {
-      if (m == sender) continue;
-      plan.keys.push_back(keys_.find(sender, m));
-      plan.usernames.push_back(accounts_[m].username);
-    }
     if (User* u = by_account_[sender]) u->send_groups.push_back(group.get());
   }
   group_by_id_[id] = group.get();
@@ -194,6 +183,7 @@ void TrafficEngine::issue(LoopState& ls, BenchClock::time_point intended) {
   auto* send = frame.mutable_send();
   send->set_message_id(id.to_bytes());
   std::uint32_t recipients = 0;
+  Status sealed;
   if (!config_.group) {
     const std::uint32_t to = u.contacts[ls.rng() % u.contacts.size()];
     recipients = 1;
@@ -201,22 +191,18 @@ void TrafficEngine::issue(LoopState& ls, BenchClock::time_point intended) {
     auto content = client::make_content(id, u.username, accounts_[to].username, 0, wall_ms());
     content.set_text(make_payload(header, config_.payload));
     send->set_user(accounts_[to].username);
-    send->set_body(client::seal_direct_content(*keys_.find(u.account, to), content));
+    sealed = crypto_.seal_direct(u.account, to, content, *send);
   } else {
     Group& g = *u.send_groups[ls.rng() % u.send_groups.size()];
-    const auto& plan = g.plans.at(u.account);
-    recipients = static_cast<std::uint32_t>(plan.keys.size());
+    recipients = static_cast<std::uint32_t>(g.members.size() - 1);
     header.slot = ls.step->ledger.reserve(recipients);
     auto content = client::make_content(id, u.username, "", g.id, wall_ms());
     content.set_text(make_payload(header, config_.payload));
-    auto sealed = client::seal_group_content(plan.keys, content);
-    send->set_group_id(g.id);
-    send->set_body(std::move(sealed.body));
-    for (std::size_t i = 0; i < sealed.wraps.size(); ++i) {
-      auto* wrap = send->add_key_wraps();
-      wrap->set_username(plan.usernames[i]);
-      wrap->set_sealed_key(std::move(sealed.wraps[i]));
-    }
+    sealed = crypto_.seal_group(g.id, u.account, content, *send);
+  }
+  if (!sealed) {
+    count_error(ls, std::string("seal:") + code_name(sealed.code()));
+    return;
   }
   if (header.slot == DeliveryLedger::kMaxSlots) {
     count_error(ls, "ledger-full");
@@ -265,14 +251,9 @@ void TrafficEngine::on_push(User& u, wire::Frame& frame) {
     ls.unexpected.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  const auto* key = keys_.find(u.account, static_cast<std::uint32_t>(sender));
-  if (key == nullptr) {
-    count_error(ls, "no-key");
-    return;
-  }
-  auto content = client::open_content(*key, item, u.username);
+  auto content = crypto_.open(u.account, static_cast<std::uint32_t>(sender), item);
   if (!content) {
-    count_error(ls, "decrypt");
+    count_error(ls, content.code() == Code::kNotFound ? "no-key" : "decrypt");
     return;
   }
   auto header = parse_payload(content->text());
@@ -439,6 +420,9 @@ StepResult TrafficEngine::run_step(double rate, std::chrono::nanoseconds duratio
     progress("drain");
   }
   if (config_.progress) std::fprintf(stderr, "\r%100s\r", "");
+  // Sending and draining: all the CPU the step's deliveries cost.
+  const auto server_drained = sample_process(config_.server_pid);
+  const auto bench_drained = sample_process(getpid());
 
   StepResult r;
   r.label = label;
@@ -489,6 +473,14 @@ StepResult TrafficEngine::run_step(double rate, std::chrono::nanoseconds duratio
   r.figures.emplace_back("acked_msgs_per_s",
                          static_cast<double>(r.acknowledged) / std::max(span, r.seconds));
   r.figures.emplace_back("deliveries_per_message", per_message);
+  if (server_before && server_drained) {
+    r.figures.emplace_back("server_cpu_us_per_delivery",
+                           cpu_micros_per(*server_before, *server_drained, r.delivered));
+  }
+  if (bench_before && bench_drained) {
+    r.figures.emplace_back("bench_cpu_us_per_delivery",
+                           cpu_micros_per(*bench_before, *bench_drained, r.delivered));
+  }
   if (!drained) r.errors["drain-timeout"] += 1;
   r.generator_limited = r.send_lag.percentile(99) > 10'000 || r.errors.contains("inflight-cap");
   r.sustained = r.lost == 0 && r.error_count() == 0 && r.sent == r.offered &&

@@ -1,9 +1,10 @@
 // TrafficEngine: the message load of the dm, group and balance scenarios. Users are
 // spread over the LoopPool's loops; each loop runs an open-loop schedule at its share
-// of the rate, seals each message with the real client core (Content inside a v1
-// envelope, cached shared keys) and pipelines it on the sender's Connection; every
-// recipient decrypts its push, reads the intended send time and its ledger slot out
-// of the content, and acks its inbox periodically as real clients do.
+// of the rate, seals each message as the client does (Content sealed by MessageCrypto:
+// E2EE v1 or v2) and pipelines it on the sender's Connection; every recipient decrypts
+// and verifies its push (a failure is a "decrypt" error), reads the intended send time
+// and its ledger slot out of the content, and acks its inbox periodically as real
+// clients do.
 //
 // Thread safety: add_user()/add_group()/start()/run_step()/stop() from the
 // controlling thread; everything else runs on the loops.
@@ -26,7 +27,7 @@
 #include "histogram.h"
 #include "ledger.h"
 #include "loop_pool.h"
-#include "pair_keys.h"
+#include "message_crypto.h"
 #include "report.h"
 #include "schedule.h"
 
@@ -45,7 +46,8 @@ struct TrafficConfig {
 
 class TrafficEngine {
  public:
-  TrafficEngine(LoopPool& pool, const std::vector<BenchAccount>& accounts, const PairKeys& keys,
+  // `crypto` has the pairs and groups added before start().
+  TrafficEngine(LoopPool& pool, const std::vector<BenchAccount>& accounts, MessageCrypto& crypto,
                 TrafficConfig config);
   ~TrafficEngine();
 
@@ -80,7 +82,7 @@ class TrafficEngine {
 
   LoopPool& pool_;
   const std::vector<BenchAccount>& accounts_;
-  const PairKeys& keys_;
+  MessageCrypto& crypto_;
   TrafficConfig config_;
   std::vector<std::unique_ptr<User>> users_;
   std::vector<User*> by_account_;

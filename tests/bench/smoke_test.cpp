@@ -1,6 +1,7 @@
 // A short run of every fastchat-bench scenario against an in-process server (port 0,
-// temporary data dir), a handful of users for a second or two. Asserts that nothing
-// was lost or duplicated and that work was done; never asserts a speed.
+// temporary data dir), a handful of users for a second or two; the message scenarios
+// once with E2EE v1 and once with v2. Asserts that nothing was lost, duplicated or
+// failed to decrypt and that work was done; never asserts a speed.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -84,12 +85,35 @@ class BenchSmoke : public ::testing::Test {
     }
   }
 
+  static std::string setting(const RunReport& r, const std::string& name) {
+    for (const auto& [k, v] : r.settings)
+      if (k == name) return v;
+    return "";
+  }
+
   static inline int counter_ = 0;
   std::string data_dir_;
   std::unique_ptr<server::Server> server_;
 };
 
-TEST_F(BenchSmoke, DirectMessages) {
+// The message scenarios, with each E2EE version.
+class BenchSmokeE2ee : public BenchSmoke, public ::testing::WithParamInterface<std::string> {
+ protected:
+  BenchOptions options(const std::string& scenario) {
+    auto o = BenchSmoke::options(scenario);
+    o.e2ee = GetParam();
+    return o;
+  }
+  void expect_clean(const RunReport& r) {
+    BenchSmoke::expect_clean(r);
+    EXPECT_EQ(setting(r, "e2ee"), GetParam());
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(E2ee, BenchSmokeE2ee, ::testing::Values("v1", "v2"),
+                         [](const auto& info) { return info.param; });
+
+TEST_P(BenchSmokeE2ee, DirectMessages) {
   auto o = options("dm");
   o.ceiling = true;
   o.ceiling_s = 0.3;
@@ -106,7 +130,7 @@ TEST_F(BenchSmoke, DirectMessages) {
   EXPECT_EQ(r->ceiling->lost, 0u);
 }
 
-TEST_F(BenchSmoke, DirectMessagesMaxSearch) {
+TEST_P(BenchSmokeE2ee, DirectMessagesMaxSearch) {
   auto o = options("dm");
   o.max = true;
   o.rate = 50;
@@ -122,13 +146,29 @@ TEST_F(BenchSmoke, DirectMessagesMaxSearch) {
   EXPECT_GT(*r->max_sustained_rate, 0);
 }
 
-TEST_F(BenchSmoke, GroupFanOut) {
+TEST_P(BenchSmokeE2ee, GroupFanOut) {
   auto r = run_scenario(options("group"));
   ASSERT_TRUE(r.is_ok()) << r.status().to_string();
   expect_clean(*r);
   const auto& s = r->steps[0];
   EXPECT_GT(s.acknowledged, 0u);
   EXPECT_EQ(s.expected, 2 * s.acknowledged);  // groups of 3: two recipients each
+  EXPECT_EQ(s.delivered, s.expected);
+}
+
+// One group of all six users, every member sending: each delivery is a sender-key
+// message (v2) checked by five receivers, or a body with five wraps (v1).
+TEST_P(BenchSmokeE2ee, GroupEveryMemberSends) {
+  auto o = options("group");
+  o.group_size = 6;
+  o.group_senders = 6;
+  auto r = run_scenario(o);
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  expect_clean(*r);
+  const auto& s = r->steps[0];
+  EXPECT_GT(s.acknowledged, 0u);
+  EXPECT_EQ(s.acknowledged, s.sent);
+  EXPECT_EQ(s.expected, 5 * s.acknowledged);
   EXPECT_EQ(s.delivered, s.expected);
 }
 
@@ -150,7 +190,7 @@ TEST_F(BenchSmoke, LoginAndResume) {
   EXPECT_GT(r->steps[3].figures[2].second, 0.0);
 }
 
-TEST_F(BenchSmoke, OfflineBacklog) {
+TEST_P(BenchSmokeE2ee, OfflineBacklog) {
   auto o = options("offline");
   o.users = 3;
   auto r = run_scenario(o);
@@ -172,7 +212,7 @@ TEST_F(BenchSmoke, IdleConnections) {
   EXPECT_EQ(r->steps[0].acknowledged, 20u);
 }
 
-TEST_F(BenchSmoke, BalanceThroughLocate) {
+TEST_P(BenchSmokeE2ee, BalanceThroughLocate) {
   // A chat server answers Locate with itself, so it stands in for the balancer here.
   auto o = options("balance");
   o.balancer = "127.0.0.1:" + std::to_string(server_->port());
