@@ -588,10 +588,10 @@ TEST_F(HostileServerTest, ForgedPrekeyBundlesAreRefusedAndNothingIsSentUnderThem
 // message and reports it (docs/e2ee-v2.md, "Not yet integrated"). What the client must
 // not do is trust any other key because of it: the sender's pin stays the recipient's
 // real key, nobody sees a key change, nothing is shown in anyone else's words. Then the
-// recipient answers (a session of its own); whether the sender's next message opens
-// depends on the simultaneous-initiation tie-break (the session whose initiator has the
-// lower identity key wins, docs/e2ee-v2.md): `sender_key_lower` picks the roles so that
-// the sender's own, unreadable session wins or loses it.
+// recipient answers (a session of its own), and the sender's next message must open.
+// `sender_key_lower` picks which identity key is lower: the session rule that replaced
+// a tie-break by identity order (docs/e2ee-v2.md, "Which session we send on") must
+// heal the conversation in both orders.
 void HostileServerTest::stale_bundle_then_answer(bool sender_key_lower) {
   auto& alice = behind_proxy("alice");
   auto& bob = behind_proxy("bob");
@@ -670,10 +670,10 @@ TEST_F(HostileServerTest, AStaleBundleNeverMakesTheClientTrustAnotherKey) {
   stale_bundle_then_answer(false);
 }
 
-// Known (tests/integration/README.md, "Known"): when the sender's identity key is the
-// lower one, its own session (which the recipient never had) wins the tie-break, so it
-// keeps sending prekey messages the recipient refuses, after the answer too.
-TEST_F(HostileServerTest, DISABLED_AfterAStaleBundleAnAnswerHealsTheSessionWhicheverKeyIsLower) {
+// The roles the other way round: the sender's identity key is the lower one. Before
+// session 10's session rule (docs/e2ee-v2.md, "Which session we send on") the sender
+// kept its own session, which the recipient never had: broken after the answer too.
+TEST_F(HostileServerTest, AfterAStaleBundleAnAnswerHealsTheSessionWhicheverKeyIsLower) {
   stale_bundle_then_answer(true);
 }
 
