@@ -1408,7 +1408,10 @@ std::optional<crypto::Identity> identity_in(const std::string& home, const std::
 // holds them (nullopt: none).
 std::optional<std::string> saved_session(const std::string& home, const std::string& user,
                                          const std::string& peer, std::string_view peer_sign_key) {
-  auto history = client::HistoryStore::open(client::HomeLayout(home).history_db(user));
+  auto identity = identity_in(home, user, test_support::test_password(user));
+  if (!identity) return std::nullopt;
+  auto history = client::HistoryStore::open(client::HomeLayout(home).history_db(user),
+                                            crypto::HistoryBox(*identity));
   if (!history) return std::nullopt;
   return (*history)->peer_session(peer, 1, peer_sign_key);
 }
@@ -1524,7 +1527,7 @@ TEST_F(ClientE2ETest, ReplayedAndTamperedRatchetMessagesAreRefusedAndOldOnesStay
   const auto keys = crypto::derive_password_keys("bob", password("bob"));
   auto identity = crypto::load_keystore(home.keystore("bob"), "bob", keys.storage_key);
   ASSERT_TRUE(identity) << identity.status().to_string();
-  auto history = client::HistoryStore::open(home.history_db("bob"));
+  auto history = client::HistoryStore::open(home.history_db("bob"), crypto::HistoryBox(*identity));
   ASSERT_TRUE(history);
   const crypto::StateBox box(*identity);
   const auto alice_id = identity_in(alice.home, "alice", password("alice"));
