@@ -795,7 +795,8 @@ TEST_F(ClientE2ETest, ClientsRideThroughAServerRestart) {
 }
 
 // Zero trust with the real client: its traffic, the server's database and the log
-// (server and clients share it here) hold no plaintext, password or private key.
+// (server and clients share it here) hold no plaintext, password or private key; nor
+// do the clients' own histories on disk.
 TEST_F(ClientE2ETest, RealClientsLeaveNoSecretsWithTheServer) {
   WireTap tap(servers_->ports());
   ASSERT_TRUE(servers_->record_redis());
@@ -857,6 +858,16 @@ TEST_F(ClientE2ETest, RealClientsLeaveNoSecretsWithTheServer) {
     ASSERT_NE(redis.find("PUBLISH"), std::string::npos) << "nothing recorded from Redis";
     scan.expect_absent("the commands Redis executed", redis);
     scan.expect_absent("the key file", read_file(servers_->secret_file()));
+  }
+  // The clients' local histories (history.db 5: sealed), WAL and journal included.
+  for (auto* p : {&alice, &bob, &carol}) {
+    const std::string db = client::HomeLayout(p->home).history_db(p->name);
+    ASSERT_TRUE(std::filesystem::exists(db)) << db;
+    for (const std::string suffix : {"", "-wal", "-journal"}) {
+      if (std::filesystem::exists(db + suffix)) {
+        scan.expect_absent(p->name + "'s history.db" + suffix, read_file(db + suffix));
+      }
+    }
   }
   ASSERT_TRUE(servers_->start());
 }

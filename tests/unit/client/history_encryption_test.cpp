@@ -223,32 +223,26 @@ CREATE TABLE membership_events(group_id INTEGER NOT NULL, seq INTEGER NOT NULL,
     members_hex += digits[c >> 4];
     members_hex += digits[c & 15];
   }
-  raw_exec(path,
-           "INSERT INTO messages(id, seq, sender, peer, group_id, text, sent_at_ms,"
-           " server_time_ms, outgoing, file_name, file_path, file_size) VALUES"
-           "(x'" +
-               direct.to_hex() + "', 1, '" + kPeer + "', '" + kPeer + "', 0, '" + kText +
-               "', 1, 1, 0, '" + kFileName + "', '" + kFilePath +
-               "', 5),"
-               "(x'" +
-               group.to_hex() + "', 2, '" + kMember + "', '', 7, '" + kGroupText +
-               "', 2, 2, 0, '', '', 0);"
-               "INSERT INTO file_transfers VALUES('" +
-               kPeer + "', x'" + std::string(32, '6') + "', '" + kTransferName + "', '" +
-               kTransferMime +
-               "', 10, 2, 1);"
-               "INSERT INTO file_transfers VALUES('x', x'00', '" +
-               kReply +
-               "', 'text/plain', 1, 1, 0);"
-               "PRAGMA secure_delete=OFF;"  // as SQLite builds without SECURE_DELETE do
-               "DELETE FROM file_transfers WHERE sender = 'x';"
-               "INSERT INTO group_heads VALUES(7, 2, zeroblob(32), x'" +
-               members_hex +
-               "');"
-               "INSERT INTO membership_events VALUES(7, 1, 'me', 0, '', 1), (7, 2, 'me', 1, '" +
-               kMember +
-               "', 2);"
-               "PRAGMA user_version = 4;");
+  const auto quoted = [](const std::string& text) { return "'" + text + "'"; };
+  std::string sql =
+      "INSERT INTO messages(id, seq, sender, peer, group_id, text, sent_at_ms, server_time_ms,"
+      " outgoing, file_name, file_path, file_size) VALUES";
+  sql += "(x'" + direct.to_hex() + "', 1, " + quoted(kPeer) + ", " + quoted(kPeer) + ", 0, " +
+         quoted(kText) + ", 1, 1, 0, " + quoted(kFileName) + ", " + quoted(kFilePath) + ", 5),";
+  sql += "(x'" + group.to_hex() + "', 2, " + quoted(kMember) + ", '', 7, " + quoted(kGroupText) +
+         ", 2, 2, 0, '', '', 0);";
+  sql += "INSERT INTO file_transfers VALUES(" + quoted(kTransferSender) + ", x'" +
+         std::string(32, '6') + "', " + quoted(kTransferName) + ", " + quoted(kTransferMime) +
+         ", 10, 2, 1);";
+  // A finished transfer, deleted the way SQLite builds without SECURE_DELETE leave it.
+  sql += "INSERT INTO file_transfers VALUES('x', x'00', " + quoted(kReply) +
+         ", 'text/plain', 1, 1, 0);";
+  sql += "PRAGMA secure_delete=OFF; DELETE FROM file_transfers WHERE sender = 'x';";
+  sql += "INSERT INTO group_heads VALUES(7, 2, zeroblob(32), x'" + members_hex + "');";
+  sql += "INSERT INTO membership_events VALUES(7, 1, 'me', 0, '', 1), (7, 2, 'me', 1, " +
+         quoted(kMember) + ", 2);";
+  sql += "PRAGMA user_version = 4;";
+  raw_exec(path, sql);
 }
 
 TEST(HistoryEncryptionTest, AVersionFourHistoryIsSealedAndThenHoldsNoPlaintext) {
