@@ -53,12 +53,18 @@ std::optional<std::vector<std::string>> read_fields(std::string_view in, std::si
   return out;
 }
 
-// The row a message body belongs to: its id, group, direction and peer tag, so a body
-// moved to another row, or a row moved to another conversation, does not open.
+// The row a message body belongs to: every other column of it (id, peer tag, group,
+// direction, times, size, the changed-key mark), so a body moved to another row, a row
+// moved to another conversation, or a changed column does not open.
 std::string message_row(const ChatMessage& m, std::string_view peer_tag) {
   std::string row = fields({m.id.bytes(), peer_tag});
-  put_u64(row, m.group_id);
+  for (std::uint64_t v :
+       {std::uint64_t{m.group_id}, m.seq, static_cast<std::uint64_t>(m.sent_at_ms),
+        static_cast<std::uint64_t>(m.server_time_ms), m.file_size}) {
+    put_u64(row, v);
+  }
   row.push_back(m.outgoing ? '\1' : '\0');
+  row.push_back(m.key_changed ? '\1' : '\0');
   return row;
 }
 

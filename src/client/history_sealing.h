@@ -1,8 +1,8 @@
-// What history.db keeps sealed (crypto::HistoryBox, docs/decisions.md "Encrypting
-// `history.db`") and the byte layouts of those values: a message's words and names in
-// one sealed body bound to its id, group, direction and peer tag; a file transfer's name
-// and type bound to (sender, file id); a group's member list and the names in its
-// membership events bound to (group, seq). Private to client/history_store*.cpp.
+// What history.db keeps sealed (crypto::HistoryBox, docs/decisions.md "`history.db`
+// sealed per column") and the byte layouts of those values: a message's words and names
+// in one sealed body bound to the row's other columns; a file transfer's name and type
+// bound to (sender, file id); a group's member list bound to the group, the names in
+// its membership events to (group, seq, action). Private to client/history_store*.cpp.
 #pragma once
 
 #include <string>
@@ -21,8 +21,8 @@ std::string peer_tag(const crypto::HistoryBox& box, std::string_view peer);
 // messages.body: sender, peer, text, file name, file path of `m`.
 std::string seal_message(const crypto::HistoryBox& box, const ChatMessage& m,
                          std::string_view peer_tag);
-// Fills those fields of `m` (whose id, group, direction are the row's); kCrypto when the
-// body does not open for this row.
+// Fills those fields of `m` (whose other fields are the row's); kCrypto when the body
+// does not open for this row.
 Status open_message(const crypto::HistoryBox& box, std::string_view peer_tag,
                     std::string_view sealed, ChatMessage& m);
 

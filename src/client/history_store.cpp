@@ -137,7 +137,7 @@ CREATE INDEX IF NOT EXISTS pending_group_messages_by_sender
   ON pending_group_messages(group_id, sender, kept_ms);
 PRAGMA user_version = 4;
 )sql";
-// Version 5: encrypted at rest (docs/decisions.md, "Encrypting `history.db`"). New
+// Version 5: encrypted at rest (docs/decisions.md, "`history.db` sealed per column"). New
 // columns for the sealed values first; history_store_v5.cpp fills them from the
 // plaintext ones, which then go. A message's peer becomes a keyed tag (the conversation
 // lookup); its words and names move into one sealed body.

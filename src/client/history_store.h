@@ -6,7 +6,7 @@
 // What a person wrote or named (message texts, senders and peers, file names and paths,
 // group members) is sealed under a key derived from the identity (crypto::HistoryBox):
 // a store cannot be opened without the unlocked keys, and the file alone reads as
-// metadata only (docs/decisions.md, "Encrypting `history.db`").
+// metadata only (docs/decisions.md, "`history.db` sealed per column").
 // Calls block on local disk I/O (small writes, WAL); acceptable on a client's loop.
 //
 // Thread safety: none; one HistoryStore belongs to one Client (one executor).

@@ -32,7 +32,8 @@ Status HistoryStore::seal_plaintext_rows() {
   // Messages, a page at a time (a history can be large).
   const OneOff select_messages =
       prepare_once(db_,
-                   "SELECT pos, id, group_id, outgoing, sender, peer, text, file_name, file_path"
+                   "SELECT pos, id, group_id, outgoing, sender, peer, text, file_name, file_path,"
+                   " seq, sent_at_ms, server_time_ms, file_size, key_changed"
                    " FROM messages WHERE pos > ? ORDER BY pos LIMIT 512");
   const OneOff update_message =
       prepare_once(db_, "UPDATE messages SET peer = ?, body = ? WHERE pos = ?");
@@ -54,6 +55,11 @@ Status HistoryStore::seal_plaintext_rows() {
         m.text = select.text(6);
         m.file_name = select.text(7);
         m.file_path = select.text(8);
+        m.seq = static_cast<std::uint64_t>(select.int64(9));
+        m.sent_at_ms = select.int64(10);
+        m.server_time_ms = select.int64(11);
+        m.file_size = static_cast<std::uint64_t>(select.int64(12));
+        m.key_changed = select.int64(13) != 0;
         page.emplace_back(select.int64(0), std::move(m));
       }
       if (rc != SQLITE_DONE) return failed();

@@ -1,7 +1,7 @@
 // HistoryBox: seals what a person wrote or named in the local history (history.db:
 // message texts, senders and peers, file names and saved paths) so that whoever has
-// the file but not the keystore reads none of it (docs/decisions.md, "Encrypting
-// `history.db`"). The keys are derived by HKDF from the identity's private keys, like
+// the file but not the keystore reads none of it (docs/decisions.md, "`history.db`
+// sealed per column"). The keys are derived by HKDF from the identity's private keys, like
 // StateBox's but under their own label: one for XChaCha20-Poly1305, one for keyed
 // BLAKE2b tags that stand in for a value where the database must look it up.
 // Sealed format: 0x01 | nonce(24) | ciphertext | tag(16); the column and the row's

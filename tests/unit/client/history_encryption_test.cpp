@@ -382,6 +382,20 @@ TEST(HistoryEncryptionTest, AMessageBodyCopiedOntoAnotherMessageIsRefused) {
   expect_refused((*store)->conversation(kPeer, 0, 0));
 }
 
+TEST(HistoryEncryptionTest, AChangedPlainColumnOfAMessageIsRefused) {
+  // The changed-key mark hidden, a time moved: each column is bound to the body.
+  for (const char* change : {"UPDATE messages SET key_changed = 1 WHERE pos = 1",
+                             "UPDATE messages SET sent_at_ms = sent_at_ms + 1 WHERE pos = 1"}) {
+    testing::TempDir dir;
+    const std::string path = dir.file("history.db");
+    write_small_history(path);
+    raw_exec(path, change);
+    auto store = HistoryStore::open(path, owner_box());
+    ASSERT_TRUE(store);
+    expect_refused((*store)->conversation(kPeer, 0, 0));
+  }
+}
+
 TEST(HistoryEncryptionTest, AMessageMovedIntoAnotherConversationIsRefused) {
   testing::TempDir dir;
   const std::string path = dir.file("history.db");
