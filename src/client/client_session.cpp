@@ -179,7 +179,9 @@ Status Client::Impl::start_session(const std::string& username,
     history_ = std::move(kept->second);
     memory_histories_.erase(kept);
   } else {
-    auto store = HistoryStore::open(config_.persist ? home_.history_db(username) : ":memory:");
+    // Needs the unlocked identity: the history is sealed under a key derived from it.
+    auto store = HistoryStore::open(config_.persist ? home_.history_db(username) : ":memory:",
+                                    crypto::HistoryBox(*identity));
     if (!store) return store.status();
     history_ = std::move(*store);
   }

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <utility>
 
+#include "client/history_sealing.h"
 #include "client/history_statement.h"
 
 namespace fastchat::client {
@@ -136,14 +137,38 @@ CREATE INDEX IF NOT EXISTS pending_group_messages_by_sender
   ON pending_group_messages(group_id, sender, kept_ms);
 PRAGMA user_version = 4;
 )sql";
-constexpr int kSchemaVersion = 4;
+// Version 5: encrypted at rest (docs/decisions.md, "`history.db` sealed per column"). New
+// columns for the sealed values first; history_store_v5.cpp fills them from the
+// plaintext ones, which then go. A message's peer becomes a keyed tag (the conversation
+// lookup); its words and names move into one sealed body.
+constexpr const char* kMigrateTo5Add = R"sql(
+ALTER TABLE messages ADD COLUMN body BLOB NOT NULL DEFAULT x'';
+ALTER TABLE file_transfers ADD COLUMN sealed BLOB NOT NULL DEFAULT x'';
+ALTER TABLE membership_events ADD COLUMN names BLOB NOT NULL DEFAULT x'';
+)sql";
+constexpr const char* kMigrateTo5Drop = R"sql(
+DROP INDEX messages_by_conversation;
+ALTER TABLE messages DROP COLUMN sender;
+ALTER TABLE messages DROP COLUMN text;
+ALTER TABLE messages DROP COLUMN file_name;
+ALTER TABLE messages DROP COLUMN file_path;
+ALTER TABLE messages RENAME COLUMN peer TO peer_tag;
+CREATE INDEX messages_by_conversation ON messages(group_id, peer_tag, pos);
+ALTER TABLE file_transfers DROP COLUMN name;
+ALTER TABLE file_transfers DROP COLUMN mime_type;
+ALTER TABLE membership_events DROP COLUMN actor;
+ALTER TABLE membership_events DROP COLUMN subject;
+PRAGMA user_version = 5;
+)sql";
+constexpr int kSchemaVersion = 5;
 
 }  // namespace
 
-Result<std::unique_ptr<HistoryStore>> HistoryStore::open(const std::string& path) {
+Result<std::unique_ptr<HistoryStore>> HistoryStore::open(const std::string& path,
+                                                         crypto::HistoryBox box) {
   if (path != ":memory:") {
-    // Plaintext history: readable by the user only. SQLite gives its -wal and -shm
-    // files the database file's mode.
+    // Readable by the user only (what is not sealed is still metadata). SQLite gives
+    // its -wal and -shm files the database file's mode.
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
       return Status(Code::kIo, "cannot open history " + path + ": " + std::strerror(errno));
@@ -159,8 +184,10 @@ Result<std::unique_ptr<HistoryStore>> HistoryStore::open(const std::string& path
     sqlite3_close(db);
     return status;
   }
-  std::unique_ptr<HistoryStore> store(new HistoryStore(db));
+  std::unique_ptr<HistoryStore> store(new HistoryStore(db, std::move(box)));
   sqlite3_busy_timeout(db, 2000);
+  // Deleted rows are overwritten with zeros, not left in free pages.
+  if (Status s = store->exec("PRAGMA secure_delete=ON"); !s) return s;
   if (path != ":memory:") {
     // Another process (a one-shot command) may use the same history: WAL lets it read
     // while we write; NORMAL is durable enough for a local copy the server backs.
@@ -168,6 +195,7 @@ Result<std::unique_ptr<HistoryStore>> HistoryStore::open(const std::string& path
   }
   if (Status s = store->exec(kSchema); !s) return s;
   if (Status s = store->migrate(); !s) return s;
+  store->scrub();
   return store;
 }
 
@@ -208,7 +236,19 @@ Status HistoryStore::migrate() {
   if (version < 3) {
     if (Status s = exec(kMigrateTo3); !s) return s;
   }
-  if (Status s = exec(kMigrateTo4); !s) return s;
+  if (version < 4) {
+    if (Status s = exec(kMigrateTo4); !s) return s;
+  }
+  if (Status s = exec(kMigrateTo5Add); !s) return s;
+  if (Status s = seal_plaintext_rows(); !s) return s;
+  if (Status s = exec(kMigrateTo5Drop); !s) return s;
+  // A file that existed before (a fresh one is version 0) may keep plaintext in free
+  // pages and in its WAL: scrub() rewrites it once this is committed.
+  if (version >= 1) {
+    if (Status s = exec("INSERT OR REPLACE INTO meta(key, value) VALUES('scrub_pending', 1)"); !s) {
+      return s;
+    }
+  }
   return tx->commit();
 }
 
@@ -284,23 +324,20 @@ Result<bool> HistoryStore::add_message(const ChatMessage& m) {
   if (!fresh || !*fresh) return fresh;
   {
     auto stmt = prepare(
-        "INSERT INTO messages(id, seq, sender, peer, group_id, text, sent_at_ms, server_time_ms,"
-        " outgoing, file_name, file_path, file_size, key_changed)"
-        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        "INSERT INTO messages(id, seq, peer_tag, group_id, body, sent_at_ms, server_time_ms,"
+        " outgoing, file_size, key_changed) VALUES(?,?,?,?,?,?,?,?,?,?)");
     if (!stmt.valid()) return error("add_message");
+    const std::string tag = history_sealing::peer_tag(box_, m.group_id == 0 ? m.peer : "");
     stmt.bind_blob(1, m.id.bytes())
         .bind(2, static_cast<std::int64_t>(m.seq))
-        .bind_text(3, m.sender)
-        .bind_text(4, m.peer)
-        .bind(5, static_cast<std::int64_t>(m.group_id))
-        .bind_text(6, m.text)
-        .bind(7, m.sent_at_ms)
-        .bind(8, m.server_time_ms)
-        .bind(9, m.outgoing ? 1 : 0)
-        .bind_text(10, m.file_name)
-        .bind_text(11, m.file_path)
-        .bind(12, static_cast<std::int64_t>(m.file_size))
-        .bind(13, m.key_changed ? 1 : 0);
+        .bind_blob(3, tag)
+        .bind(4, static_cast<std::int64_t>(m.group_id))
+        .bind_blob(5, history_sealing::seal_message(box_, m, tag))
+        .bind(6, m.sent_at_ms)
+        .bind(7, m.server_time_ms)
+        .bind(8, m.outgoing ? 1 : 0)
+        .bind(9, static_cast<std::int64_t>(m.file_size))
+        .bind(10, m.key_changed ? 1 : 0);
     if (stmt.step() != SQLITE_DONE) return error("add_message");
   }
   if (Status s = tx->commit(); !s) return s;
@@ -311,9 +348,11 @@ Result<bool> HistoryStore::mark_delivered(const MessageId& id, std::string_view 
   // Only a message this user sent, and for a direct one only its recipient may say so.
   auto stmt = prepare(
       "INSERT OR IGNORE INTO deliveries(message_id, recipient) SELECT id, ? FROM messages"
-      " WHERE id = ? AND outgoing = 1 AND (group_id != 0 OR peer = ?)");
+      " WHERE id = ? AND outgoing = 1 AND (group_id != 0 OR peer_tag = ?)");
   if (!stmt.valid()) return error("mark_delivered");
-  stmt.bind_text(1, recipient).bind_blob(2, id.bytes()).bind_text(3, recipient);
+  stmt.bind_text(1, recipient)
+      .bind_blob(2, id.bytes())
+      .bind_blob(3, history_sealing::peer_tag(box_, recipient));
   if (stmt.step() != SQLITE_DONE) return error("mark_delivered");
   return sqlite3_changes(db_) == 1;
 }
@@ -322,59 +361,55 @@ Result<std::vector<ChatMessage>> HistoryStore::conversation(std::string_view pee
                                                             std::size_t limit,
                                                             std::size_t skip_newest) {
   auto stmt = prepare(
-      "SELECT id, seq, sender, peer, group_id, text, sent_at_ms, server_time_ms, outgoing,"
-      " file_name, file_path, file_size, key_changed,"
+      "SELECT id, seq, peer_tag, group_id, body, sent_at_ms, server_time_ms, outgoing,"
+      " file_size, key_changed,"
       " (SELECT COUNT(*) FROM deliveries WHERE message_id = messages.id)"
       " FROM messages"
-      " WHERE group_id = ? AND peer = ?"
+      " WHERE group_id = ? AND peer_tag = ?"
       " ORDER BY pos DESC LIMIT ? OFFSET ?");
   if (!stmt.valid()) return error("conversation");
   stmt.bind(1, static_cast<std::int64_t>(group))
-      .bind_text(2, group == 0 ? peer : std::string_view())
+      .bind_blob(2, history_sealing::peer_tag(box_, group == 0 ? peer : std::string_view()))
       .bind(3, limit == 0 ? -1 : static_cast<std::int64_t>(limit))
       .bind(4, static_cast<std::int64_t>(skip_newest));
-  auto out = read_messages(stmt);
-  if (!out) return error("conversation");
+  auto out = read_messages(stmt, "conversation");
+  if (!out) return out.status();
   std::reverse(out->begin(), out->end());
   return std::move(*out);
 }
 
 Result<std::vector<ChatMessage>> HistoryStore::latest_per_conversation(std::size_t limit) {
   auto stmt = prepare(
-      "SELECT id, seq, sender, peer, group_id, text, sent_at_ms, server_time_ms, outgoing,"
-      " file_name, file_path, file_size, key_changed,"
+      "SELECT id, seq, peer_tag, group_id, body, sent_at_ms, server_time_ms, outgoing,"
+      " file_size, key_changed,"
       " (SELECT COUNT(*) FROM deliveries WHERE message_id = messages.id)"
       " FROM messages WHERE pos IN"
-      " (SELECT MAX(pos) FROM messages GROUP BY group_id, peer) ORDER BY pos DESC LIMIT ?");
+      " (SELECT MAX(pos) FROM messages GROUP BY group_id, peer_tag) ORDER BY pos DESC LIMIT ?");
   if (!stmt.valid()) return error("latest_per_conversation");
   stmt.bind(1, limit == 0 ? -1 : static_cast<std::int64_t>(limit));
-  auto out = read_messages(stmt);
-  if (!out) return error("latest_per_conversation");
-  return std::move(*out);
+  return read_messages(stmt, "latest_per_conversation");
 }
 
-std::optional<std::vector<ChatMessage>> HistoryStore::read_messages(Stmt& stmt) {
+Result<std::vector<ChatMessage>> HistoryStore::read_messages(Stmt& stmt, const char* what) {
   std::vector<ChatMessage> out;
   int rc;
   while ((rc = stmt.step()) == SQLITE_ROW) {
     ChatMessage m;
     if (auto id = MessageId::from_bytes(stmt.blob(0))) m.id = *id;
     m.seq = static_cast<std::uint64_t>(stmt.int64(1));
-    m.sender = stmt.text(2);
-    m.peer = stmt.text(3);
-    m.group_id = static_cast<GroupId>(stmt.int64(4));
-    m.text = stmt.text(5);
-    m.sent_at_ms = stmt.int64(6);
-    m.server_time_ms = stmt.int64(7);
-    m.outgoing = stmt.int64(8) != 0;
-    m.file_name = stmt.text(9);
-    m.file_path = stmt.text(10);
-    m.file_size = static_cast<std::uint64_t>(stmt.int64(11));
-    m.key_changed = stmt.int64(12) != 0;
-    m.delivered_to = static_cast<std::uint32_t>(stmt.int64(13));
+    m.group_id = static_cast<GroupId>(stmt.int64(3));
+    m.sent_at_ms = stmt.int64(5);
+    m.server_time_ms = stmt.int64(6);
+    m.outgoing = stmt.int64(7) != 0;
+    m.file_size = static_cast<std::uint64_t>(stmt.int64(8));
+    m.key_changed = stmt.int64(9) != 0;
+    m.delivered_to = static_cast<std::uint32_t>(stmt.int64(10));
+    if (Status s = history_sealing::open_message(box_, stmt.blob(2), stmt.blob(4), m); !s) {
+      return s;
+    }
     out.push_back(std::move(m));
   }
-  if (rc != SQLITE_DONE) return std::nullopt;
+  if (rc != SQLITE_DONE) return error(what);
   return out;
 }
 
@@ -484,32 +519,37 @@ Status HistoryStore::accept_pending(std::string_view username, bool verified, st
 std::optional<HistoryStore::FileTransfer> HistoryStore::file_transfer(std::string_view sender,
                                                                       std::string_view file_id) {
   auto stmt = prepare(
-      "SELECT name, mime_type, total_size, chunk_count, received FROM file_transfers"
+      "SELECT sealed, total_size, chunk_count, received FROM file_transfers"
       " WHERE sender = ? AND file_id = ?");
   if (!stmt.valid()) return std::nullopt;
   stmt.bind_text(1, sender).bind_blob(2, file_id);
   if (stmt.step() != SQLITE_ROW) return std::nullopt;
+  auto names = history_sealing::open_file(box_, sender, file_id, stmt.blob(0));
+  if (!names) {
+    // As if unknown: the name and type come from the chunk again (each one carries them).
+    spdlog::warn("{}", names.status().message());
+    return std::nullopt;
+  }
   FileTransfer t;
-  t.name = stmt.text(0);
-  t.mime_type = stmt.text(1);
-  t.total_size = static_cast<std::uint64_t>(stmt.int64(2));
-  t.chunk_count = static_cast<std::uint32_t>(stmt.int64(3));
-  t.received = static_cast<std::uint32_t>(stmt.int64(4));
+  t.name = std::move(names->first);
+  t.mime_type = std::move(names->second);
+  t.total_size = static_cast<std::uint64_t>(stmt.int64(1));
+  t.chunk_count = static_cast<std::uint32_t>(stmt.int64(2));
+  t.received = static_cast<std::uint32_t>(stmt.int64(3));
   return t;
 }
 
 Status HistoryStore::begin_file_transfer(std::string_view sender, std::string_view file_id,
                                          const FileTransfer& t) {
   auto stmt = prepare(
-      "INSERT OR IGNORE INTO file_transfers(sender, file_id, name, mime_type, total_size,"
-      " chunk_count, received) VALUES(?,?,?,?,?,?,0)");
+      "INSERT OR IGNORE INTO file_transfers(sender, file_id, sealed, total_size, chunk_count,"
+      " received) VALUES(?,?,?,?,?,0)");
   if (!stmt.valid()) return error("begin_file_transfer");
   stmt.bind_text(1, sender)
       .bind_blob(2, file_id)
-      .bind_text(3, t.name)
-      .bind_text(4, t.mime_type)
-      .bind(5, static_cast<std::int64_t>(t.total_size))
-      .bind(6, t.chunk_count);
+      .bind_blob(3, history_sealing::seal_file(box_, sender, file_id, t.name, t.mime_type))
+      .bind(4, static_cast<std::int64_t>(t.total_size))
+      .bind(5, t.chunk_count);
   if (stmt.step() != SQLITE_DONE) return error("begin_file_transfer");
   return Status::ok();
 }

@@ -3,6 +3,10 @@
 // screen) with the delivery receipts of those sent, the ids processed without being
 // shown, the last inbox seq processed, pinned contact identities with their trust state
 // (trust on first use, verified, a changed key pending) and file transfers in progress.
+// What a person wrote or named (message texts, senders and peers, file names and paths,
+// group members) is sealed under a key derived from the identity (crypto::HistoryBox):
+// a store cannot be opened without the unlocked keys, and the file alone reads as
+// metadata only (docs/decisions.md, "`history.db` sealed per column").
 // Calls block on local disk I/O (small writes, WAL); acceptable on a client's loop.
 //
 // Thread safety: none; one HistoryStore belongs to one Client (one executor).
@@ -16,11 +20,13 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "client/client.h"
 #include "common/message_id.h"
 #include "common/status.h"
+#include "crypto/history_box.h"
 #include "crypto/identity.h"
 #include "crypto/membership.h"
 
@@ -28,8 +34,11 @@ namespace fastchat::client {
 
 class HistoryStore {
  public:
-  // `path` is a file (created if missing) or ":memory:".
-  static Result<std::unique_ptr<HistoryStore>> open(const std::string& path);
+  // `path` is a file (created if missing) or ":memory:"; `box` seals and opens its
+  // contents (the history of one identity). An older plaintext history is sealed on
+  // the way (schema version 5).
+  static Result<std::unique_ptr<HistoryStore>> open(const std::string& path,
+                                                    crypto::HistoryBox box);
   ~HistoryStore();
   HistoryStore(const HistoryStore&) = delete;
   HistoryStore& operator=(const HistoryStore&) = delete;
@@ -37,6 +46,8 @@ class HistoryStore {
   // --- messages
   bool seen(const MessageId& id);
   // Stores a message to show; false (and nothing changes) when its id was seen before.
+  // Reading one back that does not open (tampered with, moved to another row) is a
+  // kCrypto error: nothing is shown in place of what the user received.
   Result<bool> add_message(const ChatMessage& message);
   // Remembers an id that is processed but not shown by itself (a file chunk, an
   // undecryptable message); false when it was seen before.
@@ -183,16 +194,23 @@ class HistoryStore {
 
  private:
   class Stmt;
-  explicit HistoryStore(sqlite3* db) : db_(db) {}
+  HistoryStore(sqlite3* db, crypto::HistoryBox box) : db_(db), box_(std::move(box)) {}
   Status exec(const char* sql);
   // Brings an older history.db up to the current schema (user_version).
   Status migrate();
+  // Version 5 (history_store_v5.cpp): seals the rows a plaintext history holds, inside
+  // migrate()'s transaction; then, committed, scrub() rewrites the file (VACUUM) and
+  // empties the WAL so no plaintext survives in free pages. A scrub cut short by a crash
+  // is done again at the next open.
+  Status seal_plaintext_rows();
+  void scrub();
   Stmt prepare(const char* sql);
   Status error(const char* what) const;
-  // The rows of a SELECT of the message columns; nullopt on a step error.
-  static std::optional<std::vector<ChatMessage>> read_messages(Stmt& stmt);
+  // The rows of a SELECT of the message columns, opened.
+  Result<std::vector<ChatMessage>> read_messages(Stmt& stmt, const char* what);
 
   sqlite3* db_;
+  crypto::HistoryBox box_;
   int depth_ = 0;  // open transactions (1) and savepoints in them
   std::unordered_map<const char*, sqlite3_stmt*> statements_;  // keyed by the SQL literal
 };

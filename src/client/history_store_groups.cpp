@@ -1,6 +1,9 @@
 // HistoryStore's verified group membership (the rest is in history_store.cpp).
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
+#include "client/history_sealing.h"
 #include "client/history_statement.h"
 #include "client/history_store.h"
 
@@ -11,8 +14,14 @@ std::optional<crypto::MembershipChain> HistoryStore::group_head(GroupId group) {
   if (!stmt.valid()) return std::nullopt;
   stmt.bind(1, static_cast<std::int64_t>(group));
   if (stmt.step() != SQLITE_ROW) return std::nullopt;
-  auto members = crypto::decode_members(stmt.blob(2));
-  if (!members) return std::nullopt;  // unreadable: verified again from the start
+  // Unreadable or not opening: verified again from the start.
+  auto encoded = history_sealing::open_members(box_, group, stmt.blob(2));
+  if (!encoded) {
+    spdlog::warn("{}", encoded.status().message());
+    return std::nullopt;
+  }
+  auto members = crypto::decode_members(*encoded);
+  if (!members) return std::nullopt;
   return crypto::MembershipChain(group, static_cast<std::uint64_t>(stmt.int64(0)), stmt.blob(1),
                                  std::move(*members));
 }
@@ -30,20 +39,20 @@ Status HistoryStore::save_group_head(const crypto::MembershipChain& chain,
     head.bind(1, static_cast<std::int64_t>(chain.group_id()))
         .bind(2, static_cast<std::int64_t>(chain.seq()))
         .bind_blob(3, chain.head_hash())
-        .bind_blob(4, crypto::encode_members(chain.members()));
+        .bind_blob(4, history_sealing::seal_members(box_, chain.group_id(),
+                                                    crypto::encode_members(chain.members())));
     if (head.step() != SQLITE_DONE) return error("save_group_head");
   }
   for (const auto& e : events) {
     auto event = prepare(
-        "INSERT OR IGNORE INTO membership_events(group_id, seq, actor, action, subject,"
-        " created_ms) VALUES(?,?,?,?,?,?)");
+        "INSERT OR IGNORE INTO membership_events(group_id, seq, action, names, created_ms)"
+        " VALUES(?,?,?,?,?)");
     if (!event.valid()) return error("save_group_head");
     event.bind(1, static_cast<std::int64_t>(e.group_id))
         .bind(2, static_cast<std::int64_t>(e.seq))
-        .bind_text(3, e.actor)
-        .bind(4, static_cast<std::int64_t>(e.kind))
-        .bind_text(5, e.subject)
-        .bind(6, e.at_ms);
+        .bind(3, static_cast<std::int64_t>(e.kind))
+        .bind_blob(4, history_sealing::seal_event_names(box_, e))
+        .bind(5, e.at_ms);
     if (event.step() != SQLITE_DONE) return error("save_group_head");
   }
   return tx->commit();
@@ -52,7 +61,7 @@ Status HistoryStore::save_group_head(const crypto::MembershipChain& chain,
 Result<std::vector<MembershipEvent>> HistoryStore::membership_events(GroupId group,
                                                                      std::size_t limit) {
   auto stmt = prepare(
-      "SELECT seq, actor, action, subject, created_ms FROM membership_events"
+      "SELECT seq, action, names, created_ms FROM membership_events"
       " WHERE group_id = ? ORDER BY seq DESC LIMIT ?");
   if (!stmt.valid()) return error("membership_events");
   stmt.bind(1, static_cast<std::int64_t>(group))
@@ -63,12 +72,11 @@ Result<std::vector<MembershipEvent>> HistoryStore::membership_events(GroupId gro
     MembershipEvent e;
     e.group_id = group;
     e.seq = static_cast<std::uint64_t>(stmt.int64(0));
-    e.actor = stmt.text(1);
-    const std::int64_t kind = stmt.int64(2);
+    const std::int64_t kind = stmt.int64(1);
     if (kind < 0 || kind > static_cast<std::int64_t>(MembershipEvent::Kind::kLeft)) continue;
     e.kind = static_cast<MembershipEvent::Kind>(kind);
-    e.subject = stmt.text(3);
-    e.at_ms = stmt.int64(4);
+    if (Status s = history_sealing::open_event_names(box_, stmt.blob(2), e); !s) return s;
+    e.at_ms = stmt.int64(3);
     out.push_back(std::move(e));
   }
   if (rc != SQLITE_DONE) return error("membership_events");

@@ -35,6 +35,8 @@
 #include "client_bridge.h"
 #include "conversation_list_model.h"
 #include "crypto/kernel_keyring.h"
+#include "crypto/keystore.h"
+#include "crypto/password.h"
 #include "desktop_options.h"
 #include "group_dialog.h"
 #include "login_page.h"
@@ -973,7 +975,12 @@ void DesktopTest::opens_a_10000_message_conversation_fast() {
   QElapsedTimer writing;
   writing.start();
   {  // Written straight into the local history, as years of chat would have left it.
-    auto store = client::HistoryStore::open(client::HomeLayout(home.path()).history_db("zed10"));
+    const client::HomeLayout layout(home.path());
+    const auto keys = crypto::derive_password_keys("zed10", password_of("zed").toStdString());
+    auto identity = crypto::load_keystore(layout.keystore("zed10"), "zed10", keys.storage_key);
+    QVERIFY(identity.is_ok());
+    auto store =
+        client::HistoryStore::open(layout.history_db("zed10"), crypto::HistoryBox(*identity));
     QVERIFY(store.is_ok());
     const std::int64_t start = QDateTime::currentMSecsSinceEpoch() - std::int64_t{kCount} * 60000;
     for (int i = 0; i < kCount; ++i) {

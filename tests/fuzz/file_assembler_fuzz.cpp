@@ -28,7 +28,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static std::unique_ptr<client::HistoryStore> history;
   static std::uint64_t runs = 0;
   if (runs++ % 4096 == 0) {
-    auto opened = client::HistoryStore::open(":memory:");
+    auto opened =
+        client::HistoryStore::open(":memory:", crypto::HistoryBox(crypto::Identity::generate()));
     if (!opened) std::abort();
     history = std::move(*opened);
   }

@@ -572,7 +572,8 @@ TEST_F(ClientE2ETest, ClientsRideThroughAServerRestart) {
 }
 
 // Zero trust with the real client: its traffic, the server's database and the log
-// (server and clients share it here) hold no plaintext, password or private key.
+// (server and clients share it here) hold no plaintext, password or private key; nor
+// do the clients' own histories on disk.
 TEST_F(ClientE2ETest, RealClientsLeaveNoSecretsWithTheServer) {
   WireTap tap(servers_->ports());
   ASSERT_TRUE(servers_->record_redis());
@@ -634,6 +635,16 @@ TEST_F(ClientE2ETest, RealClientsLeaveNoSecretsWithTheServer) {
     ASSERT_NE(redis.find("PUBLISH"), std::string::npos) << "nothing recorded from Redis";
     scan.expect_absent("the commands Redis executed", redis);
     scan.expect_absent("the key file", read_file(servers_->secret_file()));
+  }
+  // The clients' local histories (history.db 5: sealed), WAL and journal included.
+  for (auto* p : {&alice, &bob, &carol}) {
+    const std::string db = client::HomeLayout(p->home).history_db(p->name);
+    ASSERT_TRUE(std::filesystem::exists(db)) << db;
+    for (const std::string suffix : {"", "-wal", "-journal"}) {
+      if (std::filesystem::exists(db + suffix)) {
+        scan.expect_absent(p->name + "'s history.db" + suffix, read_file(db + suffix));
+      }
+    }
   }
   ASSERT_TRUE(servers_->start());
 }
@@ -1185,7 +1196,10 @@ std::optional<crypto::Identity> identity_in(const std::string& home, const std::
 // holds them (nullopt: none).
 std::optional<std::string> saved_session(const std::string& home, const std::string& user,
                                          const std::string& peer, std::string_view peer_sign_key) {
-  auto history = client::HistoryStore::open(client::HomeLayout(home).history_db(user));
+  auto identity = identity_in(home, user, test_support::test_password(user));
+  if (!identity) return std::nullopt;
+  auto history = client::HistoryStore::open(client::HomeLayout(home).history_db(user),
+                                            crypto::HistoryBox(*identity));
   if (!history) return std::nullopt;
   return (*history)->peer_session(peer, 1, peer_sign_key);
 }
@@ -1301,7 +1315,7 @@ TEST_F(ClientE2ETest, ReplayedAndTamperedRatchetMessagesAreRefusedAndOldOnesStay
   const auto keys = crypto::derive_password_keys("bob", password("bob"));
   auto identity = crypto::load_keystore(home.keystore("bob"), "bob", keys.storage_key);
   ASSERT_TRUE(identity) << identity.status().to_string();
-  auto history = client::HistoryStore::open(home.history_db("bob"));
+  auto history = client::HistoryStore::open(home.history_db("bob"), crypto::HistoryBox(*identity));
   ASSERT_TRUE(history);
   const crypto::StateBox box(*identity);
   const auto alice_id = identity_in(alice.home, "alice", password("alice"));

@@ -930,7 +930,12 @@ TEST_F(ClientTest, PrekeysArePublishedAtRegistrationAndTheSignedPrekeyRotatesWee
 
     // Made eight days ago: the next resume rotates it (and keeps the sealed state).
     {
-      auto history = HistoryStore::open(HomeLayout(dir_.file("bob")).history_db("bob"));
+      const auto keys = crypto::derive_password_keys("bob", test_password("bob"));
+      auto identity = crypto::load_keystore(HomeLayout(dir_.file("bob")).keystore("bob"), "bob",
+                                            keys.storage_key);
+      CO_ASSERT_TRUE(identity);
+      auto history = HistoryStore::open(HomeLayout(dir_.file("bob")).history_db("bob"),
+                                        crypto::HistoryBox(*identity));
       CO_ASSERT_TRUE(history);
       auto prekeys = (*history)->local_prekeys(1);
       CO_ASSERT_TRUE(prekeys.has_value());

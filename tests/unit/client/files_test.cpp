@@ -33,7 +33,7 @@ std::vector<wire::FileChunk> split(const std::string& data, std::size_t chunk_si
 class FileAssemblerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto store = HistoryStore::open(":memory:");
+    auto store = HistoryStore::open(":memory:", crypto::HistoryBox(crypto::Identity::generate()));
     ASSERT_TRUE(store);
     store_ = std::move(*store);
   }

@@ -26,8 +26,18 @@ crypto::PublicIdentity identity(char fill) {
           std::string(64, 's')};
 }
 
+// The identity whose key seals the histories of these tests (the same for every open).
+const crypto::Identity& test_identity() {
+  static const crypto::Identity identity = crypto::Identity::generate();
+  return identity;
+}
+
+crypto::HistoryBox test_box() {
+  return crypto::HistoryBox(test_identity());
+}
+
 std::unique_ptr<HistoryStore> open_memory() {
-  auto store = HistoryStore::open(":memory:");
+  auto store = HistoryStore::open(":memory:", test_box());
   EXPECT_TRUE(store) << store.status().to_string();
   return std::move(*store);
 }
@@ -199,7 +209,7 @@ TEST(HistoryStoreTest, LastSeqIsUnsetUntilSavedAndSurvivesReopening) {
   const std::string path = dir.file("history.db");
   MessageId id = MessageId::random();
   {
-    auto store = HistoryStore::open(path);
+    auto store = HistoryStore::open(path, test_box());
     ASSERT_TRUE(store) << store.status().to_string();
     EXPECT_FALSE((*store)->last_seq().has_value());
     ASSERT_TRUE((*store)->set_last_seq(0));
@@ -207,11 +217,11 @@ TEST(HistoryStoreTest, LastSeqIsUnsetUntilSavedAndSurvivesReopening) {
     ASSERT_TRUE((*store)->set_last_seq(77));
     ASSERT_TRUE(*(*store)->mark_seen(id));
   }
-  auto reopened = HistoryStore::open(path);
+  auto reopened = HistoryStore::open(path, test_box());
   ASSERT_TRUE(reopened);
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 0777, 0600u);  // plaintext history: the user's only
+  EXPECT_EQ(st.st_mode & 0777, 0600u);  // the user's only (metadata is not sealed)
   EXPECT_EQ((*reopened)->last_seq(), 77u);
   EXPECT_TRUE((*reopened)->seen(id));
 }
@@ -300,7 +310,7 @@ TEST(HistoryStoreTest, MigratesAVersionOneHistoryKeepingItsPins) {
     sqlite3_close(db);
   }
   for (int open = 0; open < 2; ++open) {  // and opening it again changes nothing
-    auto store = HistoryStore::open(path);
+    auto store = HistoryStore::open(path, test_box());
     ASSERT_TRUE(store) << store.status().to_string();
     auto record = (*store)->contact("alice");
     ASSERT_TRUE(record);
