@@ -1037,13 +1037,16 @@ TEST_F(ClientTest, AReceiptForAPeerBeingSetUpWaitsAndDoesNotStarveTheSetup) {
         asio::detached);
     CO_ASSERT_TRUE(co_await eventually([&] { return server_.held_bundle_requests() == 1; }));
 
-    // Meanwhile carol writes to the group (sealed without a session): alice stores it,
-    // acks it and queues a receipt for carol, which needs the session being set up.
+    // Meanwhile carol writes to the group: her sender key (over a session she opens to
+    // alice) and then the message. Alice stores both, acks both and queues a receipt
+    // for carol while her own session set-up with carol is still waiting.
     auto to_group = co_await carol->send_group_text(group->id, "to the group");
     CO_EXPECT_OK(to_group);
     if (!to_group) co_return;
-    CO_ASSERT_TRUE(co_await eventually(
-        [&] { return alice_events.messages.size() == 1 && server_.users()["alice"].acked == 1; }));
+    CO_ASSERT_TRUE(co_await eventually([&] {
+      auto& inbox = server_.users()["alice"];
+      return alice_events.messages.size() == 1 && inbox.acked == inbox.inbox.size();
+    }));
     // One more round trip through alice's loop: her run() has tried that receipt by now.
     CO_EXPECT_OK(co_await alice->list_groups());
     EXPECT_FALSE(first.has_value()) << "the bundle fetch was not in flight";
