@@ -151,6 +151,17 @@ class ClientTest : public ::testing::Test {
     return std::make_unique<Client>(io_.get_executor(), config(home, persist));
   }
 
+  // A client per name (its home named alike), its events recorded, registered.
+  asio::awaitable<void> register_all(const std::vector<std::string>& names,
+                                     std::map<std::string, std::unique_ptr<Client>>& clients,
+                                     std::map<std::string, Recorder>& events) {
+    for (const std::string& name : names) {
+      clients[name] = make(name);
+      clients[name]->set_events(events[name].events());
+      CO_EXPECT_OK(co_await clients[name]->register_account(name, test_password(name)));
+    }
+  }
+
   // alice's identity, from the keystore in her home (as another of her clients has it).
   Result<crypto::Identity> alice_identity() {
     const auto keys = crypto::derive_password_keys("alice", test_password("alice"));
@@ -389,11 +400,8 @@ TEST_F(ClientTest, GroupMessagesAndAMembershipRace) {
   run([&]() -> asio::awaitable<void> {
     std::map<std::string, std::unique_ptr<Client>> clients;
     std::map<std::string, Recorder> events;
-    for (const char* name : {"alice", "bob", "carol", "dave"}) {
-      clients[name] = make(name);
-      clients[name]->set_events(events[name].events());
-      CO_EXPECT_OK(co_await clients[name]->register_account(name, test_password(name)));
-    }
+    const std::vector<std::string> names{"alice", "bob", "carol", "dave"};
+    co_await register_all(names, clients, events);
     std::vector<std::string> members{"bob", "carol"};
     auto group = co_await clients["alice"]->create_group("team", members);
     CO_EXPECT_OK(group);
@@ -470,11 +478,8 @@ TEST_F(ClientTest, GroupMessagesUseOneSenderKeyCiphertextRotatedWhenAMemberIsRem
     server_.pushes_enabled = false;
     std::map<std::string, std::unique_ptr<Client>> clients;
     std::map<std::string, Recorder> events;
-    for (const char* name : {"alice", "bob", "carol", "dave"}) {
-      clients[name] = make(name);
-      clients[name]->set_events(events[name].events());
-      CO_EXPECT_OK(co_await clients[name]->register_account(name, test_password(name)));
-    }
+    const std::vector<std::string> names{"alice", "bob", "carol", "dave"};
+    co_await register_all(names, clients, events);
     std::vector<std::string> members{"bob", "carol"};
     auto group = co_await clients["alice"]->create_group("team", members);
     CO_ASSERT_TRUE(group);
@@ -587,11 +592,8 @@ TEST_F(ClientTest, ASenderKeyAndGroupMessagesFromANonMemberAreRefused) {
     server_.pushes_enabled = false;
     std::map<std::string, std::unique_ptr<Client>> clients;
     std::map<std::string, Recorder> events;
-    for (const char* name : {"alice", "bob", "mallory"}) {
-      clients[name] = make(name);
-      clients[name]->set_events(events[name].events());
-      CO_EXPECT_OK(co_await clients[name]->register_account(name, test_password(name)));
-    }
+    const std::vector<std::string> names{"alice", "bob", "mallory"};
+    co_await register_all(names, clients, events);
     std::vector<std::string> members{"bob", "mallory"};
     auto group = co_await clients["alice"]->create_group("team", members);
     CO_ASSERT_TRUE(group);
