@@ -82,6 +82,10 @@ const std::string& Client::username() const {
   return impl_->username_;
 }
 
+std::uint32_t Client::device_id() const {
+  return impl_->username_.empty() ? 0 : impl_->device_id_;
+}
+
 std::string Client::saved_user(const std::string& home_dir) {
   auto session = load_session(HomeLayout(home_dir).session_file());
   return session ? session->username : std::string();

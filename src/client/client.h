@@ -222,6 +222,9 @@ class Client {
   asio::awaitable<Status> change_password(std::string_view current, std::string_view next);
   // The logged-in user, or empty.
   const std::string& username() const;
+  // This device's E2EE id while logged in (0 otherwise): its keys, prekeys and sessions
+  // are addressed by (username, device id) (docs/e2ee-v2.md "Devices").
+  std::uint32_t device_id() const;
   // The user's sessions, most recently used first; revoking one, or all but this
   // client's, ends their connections on every server. Each returns how many went (0 for
   // an id that is not, or no longer, a session of the user).

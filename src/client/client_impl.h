@@ -28,6 +28,8 @@
 #include "client/history_store.h"
 #include "client/home.h"
 #include "client/inbox_cursor.h"
+#include "crypto/device_key.h"
+#include "crypto/device_message.h"
 #include "crypto/identity.h"
 #include "crypto/local_prekeys.h"
 #include "crypto/login_proof.h"
@@ -143,8 +145,12 @@ class Client::Impl {
   asio::awaitable<Result<std::vector<crypto::PrekeyBundle>>> fetch_prekey_bundles(
       std::string username);
 
-  // --- E2EE v2 for 1:1 (client_ratchet.cpp). The only device of each account, for now.
-  static constexpr std::uint32_t kDeviceId = 1;
+  // --- E2EE v2 for 1:1 (client_ratchet.cpp), addressed per device.
+  // This device's E2EE id (docs/e2ee-v2.md "Devices"): its device key's id, or
+  // crypto::kLegacyDeviceId for a history whose E2EE state predates per-device ids.
+  // Set by start_session.
+  std::uint32_t device_id_ = 0;
+  std::uint32_t choose_device_id() const;
   // The signed prekey is replaced after this long (at the next login, resume or top-up).
   static constexpr std::chrono::milliseconds kSignedPrekeyLifetime = std::chrono::hours(24 * 7);
   // Publishes this device's prekeys when it has none, rotates the signed prekey when due
@@ -268,9 +274,13 @@ class Client::Impl {
   // history transaction. `ensured`: whether the sender's keys could be fetched.
   Result<ItemOutcome> record_item(const wire::InboxMessage& item, const MessageId& id,
                                   const std::string& sender, const Status& ensured);
-  // `key_changed`: set when it opened only with the sender's pending changed key.
+  // Who an opened item came from, beyond its sender's name.
+  struct OpenedFrom {
+    bool key_changed = false;  // it opened only with the sender's pending changed key
+    std::uint32_t device = crypto::kLegacyDeviceId;  // the sender's device (v2 direct)
+  };
   Result<wire::Content> open_item(const wire::InboxMessage& item, const std::string& sender,
-                                  bool& key_changed);
+                                  OpenedFrom& from);
   // Reports what a committed item brought (events, receipts, membership catch-up, a
   // sender key's kept messages); true when a message was newly shown.
   asio::awaitable<bool> report_item(const wire::InboxMessage& item, const MessageId& id,
@@ -288,23 +298,27 @@ class Client::Impl {
     std::int64_t signed_at_ms = 0;
   };
   crypto::LocalDevice local_device() const;
-  // The saved sessions with `user`'s device under `identity` (nullopt: none).
+  // The saved sessions with `user`'s `device` under `identity` (nullopt: none).
   Result<std::optional<crypto::PeerSessions>> load_sessions(const std::string& user,
+                                                            std::uint32_t device,
                                                             const crypto::PublicIdentity& identity);
   Status save_sessions(const crypto::PeerSessions& sessions);
   Result<std::optional<StoredPrekeys>> load_prekeys();
   Status save_prekeys(const crypto::LocalPrekeys& prekeys, std::int64_t signed_at_ms);
-  // Encrypts on the saved session with `identity` (kNotFound when none), or on a new
-  // one from `bundle`; the advanced state is committed before returning.
-  Result<std::string> seal_with_session(const std::string& to,
-                                        const crypto::PublicIdentity& identity,
-                                        const crypto::PrekeyBundle* bundle,
-                                        const wire::Content& content);
-  // A v2 direct item from the contact: tried with the sessions of the pinned identity,
-  // then of a pending changed one. Writes the new state into history_; the caller
-  // holds the transaction that also records the message.
+  // A per-device body (crypto/device_message.h): one ratchet message for each device
+  // of `to` under `identity` that has a saved session (kNotFound when none), or, given
+  // `bundles`, for each of their devices, opening sessions where needed. The advanced
+  // states are committed before returning.
+  Result<std::string> seal_with_sessions(const std::string& to,
+                                         const crypto::PublicIdentity& identity,
+                                         const std::vector<crypto::PrekeyBundle>& bundles,
+                                         const wire::Content& content);
+  // A v2 direct item from the contact: its entry for this device, tried with the
+  // sessions of the sender's device under the pinned identity, then under a pending
+  // changed one. Writes the new state into history_; the caller holds the transaction
+  // that also records the message.
   Result<wire::Content> open_ratchet_item(const wire::InboxMessage& item, const Contact& contact,
-                                          bool& key_changed);
+                                          OpenedFrom& from);
 
   // client_receipts.cpp
   asio::awaitable<Status> send_receipt(const std::string& to, const std::vector<MessageId>& ids);
@@ -365,8 +379,10 @@ class Client::Impl {
   // the caller keeps the item. Writes the advanced state in the caller's transaction.
   Result<wire::Content> open_sender_key_item(const wire::InboxMessage& item,
                                              const std::string& sender);
-  // A sender key from `sender`'s 1:1 session, stored in the caller's transaction.
-  Status take_sender_key(const std::string& sender, const wire::SenderKeyContent& key);
+  // A sender key that came over the 1:1 session with `sender`'s `sender_device`, stored
+  // in the caller's transaction.
+  Status take_sender_key(const std::string& sender, std::uint32_t sender_device,
+                         const wire::SenderKeyContent& key);
   // Before a group item's transaction: its sender must be a member of the verified chain
   // (fetched when the stored head does not list it). kCrypto when it is not.
   asio::awaitable<Status> check_group_sender(GroupId group, const std::string& sender);

@@ -223,9 +223,9 @@ Result<Client::Impl::ItemOutcome> Client::Impl::record_item(const wire::InboxMes
         Status(Code::kTooLarge, "stored too large for any frame; the server sent a notice"));
   }
 
-  bool key_changed = false;
+  OpenedFrom from;
   Result<wire::Content> content =
-      ensured ? open_item(item, sender, key_changed) : Result<wire::Content>(ensured);
+      ensured ? open_item(item, sender, from) : Result<wire::Content>(ensured);
   if (!content && content.code() == Code::kNotFound && item.group_id() != 0 &&
       is_sender_key_body(item.body())) {
     // A group message whose sender key has not arrived (yet): kept, unseen, and opened
@@ -256,7 +256,7 @@ Result<Client::Impl::ItemOutcome> Client::Impl::record_item(const wire::InboxMes
     if (item.group_id() != 0 || !is_ratchet_body(item.body())) {
       return drop(Status(Code::kCrypto, "a sender key outside a 1:1 ratchet session"));
     }
-    if (Status s = take_sender_key(sender, content->sender_key()); !s) {
+    if (Status s = take_sender_key(sender, from.device, content->sender_key()); !s) {
       if (s.code() != Code::kCrypto) return s;
       return drop(s);
     }
@@ -277,7 +277,7 @@ Result<Client::Impl::ItemOutcome> Client::Impl::record_item(const wire::InboxMes
   message.seq = item.seq();
   message.sender = sender;
   message.group_id = item.group_id();
-  message.key_changed = key_changed;
+  message.key_changed = from.key_changed;
   if (item.group_id() == 0) message.peer = sender;
   message.sent_at_ms = static_cast<std::int64_t>(content->sent_at_ms());
   message.server_time_ms = static_cast<std::int64_t>(item.server_time_ms());
@@ -345,11 +345,11 @@ void Client::Impl::report_file_progress(const std::string& sender, GroupId group
 }
 
 Result<wire::Content> Client::Impl::open_item(const wire::InboxMessage& item,
-                                              const std::string& sender, bool& key_changed) {
+                                              const std::string& sender, OpenedFrom& from) {
   const Contact* contact = contacts_->find(sender);
   if (contact == nullptr) return Status(Code::kUnknownUser, "no keys for " + sender);
   if (item.group_id() == 0 && is_ratchet_body(item.body())) {
-    return open_ratchet_item(item, *contact, key_changed);
+    return open_ratchet_item(item, *contact, from);
   }
   if (item.group_id() != 0 && is_sender_key_body(item.body())) {
     return open_sender_key_item(item, sender);
@@ -360,7 +360,7 @@ Result<wire::Content> Client::Impl::open_item(const wire::InboxMessage& item,
   // reported): shown, marked. A failure never fetches keys (docs/security.md).
   auto with_pending = open_content(*contact->pending_key, item, username_);
   if (!with_pending) return content;
-  key_changed = true;
+  from.key_changed = true;
   return with_pending;
 }
 

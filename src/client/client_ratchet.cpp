@@ -2,8 +2,8 @@
 // Double Ratchet sessions with each peer device and this device's private prekeys,
 // kept sealed (crypto::StateBox) in history.db. Sending saves the advanced session
 // before the message leaves; receiving saves it in the caller's history transaction,
-// with the message, before the ack. Addresses are (user, device); each account has one
-// device (kDeviceId) for now.
+// with the message, before the ack. Addresses are (user, device); a direct body holds
+// one ratchet message per device of the recipient (crypto/device_message.h).
 #include <spdlog/spdlog.h>
 
 #include "client/client_impl.h"
@@ -28,16 +28,22 @@ bool same_identity(const crypto::PeerSessions& sessions, const crypto::PublicIde
 
 }  // namespace
 
+std::uint32_t Client::Impl::choose_device_id() const {
+  // E2EE state saved under device 1 predates per-device ids: its sessions are bound to 1.
+  if (history_->local_prekeys(crypto::kLegacyDeviceId)) return crypto::kLegacyDeviceId;
+  return crypto::device_id_of(device_key_.public_key);
+}
+
 crypto::LocalDevice Client::Impl::local_device() const {
-  return crypto::LocalDevice{*identity_, crypto::DeviceAddress{username_, kDeviceId}};
+  return crypto::LocalDevice{*identity_, crypto::DeviceAddress{username_, device_id_}};
 }
 
 Result<std::optional<crypto::PeerSessions>> Client::Impl::load_sessions(
-    const std::string& user, const crypto::PublicIdentity& identity) {
+    const std::string& user, std::uint32_t device, const crypto::PublicIdentity& identity) {
   if (!history_ || !state_box_) return Status(Code::kNotAuthenticated, "not logged in");
-  auto sealed = history_->peer_session(user, kDeviceId, identity.sign_public_key);
+  auto sealed = history_->peer_session(user, device, identity.sign_public_key);
   if (!sealed) return std::optional<crypto::PeerSessions>();
-  auto state = state_box_->open(kSessionsKind, owner_of(user, kDeviceId), *sealed);
+  auto state = state_box_->open(kSessionsKind, owner_of(user, device), *sealed);
   if (!state) return Status(Code::kIo, "the saved session with " + user + " does not open");
   auto sessions = crypto::PeerSessions::deserialize(state->view());
   if (!sessions) return Status(Code::kIo, "the saved session with " + user + " is damaged");
@@ -53,9 +59,9 @@ Status Client::Impl::save_sessions(const crypto::PeerSessions& sessions) {
 
 Result<std::optional<Client::Impl::StoredPrekeys>> Client::Impl::load_prekeys() {
   if (!history_ || !state_box_) return Status(Code::kNotAuthenticated, "not logged in");
-  auto sealed = history_->local_prekeys(kDeviceId);
+  auto sealed = history_->local_prekeys(device_id_);
   if (!sealed) return std::optional<StoredPrekeys>();
-  auto state = state_box_->open(kPrekeysKind, owner_of(username_, kDeviceId), sealed->state);
+  auto state = state_box_->open(kPrekeysKind, owner_of(username_, device_id_), sealed->state);
   if (!state) return Status(Code::kIo, "the saved prekeys do not open");
   auto prekeys = crypto::LocalPrekeys::deserialize(state->view());
   if (!prekeys) return Status(Code::kIo, "the saved prekeys are damaged");
@@ -65,9 +71,9 @@ Result<std::optional<Client::Impl::StoredPrekeys>> Client::Impl::load_prekeys() 
 Status Client::Impl::save_prekeys(const crypto::LocalPrekeys& prekeys, std::int64_t signed_at_ms) {
   if (!history_ || !state_box_) return Status(Code::kNotAuthenticated, "not logged in");
   return history_->save_local_prekeys(
-      kDeviceId,
+      device_id_,
       HistoryStore::SealedPrekeys{
-          state_box_->seal(kPrekeysKind, owner_of(username_, kDeviceId), prekeys.serialize()),
+          state_box_->seal(kPrekeysKind, owner_of(username_, device_id_), prekeys.serialize()),
           signed_at_ms});
 }
 
@@ -83,7 +89,7 @@ asio::awaitable<Status> Client::Impl::maintain_prekeys(bool check_count) {
   };
   if (!*loaded) {
     crypto::LocalPrekeys local;
-    auto held = co_await publish_prekeys(local, kDeviceId, save);
+    auto held = co_await publish_prekeys(local, device_id_, save);
     if (held) spdlog::info("published prekeys ({} one-time)", *held);
     co_return held.status();
   }
@@ -94,13 +100,13 @@ asio::awaitable<Status> Client::Impl::maintain_prekeys(bool check_count) {
     signed_at = now;
     if (Status s = save(local); !s) co_return s;
     wire::Frame frame;
-    *frame.mutable_publish_prekeys() = make_publish(local, *identity_, kDeviceId, {}, false);
+    *frame.mutable_publish_prekeys() = make_publish(local, *identity_, device_id_, {}, false);
     auto reply = co_await call(std::move(frame));
     if (!reply) co_return reply.status();
     spdlog::info("rotated the signed prekey");
   }
   if (!check_count) co_return Status::ok();
-  auto held = co_await top_up_prekeys(local, kDeviceId, save);
+  auto held = co_await top_up_prekeys(local, device_id_, save);
   co_return held.status();
 }
 
@@ -110,28 +116,47 @@ asio::awaitable<void> Client::Impl::maintain_prekeys_logged(bool check_count) {
   }
 }
 
-Result<std::string> Client::Impl::seal_with_session(const std::string& to,
-                                                    const crypto::PublicIdentity& identity,
-                                                    const crypto::PrekeyBundle* bundle,
-                                                    const wire::Content& content) {
+Result<std::string> Client::Impl::seal_with_sessions(
+    const std::string& to, const crypto::PublicIdentity& identity,
+    const std::vector<crypto::PrekeyBundle>& bundles, const wire::Content& content) {
   auto tx = HistoryStore::Transaction::begin(*history_);
   if (!tx) return tx.status();
-  auto stored = load_sessions(to, identity);
-  if (!stored) return stored.status();
-  std::optional<crypto::PeerSessions> sessions;
-  if (*stored && same_identity(**stored, identity)) sessions = std::move(*stored);
-  if (!sessions || !sessions->has_session()) {
-    if (bundle == nullptr) return Status(Code::kNotFound, "no session with " + to);
-    if (!sessions) {
-      sessions.emplace(crypto::DeviceAddress{to, kDeviceId}, identity.sign_public_key,
-                       identity.box_public_key);
+  std::vector<crypto::PeerSessions> devices;
+  auto saved = [&](std::uint32_t device) -> Result<std::optional<crypto::PeerSessions>> {
+    auto stored = load_sessions(to, device, identity);
+    if (!stored || !*stored || same_identity(**stored, identity)) return stored;
+    return std::optional<crypto::PeerSessions>();
+  };
+  if (bundles.empty()) {
+    for (std::uint32_t device : history_->peer_session_devices(to, identity.sign_public_key)) {
+      auto stored = saved(device);
+      if (!stored) return stored.status();
+      if (*stored && (*stored)->has_session()) devices.push_back(std::move(**stored));
     }
-    if (Status s = sessions->start(local_device(), *bundle); !s) return s;
+    if (devices.empty()) return Status(Code::kNotFound, "no session with " + to);
   }
-  auto body = sessions->encrypt(content.SerializeAsString());
+  for (const auto& bundle : bundles) {
+    auto stored = saved(bundle.address.device_id);
+    if (!stored) return stored.status();
+    if (!*stored)
+      stored->emplace(bundle.address, identity.sign_public_key, identity.box_public_key);
+    if (!(*stored)->has_session()) {
+      if (Status s = (*stored)->start(local_device(), bundle); !s) return s;
+    }
+    devices.push_back(std::move(**stored));
+  }
+  crypto::DeviceMessage message{device_id_, {}};
+  const crypto::SecretBytes plain(content.SerializeAsString());
+  for (auto& sessions : devices) {
+    auto sealed = sessions.encrypt(plain.view());
+    if (!sealed) return sealed.status();
+    message.entries.push_back(
+        {crypto::DeviceOwner::kRecipient, sessions.peer().device_id, std::move(*sealed)});
+    // Saved before the message leaves: a crash after sending must not reuse the key.
+    if (Status s = save_sessions(sessions); !s) return s;
+  }
+  auto body = crypto::encode_device_message(std::move(message));
   if (!body) return body.status();
-  // Saved before the message leaves: a crash after sending must not reuse the key.
-  if (Status s = save_sessions(*sessions); !s) return s;
   if (Status s = tx->commit(); !s) return s;
   return body;
 }
@@ -148,7 +173,8 @@ asio::awaitable<Result<std::string>> Client::Impl::seal_direct(const std::string
   const crypto::PublicIdentity identity = (*peer)->pending.value_or((*peer)->identity);
   if (!history_) co_return Status(Code::kNotAuthenticated, "logged out meanwhile");
 
-  auto sealed = seal_with_session(to, identity, nullptr, content);
+  const std::vector<crypto::PrekeyBundle> no_bundles;
+  auto sealed = seal_with_sessions(to, identity, no_bundles, content);
   if (sealed || sealed.code() != Code::kNotFound) co_return sealed;
   // run() itself sends receipts (may_reconnect false): it must never wait on a sender
   // that waits for run() to reconnect.
@@ -157,7 +183,7 @@ asio::awaitable<Result<std::string>> Client::Impl::seal_direct(const std::string
   }
   auto setting_up = co_await session_setup_lock_.lock();
   if (!history_) co_return Status(Code::kNotAuthenticated, "logged out meanwhile");
-  sealed = seal_with_session(to, identity, nullptr, content);  // opened while we waited?
+  sealed = seal_with_sessions(to, identity, no_bundles, content);  // opened while we waited?
   if (sealed || sealed.code() != Code::kNotFound) co_return sealed;
   const bool ever_had_session = history_->has_peer_session(to);
 
@@ -178,11 +204,7 @@ asio::awaitable<Result<std::string>> Client::Impl::seal_direct(const std::string
   auto bundles = verified_bundles(reply->prekey_bundles(), to, identity);
   if (!bundles) co_return bundles.status();
   if (!history_ || !contacts_) co_return Status(Code::kNotAuthenticated, "logged out meanwhile");
-  const crypto::PrekeyBundle* bundle = nullptr;
-  for (const auto& b : *bundles) {
-    if (b.address.device_id == kDeviceId) bundle = &b;
-  }
-  if (bundle != nullptr) co_return seal_with_session(to, identity, bundle, content);
+  if (!bundles->empty()) co_return seal_with_sessions(to, identity, *bundles, content);
   if (!allow_v1) {
     co_return Status(Code::kCrypto, to + " has no prekeys (a client before E2EE v2): cannot "
                                          "send them a group key; nothing was sent");
@@ -201,8 +223,24 @@ asio::awaitable<Result<std::string>> Client::Impl::seal_direct(const std::string
 }
 
 Result<wire::Content> Client::Impl::open_ratchet_item(const wire::InboxMessage& item,
-                                                      const Contact& contact, bool& key_changed) {
+                                                      const Contact& contact, OpenedFrom& from) {
   const std::string& sender = item.sender();
+  // A bare ratchet or prekey message came from a client before per-device bodies.
+  std::string_view message = item.body();
+  std::optional<crypto::DeviceMessage> addressed;
+  from.device = crypto::kLegacyDeviceId;
+  if (static_cast<unsigned char>(message.front()) == crypto::kDeviceMessageV1) {
+    auto decoded = crypto::decode_device_message(message);
+    if (!decoded) return decoded.status();
+    addressed = std::move(*decoded);
+    const crypto::DeviceEntry* mine = addressed->find(crypto::DeviceOwner::kRecipient, device_id_);
+    if (mine == nullptr) {
+      return Status(Code::kCrypto, "not encrypted for this device (" + std::to_string(device_id_) +
+                                       ") of " + username_);
+    }
+    from.device = addressed->sender_device;
+    message = mine->message;
+  }
   std::vector<const crypto::PublicIdentity*> candidates{&contact.identity};
   if (contact.pending) candidates.push_back(&*contact.pending);
   auto loaded = load_prekeys();
@@ -215,28 +253,29 @@ Result<wire::Content> Client::Impl::open_ratchet_item(const wire::InboxMessage& 
   }
   const std::size_t one_time_before = prekeys.one_time_count();
   const std::int64_t now = SystemClock::instance().now_ms();
-  Status failure(Code::kCrypto, "does not decrypt with any session of " + sender);
+  Status failure(Code::kCrypto, "does not decrypt with any session of " + sender + "'s device " +
+                                    std::to_string(from.device));
   for (std::size_t i = 0; i < candidates.size(); ++i) {
-    auto stored = load_sessions(sender, *candidates[i]);
+    auto stored = load_sessions(sender, from.device, *candidates[i]);
     if (!stored) return stored.status();
     std::optional<crypto::PeerSessions> sessions;
     if (*stored && same_identity(**stored, *candidates[i])) {
       sessions = std::move(*stored);
     } else {
-      sessions.emplace(crypto::DeviceAddress{sender, kDeviceId}, candidates[i]->sign_public_key,
+      sessions.emplace(crypto::DeviceAddress{sender, from.device}, candidates[i]->sign_public_key,
                        candidates[i]->box_public_key);
     }
     // Transactional: a failed try leaves both the sessions and the prekeys as they were.
-    auto plain = sessions->decrypt(local_device(), prekeys, item.body(), now);
+    auto plain = sessions->decrypt(local_device(), prekeys, message, now);
     if (!plain) continue;
     auto content = checked_content(*plain, item, username_);
     if (!content) return content.status();  // nothing saved: the key stays for the real one
     if (Status s = save_sessions(*sessions); !s) return s;
-    if (static_cast<unsigned char>(item.body().front()) == crypto::kPrekeyMessageV1 && *loaded) {
+    if (static_cast<unsigned char>(message.front()) == crypto::kPrekeyMessageV1 && *loaded) {
       if (Status s = save_prekeys(prekeys, signed_at); !s) return s;
       if (prekeys.one_time_count() < one_time_before) prekeys_consumed_ = true;
     }
-    key_changed = i > 0;
+    from.key_changed = i > 0;
     return content;
   }
   return failure;

@@ -34,9 +34,9 @@ void wipe(std::string& secret) {
 
 Result<std::optional<Client::Impl::OwnSenderKey>> Client::Impl::load_own_sender_key(GroupId group) {
   if (!history_ || !state_box_) return Status(Code::kNotAuthenticated, "not logged in");
-  auto stored = history_->own_sender_key(group, kDeviceId);
+  auto stored = history_->own_sender_key(group, device_id_);
   if (!stored) return std::optional<OwnSenderKey>();
-  auto state = state_box_->open(kOwnKind, owner_of(group, username_, kDeviceId), stored->state);
+  auto state = state_box_->open(kOwnKind, owner_of(group, username_, device_id_), stored->state);
   if (!state)
     return Status(Code::kIo,
                   "the saved sender key of group " + std::to_string(group) + " does not open");
@@ -47,10 +47,10 @@ Result<std::optional<Client::Impl::OwnSenderKey>> Client::Impl::load_own_sender_
 
 Status Client::Impl::save_own_sender_key(GroupId group, const OwnSenderKey& key) {
   return history_->save_own_sender_key(
-      group, kDeviceId,
-      HistoryStore::OwnSenderKey{
-          state_box_->seal(kOwnKind, owner_of(group, username_, kDeviceId), key.sender.serialize()),
-          key.created_seq});
+      group, device_id_,
+      HistoryStore::OwnSenderKey{state_box_->seal(kOwnKind, owner_of(group, username_, device_id_),
+                                                  key.sender.serialize()),
+                                 key.created_seq});
 }
 
 Result<crypto::SenderKeyDistribution> Client::Impl::current_sender_key(GroupId group,
@@ -62,8 +62,8 @@ Result<crypto::SenderKeyDistribution> Client::Impl::current_sender_key(GroupId g
   bool changed = false;
   if (!*own) {
     own->emplace(
-        OwnSenderKey{crypto::SenderKeySender::generate(sender_key_group_id(group),
-                                                       crypto::DeviceAddress{username_, kDeviceId}),
+        OwnSenderKey{crypto::SenderKeySender::generate(
+                         sender_key_group_id(group), crypto::DeviceAddress{username_, device_id_}),
                      to.membership_seq});
     changed = true;
   } else {
@@ -113,7 +113,7 @@ asio::awaitable<Status> Client::Impl::distribute_sender_key(GroupId group,
     auto* sk = content.mutable_sender_key();
     sk->set_group_id(group);
     sk->set_membership_seq(to.membership_seq);
-    sk->set_device(kDeviceId);
+    sk->set_device(device_id_);
     sk->set_distribution(std::string(crypto::encode_sender_key_distribution(*key).view()));
     bool changed = false;
     // Only over a ratchet session: never the v1 static-key fallback.
@@ -179,26 +179,37 @@ Result<wire::Content> Client::Impl::open_sender_key_item(const wire::InboxMessag
   const GroupId group = item.group_id();
   auto message = crypto::decode_sender_key_message(item.body());
   if (!message) return Status(Code::kCrypto, "not a sender key message");
-  auto stored = load_received_sender_key(group, sender, kDeviceId);
-  if (!stored) return stored.status();
-  if (!*stored || !(*stored)->receiver.knows_key(message->key_id)) {
+  // The key id names the sending device's chain; the signature names the device.
+  std::optional<ReceivedSenderKey> found;
+  std::uint32_t device = 0;
+  for (std::uint32_t candidate : history_->received_sender_key_devices(group, sender)) {
+    auto stored = load_received_sender_key(group, sender, candidate);
+    if (!stored) return stored.status();
+    if (*stored && (*stored)->receiver.knows_key(message->key_id)) {
+      found = std::move(*stored);
+      device = candidate;
+      break;
+    }
+  }
+  if (!found) {
     return Status(Code::kNotFound, "no sender key " + std::to_string(message->key_id) + " of " +
                                        sender + " for group " + std::to_string(group) + " (yet)");
   }
   // Checks the signature first; transactional (a failure changes nothing).
-  auto plain = (*stored)->receiver.decrypt(item.body(), SystemClock::instance().now_ms());
+  auto plain = found->receiver.decrypt(item.body(), SystemClock::instance().now_ms());
   if (!plain) return Status(Code::kCrypto, plain.status().message());
   auto content = checked_content(*plain, item, username_);
   wipe(*plain);
   if (!content) return content.status();  // nothing saved: the key stays for the real one
-  if (Status s = save_received_sender_key(group, sender, kDeviceId, **stored); !s) return s;
+  if (Status s = save_received_sender_key(group, sender, device, *found); !s) return s;
   return content;
 }
 
-Status Client::Impl::take_sender_key(const std::string& sender, const wire::SenderKeyContent& key) {
+Status Client::Impl::take_sender_key(const std::string& sender, std::uint32_t sender_device,
+                                     const wire::SenderKeyContent& key) {
   const GroupId group = key.group_id();
   if (group == 0) return Status(Code::kCrypto, "a sender key for group 0");
-  if (key.device() != kDeviceId) {
+  if (key.device() != sender_device) {
     return Status(Code::kCrypto, "a sender key for another device than the session's");
   }
   auto distribution = crypto::decode_sender_key_distribution(key.distribution());
@@ -252,8 +263,10 @@ asio::awaitable<void> Client::Impl::accept_sender_key(const std::string& sender,
     if (head && head->seq() >= membership_seq) {
       // Verified: the sender is no member. Whatever it claims, its key opens nothing here.
       spdlog::warn("group {}: refused a sender key from '{}', who is not a member", group, sender);
-      if (Status s = history_->delete_received_sender_key(group, sender, kDeviceId); !s) {
-        spdlog::error("cannot delete a refused sender key: {}", s.to_string());
+      for (std::uint32_t device : history_->received_sender_key_devices(group, sender)) {
+        if (Status s = history_->delete_received_sender_key(group, sender, device); !s) {
+          spdlog::error("cannot delete a refused sender key: {}", s.to_string());
+        }
       }
     }
     co_return;  // unverified yet: its messages are checked again when they arrive

@@ -186,6 +186,7 @@ Status Client::Impl::start_session(const std::string& username,
     history_ = std::move(*store);
   }
   identity_ = std::move(identity);
+  device_id_ = choose_device_id();
   state_box_ = std::make_unique<crypto::StateBox>(*identity_);
   contacts_ = std::make_unique<ContactBook>(*identity_, *history_, SystemClock::instance());
   contacts_->set_changed_handler([this](std::string_view user, std::string_view fingerprint) {

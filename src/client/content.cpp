@@ -1,5 +1,6 @@
 #include "client/content.h"
 
+#include "crypto/device_message.h"
 #include "crypto/ratchet_message.h"
 #include "crypto/sender_key_message.h"
 
@@ -84,7 +85,8 @@ Result<wire::Content> checked_content(std::string_view plaintext, const wire::In
 bool is_ratchet_body(std::string_view body) {
   if (body.empty()) return false;
   const auto tag = static_cast<unsigned char>(body.front());
-  return tag == crypto::kRatchetMessageV1 || tag == crypto::kPrekeyMessageV1;
+  return tag == crypto::kRatchetMessageV1 || tag == crypto::kPrekeyMessageV1 ||
+         tag == crypto::kDeviceMessageV1;
 }
 
 bool is_sender_key_body(std::string_view body) {

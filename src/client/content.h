@@ -40,8 +40,9 @@ Result<wire::Content> open_content(const crypto::SharedKey& key, const wire::Inb
 Result<wire::Content> checked_content(std::string_view plaintext, const wire::InboxMessage& item,
                                       std::string_view me);
 
-// E2EE v2 (docs/e2ee-v2.md): a direct body that is a Double Ratchet message (0x11) or
-// prekey message (0x12) rather than a v1 envelope (0x01). The first byte tells them apart.
+// E2EE v2 (docs/e2ee-v2.md): a direct body that is a per-device message (0x16), or a bare
+// Double Ratchet (0x11) or prekey message (0x12) from a client before per-device bodies,
+// rather than a v1 envelope (0x01). The first byte tells them apart.
 bool is_ratchet_body(std::string_view body);
 // A group body sealed with a sender key (0x13) rather than v1 (0x01 with a key wrap).
 bool is_sender_key_body(std::string_view body);

@@ -611,6 +611,18 @@ bool HistoryStore::has_peer_session(std::string_view username) {
   return stmt.step() == SQLITE_ROW;
 }
 
+std::vector<std::uint32_t> HistoryStore::peer_session_devices(std::string_view username,
+                                                              std::string_view identity) {
+  std::vector<std::uint32_t> devices;
+  auto stmt = prepare(
+      "SELECT device FROM peer_sessions WHERE username = ? AND identity = ? ORDER BY device");
+  if (!stmt.valid()) return devices;
+  stmt.bind_text(1, username).bind_blob(2, identity);
+  while (stmt.step() == SQLITE_ROW)
+    devices.push_back(static_cast<std::uint32_t>(stmt.int64(0)));
+  return devices;
+}
+
 Status HistoryStore::save_peer_session(std::string_view username, std::uint32_t device,
                                        std::string_view identity, std::string_view sealed_state) {
   auto stmt = prepare(

@@ -114,6 +114,9 @@ class HistoryStore {
   std::optional<std::string> peer_session(std::string_view username, std::uint32_t device,
                                           std::string_view identity);
   bool has_peer_session(std::string_view username);
+  // The devices of `username` with saved sessions under `identity`, ascending.
+  std::vector<std::uint32_t> peer_session_devices(std::string_view username,
+                                                  std::string_view identity);
   Status save_peer_session(std::string_view username, std::uint32_t device,
                            std::string_view identity, std::string_view sealed_state);
   struct SealedPrekeys {
@@ -148,6 +151,8 @@ class HistoryStore {
   Status save_received_sender_key(GroupId group, std::string_view sender, std::uint32_t device,
                                   std::uint64_t membership_seq, std::string_view sealed_state);
   Status delete_received_sender_key(GroupId group, std::string_view sender, std::uint32_t device);
+  // The devices of `sender` whose keys for `group` are saved, ascending.
+  std::vector<std::uint32_t> received_sender_key_devices(GroupId group, std::string_view sender);
   // Group messages kept until their sender's key arrives, at most kMaxPendingGroupMessages
   // for kMaxPendingGroupMessageAge; keeping one more drops the oldest, whose ids are
   // returned (the caller marks them seen and reports them). A kept id is not `seen`.

@@ -123,6 +123,19 @@ Status HistoryStore::delete_received_sender_key(GroupId group, std::string_view 
   return Status::ok();
 }
 
+std::vector<std::uint32_t> HistoryStore::received_sender_key_devices(GroupId group,
+                                                                     std::string_view sender) {
+  std::vector<std::uint32_t> devices;
+  auto stmt = prepare(
+      "SELECT device FROM received_sender_keys WHERE group_id = ? AND username = ? ORDER BY "
+      "device");
+  if (!stmt.valid()) return devices;
+  stmt.bind(1, static_cast<std::int64_t>(group)).bind_text(2, sender);
+  while (stmt.step() == SQLITE_ROW)
+    devices.push_back(static_cast<std::uint32_t>(stmt.int64(0)));
+  return devices;
+}
+
 Result<std::vector<HistoryStore::PendingGroupMessage>> HistoryStore::keep_pending_group_message(
     const PendingGroupMessage& message, std::int64_t now_ms) {
   std::vector<PendingGroupMessage> dropped;

@@ -17,6 +17,9 @@ namespace fastchat::crypto {
 
 inline constexpr std::size_t kDevicePublicKeyBytes = 32;
 inline constexpr std::size_t kMaxDeviceNameBytes = 64;
+// The E2EE device id every client used before E2EE ids came from device keys: a home
+// whose E2EE state is saved under it keeps it (its sessions are bound to it).
+inline constexpr std::uint32_t kLegacyDeviceId = 1;
 
 // A fresh random key pair.
 LoginKey new_device_key();

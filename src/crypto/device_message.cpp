@@ -22,7 +22,9 @@ bool is_ratchet_form(std::string_view message) {
   return tag == kRatchetMessageV1 || tag == kPrekeyMessageV1;
 }
 
-auto order_key(const DeviceEntry& e) { return std::make_tuple(e.to, e.device_id); }
+auto order_key(const DeviceEntry& e) {
+  return std::make_tuple(e.to, e.device_id);
+}
 
 // The entries' rules, shared by both directions; `entries` must be sorted.
 Status check_entries(const std::vector<DeviceEntry>& entries) {
@@ -57,7 +59,8 @@ Result<std::string> encode_device_message(DeviceMessage message) {
             [](const DeviceEntry& a, const DeviceEntry& b) { return order_key(a) < order_key(b); });
   if (Status s = check_entries(message.entries); !s) return s;
   std::size_t size = 1 + 4 + 1;
-  for (const auto& e : message.entries) size += 1 + 4 + 4 + e.message.size();
+  for (const auto& e : message.entries)
+    size += 1 + 4 + 4 + e.message.size();
   detail::ByteWriter out(size);
   out.u8(kDeviceMessageV1);
   out.u32(message.sender_device);

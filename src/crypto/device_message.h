@@ -4,6 +4,7 @@
 // `message` is a ratchet (0x11) or prekey (0x12) message for that one device. Entries
 // are sorted by (to, device) without repeats, so one body has one form.
 //
+// A bare 0x11/0x12 body (a client before per-device bodies) came from kLegacyDeviceId.
 // The sender device is not authenticated here: the ratchet's associated data binds both
 // device ids, so a body re-addressed to another sender device does not decrypt.
 // Pure; thread-safe.
@@ -19,8 +20,6 @@
 namespace fastchat::crypto {
 
 inline constexpr unsigned char kDeviceMessageV1 = 0x16;
-// A body from a client before per-device bodies (a bare 0x11/0x12) came from this device.
-inline constexpr std::uint32_t kLegacyDeviceId = 1;
 inline constexpr std::size_t kMaxDeviceEntries = 64;
 
 enum class DeviceOwner : std::uint8_t { kRecipient = 0, kSender = 1 };

@@ -90,6 +90,7 @@ asio::awaitable<void> open_session(std::shared_ptr<Session> session, std::uint64
   }
   if (session->closed()) co_return;
   session->set_session_id(session_id);
+  session->set_device_id(record.device_id);
   session->authenticate(user, std::move(username), record.token_hash, acked_seq, last_seq);
   reply_auth_ok(*session, request_id, token, acked_seq);
 }
@@ -291,6 +292,7 @@ asio::awaitable<void> handle_resume(std::shared_ptr<Session> session, std::uint6
   if (session->closed()) co_return;
   const auto& user = found->user;
   session->set_session_id(found->session.session_id);
+  session->set_device_id(found->session.device_id);
   session->authenticate(user.id, user.username, token_hash, user.acked_seq, user.last_seq);
   reply_auth_ok(*session, request_id, "", user.acked_seq);
 }

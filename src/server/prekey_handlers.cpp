@@ -1,5 +1,6 @@
 #include "server/prekey_handlers.h"
 
+#include "crypto/device_key.h"
 #include "server/bundle_rate_limiter.h"
 #include "server/directory_handlers.h"
 #include "server/prekey_validation.h"
@@ -25,6 +26,20 @@ void send_status(Session& session, std::uint64_t request_id, std::uint32_t devic
   session.send(reply);
 }
 
+// A session keeps the prekeys of its own device only: the id of its device key, or
+// the id clients used before per-device ids (docs/e2ee-v2.md "Devices").
+bool own_device(Session& session, std::uint32_t device_id, std::uint64_t request_id) {
+  if (device_id != 0 &&
+      (device_id == session.device_id() || device_id == crypto::kLegacyDeviceId)) {
+    return true;
+  }
+  session.send_error(request_id,
+                     Status(Code::kBadRequest, "device id " + std::to_string(device_id) +
+                                                   " is not this session's device (" +
+                                                   std::to_string(session.device_id()) + ")"));
+  return false;
+}
+
 struct FetchedBundles {
   store::IdentityKeys identity;
   std::string username;
@@ -38,6 +53,7 @@ asio::awaitable<void> handle_publish_prekeys(std::shared_ptr<Session> session,
                                              wire::PublishPrekeys request) {
   auto& ctx = session->context();
   const std::uint32_t device_id = request.device_id();
+  if (!own_device(*session, device_id, request_id)) co_return;
   // Only for the caller's own account: the user is the session's, never the request's.
   auto publish = [request = std::move(request), user = session->user_id(), now = ctx.clock.now_ms(),
                   limits = prekey_limits(ctx.config)](store::Store& s) -> Result<std::size_t> {
@@ -58,10 +74,7 @@ asio::awaitable<void> handle_publish_prekeys(std::shared_ptr<Session> session,
 asio::awaitable<void> handle_get_prekey_count(std::shared_ptr<Session> session,
                                               std::uint64_t request_id,
                                               wire::GetPrekeyCount request) {
-  if (request.device_id() == 0) {
-    session->send_error(request_id, Status(Code::kBadRequest, "device id 0 is not a device"));
-    co_return;
-  }
+  if (!own_device(*session, request.device_id(), request_id)) co_return;
   auto count = [user = session->user_id(), device = request.device_id()](store::Store& s) {
     return s.count_one_time_prekeys(user, device);
   };

@@ -81,6 +81,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // read from any thread (a revocation arriving on the bus).
   void set_session_id(std::uint32_t id) { session_id_.store(id, std::memory_order_relaxed); }
   std::uint32_t session_id() const { return session_id_.load(std::memory_order_relaxed); }
+  // The id of the device key the session is bound to (crypto::device_id_of); set before
+  // authenticate(), read on this session's loop.
+  void set_device_id(std::uint32_t id) { device_id_ = id; }
+  std::uint32_t device_id() const { return device_id_; }
   const std::string& peer_address() const { return peer_address_; }
   // When the client last sent a byte (steady_now_ms()); any thread.
   std::int64_t last_read_ms() const { return last_read_ms_.load(std::memory_order_relaxed); }
@@ -160,6 +164,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool peer_closed_ = false;        // the client half-closed: answer, then close
   bool handshake_counted_ = false;  // in fastchat_tls_handshakes_total
   std::atomic<std::uint32_t> session_id_{0};
+  std::uint32_t device_id_ = 0;
   std::atomic<std::int64_t> last_read_ms_{0};
   std::size_t inflight_ = 0;
   UserId user_id_ = 0;

@@ -25,10 +25,13 @@
 #include <thread>
 
 #include "client/client.h"
+#include "client/content.h"
 #include "client/history_store.h"
 #include "client/home.h"
 #include "client/prekey_bundles.h"
 #include "client_fixture.h"
+#include "crypto/device_key.h"
+#include "crypto/device_message.h"
 #include "crypto/identity.h"
 #include "crypto/keystore.h"
 #include "crypto/membership.h"
@@ -54,7 +57,8 @@ using test_support::write_file;
 
 class ClientE2ETest : public ClientFixture {
  protected:
-  void serve_signed_prekey(const std::string& user, const crypto::Identity& signer);
+  void serve_signed_prekey(const std::string& user, std::uint32_t device,
+                           const crypto::Identity& signer);
 };
 
 TEST_F(ClientE2ETest, DirectMessageToAnOnlineUser) {
@@ -657,9 +661,10 @@ store::IdentityKeys keys_of(const crypto::PublicIdentity& id) {
   return {id.sign_public_key, id.box_public_key, id.signature};
 }
 
-// Replaces `user`'s signed prekey (device 1) in the store by one `signer` signed, and
+// Replaces the signed prekey of `user`'s `device` in the store by one `signer` signed, and
 // drops the one-time prekeys: what a server swapping keys serves.
-void ClientE2ETest::serve_signed_prekey(const std::string& user, const crypto::Identity& signer) {
+void ClientE2ETest::serve_signed_prekey(const std::string& user, std::uint32_t device,
+                                        const crypto::Identity& signer) {
   auto db = store::open_store(servers_->cluster() ? servers_->db_url() : std::string(),
                               servers_->server(0).data_dir());
   ASSERT_TRUE(db) << db.status().to_string();
@@ -668,7 +673,7 @@ void ClientE2ETest::serve_signed_prekey(const std::string& user, const crypto::I
   const crypto::SignedPrekey forged = crypto::sign_prekey(signer, crypto::generate_prekey(1));
   store::PrekeyUpload swap;
   swap.user = row->id;
-  swap.device_id = 1;
+  swap.device_id = device;
   swap.signed_prekey = {forged.id, forged.public_key, forged.signature};
   swap.replace_one_time = true;
   ASSERT_TRUE((*db)->publish_prekeys(swap, {}));
@@ -690,7 +695,7 @@ TEST_F(ClientE2ETest, ASwappedKeyIsShownAndStopsSendingToAVerifiedContact) {
   // server needs.
   const auto mallory = crypto::Identity::generate();
   ASSERT_TRUE(servers_->serve_identity("bob", keys_of(mallory.public_identity("bob"))));
-  serve_signed_prekey("bob", mallory);
+  serve_signed_prekey("bob", bob.client->device_id(), mallory);
 
   // A new alice process (keys pinned on disk, none cached) notices and sends nothing.
   go_offline(alice);
@@ -857,8 +862,10 @@ TEST_F(ClientPrekeyTest, PrekeysArePublishedFetchedVerifiedAndToppedUpWhenLow) {
   auto& bob = peer("bob");
   register_account(alice);
   register_account(bob);
+  const std::uint32_t own = alice.client->device_id();
+  ASSERT_NE(own, 0u);
   Device device;
-  auto held = await(alice.client->publish_prekeys(device.local, 1, device.saver()));
+  auto held = await(alice.client->publish_prekeys(device.local, own, device.saver()));
   ASSERT_TRUE(held) << held.status().to_string();
   EXPECT_EQ(*held, client::kOneTimePrekeyTarget);
   EXPECT_EQ(device.saves, 1);
@@ -869,15 +876,15 @@ TEST_F(ClientPrekeyTest, PrekeysArePublishedFetchedVerifiedAndToppedUpWhenLow) {
   ASSERT_EQ(bundles->size(), 1u);
   const crypto::PrekeyBundle& bundle = (*bundles)[0];
   EXPECT_EQ(bundle.address.user, "alice");
-  EXPECT_EQ(bundle.address.device_id, 1u);
+  EXPECT_EQ(bundle.address.device_id, own);
   ASSERT_TRUE(bundle.one_time_prekey);
   ASSERT_NE(device.local.one_time(bundle.one_time_prekey->id), nullptr);
-  auto count = await(alice.client->prekey_count(1));
+  auto count = await(alice.client->prekey_count(own));
   ASSERT_TRUE(count) << count.status().to_string();
   EXPECT_EQ(*count, client::kOneTimePrekeyTarget - 1);
 
   // Plenty left: a top-up publishes nothing.
-  auto same = await(alice.client->top_up_prekeys(device.local, 1, device.saver()));
+  auto same = await(alice.client->top_up_prekeys(device.local, own, device.saver()));
   ASSERT_TRUE(same) << same.status().to_string();
   EXPECT_EQ(*same, client::kOneTimePrekeyTarget - 1);
   EXPECT_EQ(device.saves, 1);
@@ -888,10 +895,10 @@ TEST_F(ClientPrekeyTest, PrekeysArePublishedFetchedVerifiedAndToppedUpWhenLow) {
     auto fetched = await(bob.client->fetch_prekey_bundles("alice"));
     ASSERT_TRUE(fetched) << i << ": " << fetched.status().to_string();
   }
-  auto low = await(alice.client->prekey_count(1));
+  auto low = await(alice.client->prekey_count(own));
   ASSERT_TRUE(low);
   ASSERT_LT(*low, client::kOneTimePrekeyLowWater);
-  auto topped = await(alice.client->top_up_prekeys(device.local, 1, device.saver()));
+  auto topped = await(alice.client->top_up_prekeys(device.local, own, device.saver()));
   ASSERT_TRUE(topped) << topped.status().to_string();
   EXPECT_EQ(*topped, client::kOneTimePrekeyTarget);
   EXPECT_EQ(device.saves, 2);
@@ -901,15 +908,16 @@ TEST_F(ClientPrekeyTest, PrekeysArePublishedFetchedVerifiedAndToppedUpWhenLow) {
 TEST_F(ClientPrekeyTest, NothingIsPublishedWhenTheLocalSaveFails) {
   auto& alice = peer("alice");
   register_account(alice);
-  auto before = await(alice.client->prekey_count(1));  // published at registration
+  const std::uint32_t own = alice.client->device_id();
+  auto before = await(alice.client->prekey_count(own));  // published at registration
   ASSERT_TRUE(before) << before.status().to_string();
   EXPECT_EQ(*before, client::kOneTimePrekeyTarget);
   crypto::LocalPrekeys local;
   auto failed = await(alice.client->publish_prekeys(
-      local, 1, [](const crypto::LocalPrekeys&) { return Status(Code::kIo, "disk full"); }));
+      local, own, [](const crypto::LocalPrekeys&) { return Status(Code::kIo, "disk full"); }));
   ASSERT_FALSE(failed);
   EXPECT_EQ(failed.code(), Code::kIo);
-  auto count = await(alice.client->prekey_count(1));
+  auto count = await(alice.client->prekey_count(own));
   ASSERT_TRUE(count) << count.status().to_string();
   EXPECT_EQ(*count, *before);
 }
@@ -921,9 +929,10 @@ TEST_F(ClientPrekeyTest, ABundleAlteredInTheServersDatabaseIsRefusedByTheClient)
   auto& bob = peer("bob");
   register_account(alice);
   register_account(bob);
+  const std::uint32_t own = alice.client->device_id();
   crypto::LocalPrekeys local;
   ASSERT_TRUE(await(alice.client->publish_prekeys(
-      local, 1, [](const crypto::LocalPrekeys&) { return Status(); })));
+      local, own, [](const crypto::LocalPrekeys&) { return Status(); })));
 
   auto db = store::open_store(servers_->cluster() ? servers_->db_url() : std::string(),
                               servers_->server(0).data_dir());
@@ -935,7 +944,7 @@ TEST_F(ClientPrekeyTest, ABundleAlteredInTheServersDatabaseIsRefusedByTheClient)
   const crypto::SignedPrekey forged = crypto::sign_prekey(mallory, crypto::generate_prekey(1));
   store::PrekeyUpload swap;
   swap.user = alice_row->id;
-  swap.device_id = 1;
+  swap.device_id = own;
   swap.signed_prekey = {forged.id, forged.public_key, forged.signature};
   ASSERT_TRUE((*db)->publish_prekeys(swap, {}));
 
@@ -1194,14 +1203,21 @@ std::optional<crypto::Identity> identity_in(const std::string& home, const std::
 
 // `user`'s sealed ratchet sessions with `peer` (under `peer_sign_key`) as history.db
 // holds them (nullopt: none).
+// The E2EE device id of `user`'s device in `home` (the id of its device key).
+std::uint32_t e2ee_device_in(const std::string& home, const std::string& user) {
+  auto key = crypto::load_or_create_device_key(client::HomeLayout(home).device_key(user));
+  return key ? crypto::device_id_of(key->public_key) : 0;
+}
+
 std::optional<std::string> saved_session(const std::string& home, const std::string& user,
-                                         const std::string& peer, std::string_view peer_sign_key) {
+                                         const std::string& peer, const std::string& peer_home,
+                                         std::string_view peer_sign_key) {
   auto identity = identity_in(home, user, test_support::test_password(user));
   if (!identity) return std::nullopt;
   auto history = client::HistoryStore::open(client::HomeLayout(home).history_db(user),
                                             crypto::HistoryBox(*identity));
   if (!history) return std::nullopt;
-  return (*history)->peer_session(peer, 1, peer_sign_key);
+  return (*history)->peer_session(peer, e2ee_device_in(peer_home, peer), peer_sign_key);
 }
 
 TEST_F(ClientE2ETest, BothStartAtOnceThenManyMessagesAndFilesBothWaysUseTheRatchet) {
@@ -1258,12 +1274,122 @@ TEST_F(ClientE2ETest, BothStartAtOnceThenManyMessagesAndFilesBothWaysUseTheRatch
   const auto alice_id = identity_in(alice.home, "alice", password("alice"));
   const auto bob_id = identity_in(bob.home, "bob", password("bob"));
   ASSERT_TRUE(alice_id && bob_id);
-  auto alice_side = saved_session(alice.home, "alice", "bob", bob_id->sign_public_key());
-  auto bob_side = saved_session(bob.home, "bob", "alice", alice_id->sign_public_key());
+  auto alice_side = saved_session(alice.home, "alice", "bob", bob.home, bob_id->sign_public_key());
+  auto bob_side = saved_session(bob.home, "bob", "alice", alice.home, alice_id->sign_public_key());
   ASSERT_TRUE(alice_side);
   ASSERT_TRUE(bob_side);
   EXPECT_EQ(alice_side->rfind("FCSB", 0), 0u);
   EXPECT_FALSE(crypto::PeerSessions::deserialize(*bob_side));
+}
+
+// --- Devices (docs/e2ee-v2.md, "Devices"): keys, prekeys and sessions per (user, device).
+
+// A second device of alice: a copy of her home (keys and history) with a device key of its
+// own, logged in with her password. A message to alice is sealed for each of her devices.
+TEST_F(ClientE2ETest, DevicesEachDeviceOfTheRecipientOpensTheMessageWithItsOwnSession) {
+  auto& laptop = peer("alice");
+  auto& bob = peer("bob");
+  register_account(laptop);
+  register_account(bob);
+  const std::uint32_t laptop_device = laptop.client->device_id();
+  EXPECT_EQ(laptop_device, e2ee_device_in(laptop.home, "alice"));  // the device key's id
+  go_offline(laptop);
+  const std::string phone_home = dir_.file("home-alice-phone");
+  std::filesystem::copy(laptop.home, phone_home, std::filesystem::copy_options::recursive);
+  ASSERT_TRUE(std::filesystem::remove(client::HomeLayout(phone_home).device_key("alice")));
+  ASSERT_TRUE(std::filesystem::remove(client::HomeLayout(phone_home).session_file()));
+
+  auto& phone = peer("alice-phone");
+  phone.name = "alice";
+  login(phone);
+  const std::uint32_t phone_device = phone.client->device_id();
+  EXPECT_NE(phone_device, laptop_device);
+  EXPECT_EQ(phone_device, e2ee_device_in(phone_home, "alice"));
+  auto& laptop_again = peer("alice");
+  ASSERT_TRUE(await(laptop_again.client->resume()));
+  start(laptop_again);
+  start(phone);
+  start(bob);
+
+  auto bundles = await(bob.client->fetch_prekey_bundles("alice"));
+  ASSERT_TRUE(bundles) << bundles.status().to_string();
+  std::set<std::uint32_t> published;
+  for (const auto& b : *bundles)
+    published.insert(b.address.device_id);
+  EXPECT_EQ(published, (std::set<std::uint32_t>{laptop_device, phone_device}));
+
+  send(bob, "alice", "to both of your devices");
+  ASSERT_TRUE(laptop_again.inbox.wait_for(1));
+  ASSERT_TRUE(phone.inbox.wait_for(1));
+  EXPECT_EQ(texts_from(laptop_again.inbox, "bob"),
+            (std::vector<std::string>{"to both of your devices"}));
+  EXPECT_EQ(texts_from(phone.inbox, "bob"), (std::vector<std::string>{"to both of your devices"}));
+
+  // Each device answers on its own session; bob keeps one per device and seals to both.
+  send(phone, "bob", "from the phone");
+  send(laptop_again, "bob", "from the laptop");
+  ASSERT_TRUE(bob.inbox.wait_for(2));
+  auto from_alice = texts_from(bob.inbox, "alice");
+  std::sort(from_alice.begin(), from_alice.end());
+  EXPECT_EQ(from_alice, (std::vector<std::string>{"from the laptop", "from the phone"}));
+  send(bob, "alice", "again to both");
+  ASSERT_TRUE(laptop_again.inbox.wait_for(2));
+  ASSERT_TRUE(phone.inbox.wait_for(2));
+  EXPECT_TRUE(laptop_again.inbox.undecryptable().empty());
+  EXPECT_TRUE(phone.inbox.undecryptable().empty());
+  EXPECT_TRUE(bob.inbox.undecryptable().empty());
+}
+
+// A client from before per-device bodies sends a bare prekey message as device 1: it is
+// still read. The same ratchet message re-addressed to another sender device (what a
+// server could do to the unauthenticated device field) opens nothing and changes nothing.
+TEST_F(ClientE2ETest, DevicesABareMessageIsDeviceOneAndAReaddressedOneIsRefused) {
+  auto& bob = peer("bob");
+  register_account(bob);
+  start(bob);
+  const TestUser carol = TestUser::create("carol", password("carol"));
+  auto raw = registered(port(), carol);
+  ASSERT_TRUE(raw);
+  auto bob_identity = identity_in(bob.home, "bob", password("bob"));
+  ASSERT_TRUE(bob_identity);
+  const auto bob_public = bob_identity->public_identity("bob");
+  wire::Frame fetch;
+  fetch.mutable_fetch_prekey_bundles()->set_username("bob");
+  const wire::Frame reply = raw->call(fetch);
+  ASSERT_TRUE(reply.has_prekey_bundles()) << reply.ShortDebugString();
+  auto bundles = client::verified_bundles(reply.prekey_bundles(), "bob", bob_public);
+  ASSERT_TRUE(bundles) << bundles.status().to_string();
+  ASSERT_EQ(bundles->size(), 1u);
+  crypto::PeerSessions to_bob((*bundles)[0].address, std::string(bob_public.sign_public_key),
+                              std::string(bob_public.box_public_key));
+  ASSERT_TRUE(to_bob.start({carol.identity(), {"carol", crypto::kLegacyDeviceId}}, (*bundles)[0]));
+  auto send_body = [&](const std::string& text, auto wrap) {
+    const MessageId id = MessageId::random();
+    auto content = client::make_content(id, "carol", "bob", 0, 0);
+    content.set_text(text);
+    auto sealed = to_bob.encrypt(content.SerializeAsString());
+    ASSERT_TRUE(sealed) << sealed.status().to_string();
+    wire::Frame frame;
+    frame.mutable_send()->set_message_id(id.to_bytes());
+    frame.mutable_send()->set_user("bob");
+    frame.mutable_send()->set_body(wrap(*sealed));
+    ASSERT_TRUE(raw->call(frame).has_send_ok());
+  };
+  auto bare = [](const std::string& m) { return m; };
+  send_body("from an older client", bare);
+  ASSERT_TRUE(bob.inbox.wait_for(1));
+  EXPECT_EQ(texts_from(bob.inbox, "carol"), (std::vector<std::string>{"from an older client"}));
+
+  const std::uint32_t bob_device = bob.client->device_id();
+  send_body("said to be from device 5", [&](const std::string& m) {
+    crypto::DeviceMessage readdressed{5, {{crypto::DeviceOwner::kRecipient, bob_device, m}}};
+    return *crypto::encode_device_message(std::move(readdressed));
+  });
+  ASSERT_TRUE(eventually([&] { return bob.inbox.undecryptable().size() == 1; }, seconds(30)));
+  send_body("device 1 again", bare);
+  ASSERT_TRUE(bob.inbox.wait_for(2));
+  EXPECT_EQ(texts_from(bob.inbox, "carol"),
+            (std::vector<std::string>{"from an older client", "device 1 again"}));
 }
 
 // A server that replays a recorded ciphertext under a new id, or tampers with one: the
@@ -1284,7 +1410,7 @@ TEST_F(ClientE2ETest, ReplayedAndTamperedRatchetMessagesAreRefusedAndOldOnesStay
   ASSERT_TRUE(recorded) << recorded.status().to_string();
   ASSERT_EQ(recorded->size(), 3u);
   for (const auto& item : *recorded)
-    EXPECT_TRUE(item.body().front() == 0x11 || item.body().front() == 0x12);
+    EXPECT_EQ(static_cast<unsigned char>(item.body().front()), crypto::kDeviceMessageV1);
 
   start(bob);
   ASSERT_TRUE(bob.inbox.wait_for(3));
@@ -1320,21 +1446,30 @@ TEST_F(ClientE2ETest, ReplayedAndTamperedRatchetMessagesAreRefusedAndOldOnesStay
   const crypto::StateBox box(*identity);
   const auto alice_id = identity_in(alice.home, "alice", password("alice"));
   ASSERT_TRUE(alice_id);
-  auto sealed_sessions = (*history)->peer_session("alice", 1, alice_id->sign_public_key());
-  auto sealed_prekeys = (*history)->local_prekeys(1);
+  const std::uint32_t alice_device = e2ee_device_in(alice.home, "alice");
+  const std::uint32_t bob_device = e2ee_device_in(bob.home, "bob");
+  auto sealed_sessions =
+      (*history)->peer_session("alice", alice_device, alice_id->sign_public_key());
+  auto sealed_prekeys = (*history)->local_prekeys(bob_device);
   ASSERT_TRUE(sealed_sessions && sealed_prekeys);
-  auto state = box.open("peer-sessions", "alice/1", *sealed_sessions);
+  auto state = box.open("peer-sessions", "alice/" + std::to_string(alice_device), *sealed_sessions);
   ASSERT_TRUE(state) << state.status().to_string();
-  auto prekey_state = box.open("local-prekeys", "bob/1", sealed_prekeys->state);
+  auto prekey_state =
+      box.open("local-prekeys", "bob/" + std::to_string(bob_device), sealed_prekeys->state);
   ASSERT_TRUE(prekey_state) << prekey_state.status().to_string();
   for (const auto& item : *recorded) {
     auto sessions = crypto::PeerSessions::deserialize(state->view());
     auto prekeys = crypto::LocalPrekeys::deserialize(prekey_state->view());
     ASSERT_TRUE(sessions && prekeys);
-    const crypto::LocalDevice me{*identity, {"bob", 1}};
+    const crypto::LocalDevice me{*identity, {"bob", bob_device}};
     const auto now = std::chrono::duration_cast<milliseconds>(
         std::chrono::system_clock::now().time_since_epoch());
-    EXPECT_FALSE(sessions->decrypt(me, *prekeys, item.body(), now.count())) << "seq " << item.seq();
+    auto addressed = crypto::decode_device_message(item.body());
+    ASSERT_TRUE(addressed) << addressed.status().to_string();
+    const crypto::DeviceEntry* mine = addressed->find(crypto::DeviceOwner::kRecipient, bob_device);
+    ASSERT_NE(mine, nullptr);
+    EXPECT_FALSE(sessions->decrypt(me, *prekeys, mine->message, now.count()))
+        << "seq " << item.seq();
   }
 }
 

@@ -8,6 +8,7 @@
 
 #include "chat_fixture.h"
 #include "client/prekey_bundles.h"
+#include "crypto/device_key.h"
 #include "crypto/local_prekeys.h"
 
 namespace fastchat::itest {
@@ -41,6 +42,16 @@ class PrekeyTest : public ChatTest {
     wire::Frame frame;
     frame.mutable_fetch_prekey_bundles()->set_username(username);
     return frame;
+  }
+
+  // `who` logged in on a new connection from the device `key`.
+  std::unique_ptr<RawClient> on_device(const TestUser& who, const crypto::LoginKey& key) {
+    auto client = std::make_unique<RawClient>(port());
+    EXPECT_TRUE(client->hello());
+    auto frame = login_frame(who, client->login_nonce(), client->channel_binding());
+    frame.mutable_login()->set_device_public_key(key.public_key);
+    EXPECT_TRUE(client->call(frame).has_auth_ok());
+    return client;
   }
 
   static std::uint32_t count_of(RawClient& client, std::uint32_t device = kDevice) {
@@ -146,6 +157,10 @@ TEST_F(PrekeyTest, MalformedPublishesAreRefusedAndChangeNothing) {
     return error_of(alice->call(frame));
   };
   EXPECT_EQ(with([](auto& p) { p.set_device_id(0); }), wire::BAD_REQUEST);
+  // Another device's prekeys: only the session's own device id (or the legacy id 1).
+  const std::uint32_t own = crypto::device_id_of(test_device_key().public_key);
+  EXPECT_EQ(with([&](auto& p) { p.set_device_id(own + 1 == 1 ? own + 2 : own + 1); }),
+            wire::BAD_REQUEST);
   EXPECT_EQ(with([](auto& p) { p.clear_signed_prekey(); }), wire::BAD_REQUEST);
   EXPECT_EQ(with([](auto& p) { p.mutable_signed_prekey()->mutable_signature()->pop_back(); }),
             wire::BAD_REQUEST);
@@ -168,6 +183,31 @@ TEST_F(PrekeyTest, MalformedPublishesAreRefusedAndChangeNothing) {
   wire::Frame zero;
   zero.mutable_get_prekey_count()->set_device_id(0);
   EXPECT_EQ(error_of(alice->call(zero)), wire::BAD_REQUEST);
+}
+
+TEST_F(PrekeyTest, EachDevicePublishesUnderItsOwnIdAndBundlesListThemAll) {
+  auto alice = online("alice");
+  auto bob = online("bob");
+  ASSERT_TRUE(alice && bob);
+  crypto::LocalPrekeys legacy, laptop_prekeys;
+  ASSERT_TRUE(alice->call(publish_frame(user("alice"), legacy, 1)).has_prekey_status());
+  const crypto::LoginKey laptop_key = crypto::new_device_key();
+  const std::uint32_t laptop = crypto::device_id_of(laptop_key.public_key);
+  auto on_laptop = on_device(user("alice"), laptop_key);
+  EXPECT_EQ(
+      error_of(on_laptop->call(publish_frame(user("alice"), laptop_prekeys, 1, false,
+                                             crypto::device_id_of(test_device_key().public_key)))),
+      wire::BAD_REQUEST);
+  const auto published =
+      on_laptop->call(publish_frame(user("alice"), laptop_prekeys, 1, false, laptop));
+  ASSERT_TRUE(published.has_prekey_status()) << published.ShortDebugString();
+  EXPECT_EQ(published.prekey_status().device_id(), laptop);
+  EXPECT_EQ(count_of(*on_laptop, laptop), 1u);
+
+  std::set<std::uint32_t> devices;
+  for (const auto& bundle : fetch_verified(*bob, "alice"))
+    devices.insert(bundle.address.device_id);
+  EXPECT_EQ(devices, (std::set<std::uint32_t>{kDevice, laptop}));
 }
 
 TEST_F(PrekeyTest, PrekeyRequestsNeedALogin) {
@@ -203,11 +243,18 @@ TEST_F(PrekeyLimitsTest, OneTimePrekeysAndDevicesAreCapped) {
   ASSERT_TRUE(replaced.has_prekey_status()) << replaced.ShortDebugString();
   EXPECT_EQ(replaced.prekey_status().one_time_count(), 5u);
 
-  crypto::LocalPrekeys second_device;
-  ASSERT_TRUE(
-      alice->call(publish_frame(user("alice"), second_device, 1, false, 2)).has_prekey_status());
-  crypto::LocalPrekeys third_device;
-  EXPECT_EQ(error_of(alice->call(publish_frame(user("alice"), third_device, 1, false, 3))),
+  // Each further device publishes from its own session.
+  const crypto::LoginKey second_key = crypto::new_device_key(),
+                         third_key = crypto::new_device_key();
+  crypto::LocalPrekeys second_device, third_device;
+  auto second = on_device(user("alice"), second_key);
+  ASSERT_TRUE(second
+                  ->call(publish_frame(user("alice"), second_device, 1, false,
+                                       crypto::device_id_of(second_key.public_key)))
+                  .has_prekey_status());
+  auto third = on_device(user("alice"), third_key);
+  EXPECT_EQ(error_of(third->call(publish_frame(user("alice"), third_device, 1, false,
+                                               crypto::device_id_of(third_key.public_key)))),
             wire::LIMIT_REACHED);
 }
 

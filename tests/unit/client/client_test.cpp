@@ -21,6 +21,7 @@
 #include "client/async_signal.h"
 #include "client/history_store.h"
 #include "client/home.h"
+#include "crypto/device_key.h"
 #include "crypto/identity.h"
 #include "crypto/keystore.h"
 #include "crypto/membership.h"
@@ -939,11 +940,15 @@ TEST_F(ClientTest, PrekeysArePublishedAtRegistrationAndTheSignedPrekeyRotatesWee
       auto history = HistoryStore::open(HomeLayout(dir_.file("bob")).history_db("bob"),
                                         crypto::HistoryBox(*identity));
       CO_ASSERT_TRUE(history);
-      auto prekeys = (*history)->local_prekeys(1);
+      auto device_key =
+          crypto::load_or_create_device_key(HomeLayout(dir_.file("bob")).device_key("bob"));
+      CO_ASSERT_TRUE(device_key);
+      const std::uint32_t device = crypto::device_id_of(device_key->public_key);
+      auto prekeys = (*history)->local_prekeys(device);
       CO_ASSERT_TRUE(prekeys.has_value());
       const auto eight_days = std::chrono::milliseconds(std::chrono::hours(24 * 8));
       prekeys->signed_at_ms -= eight_days.count();
-      CO_EXPECT_OK((*history)->save_local_prekeys(1, *prekeys));
+      CO_EXPECT_OK((*history)->save_local_prekeys(device, *prekeys));
     }
     auto later = make("bob");
     CO_EXPECT_OK(co_await later->resume());

@@ -333,6 +333,7 @@ void FakeServer::handle(const std::shared_ptr<Session>& session, wire::Frame& fr
       if (!prekeys_supported) break;
       auto& user = users_[session->user];
       const auto& publish = frame.publish_prekeys();
+      user.device_id = publish.device_id();
       user.signed_prekey = publish.signed_prekey();
       if (publish.replace_one_time()) user.one_time.clear();
       for (const auto& key : publish.one_time_prekeys())
@@ -357,7 +358,7 @@ void FakeServer::handle(const std::shared_ptr<Session>& session, wire::Frame& fr
       bundles->set_username(it->first);
       if (it->second.signed_prekey) {
         auto* bundle = bundles->add_bundles();
-        bundle->set_device_id(1);
+        bundle->set_device_id(it->second.device_id);
         bundle->set_identity_sign_key(it->second.identity.sign_public_key());
         bundle->set_identity_dh_key(it->second.identity.box_public_key());
         *bundle->mutable_signed_prekey() = *it->second.signed_prekey;

@@ -29,7 +29,9 @@ class FakeServer {
     std::vector<wire::InboxMessage> inbox;  // inbox[i].seq == i + 1
     std::uint64_t acked = 0;
     std::set<std::string> tokens;
-    // E2EE v2 prekeys of device 1, stored unchecked (the client checks what it fetches).
+    // E2EE v2 prekeys of the device that published last, stored unchecked (the client
+    // checks what it fetches).
+    std::uint32_t device_id = 0;
     std::optional<wire::SignedPrekey> signed_prekey;
     std::deque<wire::OneTimePrekey> one_time;
   };

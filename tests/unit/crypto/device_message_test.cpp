@@ -13,7 +13,9 @@ namespace {
 using testing::kNow;
 using testing::TestDevice;
 
-std::string ratchet_like(char fill) { return std::string(1, char(kRatchetMessageV1)) + fill; }
+std::string ratchet_like(char fill) {
+  return std::string(1, char(kRatchetMessageV1)) + fill;
+}
 
 DeviceMessage two_devices() {
   DeviceMessage m;
@@ -92,13 +94,13 @@ TEST(DeviceMessageTest, ARatchetMessageReaddressedToAnotherSenderDeviceDoesNotDe
   const std::string first = *alice_to_bob.encrypt("hello");
 
   // Failed tries change nothing (PeerSessions::decrypt is transactional).
-  PeerSessions from_device_8(DeviceAddress{"alice", 8}, std::string(alice.identity.sign_public_key()),
+  PeerSessions from_device_8(DeviceAddress{"alice", 8},
+                             std::string(alice.identity.sign_public_key()),
                              std::string(alice.identity.box_public_key()));
   EXPECT_EQ(from_device_8.decrypt(bob.local(), bob.prekeys, first, kNow).code(), Code::kCrypto);
   const LocalDevice bob_as_device_10{bob.identity, DeviceAddress{"bob", 10}};
   PeerSessions at_device_10 = bob.sessions_with(alice);
-  EXPECT_EQ(at_device_10.decrypt(bob_as_device_10, bob.prekeys, first, kNow).code(),
-            Code::kCrypto);
+  EXPECT_EQ(at_device_10.decrypt(bob_as_device_10, bob.prekeys, first, kNow).code(), Code::kCrypto);
 
   PeerSessions right = bob.sessions_with(alice);
   auto plain = right.decrypt(bob.local(), bob.prekeys, first, kNow);
