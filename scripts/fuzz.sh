@@ -15,9 +15,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 all_targets=(frame_decoder frame_scratch proxy_header request_router e2ee_bundle
-  e2ee_ratchet_message e2ee_prekey_message e2ee_sender_key e2ee_state prekey_wire
-  envelope open_content file_name file_assembler keystore session_file redis_payloads
-  membership_record)
+  e2ee_ratchet_message e2ee_prekey_message e2ee_sender_key e2ee_state e2ee_device_message
+  prekey_wire envelope open_content file_name file_assembler keystore session_file
+  redis_payloads membership_record)
 seconds=60
 runs=-1
 build=1
