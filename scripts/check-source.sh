@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Static checks of the source tree, run by scripts/test.sh before building:
 # every C++ file is clang-formatted, and no library in src/ includes a layer above it
-# (DESIGN §8: apps -> server/client/balancer -> store/cluster/crypto/protocol -> common).
+# (DESIGN §8: apps -> server/client/balancer -> store/cluster/crypto/protocol -> common),
+# and inside the store neither backend includes the other, nor the core either of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
@@ -43,5 +44,26 @@ for dir in src/*/; do
       status=1
     fi
   done < <(grep -rnoE '#include "[a-z_]+/[^"]+"' "$dir" || true)
+done
+
+# Inside the store (src/store/CMakeLists.txt): each backend is a library of its own on
+# the core (src/store/*), which includes no backend; only open_store.cpp sees both.
+store_backend_include() {  # store_backend_include FILES_OR_DIRS BACKEND
+  grep -rnoE "#include \"store/$2/[^\"]+\"" $1 2>/dev/null || true
+}
+while IFS= read -r line; do
+  [ -n "$line" ] || continue
+  echo "${line%%:*} includes a store backend, which the store core must not depend on"
+  status=1
+done < <(for backend in sqlite postgres; do
+           store_backend_include "$(ls src/store/*.h src/store/*.cpp | grep -v '/open_store\.')" "$backend"
+         done)
+for pair in "sqlite postgres" "postgres sqlite"; do
+  read -r backend other <<<"$pair"
+  while IFS= read -r line; do
+    [ -n "$line" ] || continue
+    echo "${line%%:*} includes store/$other/, another store backend"
+    status=1
+  done < <(store_backend_include "src/store/$backend" "$other")
 done
 exit $status

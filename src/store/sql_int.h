@@ -15,4 +15,9 @@ std::int64_t clamp_to_int64(T value) {
   return static_cast<std::int64_t>(std::min<std::uint64_t>(value, kMaxSqlInt64));
 }
 
+// Group ids are unsigned, SQL integers signed: ids past INT64_MAX never exist.
+inline bool storable_group_id(std::uint64_t id) {
+  return id != 0 && id <= static_cast<std::uint64_t>(kMaxSqlInt64);
+}
+
 }  // namespace fastchat::store

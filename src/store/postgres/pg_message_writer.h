@@ -2,12 +2,13 @@
 //
 // commit_messages() runs one explicit transaction in two round trips, however large
 // the batch: (1) lock the batch's groups (shared) and users (in id order), read their
-// members, last_seq and the already-stored messages of the batch; then, on the client,
-// decide every message's outcome and assign gapless seqs; (2) insert all messages with
-// one statement, all inbox rows with one statement, store the new last_seqs with one
-// statement, and COMMIT (synchronous_commit=on: on disk when it returns). Holding the
-// users' row locks makes the seqs read in (1) the truth until the commit, so several
-// servers committing to one database assign seqs without gaps or duplicates.
+// members, last_seq and the already-stored messages of the batch (what its CommitPlan
+// asks for); then the plan decides every message's outcome and assigns gapless seqs,
+// with no round trip; (2) insert all messages with one statement, all inbox rows with
+// one statement, store the new last_seqs with one statement, and COMMIT
+// (synchronous_commit=on: on disk when it returns). Holding the users' row locks makes
+// the seqs read in (1) the truth until the commit, so several servers committing to one
+// database assign seqs without gaps or duplicates.
 //
 // ack_inbox() is one implicit transaction in one round trip.
 //

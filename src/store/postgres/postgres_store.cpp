@@ -22,11 +22,6 @@ constexpr std::int64_t kMaxInt64 = kMaxSqlInt64;
 constexpr char kUniqueViolation[] = "23505";
 constexpr char kForeignKeyViolation[] = "23503";
 
-// GroupId is unsigned, PostgreSQL's bigint signed: ids past INT64_MAX never exist.
-bool storable_group_id(GroupId id) {
-  return id != 0 && id <= static_cast<GroupId>(kMaxInt64);
-}
-
 // The columns of FASTCHAT_USER_COLUMNS (pg_statements.cpp).
 UserRecord read_user(const PgResult& result, int row) {
   UserRecord user;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "common/status.h"
+#include "store/sql_int.h"
 #include "store/sqlite/connection.h"
 #include "store/store.h"
 
@@ -12,10 +13,5 @@ Result<bool> user_exists(Connection& db, UserId id);
 Result<bool> group_exists(Connection& db, GroupId id);
 // The group with its members in order of joining; kUnknownGroup when there is none.
 Result<GroupRecord> load_group(Connection& db, GroupId id);
-
-// GroupId is unsigned, SQLite integers are signed: ids past INT64_MAX never exist.
-inline bool storable_group_id(GroupId id) {
-  return id != 0 && id <= static_cast<GroupId>(INT64_MAX);
-}
 
 }  // namespace fastchat::store::sqlite

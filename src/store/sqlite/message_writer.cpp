@@ -2,10 +2,8 @@
 
 #include <algorithm>
 #include <limits>
-#include <optional>
 #include <string>
 
-#include "store/sqlite/lookups.h"
 #include "store/sqlite/transaction.h"
 
 namespace fastchat::store::sqlite {
@@ -22,7 +20,7 @@ constexpr char kInsertMessage[] =
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (message_id, sender) DO NOTHING";
 constexpr char kInsertInbox[] =
     "INSERT INTO inbox (user_id, seq, message_row, sealed_key) VALUES (?1, ?2, ?3, ?4)";
-constexpr char kSelectOriginal[] =
+constexpr char kSelectStored[] =
     "SELECT server_time_ms FROM messages WHERE message_id = ?2 AND sender = ?1";
 constexpr char kUpdateLastSeq[] = "UPDATE user_seqs SET last_seq = ?2 WHERE user_id = ?1";
 
@@ -46,246 +44,6 @@ bool fits_int64(std::uint64_t value) {
 
 }  // namespace
 
-void MessageWriter::start_batch() {
-  user_index_.clear();
-  users_.clear();
-  group_index_.clear();
-  groups_.clear();
-  members_.clear();
-}
-
-Result<std::uint32_t> MessageWriter::user_slot(UserId id) {
-  if (std::uint32_t slot = user_index_.find(id); slot != IdIndexMap::kNone) return slot;
-  auto select = db_.prepare(kSelectUserSeq);
-  if (!select) return select.status();
-  select->bind_int64(1, id);
-  UserSlot user{id, 0, false, false};
-  switch (select->step()) {
-    case Step::kRow:
-      user.exists = true;
-      user.last_seq = select->column_int64(0);
-      break;
-    case Step::kDone:
-      break;
-    case Step::kError:
-      return select->error();
-  }
-  const auto slot = static_cast<std::uint32_t>(users_.size());
-  users_.push_back(user);
-  user_index_.insert(id, slot);
-  return slot;
-}
-
-Result<std::uint32_t> MessageWriter::group_slot(GroupId id) {
-  const auto key = static_cast<std::int64_t>(id);  // a bijection: usable as the map's key
-  if (std::uint32_t slot = group_index_.find(key); slot != IdIndexMap::kNone) return slot;
-  GroupSlot group{false, static_cast<std::uint32_t>(members_.size()),
-                  static_cast<std::uint32_t>(members_.size()), 0};
-  if (storable_group_id(id)) {
-    auto select = db_.prepare(kSelectGroup);
-    if (!select) return select.status();
-    select->bind_int64(1, key);
-    const Step step = select->step();
-    if (step == Step::kError) return select->error();
-    group.exists = step == Step::kRow;
-  }
-  if (group.exists) {
-    auto members = db_.prepare(kSelectMembers);
-    if (!members) return members.status();
-    members->bind_int64(1, key);
-    Step step;
-    while ((step = members->step()) == Step::kRow)
-      members_.push_back(members->column_int64(0));
-    if (step == Step::kError) return members->error();
-    group.end = static_cast<std::uint32_t>(members_.size());
-    auto chain = db_.prepare(kSelectChainLength);
-    if (!chain) return chain.status();
-    chain->bind_int64(1, key);
-    if (chain->step() != Step::kRow) return chain->error();
-    group.chain_length = static_cast<std::uint64_t>(chain->column_int64(0));
-  }
-  const auto slot = static_cast<std::uint32_t>(groups_.size());
-  groups_.push_back(group);
-  group_index_.insert(key, slot);
-  return slot;
-}
-
-Status MessageWriter::collect_recipients(const OutgoingMessage& message, Status& verdict) {
-  recipients_.clear();
-  if ((message.to_user != 0) == (message.group_id != 0)) {
-    verdict = Status(Code::kBadRequest, "a message needs exactly one of recipient and group");
-    return {};
-  }
-  auto sender = user_slot(message.sender);
-  if (!sender) return sender.status();
-  if (!users_[*sender].exists) {
-    verdict = Status(Code::kUnknownUser, "unknown sender");
-    return {};
-  }
-  if (message.group_id != 0) return collect_group_recipients(message, verdict);
-
-  // A direct message to oneself is delivered like any other (notes to self, other devices).
-  auto to = user_slot(message.to_user);
-  if (!to) return to.status();
-  if (!users_[*to].exists) {
-    verdict = Status(Code::kUnknownUser, "unknown recipient");
-    return {};
-  }
-  if (message.withheld) return {};  // no inbox: a tombstone at once
-  recipients_.push_back({*to, -1});
-  return {};
-}
-
-Status MessageWriter::collect_group_recipients(const OutgoingMessage& message, Status& verdict) {
-  auto group_at = group_slot(message.group_id);
-  if (!group_at) return group_at.status();
-  const GroupSlot group = groups_[*group_at];
-  if (!group.exists) {
-    verdict = Status(Code::kUnknownGroup, "unknown group");
-    return {};
-  }
-  const auto first = members_.begin() + group.begin;
-  const auto last = members_.begin() + group.end;
-  if (!std::binary_search(first, last, message.sender)) {
-    verdict = Status(Code::kForbidden, "sender is not a member of the group");
-    return {};
-  }
-  if (message.membership_seq != 0) {
-    // Sender Keys: one ciphertext for the members of the chain the sender verified.
-    if (message.membership_seq != group.chain_length || !message.key_wraps.empty()) {
-      verdict = Status(Code::kMembershipChanged, "the group's membership chain is " +
-                                                     std::to_string(group.chain_length) +
-                                                     " records long");
-      return {};
-    }
-    for (auto member = first; member != last; ++member) {
-      if (*member == message.sender) continue;
-      auto slot = user_slot(*member);
-      if (!slot) return slot.status();
-      if (!users_[*slot].exists) return {Code::kInternal, "group member without an account"};
-      recipients_.push_back({*slot, -1});
-    }
-    return {};
-  }
-  // Sorted (recipient, index) pairs: the first wrap given for a member is the one used;
-  // wraps for non-members are never looked at.
-  wraps_.clear();
-  for (std::size_t i = 0; i < message.key_wraps.size(); ++i) {
-    wraps_.emplace_back(message.key_wraps[i].recipient, static_cast<int>(i));
-  }
-  std::sort(wraps_.begin(), wraps_.end());
-  auto wrap = wraps_.begin();
-  for (auto member = first; member != last; ++member) {
-    if (*member == message.sender) continue;  // the sender gets no copy
-    while (wrap != wraps_.end() && wrap->first < *member)
-      ++wrap;
-    if (wrap == wraps_.end() || wrap->first != *member) {
-      recipients_.clear();
-      verdict =
-          Status(Code::kMembershipChanged, "no key wrap for member " + std::to_string(*member));
-      return {};
-    }
-    // user_slot() may add to users_ but never touches members_: the iterators stay valid.
-    auto slot = user_slot(*member);
-    if (!slot) return slot.status();
-    if (!users_[*slot].exists) return {Code::kInternal, "group member without an account"};
-    recipients_.push_back({*slot, wrap->second});
-  }
-  return {};
-}
-
-Result<std::optional<std::int64_t>> MessageWriter::find_original(const OutgoingMessage& message) {
-  auto select = db_.prepare(kSelectOriginal);
-  if (!select) return select.status();
-  select->bind_int64(1, message.sender);
-  select->bind_blob(2, message.message_id.bytes());
-  switch (select->step()) {
-    case Step::kRow:
-      return std::optional<std::int64_t>(select->column_int64(0));
-    case Step::kDone:
-      return std::optional<std::int64_t>();
-    case Step::kError:
-      break;
-  }
-  return select->error();
-}
-
-Status MessageWriter::store_last_seqs() {
-  auto update = db_.prepare(kUpdateLastSeq);
-  if (!update) return update.status();
-  for (const UserSlot& user : users_) {
-    if (!user.dirty) continue;
-    update->reset();
-    update->bind_int64(1, user.id);
-    update->bind_int64(2, user.last_seq);
-    if (Status s = update->run(); !s) return s;
-  }
-  return {};
-}
-
-Status MessageWriter::commit_one(const OutgoingMessage& message, CommitOutcome& outcome,
-                                 Statement& insert_message, Statement& insert_inbox) {
-  // Everything is checked before anything is written: a message that fails leaves no
-  // trace and the others of the batch go on.
-  Status verdict;
-  if (Status s = collect_recipients(message, verdict); !s) return s;
-
-  bool inserted = false;
-  if (verdict) {
-    insert_message.reset();
-    insert_message.bind_int64(1, message.sender);
-    insert_message.bind_blob(2, message.message_id.bytes());
-    if (message.group_id != 0) {
-      insert_message.bind_int64(3, static_cast<std::int64_t>(message.group_id));
-    } else {
-      insert_message.bind_null(3);
-    }
-    // A message no inbox will hold (sent to a group of one) is a tombstone at once.
-    insert_message.bind_blob(4, recipients_.empty() ? std::string_view() : message.body);
-    insert_message.bind_int64(5, message.server_time_ms);
-    insert_message.bind_int64(6, static_cast<std::int64_t>(recipients_.size()));
-    if (insert_message.step() == Step::kError) return insert_message.error();
-    inserted = db_.changes() == 1;  // 0: (sender, message_id) exists, DO NOTHING
-  }
-  if (!inserted) {
-    // A retry of a committed message is a duplicate even when it could not be sent now
-    // (the membership may have changed since), so look before reporting a failure.
-    auto original = find_original(message);
-    if (!original) return original.status();
-    if (original->has_value()) {
-      outcome.duplicate = true;
-      outcome.server_time_ms = **original;
-    } else if (!verdict) {
-      outcome.status = std::move(verdict);
-    } else {
-      return {Code::kInternal, "message neither inserted nor found"};
-    }
-    return {};
-  }
-
-  const std::int64_t row = db_.last_insert_rowid();
-  outcome.server_time_ms = message.server_time_ms;
-  outcome.deliveries.reserve(recipients_.size());
-  for (const Recipient& recipient : recipients_) {
-    UserSlot& user = users_[recipient.user_slot];
-    const std::int64_t seq = ++user.last_seq;  // gapless: only committed messages count
-    user.dirty = true;
-    insert_inbox.reset();
-    insert_inbox.bind_int64(1, user.id);
-    insert_inbox.bind_int64(2, seq);
-    insert_inbox.bind_int64(3, row);
-    if (recipient.key_wrap_index < 0) {
-      insert_inbox.bind_null(4);
-    } else {
-      insert_inbox.bind_blob(4, message.key_wraps[recipient.key_wrap_index].sealed_key);
-    }
-    if (insert_inbox.step() == Step::kError) return insert_inbox.error();
-    outcome.deliveries.push_back(
-        {user.id, static_cast<std::uint64_t>(seq), recipient.key_wrap_index});
-  }
-  return {};
-}
-
 BatchResult MessageWriter::commit_batch(std::span<const OutgoingMessage> messages,
                                         std::span<const AckRecord> acks) {
   std::vector<CommitOutcome> outcomes(messages.size());
@@ -303,34 +61,136 @@ BatchResult MessageWriter::commit_batch(std::span<const OutgoingMessage> message
 Status MessageWriter::write_messages(std::span<const OutgoingMessage> messages,
                                      std::vector<CommitOutcome>& outcomes) {
   if (messages.empty()) return {};
-  start_batch();
+  const CommitReads& reads = plan_.start(messages);
+  if (Status s = read_facts(messages, reads); !s) return s;
+  if (Status s = plan_.decide(outcomes); !s) return s;
+  return write_plan(messages);
+}
+
+Status MessageWriter::read_facts(std::span<const OutgoingMessage> messages,
+                                 const CommitReads& reads) {
+  CommitFacts& facts = plan_.facts();
+  users_to_read_.assign(reads.users.begin(), reads.users.end());
+  for (const std::int64_t group : reads.groups) {
+    {
+      auto select = db_.prepare(kSelectGroup);
+      if (!select) return select.status();
+      select->bind_int64(1, group);
+      const Step step = select->step();
+      if (step == Step::kError) return select->error();
+      if (step == Step::kDone) continue;
+    }
+    facts.groups.push_back(group);
+    auto members = db_.prepare(kSelectMembers);
+    if (!members) return members.status();
+    members->bind_int64(1, group);
+    Step step;
+    while ((step = members->step()) == Step::kRow) {
+      facts.members.emplace_back(group, members->column_int64(0));
+      users_to_read_.push_back(members->column_int64(0));
+    }
+    if (step == Step::kError) return members->error();
+    auto chain = db_.prepare(kSelectChainLength);
+    if (!chain) return chain.status();
+    chain->bind_int64(1, group);
+    if (chain->step() != Step::kRow) return chain->error();
+    facts.chains.emplace_back(group, static_cast<std::uint64_t>(chain->column_int64(0)));
+  }
+  std::sort(users_to_read_.begin(), users_to_read_.end());
+  users_to_read_.erase(std::unique(users_to_read_.begin(), users_to_read_.end()),
+                       users_to_read_.end());
+  {
+    auto select = db_.prepare(kSelectUserSeq);
+    if (!select) return select.status();
+    for (const UserId user : users_to_read_) {
+      select->reset();
+      select->bind_int64(1, user);
+      const Step step = select->step();
+      if (step == Step::kError) return select->error();
+      if (step == Step::kRow) facts.users.emplace_back(user, select->column_int64(0));
+    }
+  }
+  auto select = db_.prepare(kSelectStored);
+  if (!select) return select.status();
+  for (const OutgoingMessage& message : messages) {
+    select->reset();
+    select->bind_int64(1, message.sender);
+    select->bind_blob(2, message.message_id.bytes());
+    const Step step = select->step();
+    if (step == Step::kError) return select->error();
+    if (step == Step::kRow) {
+      facts.stored.push_back({message.sender, message.message_id, select->column_int64(0)});
+    }
+  }
+  return {};
+}
+
+Status MessageWriter::write_plan(std::span<const OutgoingMessage> messages) {
   {
     auto insert_message = db_.prepare(kInsertMessage);
     if (!insert_message) return insert_message.status();
     auto insert_inbox = db_.prepare(kInsertInbox);
     if (!insert_inbox) return insert_inbox.status();
-    for (std::size_t i = 0; i < messages.size(); ++i) {
-      if (Status s = commit_one(messages[i], outcomes[i], *insert_message, *insert_inbox); !s) {
-        return s;
+    const std::span<const InboxRow> rows = plan_.inbox_rows();
+    std::size_t next_row = 0;
+    for (const NewMessageRow& planned : plan_.new_messages()) {
+      const OutgoingMessage& message = messages[planned.index];
+      insert_message->reset();
+      insert_message->bind_int64(1, message.sender);
+      insert_message->bind_blob(2, message.message_id.bytes());
+      if (message.group_id != 0) {
+        insert_message->bind_int64(3, static_cast<std::int64_t>(message.group_id));
+      } else {
+        insert_message->bind_null(3);
+      }
+      insert_message->bind_blob(
+          4, planned.refs > 0 ? std::string_view(message.body) : std::string_view());
+      insert_message->bind_int64(5, message.server_time_ms);
+      insert_message->bind_int64(6, planned.refs);
+      if (insert_message->step() == Step::kError) return insert_message->error();
+      // The plan saw every stored key of the batch under this transaction.
+      if (db_.changes() != 1) return {Code::kInternal, "a planned message is already stored"};
+      const std::int64_t message_row = db_.last_insert_rowid();
+      for (; next_row < rows.size() && rows[next_row].message == planned.index; ++next_row) {
+        const InboxRow& row = rows[next_row];
+        insert_inbox->reset();
+        insert_inbox->bind_int64(1, row.user);
+        insert_inbox->bind_int64(2, row.seq);
+        insert_inbox->bind_int64(3, message_row);
+        if (row.key_wrap_index < 0) {
+          insert_inbox->bind_null(4);
+        } else {
+          insert_inbox->bind_blob(
+              4, message.key_wraps[static_cast<std::size_t>(row.key_wrap_index)].sealed_key);
+        }
+        if (insert_inbox->step() == Step::kError) return insert_inbox->error();
       }
     }
   }
   // One UPDATE per distinct recipient, not per message.
-  return store_last_seqs();
+  auto update = db_.prepare(kUpdateLastSeq);
+  if (!update) return update.status();
+  for (const auto& [user, last_seq] : plan_.last_seqs()) {
+    update->reset();
+    update->bind_int64(1, user);
+    update->bind_int64(2, last_seq);
+    if (Status s = update->run(); !s) return s;
+  }
+  return {};
 }
 
 Status MessageWriter::write_acks(std::span<const AckRecord> acks) {
   if (acks.empty()) return {};
   // One pass per user however many acks of theirs the batch holds: the highest counts.
-  start_batch();
+  ack_index_.clear();
   acks_.clear();
   for (const AckRecord& ack : acks) {
     const std::int64_t up_to =
         fits_int64(ack.up_to_seq) ? static_cast<std::int64_t>(ack.up_to_seq) : kMaxInt64;
-    if (std::uint32_t slot = user_index_.find(ack.user_id); slot != IdIndexMap::kNone) {
+    if (std::uint32_t slot = ack_index_.find(ack.user_id); slot != IdIndexMap::kNone) {
       acks_[slot].second = std::max(acks_[slot].second, up_to);
     } else {
-      user_index_.insert(ack.user_id, static_cast<std::uint32_t>(acks_.size()));
+      ack_index_.insert(ack.user_id, static_cast<std::uint32_t>(acks_.size()));
       acks_.emplace_back(ack.user_id, up_to);
     }
   }

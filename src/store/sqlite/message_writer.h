@@ -1,19 +1,20 @@
 // MessageWriter: the write path of messages on the SQLite writer connection. commit()
-// is the group commit (validation, fan-out, gapless inbox sequence numbers, one
-// transaction and one fsync per batch); ack() records acknowledgements and frees what
-// no inbox needs any more.
+// is the group commit: it reads what the batch's CommitPlan asks for, lets the plan
+// decide (validation, fan-out, gapless inbox sequence numbers) and writes what it
+// decided, in one transaction and one fsync per batch; ack() records acknowledgements
+// and frees what no inbox needs any more.
 // Not thread-safe: its owner serializes calls together with every other use of the
 // writer connection. Keeps its working memory between batches, so a warm commit
 // allocates only what it returns.
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <span>
 #include <utility>
 #include <vector>
 
 #include "common/status.h"
+#include "store/commit_plan.h"
 #include "store/sqlite/connection.h"
 #include "store/sqlite/id_index_map.h"
 #include "store/store.h"
@@ -39,52 +40,19 @@ class MessageWriter {
   Status ack(std::span<const AckRecord> acks) { return commit_batch({}, acks).acks; }
 
  private:
-  // A user seen in this batch; last_seq runs ahead of the database until the batch ends.
-  struct UserSlot {
-    UserId id;
-    std::int64_t last_seq;
-    bool exists;
-    bool dirty;
-  };
-  // A group seen in this batch: its members are members_[begin, end), sorted by id.
-  struct GroupSlot {
-    bool exists;
-    std::uint32_t begin;
-    std::uint32_t end;
-    std::uint64_t chain_length;  // records in the group's membership chain
-  };
-  struct Recipient {
-    std::uint32_t user_slot;
-    int key_wrap_index;  // -1 for a direct message
-  };
-
-  void start_batch();
-  // The slot of a user or group, loaded on first sight. Errors are database errors.
-  Result<std::uint32_t> user_slot(UserId id);
-  Result<std::uint32_t> group_slot(GroupId id);
-  // Fills recipients_ for `message`, or sets `verdict` to why it cannot be sent.
-  Status collect_recipients(const OutgoingMessage& message, Status& verdict);
-  Status collect_group_recipients(const OutgoingMessage& message, Status& verdict);
-  // Validates and writes one message of the batch, filling its outcome. Errors are
-  // database errors, which fail the batch.
-  Status commit_one(const OutgoingMessage& message, CommitOutcome& outcome,
-                    Statement& insert_message, Statement& insert_inbox);
-  // server_time_ms of the stored message with the same (sender, message_id), if any.
-  Result<std::optional<std::int64_t>> find_original(const OutgoingMessage& message);
-  Status store_last_seqs();
   // The two halves of commit_batch, inside its transaction.
   Status write_messages(std::span<const OutgoingMessage> messages,
                         std::vector<CommitOutcome>& outcomes);
   Status write_acks(std::span<const AckRecord> acks);
+  // Reads what plan_ asks for into plan_.facts().
+  Status read_facts(std::span<const OutgoingMessage> messages, const CommitReads& reads);
+  // Writes the rows plan_ decided.
+  Status write_plan(std::span<const OutgoingMessage> messages);
 
   Connection& db_;
-  IdIndexMap user_index_;
-  std::vector<UserSlot> users_;
-  IdIndexMap group_index_;
-  std::vector<GroupSlot> groups_;
-  std::vector<UserId> members_;
-  std::vector<std::pair<UserId, int>> wraps_;          // (recipient, index) of one message, sorted
-  std::vector<Recipient> recipients_;                  // of one message
+  CommitPlan plan_;
+  std::vector<UserId> users_to_read_;                  // of one batch
+  IdIndexMap ack_index_;                               // user -> index into acks_
   std::vector<std::pair<UserId, std::int64_t>> acks_;  // highest ack per user of a batch
 };
 
