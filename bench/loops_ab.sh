@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The data-plane figures of docs/performance.md ("Shared-nothing loops"): dm at a fixed
 # 5000 msgs/s, one group of 1000 at a fixed 10 msgs/s, and login, each against a fresh
-# release fastchat-server with 1 and then 2 event loops (--threads). Prints one line
-# per run with the server's CPU per delivery (per login for login).
-#   BUILD=build/release OUT=bench-loops ROUNDS=2 bench/loops_ab.sh
+# release fastchat-server with 1 and then 2 event loops (--threads). With BASE_BUILD,
+# each run is made first with that build's server (the "before"), then with BUILD's,
+# back to back, so both see the same load on the machine. Prints one line per step
+# with the server's CPU per delivery (per login for login).
+#   BUILD=build/release BASE_BUILD=../base/build/release OUT=bench-loops ROUNDS=2 bench/loops_ab.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build/release}
@@ -13,14 +15,15 @@ HOME_DIR=${BENCH_HOME:-bench-home}
 PORT=${PORT:-7640}
 BENCH="$BUILD/apps/fastchat-bench/fastchat-bench"
 SERVER_BIN="$BUILD/apps/fastchat-server/fastchat-server"
+BASE_BIN="${BASE_BUILD:+$BASE_BUILD/apps/fastchat-server/fastchat-server}"
 mkdir -p "$OUT"
 
 SERVER_PID=""
 DATA=""
-start_server() {  # start_server LOOPS
+start_server() {  # start_server BINARY LOOPS
   DATA=$(mktemp -d "${TMPDIR:-/tmp}/fastchat-loops-data-XXXXXX")
-  "$SERVER_BIN" --listen "127.0.0.1:$PORT" --data-dir "$DATA" --ready-file "$DATA/ready" \
-    --log-level warn --threads "$1" >"$DATA/server.log" 2>&1 &
+  "$1" --listen "127.0.0.1:$PORT" --data-dir "$DATA" --ready-file "$DATA/ready" \
+    --log-level warn --threads "$2" >"$DATA/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 100); do [ -s "$DATA/ready" ] && return 0; sleep 0.1; done
   echo "server did not start" >&2
@@ -33,14 +36,20 @@ stop_server() {
 }
 trap stop_server EXIT
 
-run() {  # run NAME LOOPS SCENARIO ARGS...
-  local name=$1 loops=$2
-  shift 2
+run_one() {  # run_one NAME BINARY LOOPS SCENARIO ARGS...
+  local name=$1 binary=$2 loops=$3
+  shift 3
   echo "=== $name"
-  start_server "$loops"
+  start_server "$binary" "$loops"
   "$BENCH" "$@" --server "127.0.0.1:$PORT" --server-pid "$SERVER_PID" --home "$HOME_DIR" \
     --out "$OUT/$name" >"$OUT/$name.txt" 2>&1 || echo "$name: bench exit $?"
   stop_server
+}
+run() {  # run NAME LOOPS SCENARIO ARGS...
+  local name=$1
+  shift
+  if [ -n "$BASE_BIN" ]; then run_one "$name-before" "$BASE_BIN" "$@"; fi
+  run_one "$name" "$SERVER_BIN" "$@"
 }
 
 # One line per step: deliveries and the server's CPU per delivery; for login, logins/s
