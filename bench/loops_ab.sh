@@ -6,11 +6,14 @@
 # back to back, so both see the same load on the machine. Prints one line per step
 # with the server's CPU per delivery (per login for login).
 #   BUILD=build/release BASE_BUILD=../base/build/release OUT=bench-loops ROUNDS=2 bench/loops_ab.sh
+# LOOPS="1 2" and SCENARIOS="dm5k group10 login" (the defaults) choose what runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build/release}
 OUT=${OUT:-bench-loops}
 ROUNDS=${ROUNDS:-2}
+LOOPS=${LOOPS:-1 2}
+SCENARIOS=${SCENARIOS:-dm5k group10 login}
 HOME_DIR=${BENCH_HOME:-bench-home}
 PORT=${PORT:-7640}
 BENCH="$BUILD/apps/fastchat-bench/fastchat-bench"
@@ -74,11 +77,16 @@ PY
 }
 
 for round in $(seq "$ROUNDS"); do
-  for loops in 1 2; do
-    run "r$round-dm5k-l$loops" "$loops" dm --users 1000 --duration 5 --rate 5000 --sources 4 --no-ceiling
-    run "r$round-group10-l$loops" "$loops" group --users 1000 --group-size 1000 --group-senders 8 \
-      --duration 5 --rate 10 --no-ceiling
-    run "r$round-login-l$loops" "$loops" login --users 200 --duration 5 --sources 16
+  for loops in $LOOPS; do
+    for scenario in $SCENARIOS; do
+      case $scenario in
+        dm5k) run "r$round-dm5k-l$loops" "$loops" dm --users 1000 --duration 5 --rate 5000 \
+          --sources 4 --no-ceiling ;;
+        group10) run "r$round-group10-l$loops" "$loops" group --users 1000 --group-size 1000 \
+          --group-senders 8 --duration 5 --rate 10 --no-ceiling ;;
+        login) run "r$round-login-l$loops" "$loops" login --users 200 --duration 5 --sources 16 ;;
+      esac
+    done
   done
 done
 summary | tee "$OUT/summary.txt"
