@@ -1,8 +1,11 @@
 #include "server/directory_handlers.h"
 
+#include <asio/post.hpp>
+
 #include "common/username.h"
 #include "protocol/frame_codec.h"
 #include "server/await_bus.h"
+#include "server/loop_shard.h"
 #include "server/session.h"
 
 namespace fastchat::server {
@@ -17,12 +20,23 @@ constexpr int kMaxWatched = 1000;
 asio::awaitable<Result<UserId>> resolve_user(ServerContext& context, std::string_view username) {
   auto name = normalize_username(username);
   if (!name) co_return Status(Code::kInvalidUsername, "not a valid username");
-  if (auto cached = context.directory.find(*name)) co_return *cached;
+  if (auto known = find_known_user(context, *name)) co_return *known;
   auto find = [n = *name](store::Store& s) { return s.find_user(n); };
   auto user = co_await context.worker.run(std::move(find));
   if (!user) co_return user.status();
   context.directory.remember(user->id, user->username);
+  if (auto* loop = LoopShard::current()) loop->directory().remember(user->id, user->username);
   co_return user->id;
+}
+
+std::optional<UserId> find_known_user(ServerContext& context, std::string_view username) {
+  LoopShard* loop = LoopShard::current();
+  if (loop != nullptr) {
+    if (auto cached = loop->directory().find(username)) return cached;
+  }
+  auto known = context.directory.find(username);  // the server-wide map, under its lock
+  if (known && loop != nullptr) loop->directory().remember(*known, username);
+  return known;
 }
 
 asio::awaitable<void> handle_list_users(std::shared_ptr<Session> session, std::uint64_t request_id,
@@ -129,7 +143,11 @@ asio::awaitable<void> handle_watch_presence(std::shared_ptr<Session> session,
     names.push_back(*normalize_username(raw));
   }
   if (session->closed()) co_return;
-  ctx.registry.set_watch(session, session->watched(), ids);
+  LoopSessions& watchers = session->loop().watchers();  // this loop's own: no lock
+  for (UserId user : session->watched())
+    watchers.remove(user, session.get());
+  for (UserId user : ids)
+    watchers.add(user, session);
   session->watched() = ids;
   auto online = co_await query_online(ctx.bus, ids);
   wire::Frame reply;
@@ -143,13 +161,25 @@ asio::awaitable<void> handle_watch_presence(std::shared_ptr<Session> session,
   session->send(reply);
 }
 
-void notify_presence(SessionRegistry& registry, UserId user, const std::string& username,
-                     bool online) {
+void notify_presence(std::span<const std::unique_ptr<LoopShard>> loops, UserId user,
+                     const std::string& username, bool online) {
   wire::Frame push;
   auto* presence = push.mutable_presence();
   presence->set_username(username);
   presence->set_online(online);
-  registry.notify_watchers(user, std::make_shared<const std::string>(protocol::encode_frame(push)));
+  auto frame = std::make_shared<const std::string>(protocol::encode_frame(push));
+  for (const auto& loop : loops) {
+    asio::post(loop->executor(), [frame, user, &shard = *loop] {
+      std::vector<std::shared_ptr<Session>> to_flush;
+      shard.watchers().for_each(user, [&](const std::shared_ptr<Session>& watcher) {
+        bool needs_flush = false;
+        watcher->take_queued({}, frame.get(), false, 0, false, needs_flush);
+        if (needs_flush) to_flush.push_back(watcher);
+      });
+      for (const auto& watcher : to_flush)
+        watcher->flush_queued();
+    });
+  }
 }
 
 }  // namespace fastchat::server

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <utility>
 
+#include "server/delivery_handoff.h"
 #include "server/outbound_batch.h"
 
 namespace fastchat::server {
@@ -140,8 +141,10 @@ void GroupCommitter::commit(std::vector<PendingSend>& sends, std::vector<Pending
       recovery_observer_();
     }
   }
-  // Frames the completions queue for sessions leave with one post per event loop.
+  // Frames the completions queue for sessions leave with one post per event loop;
+  // the pushes (handed off, posted first) before the replies.
   OutboundBatch outbound;
+  DeliveryHandOff handoff;
   for (std::size_t i = 0; i < sends.size(); ++i) {
     if (outcomes) {
       sends[i].done(batch[i], std::move((*outcomes)[i]));

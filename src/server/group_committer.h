@@ -2,8 +2,9 @@
 // enqueue sends, acks and logins/logouts from any loop; a dedicated thread commits all
 // sends and acks queued in one transaction (one fsync for many, DESIGN §7; session
 // tokens in a second one), then calls each item's completion on that thread, inside an
-// OutboundBatch (frames they queue for sessions leave with one post per event loop).
-// Completions must only post work, never block.
+// OutboundBatch and a DeliveryHandOff (replies and pushes they queue leave with one
+// post per event loop; the loops encode the pushes). Completions must only post work,
+// never block.
 // Thread-safe.
 #pragma once
 
@@ -30,7 +31,8 @@ struct CommitStats {
 
 class GroupCommitter {
  public:
-  using SendDone = std::function<void(const store::OutgoingMessage&, Result<store::CommitOutcome>)>;
+  // The message is the committed one; the completion may take its parts.
+  using SendDone = std::function<void(store::OutgoingMessage&, Result<store::CommitOutcome>)>;
   using AckDone = std::function<void(Status)>;
   using SessionWriteDone = std::function<void(Status)>;
 

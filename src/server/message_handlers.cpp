@@ -9,6 +9,7 @@
 #include "protocol/frame_codec.h"
 #include "protocol/inbox_limits.h"
 #include "protocol/push_codec.h"
+#include "server/delivery_handoff.h"
 #include "server/directory_handlers.h"
 #include "server/inbox_message.h"
 #include "server/outbound_batch.h"
@@ -32,52 +33,33 @@ constexpr std::size_t kDefaultSyncLimit = 256;
 constexpr std::size_t kMaxSyncLimit = 1000;
 constexpr int kMaxKeyWraps = 10'000;
 
-// Pushes to at most this many recipients are written whole into the outbound batch;
-// beyond it, each recipient's frame is a small head plus the shared fields.
-constexpr std::size_t kMaxWholePushes = 4;
-
-// Runs on the committer thread, inside its OutboundBatch: push to each recipient,
-// then answer the sender. The push fields every recipient shares (the body above all)
-// are encoded once per message.
+// Runs on the committer thread: pushes to each recipient, then answers the sender.
+// Single node, the pushes are handed to the event loops, which find the recipients'
+// sessions and encode there; in a cluster, the bus carries whole frames to every
+// server (this one included), encoded here once per recipient.
 void on_committed(const std::shared_ptr<Session>& session, std::uint64_t request_id,
-                  const std::string& sender, const store::OutgoingMessage& message,
+                  const std::string& sender, store::OutgoingMessage& message,
                   Result<store::CommitOutcome> outcome) {
   auto& ctx = session->context();
+  const MessageId id = message.message_id;  // the message itself may be handed off
+  const auto message_id = id.bytes();
   if (outcome && outcome->status && !outcome->deliveries.empty()) {
-    const protocol::PushEncoder push(message.message_id.bytes(), sender, message.group_id,
-                                     message.body,
-                                     static_cast<std::uint64_t>(message.server_time_ms));
-    const bool local = ctx.bus.single_node();
-    const bool whole = outcome->deliveries.size() <= kMaxWholePushes;
-    for (const auto& delivery : outcome->deliveries) {
-      std::string_view sealed_key;
-      if (delivery.key_wrap_index >= 0) {
-        sealed_key =
-            message.key_wraps[static_cast<std::size_t>(delivery.key_wrap_index)].sealed_key;
-      }
-      if (!local) {  // the bus carries whole frames to other servers
+    if (ctx.bus.single_node()) {
+      DeliveryHandOff::add(ctx.loops, {std::move(message), sender, std::move(outcome->deliveries)});
+    } else {
+      const protocol::PushEncoder push(message_id, sender, message.group_id, message.body,
+                                       static_cast<std::uint64_t>(message.server_time_ms));
+      for (const auto& delivery : outcome->deliveries) {
+        std::string_view sealed_key;
+        if (delivery.key_wrap_index >= 0) {
+          sealed_key =
+              message.key_wraps[static_cast<std::size_t>(delivery.key_wrap_index)].sealed_key;
+        }
         auto frame = std::make_shared<std::string>();
         if (push.append_frame(*frame, delivery.seq, sealed_key)) {
           ctx.bus.publish_delivery(delivery.recipient, delivery.seq, std::move(frame));
         }
-        continue;
       }
-      // Single node: straight to this server's sessions of the recipient, which is
-      // all LocalBus::publish_delivery would do.
-      ctx.registry.for_each_session(delivery.recipient, [&](const std::shared_ptr<Session>& to) {
-        if (whole) {
-          auto encode = [&](std::string& out) {
-            return push.append_frame(out, delivery.seq, sealed_key);
-          };
-          OutboundBatch::queue(to, encode, nullptr, OutboundBatch::kDelivery, delivery.seq);
-        } else {
-          auto encode = [&](std::string& out) {
-            return push.append_head(out, delivery.seq, sealed_key);
-          };
-          OutboundBatch::queue(to, encode, push.shared_fields(), OutboundBatch::kDelivery,
-                               delivery.seq);
-        }
-      });
     }
   }
   const Status status = outcome ? outcome->status : outcome.status();
@@ -88,8 +70,7 @@ void on_committed(const std::shared_ptr<Session>& session, std::uint64_t request
       return protocol::append_frame(out, reply);
     }
     thread_local wire::SendOk ok;  // reused: no allocation per reply
-    const auto id = message.message_id.bytes();
-    ok.set_message_id(id.data(), id.size());
+    ok.set_message_id(message_id.data(), message_id.size());
     ok.set_server_time_ms(static_cast<std::uint64_t>(outcome->server_time_ms));
     ok.set_duplicate(outcome->duplicate);
     return protocol::append_frame_of(out, request_id, wire::Frame::kSendOkFieldNumber, ok);
@@ -167,7 +148,7 @@ asio::awaitable<void> submit_send(std::shared_ptr<Session> session, std::uint64_
       for (auto& wrap : *send.mutable_key_wraps()) {
         // Most members are known: no coroutine, no allocation for them.
         if (is_canonical_username(wrap.username())) {
-          if (auto known = ctx.directory.find(wrap.username())) {
+          if (auto known = find_known_user(ctx, wrap.username())) {
             message.key_wraps.push_back({*known, std::move(*wrap.mutable_sealed_key())});
             continue;
           }
@@ -194,10 +175,10 @@ asio::awaitable<void> submit_send(std::shared_ptr<Session> session, std::uint64_
   }
   message.body = std::move(*send.mutable_body());
   message.server_time_ms = ctx.clock.now_ms();
-  ctx.counters.messages_in.fetch_add(1, std::memory_order_relaxed);
+  session->loop().counters().messages_in.fetch_add(1, std::memory_order_relaxed);
   ctx.committer.enqueue_send(
       std::move(message),
-      [session, request_id, sender = session->username()](const store::OutgoingMessage& committed,
+      [session, request_id, sender = session->username()](store::OutgoingMessage& committed,
                                                           Result<store::CommitOutcome> outcome) {
         on_committed(session, request_id, sender, committed, std::move(outcome));
       });

@@ -53,7 +53,7 @@ void OutboundBatch::run(Loop& loop) {
   for (Session* session : to_flush)
     session->flush_queued();
   if (deliveries > 0) {
-    loop.entries.front().session->context().counters.deliveries_out.fetch_add(
+    loop.entries.front().session->loop().counters().deliveries_out.fetch_add(
         deliveries, std::memory_order_relaxed);
   }
 }

@@ -103,17 +103,20 @@ Status Server::start() {
     if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
       acceptors_.clear();
+      shards_.clear();
       loops_.clear();
       return Status(Code::kIo, "cannot listen on " + config_.listen_host + ":" +
                                    std::to_string(port) + ": " + ec.message());
     }
     port = acceptor->local_endpoint().port();  // the others share the first's port
     acceptors_.push_back(std::move(acceptor));
+    shards_.push_back(std::make_unique<LoopShard>(i, loops_.back()->get_executor()));
   }
   port_ = port;
   config_.listen_port = port;
   if (Status s = start_cluster(); !s) {
     acceptors_.clear();
+    shards_.clear();
     loops_.clear();
     return s;
   }
@@ -124,6 +127,7 @@ Status Server::start() {
   context_->bundle_limiter = bundle_limiter_.get();
   send_limiter_ = std::make_unique<SendRateLimiter>(clock_, config_.send_limits);
   context_->send_limiter = send_limiter_.get();
+  context_->loops = shards_;
 
   bus_->start({
       .on_delivery =
@@ -132,7 +136,7 @@ Status Server::start() {
           },
       .on_presence =
           [this](const cluster::PresenceChange& change) {
-            notify_presence(registry_, change.user, change.username, change.online);
+            notify_presence(shards_, change.user, change.username, change.online);
           },
       // Notifications may have been lost: sessions get their inboxes again.
       .on_reconnected = [this] { replay_inboxes(*context_, loops_.front()->get_executor()); },
@@ -165,8 +169,9 @@ Status Server::start() {
   }
   for (std::size_t i = 0; i < loops_.size(); ++i)
     accept_loop(i);
-  for (auto& loop : loops_) {
-    threads_.emplace_back([this, &loop] {
+  for (std::size_t i = 0; i < loops_.size(); ++i) {
+    threads_.emplace_back([this, &loop = loops_[i], &shard = *shards_[i]] {
+      shard.make_current();
       auto guard = asio::make_work_guard(*loop);
       run_supervised(*loop, "event loop", counters_.task_failures);
     });
@@ -187,7 +192,7 @@ void Server::accept_loop(std::size_t index) {
         asio::error_code ignored;
         socket.close(ignored);
       } else {
-        std::make_shared<Session>(std::move(socket), *context_)->start();
+        std::make_shared<Session>(std::move(socket), *context_, *shards_[index])->start();
       }
     } else {
       spdlog::warn("accept failed: {}", ec.message());
@@ -229,6 +234,17 @@ void Server::stop() {
   idle_sweeper_.reset();
   loops_.clear();  // destroys the sessions still open
   spdlog::info("fastchat-server stopped");
+}
+
+LoopTotals Server::loop_totals() const {
+  LoopTotals totals;
+  for (const auto& shard : shards_) {
+    const LoopCounters& c = shard->counters();
+    totals.frames_in += c.frames_in.load(std::memory_order_relaxed);
+    totals.messages_in += c.messages_in.load(std::memory_order_relaxed);
+    totals.deliveries_out += c.deliveries_out.load(std::memory_order_relaxed);
+  }
+  return totals;
 }
 
 std::size_t Server::online_sessions() const {
@@ -274,6 +290,7 @@ Status Server::start_cluster() {
         .counters = counters_,
         .commit_stats = [this] { return commit_stats(); },
         .online_sessions = [this] { return online_sessions(); },
+        .loop_totals = [this] { return loop_totals(); },
         .bus_stats = nullptr,
         .health = [this] { return health(); },
     };

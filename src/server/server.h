@@ -15,6 +15,7 @@
 #include "cluster/bus.h"
 #include "common/clock.h"
 #include "common/status.h"
+#include "server/loop_shard.h"
 #include "server/server_config.h"
 #include "server/server_context.h"
 #include "tls/tls_context.h"
@@ -48,6 +49,8 @@ class Server {
 
   std::uint16_t port() const { return port_; }
   const ServerCounters& counters() const { return counters_; }
+  // Every loop's per-frame counters, summed.
+  LoopTotals loop_totals() const;
   std::size_t online_sessions() const;
   CommitStats commit_stats() const;
   std::uint16_t admin_port() const;
@@ -88,6 +91,7 @@ class Server {
   std::string tls_fingerprint_;
   std::string tls_cert_file_;
 
+  std::vector<std::unique_ptr<LoopShard>> shards_;  // one per loop; outlive the sessions
   std::vector<std::unique_ptr<asio::io_context>> loops_;
   std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
   std::vector<std::thread> threads_;

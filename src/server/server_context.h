@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
+#include <span>
 
 #include "cluster/bus.h"
 #include "common/clock.h"
@@ -19,14 +21,14 @@
 namespace fastchat::server {
 
 class BundleRateLimiter;
+class LoopShard;
 class SendRateLimiter;
 
+// Counters bumped per connection or per error, not per frame (those are each loop's
+// own: LoopCounters).
 struct ServerCounters {
   std::atomic<std::uint64_t> connections_open{0};
   std::atomic<std::uint64_t> connections_total{0};
-  std::atomic<std::uint64_t> frames_in{0};
-  std::atomic<std::uint64_t> messages_in{0};
-  std::atomic<std::uint64_t> deliveries_out{0};
   std::atomic<std::uint64_t> protocol_errors{0};
   std::atomic<std::uint64_t> task_failures{0};  // asynchronous work that threw
   std::atomic<std::uint64_t> sends_rate_limited{0};
@@ -46,9 +48,10 @@ struct ServerContext {
   const crypto::ServerAuth& auth;
   cluster::Bus& bus;
   ServerCounters& counters;
-  const tls::ServerTls* tls = nullptr;          // null: plaintext (--insecure-plaintext)
-  BundleRateLimiter* bundle_limiter = nullptr;  // FetchPrekeyBundles; null: unlimited
-  SendRateLimiter* send_limiter = nullptr;      // Send, per user; null: unlimited
+  const tls::ServerTls* tls = nullptr;                // null: plaintext (--insecure-plaintext)
+  BundleRateLimiter* bundle_limiter = nullptr;        // FetchPrekeyBundles; null: unlimited
+  SendRateLimiter* send_limiter = nullptr;            // Send, per user; null: unlimited
+  std::span<const std::unique_ptr<LoopShard>> loops;  // every event loop's own state
 };
 
 }  // namespace fastchat::server

@@ -40,12 +40,15 @@ ServerMetrics::ServerMetrics(ServerMetricsSources sources)
                        read(c.connections_total));
   scraped->add_gauge("fastchat_sessions", "logged-in sessions",
                      [this] { return static_cast<double>(sources_.online_sessions()); });
+  auto summed = [this](std::uint64_t LoopTotals::*field) {
+    return [this, field] { return static_cast<double>(sources_.loop_totals().*field); };
+  };
   scraped->add_counter("fastchat_frames_in_total", "frames received from clients",
-                       read(c.frames_in));
+                       summed(&LoopTotals::frames_in));
   scraped->add_counter("fastchat_messages_in_total", "messages accepted for commit",
-                       read(c.messages_in));
+                       summed(&LoopTotals::messages_in));
   scraped->add_counter("fastchat_deliveries_out_total", "pushes queued to sessions",
-                       read(c.deliveries_out));
+                       summed(&LoopTotals::deliveries_out));
   // One family, by kind: protocol (a client broke the protocol), task (asynchronous
   // work threw: logged, its session closed), bus_publish (a delivery to another server
   // was lost; the inbox still has it).

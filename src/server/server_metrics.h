@@ -18,6 +18,7 @@
 #include "cluster/redis_bus.h"
 #include "ops/admin_server.h"
 #include "server/group_committer.h"
+#include "server/loop_shard.h"
 #include "server/server_context.h"
 
 namespace fastchat::server {
@@ -26,6 +27,7 @@ struct ServerMetricsSources {
   const ServerCounters& counters;
   std::function<CommitStats()> commit_stats;
   std::function<std::size_t()> online_sessions;
+  std::function<LoopTotals()> loop_totals;            // summed over the loops at scrape time
   std::function<cluster::RedisBusStats()> bus_stats;  // null for the single-node bus
   std::function<Status()> health;
 };

@@ -17,8 +17,8 @@
 
 namespace fastchat::server {
 
-Session::Session(asio::ip::tcp::socket socket, ServerContext& context)
-    : socket_(std::move(socket)), context_(context) {
+Session::Session(asio::ip::tcp::socket socket, ServerContext& context, LoopShard& loop)
+    : socket_(std::move(socket)), context_(context), loop_(loop) {
   asio::error_code ec;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   socket_.set_option(asio::socket_base::keep_alive(true), ec);
@@ -195,7 +195,7 @@ bool Session::decode_frames() {
       fail(0, Status(Code::kBadRequest, "malformed frame"));
       break;
     }
-    context_.counters.frames_in.fetch_add(1, std::memory_order_relaxed);
+    loop_.counters().frames_in.fetch_add(1, std::memory_order_relaxed);
     route_frame(self, std::move(frame));
     frame.Clear();
     if (closed_ || close_after_flush_) break;
@@ -333,8 +333,10 @@ void Session::close() {
 
 void Session::on_closed() {
   if (!authenticated()) return;
+  loop_.sessions().remove(user_id_, this);
   context_.registry.remove(user_id_, this);
-  if (!watched_.empty()) context_.registry.set_watch(shared_from_this(), watched_, {});
+  for (UserId watched : watched_)
+    loop_.watchers().remove(watched, this);
   context_.bus.session_closed(user_id_, username_);
   spdlog::debug("session of '{}' closed", username_);
 }
@@ -348,6 +350,10 @@ void Session::authenticate(UserId user, std::string username, std::string token_
   handshake_timer_.reset();  // cancels its wait; from now on IdleSweeper watches it
   last_read_ms_.store(steady_now_ms(), std::memory_order_relaxed);
   context_.directory.remember(user_id_, username_);
+  loop_.directory().remember(user_id_, username_);
+  // The loop's own map first: a delivery posted to this loop by whoever found the
+  // session in the registry finds it there too.
+  loop_.sessions().add(user_id_, shared_from_this());
   context_.registry.add(user_id_, shared_from_this());
   context_.bus.session_opened(user_id_, username_);
 }

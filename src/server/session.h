@@ -27,6 +27,7 @@
 #include "common/status.h"
 #include "fastchat.pb.h"
 #include "protocol/frame_codec.h"
+#include "server/loop_shard.h"
 #include "server/sent_seqs.h"
 #include "server/server_context.h"
 #include "tls/channel.h"
@@ -38,7 +39,8 @@ class Session : public std::enable_shared_from_this<Session> {
   static constexpr std::size_t kMaxInflight = 1024;
   static constexpr std::size_t kMaxOutboundBytes = 16 << 20;
 
-  Session(asio::ip::tcp::socket socket, ServerContext& context);
+  // `loop`: the shard of the event loop `socket` runs on.
+  Session(asio::ip::tcp::socket socket, ServerContext& context, LoopShard& loop);
   ~Session();
 
   // Starts the reader; call once, on the socket's executor.
@@ -107,6 +109,7 @@ class Session : public std::enable_shared_from_this<Session> {
   SentSeqs& sent_seqs() { return sent_seqs_; }
 
   ServerContext& context() { return context_; }
+  LoopShard& loop() { return loop_; }
   asio::any_io_executor executor() { return socket_.get_executor(); }
 
   // Bookkeeping for handlers that run asynchronously; reading pauses while too many
@@ -150,6 +153,7 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::ip::tcp::socket socket_;
   std::unique_ptr<tls::Channel> tls_;  // null: plaintext (--insecure-plaintext)
   ServerContext& context_;
+  LoopShard& loop_;
   protocol::FrameDecoder decoder_;
   std::unique_ptr<asio::steady_timer> handshake_timer_;  // until login
   std::unique_ptr<std::string> proxy_header_;            // while it is read (--proxy-protocol)

@@ -63,30 +63,4 @@ std::vector<UserId> SessionRegistry::users() {
   return out;
 }
 
-void SessionRegistry::set_watch(const std::shared_ptr<Session>& session,
-                                const std::vector<UserId>& old_users,
-                                const std::vector<UserId>& new_users) {
-  for (UserId user : old_users) {
-    auto& sh = shard(user);
-    std::lock_guard lock(sh.mutex);
-    auto it = sh.watchers.find(user);
-    if (it == sh.watchers.end()) continue;
-    erase_session(it->second, session.get());
-    if (it->second.empty()) sh.watchers.erase(it);
-  }
-  for (UserId user : new_users) {
-    auto& sh = shard(user);
-    std::lock_guard lock(sh.mutex);
-    sh.watchers[user].push_back(session);
-  }
-}
-
-void SessionRegistry::notify_watchers(UserId user,
-                                      const std::shared_ptr<const std::string>& frame) {
-  auto& sh = shard(user);
-  std::lock_guard lock(sh.mutex);
-  auto it = sh.watchers.find(user);
-  if (it != sh.watchers.end()) post_to(it->second, frame);
-}
-
 }  // namespace fastchat::server

@@ -1,6 +1,8 @@
-// SessionRegistry: which sessions on this server belong to which user, and who
-// watches whose presence. Lookups hand frames to sessions, which post them to their
-// own loop: no lock is held across I/O. Thread-safe (sharded locks).
+// SessionRegistry: which sessions on this server belong to which user, over every
+// loop: for what must see them all (inbox replay, the idle sweep, revocations,
+// deliveries from the Redis bus). Lookups hand frames to sessions, which post them to
+// their own loop: no lock is held across I/O. The hot paths use each loop's own map
+// instead (LoopShard: pushes of commits, presence). Thread-safe (sharded locks).
 #pragma once
 
 #include <array>
@@ -40,12 +42,6 @@ class SessionRegistry {
     }
   }
 
-  // Replaces the set of users `session` watches.
-  void set_watch(const std::shared_ptr<Session>& session, const std::vector<UserId>& old_users,
-                 const std::vector<UserId>& new_users);
-  // Queues `frame` on every session watching `user`.
-  void notify_watchers(UserId user, const std::shared_ptr<const std::string>& frame);
-
   std::size_t authenticated_sessions() const { return count_.load(std::memory_order_relaxed); }
 
   // The sessions on this server for which `pred(const Session&)` holds, collected under
@@ -73,7 +69,6 @@ class SessionRegistry {
   struct Shard {
     std::mutex mutex;
     std::unordered_map<UserId, SessionList> sessions;
-    std::unordered_map<UserId, SessionList> watchers;
   };
   Shard& shard(UserId user) { return shards_[static_cast<std::size_t>(user) % kShards]; }
   static void erase_session(SessionList& list, const Session* session);

@@ -191,7 +191,7 @@ TEST_F(HostileInputTest, RandomBlobsNeverCrashTheServer) {
   }
   EXPECT_TRUE(server_works(port()));
   // The handlers saw the well-formed mutations too.
-  EXPECT_GT(counter(&server::ServerCounters::frames_in), static_cast<std::uint64_t>(kBlobs));
+  EXPECT_GT(counter(&server::LoopTotals::frames_in), static_cast<std::uint64_t>(kBlobs));
 }
 
 // The flood's connections never log in: the handshake timeout must not close them

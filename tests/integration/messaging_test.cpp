@@ -43,6 +43,43 @@ TEST_F(MessagingTest, DirectMessageToAnOnlineUserIsPushedAndAcknowledged) {
   EXPECT_EQ(alice->queued(), 0u);
 }
 
+// Pushes are handed to every event loop, each finding its own sessions of the
+// recipient: a recipient logged in six times (spread over both loops of a server, or
+// over the servers of a cluster) gets each message once on every connection, and
+// the loops' delivery counters add up to exactly that.
+TEST_F(MessagingTest, APushReachesEverySessionOfTheRecipientOnEveryLoop) {
+  auto alice = online("alice");
+  ASSERT_TRUE(alice);
+  register_offline("bob");
+  constexpr int kSessions = 6;
+  constexpr int kMessages = 3;
+  std::vector<std::unique_ptr<RawClient>> bobs;
+  for (int i = 0; i < kSessions; ++i) {
+    bobs.push_back(logged_in(port(), user("bob")));
+    ASSERT_TRUE(bobs.back()) << "session " << i;
+  }
+  const std::uint64_t before = counter(&server::LoopTotals::deliveries_out);
+  for (int i = 1; i <= kMessages; ++i) {
+    const auto id = MessageId::random();
+    ASSERT_TRUE(
+        send_ok(*alice, alice->request(direct_send(user("alice"), user("bob"), id, text_of(i)))));
+    for (int s = 0; s < kSessions; ++s) {
+      auto push = bobs[s]->push();
+      ASSERT_TRUE(push) << "session " << s << ", message " << i;
+      EXPECT_EQ(push->message_id(), id.to_bytes());
+      EXPECT_EQ(push->seq(), static_cast<std::uint64_t>(i));
+    }
+  }
+  for (const auto& bob : bobs)
+    EXPECT_EQ(bob->queued(), 0u);
+  EXPECT_TRUE(eventually(
+      [&] {
+        return counter(&server::LoopTotals::deliveries_out) - before == kSessions * kMessages;
+      },
+      std::chrono::seconds(10)))
+      << counter(&server::LoopTotals::deliveries_out) - before;
+}
+
 TEST_F(MessagingTest, OfflineUserGetsEverythingInPagesOldestFirstAfterLogin) {
   register_offline("bob");
   auto alice = online("alice");

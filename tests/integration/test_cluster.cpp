@@ -185,6 +185,14 @@ std::uint64_t TestCluster::counter(
   return sum;
 }
 
+std::uint64_t TestCluster::counter(std::uint64_t server::LoopTotals::*field) const {
+  std::uint64_t sum = 0;
+  for (const auto& server : servers_) {
+    if (server->running()) sum += server->server().loop_totals().*field;
+  }
+  return sum;
+}
+
 bool TestCluster::wait_offline(const std::string& username, milliseconds timeout) const {
   if (!cluster_) return true;
   const std::string suffix = ":" + username;

@@ -75,6 +75,7 @@ class TestCluster {
   // Over the whole cluster: sessions of logged-in users, and one counter's sum.
   std::size_t online_sessions() const;
   std::uint64_t counter(std::atomic<std::uint64_t> server::ServerCounters::*field) const;
+  std::uint64_t counter(std::uint64_t server::LoopTotals::*field) const;
 
   // Cluster mode: waits (bounded) until no server holds a session of `username` in
   // Redis, i.e. every server would now answer "offline". Single node: true at once
@@ -151,6 +152,9 @@ class ServerTest : public ::testing::Test {
   // Over every server.
   std::size_t online_sessions() const { return servers_->online_sessions(); }
   std::uint64_t counter(std::atomic<std::uint64_t> server::ServerCounters::*field) const {
+    return servers_->counter(field);
+  }
+  std::uint64_t counter(std::uint64_t server::LoopTotals::*field) const {
     return servers_->counter(field);
   }
 

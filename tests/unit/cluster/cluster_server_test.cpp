@@ -174,6 +174,27 @@ TEST(ServerAdmin, ASingleNodeServesMetricsAndHealthToo) {
   server.stop();
 }
 
+// Each loop counts its own frames; /metrics shows their sum (the test server runs two
+// loops, and the kernel spreads the connections over both).
+TEST(ServerAdmin, MetricsSumEveryLoopsCounters) {
+  itest::TempDir dir;
+  itest::TestServer server(dir.path() + "/loops");
+  server.config().admin_listen = "127.0.0.1:0";
+  ASSERT_TRUE(server.start());
+  ASSERT_EQ(server.config().threads, 2u);
+  constexpr int kClients = 8;
+  std::vector<std::unique_ptr<itest::RawClient>> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.push_back(std::make_unique<itest::RawClient>(server.port()));
+    ASSERT_TRUE(clients.back()->hello());  // answered: counted before the reply left
+  }
+  EXPECT_EQ(server.server().loop_totals().frames_in, static_cast<std::uint64_t>(kClients));
+  const std::string metrics = http_get(server.server().admin_port(), "/metrics");
+  EXPECT_NE(metrics.find("fastchat_frames_in_total " + std::to_string(kClients)), std::string::npos)
+      << metrics;
+  server.stop();
+}
+
 TEST_F(ClusterServerTest, RefusesToStartWithoutRedis) {
   itest::TestServer server(dir_.path() + "/nored");
   server.config().redis_url = "redis://127.0.0.1:1";

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "server/directory_cache.h"
+
 namespace fastchat::server {
 namespace {
 
@@ -23,6 +25,17 @@ TEST(UserDirectoryTest, StaysBounded) {
     found += directory.find("u" + std::to_string(id)) ? 1 : 0;
   EXPECT_LE(found, 3);
   EXPECT_EQ(directory.find("u10"), 10);  // the newest entry is always there
+}
+
+TEST(DirectoryCacheTest, RemembersWhatItWasToldAndStaysBounded) {
+  DirectoryCache cache(3);
+  EXPECT_FALSE(cache.find("alice"));
+  cache.remember(7, "alice");
+  EXPECT_EQ(cache.find("alice"), 7);
+  for (UserId id = 1; id <= 10; ++id)
+    cache.remember(id, "u" + std::to_string(id));
+  EXPECT_LE(cache.size(), 3u);
+  EXPECT_EQ(cache.find("u10"), 10);  // the newest entry is always there
 }
 
 }  // namespace
