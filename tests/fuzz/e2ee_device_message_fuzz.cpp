@@ -17,8 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto& f = fuzz::E2eeFixture::get();
   if (const auto* mine = message->find(crypto::DeviceOwner::kRecipient, f.bob.device_id)) {
     // Transactional: whatever the entry, the session stays usable.
-    (void)f.bob_from_alice.decrypt({f.bob_id, f.bob}, f.bob_prekeys, mine->message,
-                                   fuzz::kFuzzNow);
+    (void)f.bob_from_alice.decrypt({f.bob_id, f.bob}, f.bob_prekeys, mine->message, fuzz::kFuzzNow);
   }
   return 0;
 }
