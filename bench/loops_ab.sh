@@ -21,23 +21,11 @@ SERVER_BIN="$BUILD/apps/fastchat-server/fastchat-server"
 BASE_BIN="${BASE_BUILD:+$BASE_BUILD/apps/fastchat-server/fastchat-server}"
 mkdir -p "$OUT"
 
-SERVER_PID=""
-DATA=""
+# shellcheck source=bench/server_control.sh
+. bench/server_control.sh
 start_server() {  # start_server BINARY LOOPS
-  DATA=$(mktemp -d "${TMPDIR:-/tmp}/fastchat-loops-data-XXXXXX")
-  "$1" --listen "127.0.0.1:$PORT" --data-dir "$DATA" --ready-file "$DATA/ready" \
-    --log-level warn --threads "$2" >"$DATA/server.log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 100); do [ -s "$DATA/ready" ] && return 0; sleep 0.1; done
-  echo "server did not start" >&2
-  exit 1
+  start_fastchat_server "$1" --threads "$2"
 }
-stop_server() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" && wait "$SERVER_PID" || true
-  SERVER_PID=""
-  rm -rf "$DATA"
-}
-trap stop_server EXIT
 
 run_one() {  # run_one NAME BINARY LOOPS SCENARIO ARGS...
   local name=$1 binary=$2 loops=$3

@@ -23,23 +23,11 @@ TRANSPORT=()
 # measures v1 for the comparison (bench/e2ee_v1_vs_v2.sh). Only for message scenarios.
 E2EE=${FASTCHAT_BENCH_E2EE:-v2}
 
-SERVER_PID=""
-DATA=""
+# shellcheck source=bench/server_control.sh
+. bench/server_control.sh
 start_server() {  # start_server [SERVER_OPTION...]
-  DATA=$(mktemp -d "${TMPDIR:-/tmp}/fastchat-bench-data-XXXXXX")
-  "$SERVER_BIN" --listen "127.0.0.1:$PORT" --data-dir "$DATA" --ready-file "$DATA/ready" \
-    --log-level warn "${TRANSPORT[@]}" "$@" >"$DATA/server.log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 100); do [ -s "$DATA/ready" ] && return 0; sleep 0.1; done
-  echo "server did not start" >&2
-  exit 1
+  start_fastchat_server "$SERVER_BIN" "${TRANSPORT[@]}" "$@"
 }
-stop_server() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" && wait "$SERVER_PID" || true
-  SERVER_PID=""
-  rm -rf "$DATA"
-}
-trap stop_server EXIT
 
 run() {  # run NAME SCENARIO ARGS...
   local name=$1
