@@ -8,14 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs="$(nproc)"
 # The executables whose tests run under TSan (ctest labels, tests/CMakeLists.txt):
-# those that ran clean (docs/testing.md). FASTCHAT_TSAN_ALL=1 adds the ones not yet
-# clean or not yet run: cluster_server_test (a test destroys a Client off its
-# thread), server_integration_test and its cluster variant, cluster_fault_test.
-targets=(server_test cluster_test client_test client_e2e_test client_e2e_cluster_test)
-if [ "${FASTCHAT_TSAN_ALL:-0}" = 1 ]; then
-  targets+=(cluster_server_test cluster_fault_test server_integration_test
-    server_integration_cluster_test)
-fi
+# every test executable of the server, the bus and the client (docs/testing.md).
+targets=(server_test cluster_test client_test client_e2e_test client_e2e_cluster_test
+  cluster_server_test cluster_fault_test server_integration_test server_integration_cluster_test)
 labels="^($(IFS='|'; echo "${targets[*]}"))\$"
 
 cmake --preset tsan
