@@ -18,7 +18,6 @@
 namespace fastchat::store::postgres {
 namespace {
 
-constexpr std::int64_t kMaxInt64 = kMaxSqlInt64;
 constexpr char kUniqueViolation[] = "23505";
 constexpr char kForeignKeyViolation[] = "23503";
 
